@@ -1,0 +1,40 @@
+import type { ProcessDef } from '../domain/process.js';
+
+/** One file taken from the uploaded package. */
+export interface InputFile {
+  name: string;
+  bytes: Buffer;
+}
+
+/** What the process made of one input file. */
+export interface FileOutcome {
+  /** The input file's name, as listed in BatchStatus.documents[].fileName. */
+  fileName: string;
+  /** `signed` in BatchStatus: a seal was applied to (or, for validate, checked on) this file. */
+  signed: boolean;
+  /** `signingResult_Success` in BatchStatus. */
+  success: boolean;
+  /** Why it failed, or what was checked; goes in the log and the simulator's own views. */
+  detail: string;
+  /** Files this input contributes to the result package, in order (name → bytes). */
+  outputs: InputFile[];
+}
+
+export interface SignContext {
+  process: ProcessDef;
+  /** The tenant's clock at the time of signing: signingTime, genTime and the PDF /M come from it. */
+  now: Date;
+}
+
+/**
+ * Turns each uploaded file into its result. The worker calls it once per file, off the request
+ * path. Implementations must never throw for a bad document: a file that cannot be processed is a
+ * `success: false` outcome, the rest of the batch goes on.
+ */
+export interface Signer {
+  /** Human-readable name that the README and logs use ("placeholder", "real test PKI"). */
+  readonly kind: string;
+  processFile(file: InputFile, ctx: SignContext): Promise<FileOutcome>;
+  /** Releases worker threads, if any. */
+  close?(): Promise<void>;
+}
