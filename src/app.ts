@@ -1,0 +1,143 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { BatchService } from './domain/batch-service.js';
+import { type Clock, systemClock } from './domain/clock.js';
+import { loadProcesses, type ProcessCatalog } from './domain/processes.js';
+import { statusTable } from './domain/status.js';
+import { timingProfile } from './domain/timing.js';
+import { batchRoutes } from './http/batch-routes.js';
+import { installProblemHandlers } from './http/problem.js';
+import { problemSchema } from './http/schemas.js';
+import { simulatorRoutes } from './http/simulator-routes.js';
+import { PlaceholderSigner } from './signing/placeholder-signer.js';
+import type { Signer } from './signing/signer.js';
+import type { BatchStore } from './storage/batch-store.js';
+import { BlobStore } from './storage/blob-store.js';
+import { SqliteBatchStore } from './storage/sqlite-batch-store.js';
+import { VERSION } from './version.js';
+import { BatchWorker } from './worker/batch-worker.js';
+
+/** Parts a test (or the control API) may reach into. */
+export interface Simulator {
+  config: Config;
+  clock: Clock;
+  store: BatchStore;
+  blobs: BlobStore;
+  processes: ProcessCatalog;
+  service: BatchService;
+  worker: BatchWorker;
+  signer: Signer;
+  dataDir: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    sim: Simulator;
+  }
+}
+
+export interface BuildOptions {
+  clock?: Clock;
+  signer?: Signer;
+  /** Logger options or instance for Fastify; defaults to JSON at config.logLevel. */
+  logger?: boolean | Record<string, unknown>;
+  /** Real-time interval of the progress ticker in ms; 0 disables it (tests drive time themselves). */
+  tickMs?: number;
+}
+
+/**
+ * Wires the simulator together. The one place parts are chosen and connected; it never listens
+ * (src/server.ts does), so tests use `app.inject` against exactly what production runs.
+ */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel },
+    requestIdHeader: 'x-request-id',
+    // One line per request is written by the onResponse hook below, with the fields we choose.
+    logController: new LogController({ requestIdLogLabel: 'reqId', disableRequestLogging: true }),
+    routerOptions: { caseSensitive: false, ignoreTrailingSlash: true },
+    // The upload route streams its own body with its own limit; this is for small JSON bodies.
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
+  });
+
+  const temporaryDataDir = config.dataDir === null ? mkdtempSync(join(tmpdir(), 'seal-simulator-')) : null;
+  const dataDir = config.dataDir ?? temporaryDataDir!;
+  const clock = options.clock ?? systemClock;
+  const processes = loadProcesses(config.processesFile);
+  const store = new SqliteBatchStore(config.db === ':memory:' ? ':memory:' : config.db);
+  const blobs = new BlobStore(dataDir);
+  const log = app.log as unknown as Logger;
+  const service = new BatchService({
+    store,
+    blobs,
+    processes,
+    clock,
+    timing: timingProfile(config.timing),
+    limits: config.limits,
+    log: log.child({ component: 'batches' }),
+    showStatus: statusTable(config.statusTable).name,
+  });
+  const signer: Signer = options.signer ?? new PlaceholderSigner();
+  const worker = new BatchWorker({
+    service,
+    signer,
+    clock,
+    limits: config.limits,
+    log: log.child({ component: 'worker' }),
+    concurrency: Math.max(2, config.signerThreads * 2 || 4),
+  });
+  service.onAccepted = (id) => worker.enqueue(id);
+
+  app.decorate('sim', { config, clock, store, blobs, processes, service, worker, signer, dataDir });
+
+  // One line per request, with the fields an integrator looks for.
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+
+  installProblemHandlers(app);
+  app.addSchema(problemSchema);
+  await app.register(batchRoutes, { prefix: '/api', config, service, processes });
+  await app.register(simulatorRoutes, {
+    prefix: '/_simulator',
+    processes,
+    version: VERSION,
+    checkWritable: () => {
+      store.checkWritable();
+      blobs.checkWritable();
+    },
+  });
+
+  const tickMs = options.tickMs ?? 50;
+  let ticker: NodeJS.Timeout | undefined;
+  app.addHook('onReady', async () => {
+    worker.resume();
+    if (tickMs > 0) {
+      ticker = setInterval(() => {
+        try {
+          service.tick();
+        } catch (err) {
+          app.log.error({ err }, 'progress tick failed');
+        }
+      }, tickMs);
+      ticker.unref();
+    }
+  });
+  app.addHook('onClose', async () => {
+    clearInterval(ticker);
+    await worker.stop();
+    await signer.close?.();
+    store.close();
+    if (temporaryDataDir) rmSync(temporaryDataDir, { recursive: true, force: true });
+  });
+
+  return app;
+}

@@ -1,0 +1,287 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { defaultZipLimits, type ZipLimits } from './archive/limits.js';
+import type { StatusTableName } from './domain/status.js';
+import { TIMING_PROFILES, type TimingProfileName } from './domain/timing.js';
+
+/**
+ * The only reader of process.env and the command line. Every setting is one row of SETTINGS: its
+ * flag, environment variable, default and help text; --help, the README table and .env.example are
+ * all derived from (and tested against) these rows.
+ */
+
+/** The installed package's root (holds package.json), whether running from src/ or dist/src/. */
+export const PACKAGE_ROOT = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findPackageRoot(dir: string): string {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(join(d, 'package.json'))) return d;
+    if (dirname(d) === d) return dir;
+  }
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  timing: TimingProfileName;
+  /** ':memory:' or a file path. */
+  db: string;
+  /** null: a temporary directory removed on exit. */
+  dataDir: string | null;
+  /** Empty: any non-empty API-KEY is accepted. */
+  apiKeys: string[];
+  auth: boolean;
+  statusTable: StatusTableName;
+  json: 'vendor' | 'typed';
+  processesFile: string;
+  signer: 'real' | 'placeholder';
+  signerThreads: number;
+  pkiCaCert: string | null;
+  pkiCaKey: string | null;
+  logLevel: string;
+  limits: ZipLimits;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+interface Setting<K extends string = string> {
+  key: K;
+  flag: string;
+  env: string;
+  default: string;
+  /** Shown in --help and the README. */
+  help: string;
+  /** Parses the raw text; throws a plain message saying what is allowed. */
+  parse: (raw: string) => unknown;
+}
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => (raw: string) => {
+  if (!/^\d+$/.test(raw.trim())) throw new Error(`must be a whole number between ${min} and ${max}`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new Error(`must be between ${min} and ${max}`);
+  return n;
+};
+const oneOf = <T extends string>(values: readonly T[]) => (raw: string): T => {
+  const v = raw.trim();
+  if (!(values as readonly string[]).includes(v)) throw new Error(`must be one of: ${values.join(', ')}`);
+  return v as T;
+};
+const onOff = (raw: string): boolean => {
+  const v = raw.trim().toLowerCase();
+  if (['on', 'true', '1', 'yes'].includes(v)) return true;
+  if (['off', 'false', '0', 'no'].includes(v)) return false;
+  throw new Error('must be on or off');
+};
+const text = (raw: string) => raw;
+const optionalPath = (raw: string) => (raw.trim() === '' ? null : raw.trim());
+const list = (raw: string) =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+
+const MiB = 1024 * 1024;
+
+export const SETTINGS = [
+  { key: 'port', flag: 'port', env: 'PORT', default: '8080', help: 'TCP port to listen on (0 picks a free port)', parse: int(0, 65535) },
+  { key: 'host', flag: 'host', env: 'HOST', default: '127.0.0.1', help: 'Address to listen on (the Docker image uses 0.0.0.0)', parse: text },
+  {
+    key: 'timing', flag: 'timing', env: 'SEAL_SIM_TIMING', default: 'fast',
+    help: 'How fast accepted batches move on: instant | fast (~2 s) | realistic (seconds per step, more per file) | manual (only when told)',
+    parse: oneOf(TIMING_PROFILES),
+  },
+  { key: 'db', flag: 'db', env: 'SEAL_SIM_DB', default: ':memory:', help: 'SQLite database file, or :memory: for an ephemeral one', parse: text },
+  {
+    key: 'dataDir', flag: 'data-dir', env: 'SEAL_SIM_DATA_DIR', default: '',
+    help: 'Directory for packages, results and the test PKI (empty: a temporary directory removed on exit)',
+    parse: optionalPath,
+  },
+  {
+    key: 'apiKeys', flag: 'api-keys', env: 'SEAL_SIM_API_KEYS', default: '',
+    help: 'Comma-separated API keys accepted (empty: any non-empty key); each key is its own tenant',
+    parse: list,
+  },
+  { key: 'auth', flag: 'auth', env: 'SEAL_SIM_AUTH', default: 'on', help: 'Require the API-KEY header: on | off', parse: onOff },
+  {
+    key: 'statusTable', flag: 'status-table', env: 'SEAL_SIM_STATUS_TABLE', default: 'A',
+    help: 'Status codes: A (the vendor page: NEW=0 … DELETED=6) | B (later copy, with UPLOADED=1 … DELETED=7)',
+    parse: oneOf(['A', 'B'] as const),
+  },
+  {
+    key: 'json', flag: 'json', env: 'SEAL_SIM_JSON', default: 'vendor',
+    help: 'Response JSON types: vendor (ids and booleans as strings, as documented) | typed (numbers and booleans)',
+    parse: oneOf(['vendor', 'typed'] as const),
+  },
+  {
+    key: 'processesFile', flag: 'processes', env: 'SEAL_SIM_PROCESSES', default: 'fixtures/processes.json',
+    help: 'JSON file defining the processes (relative paths: from the working directory, then the package)',
+    parse: text,
+  },
+  {
+    key: 'signer', flag: 'signer', env: 'SEAL_SIM_SIGNER', default: 'real',
+    help: 'real (seals with the test PKI) | placeholder (copies files unchanged, NOT signed; fastest)',
+    parse: oneOf(['real', 'placeholder'] as const),
+  },
+  {
+    key: 'signerThreads', flag: 'signer-threads', env: 'SEAL_SIM_SIGNER_THREADS', default: '0',
+    help: 'Worker threads for sealing (0: one per CPU core)', parse: int(0, 64),
+  },
+  {
+    key: 'pkiCaCert', flag: 'pki-ca-cert', env: 'SEAL_SIM_PKI_CA_CERT', default: '',
+    help: 'PEM file of a CA certificate to issue the seal and TSA certificates from (with --pki-ca-key)',
+    parse: optionalPath,
+  },
+  { key: 'pkiCaKey', flag: 'pki-ca-key', env: 'SEAL_SIM_PKI_CA_KEY', default: '', help: 'PEM file of that CA\'s private key (PKCS#8)', parse: optionalPath },
+  {
+    key: 'logLevel', flag: 'log-level', env: 'SEAL_SIM_LOG_LEVEL', default: 'info',
+    help: 'Log level: fatal | error | warn | info | debug | trace | silent',
+    parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+  },
+  {
+    key: 'maxUploadBytes', flag: 'max-upload-bytes', env: 'SEAL_SIM_MAX_UPLOAD_BYTES', default: String(defaultZipLimits.maxUploadBytes),
+    help: `Largest upload body accepted (413 above it; default ${defaultZipLimits.maxUploadBytes / MiB} MiB)`, parse: int(1),
+  },
+  { key: 'maxEntries', flag: 'max-entries', env: 'SEAL_SIM_MAX_ENTRIES', default: String(defaultZipLimits.maxEntries), help: 'Most files in one package', parse: int(1) },
+  {
+    key: 'maxEntryBytes', flag: 'max-entry-bytes', env: 'SEAL_SIM_MAX_ENTRY_BYTES', default: String(defaultZipLimits.maxEntryBytes),
+    help: `Largest inflated file in a package (default ${defaultZipLimits.maxEntryBytes / MiB} MiB)`, parse: int(1),
+  },
+  {
+    key: 'maxTotalBytes', flag: 'max-total-bytes', env: 'SEAL_SIM_MAX_TOTAL_BYTES', default: String(defaultZipLimits.maxTotalBytes),
+    help: `Largest inflated size of all files together (default ${defaultZipLimits.maxTotalBytes / MiB} MiB)`, parse: int(1),
+  },
+  {
+    key: 'maxCompressionRatio', flag: 'max-compression-ratio', env: 'SEAL_SIM_MAX_COMPRESSION_RATIO', default: String(defaultZipLimits.maxCompressionRatio),
+    help: 'Highest inflated/compressed ratio of one file (zip-bomb guard)', parse: int(1),
+  },
+  {
+    key: 'maxNameLength', flag: 'max-name-length', env: 'SEAL_SIM_MAX_NAME_LENGTH', default: String(defaultZipLimits.maxNameLength),
+    help: 'Longest file name in a package, in UTF-8 bytes', parse: int(1, 65535),
+  },
+] as const satisfies readonly Setting[];
+
+type Raw = Record<(typeof SETTINGS)[number]['key'], unknown>;
+
+export interface ParsedCommand {
+  kind: 'run' | 'help' | 'version';
+  config: Config;
+}
+
+/**
+ * Reads flags (highest precedence), then environment variables, then defaults. Throws ConfigError
+ * naming the flag/variable and what is allowed.
+ */
+export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv = {}): ParsedCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+        ...Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: 'string' as const }])),
+      },
+    });
+  } catch (e) {
+    throw new ConfigError(`${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}. Run with --help to see every setting.`);
+  }
+  const raw = {} as Raw;
+  for (const s of SETTINGS) {
+    const fromFlag = (parsed.values as Record<string, string | boolean | undefined>)[s.flag] as string | undefined;
+    const fromEnv = env[s.env];
+    const value = fromFlag ?? fromEnv ?? s.default;
+    const source = fromFlag !== undefined ? `--${s.flag}` : fromEnv !== undefined ? s.env : `default of ${s.env}`;
+    try {
+      raw[s.key] = s.parse(value);
+    } catch (e) {
+      throw new ConfigError(`${source}=${JSON.stringify(value)} ${(e as Error).message}`);
+    }
+  }
+  const config = freezeConfig(raw);
+  const kind = parsed.values.help ? 'help' : parsed.values.version ? 'version' : 'run';
+  return { kind, config };
+}
+
+function freezeConfig(r: Raw): Config {
+  const config: Config = {
+    port: r.port as number,
+    host: r.host as string,
+    timing: r.timing as TimingProfileName,
+    db: r.db as string,
+    dataDir: r.dataDir as string | null,
+    apiKeys: r.apiKeys as string[],
+    auth: r.auth as boolean,
+    statusTable: r.statusTable as StatusTableName,
+    json: r.json as Config['json'],
+    processesFile: resolveProcessesFile(r.processesFile as string),
+    signer: r.signer as Config['signer'],
+    signerThreads: r.signerThreads as number,
+    pkiCaCert: r.pkiCaCert as string | null,
+    pkiCaKey: r.pkiCaKey as string | null,
+    logLevel: r.logLevel as string,
+    limits: Object.freeze({
+      maxUploadBytes: r.maxUploadBytes as number,
+      maxEntries: r.maxEntries as number,
+      maxEntryBytes: r.maxEntryBytes as number,
+      maxTotalBytes: r.maxTotalBytes as number,
+      maxCompressionRatio: r.maxCompressionRatio as number,
+      maxNameLength: r.maxNameLength as number,
+    }),
+  };
+  if ((config.pkiCaCert === null) !== (config.pkiCaKey === null)) {
+    throw new ConfigError('SEAL_SIM_PKI_CA_CERT and SEAL_SIM_PKI_CA_KEY must be given together');
+  }
+  return Object.freeze(config);
+}
+
+/** The default processes file ships inside the package, so it resolves from any working directory. */
+function resolveProcessesFile(path: string): string {
+  const fromCwd = resolve(path);
+  return existsSync(fromCwd) ? fromCwd : join(PACKAGE_ROOT, path);
+}
+
+/** Defaults for code and tests: the same values a plain `npm start` gets, with overrides. */
+export function defaultConfig(overrides: Partial<Config> = {}): Config {
+  return Object.freeze({ ...loadConfig([], {}).config, ...overrides });
+}
+
+/** --help text, from the settings table. */
+export function helpText(): string {
+  const rows = SETTINGS.map((s) => {
+    const dflt = s.default === '' ? '(none)' : s.default;
+    return `  --${s.flag} <value>\n      ${s.help}\n      env ${s.env}, default ${dflt}`;
+  });
+  return [
+    'seal-simulator — an offline simulator of the SIGNIUS SEAL batch API',
+    '',
+    'Usage: seal-simulator [options]',
+    '',
+    'Every option can also be set with its environment variable; a flag wins over the variable.',
+    '',
+    '  -h, --help      show this help',
+    '  -v, --version   print the version',
+    ...rows,
+    '',
+  ].join('\n');
+}
+
+/** One-line summary of the settings in force, for the start-up log line. */
+export function describeConfig(c: Config): Record<string, unknown> {
+  return {
+    timing: c.timing,
+    db: c.db,
+    dataDir: c.dataDir ?? '(temporary)',
+    auth: c.auth ? (c.apiKeys.length ? `${c.apiKeys.length} keys` : 'any key') : 'off',
+    statusTable: c.statusTable,
+    json: c.json,
+    processes: c.processesFile,
+    signer: c.signer,
+    maxUploadBytes: c.limits.maxUploadBytes,
+  };
+}

@@ -1,0 +1,256 @@
+import { open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import { inspectZip } from '../archive/inspect-zip.js';
+import type { ZipLimits } from '../archive/limits.js';
+import { receiveUpload } from '../archive/receive-upload.js';
+import type { BatchStore, DocumentOutcome } from '../storage/batch-store.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import type { Batch, BatchPackage } from './batch.js';
+import type { Clock } from './clock.js';
+import { DomainError } from './errors.js';
+import { type LifecycleEvent, PROCESSING, remedy, transition } from './lifecycle.js';
+import type { ProcessDef } from './process.js';
+import type { ProcessCatalog } from './processes.js';
+import { nextAdvanceAt } from './progression.js';
+import type { Status } from './status.js';
+import type { TimingProfile } from './timing.js';
+
+const REFUSED: Record<LifecycleEvent | 'download', string> = {
+  upload: 'cannot take an upload',
+  accept: 'cannot be accepted',
+  advance: 'cannot advance',
+  delete: 'cannot be deleted',
+  download: 'cannot be downloaded',
+};
+
+export interface BatchServiceDeps {
+  store: BatchStore;
+  blobs: BlobStore;
+  processes: ProcessCatalog;
+  clock: Clock;
+  timing: TimingProfile;
+  limits: ZipLimits;
+  log: Logger;
+  /** How a status is named to clients (status table A shows UPLOADED as NEW). */
+  showStatus?: (status: Status) => string;
+  /** Told when a batch has been accepted and has work to do (the worker's queue). */
+  onAccepted?: (batchId: number) => void;
+}
+
+/** The work the worker has to do for one batch. */
+export interface WorkItem {
+  batch: Batch;
+  process: ProcessDef;
+  /** Absolute path of the uploaded package. */
+  packagePath: string;
+}
+
+export interface OpenedResult {
+  stream: Readable;
+  size: number;
+  fileName: string;
+}
+
+/**
+ * The batch service decides. It is the only caller of the lifecycle table and of the stores:
+ * routes hand it validated values, the worker hands it finished results, and every status change
+ * goes through `move()` (table lookup, then compare-and-set, then one log line).
+ */
+export class BatchService {
+  onAccepted: (batchId: number) => void;
+
+  constructor(private readonly deps: BatchServiceDeps) {
+    this.onAccepted = deps.onAccepted ?? (() => {});
+  }
+
+  get timing(): TimingProfile {
+    return this.deps.timing;
+  }
+
+  now(tenant: string): number {
+    return this.deps.clock.now(tenant).getTime();
+  }
+
+  createBatch(tenant: string, processId: number): Batch {
+    if (!this.deps.processes.get(processId)) {
+      const known = this.deps.processes.all().map((p) => p.id).join(', ');
+      throw new DomainError(
+        'process_not_found',
+        `There is no process ${processId}. This simulator knows processes ${known} (see GET /_simulator/processes); set SEAL_SIM_PROCESSES to mirror your own.`,
+        { processId },
+      );
+    }
+    const batch = this.deps.store.createBatch({ tenant, processId, at: this.now(tenant) });
+    this.deps.log.info({ batchId: batch.id, tenant, processId, to: 'NEW' }, 'batch created');
+    return batch;
+  }
+
+  /** Looks a batch up for a tenant and brings its time-driven status up to date. */
+  status(tenant: string, batchId: number): Batch {
+    return this.catchUp(this.require(tenant, batchId));
+  }
+
+  /**
+   * Streams the body to disk, inspects it as hostile input, then records it — only if the batch is
+   * still waiting for a package. A rejected upload leaves the batch exactly as it was.
+   */
+  async upload(
+    tenant: string,
+    batchId: number,
+    body: Readable,
+    packageName: string | undefined,
+  ): Promise<{ batch: Batch; package: BatchPackage }> {
+    const before = this.require(tenant, batchId);
+    this.allowed(before, 'upload'); // refuse before reading a byte
+    const { blobs, limits } = this.deps;
+    const path = blobs.newPackagePath(batchId);
+    try {
+      const received = await receiveUpload(body, blobs.absolute(path), limits.maxUploadBytes);
+      const entries = await inspectZip(blobs.absolute(path), limits);
+      const current = this.require(tenant, batchId);
+      const to = this.allowed(current, 'upload');
+      const at = this.now(tenant);
+      const pkg = { name: packageName ?? `batch-${batchId}.zip`, path, size: received.size, sha256: received.sha256, uploadedAt: at };
+      const files = entries.map((e) => ({ name: e.name, size: e.size }));
+      const done = this.deps.store.recordUpload(batchId, current.status, to, pkg, files, at);
+      if (!done.ok) throw this.conflict(current.id, done.current ?? current.status, 'upload');
+      this.logMove(current, to, 'upload');
+      await blobs.remove(done.previous?.path);
+      return { batch: this.require(tenant, batchId), package: { ...pkg, id: done.packageId } };
+    } catch (e) {
+      await blobs.remove(path);
+      throw e;
+    }
+  }
+
+  accept(tenant: string, batchId: number): Batch {
+    const batch = this.move(this.require(tenant, batchId), 'accept');
+    this.onAccepted(batch.id);
+    return batch;
+  }
+
+  /** BatchDeleteCache: DELETED from any state; the package and result files are removed. */
+  async delete(tenant: string, batchId: number): Promise<Batch> {
+    const batch = this.move(this.catchUp(this.require(tenant, batchId)), 'delete');
+    await this.deps.blobs.remove(batch.package?.path);
+    await this.deps.blobs.remove(batch.result?.path);
+    return batch;
+  }
+
+  /** Opens the result package of a CLOSED batch (opened before returning, so a delete cannot race it). */
+  async openResult(tenant: string, batchId: number): Promise<OpenedResult> {
+    const batch = this.status(tenant, batchId);
+    if (batch.status !== 'CLOSED' || !batch.result) throw this.conflict(batch.id, batch.status, 'download');
+    const handle = await open(this.deps.blobs.absolute(batch.result.path), 'r');
+    return { stream: handle.createReadStream(), size: batch.result.size, fileName: `batch-${batch.id}-signed.zip` };
+  }
+
+  // ---- progression -------------------------------------------------------------------------
+
+  /** Applies every automatic step that is due by the tenant's clock, stamping each at its due time. */
+  catchUp(batch: Batch): Batch {
+    let current = batch;
+    for (;;) {
+      const due = nextAdvanceAt(current, this.deps.timing);
+      if (due === null || due > this.now(current.tenant)) return current;
+      current = this.move(current, 'advance', due);
+    }
+  }
+
+  /** Catches up every batch in processing (the background ticker calls this). */
+  tick(): void {
+    for (const id of this.deps.store.idsInStatus(PROCESSING)) {
+      const batch = this.deps.store.getBatch(id);
+      if (batch) this.catchUp(batch);
+    }
+  }
+
+  // ---- worker side ---------------------------------------------------------------------------
+
+  /** Batches accepted but without a durable result: the worker's queue after a restart. */
+  pendingWork(): number[] {
+    return this.deps.store
+      .idsInStatus(PROCESSING)
+      .filter((id) => this.deps.store.getBatch(id)?.result === null);
+  }
+
+  /** What the worker must do for a batch, or null when there is nothing (deleted, done, purged). */
+  workFor(batchId: number): WorkItem | null {
+    const batch = this.deps.store.getBatch(batchId);
+    if (!batch || !PROCESSING.includes(batch.status) || batch.result || !batch.package) return null;
+    const process = this.deps.processes.get(batch.processId);
+    if (!process) return null;
+    return { batch, process, packagePath: this.deps.blobs.absolute(batch.package.path) };
+  }
+
+  newResultPath(batchId: number): { relative: string; absolute: string } {
+    const relative = this.deps.blobs.newResultPath(batchId);
+    return { relative, absolute: this.deps.blobs.absolute(relative) };
+  }
+
+  /**
+   * Records a result the worker has already made durable. If the batch was deleted meanwhile the
+   * result is thrown away. Afterwards the batch may advance (at once in the instant profile).
+   */
+  async completeWork(
+    batchId: number,
+    result: { path: string; size: number; sha256: string },
+    outcomes: DocumentOutcome[],
+  ): Promise<boolean> {
+    const batch = this.deps.store.getBatch(batchId);
+    const at = batch ? this.now(batch.tenant) : 0;
+    const kept = !!batch && this.deps.store.recordResult(batchId, { ...result, at }, outcomes);
+    if (!kept) {
+      await this.deps.blobs.remove(result.path);
+      return false;
+    }
+    const ok = outcomes.filter((o) => o.success).length;
+    this.deps.log.info({ batchId, files: outcomes.length, succeeded: ok }, 'batch work done');
+    this.catchUp(this.deps.store.getBatch(batchId)!);
+    return true;
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  /** The tenant's batch, or 404: another tenant's batch is indistinguishable from a missing one. */
+  private require(tenant: string, batchId: number): Batch {
+    const batch = this.deps.store.getBatch(batchId);
+    if (!batch || batch.tenant !== tenant) {
+      throw new DomainError(
+        'batch_not_found',
+        `There is no batch ${batchId} for this API key. Use the id CreateBatch returned, with the same API-KEY.`,
+        { batchId },
+      );
+    }
+    return batch;
+  }
+
+  /** The status `event` leads to from the batch's status, or a 409 saying what to do instead. */
+  private allowed(batch: Batch, event: LifecycleEvent): Status {
+    const to = transition(batch.status, event);
+    if (!to) throw this.conflict(batch.id, batch.status, event);
+    return to;
+  }
+
+  /** The one way a status changes: table lookup, compare-and-set, one log line. */
+  private move(batch: Batch, event: LifecycleEvent, at = this.now(batch.tenant)): Batch {
+    const to = this.allowed(batch, event);
+    const done = this.deps.store.setStatus(batch.id, batch.status, to, event, at);
+    if (!done.ok) throw this.conflict(batch.id, done.current ?? batch.status, event);
+    this.logMove(batch, to, event);
+    return this.deps.store.getBatch(batch.id)!;
+  }
+
+  private logMove(batch: Batch, to: Status, event: string): void {
+    if (batch.status !== to) this.deps.log.info({ batchId: batch.id, from: batch.status, to, event }, 'status changed');
+  }
+
+  private conflict(batchId: number, status: Status, event: LifecycleEvent | 'download'): DomainError {
+    const shown = this.deps.showStatus?.(status) ?? status;
+    return new DomainError('wrong_state', `Batch ${batchId} is ${shown} and ${REFUSED[event]}. ${remedy(status, event)}`, {
+      batchId,
+      batchStatus: shown,
+    });
+  }
+}

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import type { ProcessDef } from './process.js';
+
+const OPERATIONS = ['seal', 'validate'];
+const FORMATS = ['PAdES', 'CAdES', 'XAdES'];
+const LEVELS = ['B-B', 'B-T'];
+const PACKAGINGS = ['enveloped', 'detached', 'enveloping'];
+
+/** The processes a simulator instance knows, by id. */
+export class ProcessCatalog {
+  private readonly byId: ReadonlyMap<number, ProcessDef>;
+  constructor(processes: readonly ProcessDef[]) {
+    this.byId = new Map(processes.map((p) => [p.id, p]));
+  }
+  get(id: number): ProcessDef | undefined {
+    return this.byId.get(id);
+  }
+  all(): ProcessDef[] {
+    return [...this.byId.values()];
+  }
+}
+
+/**
+ * Reads and checks a processes file (`fixtures/processes.json` format). Errors name the file and the
+ * offending entry, because an integrator writes this file by hand to mirror their real process ids.
+ */
+export function loadProcesses(path: string): ProcessCatalog {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`cannot read processes file ${path}: ${(e as Error).message}`);
+  }
+  const list = (raw as { processes?: unknown })?.processes;
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new Error(`processes file ${path} must be {"processes": [ ... ]} with at least one process`);
+  }
+  const seen = new Set<number>();
+  const out = list.map((p: Record<string, unknown>, i: number): ProcessDef => {
+    const where = `processes file ${path}, entry ${i}`;
+    const fail = (msg: string): never => {
+      throw new Error(`${where}: ${msg}`);
+    };
+    if (!Number.isSafeInteger(p.id) || (p.id as number) < 1) fail('"id" must be a positive integer');
+    const id = p.id as number;
+    if (seen.has(id)) fail(`duplicate id ${id}`);
+    seen.add(id);
+    if (!OPERATIONS.includes(p.operation as string)) fail(`"operation" must be one of ${OPERATIONS.join(', ')}`);
+    if (p.operation === 'seal') {
+      if (!FORMATS.includes(p.format as string)) fail(`"format" must be one of ${FORMATS.join(', ')}`);
+      if (!LEVELS.includes(p.level as string)) fail(`"level" must be one of ${LEVELS.join(', ')}`);
+      if (!PACKAGINGS.includes(p.packaging as string)) fail(`"packaging" must be one of ${PACKAGINGS.join(', ')}`);
+    }
+    const types = p.acceptedFileTypes;
+    if (!Array.isArray(types) || types.length === 0 || !types.every((t) => typeof t === 'string')) {
+      fail('"acceptedFileTypes" must be a non-empty array like [".pdf"] or ["*"]');
+    }
+    for (const key of ['providerSettingsId', 'tsaId'] as const) {
+      if (typeof p[key] !== 'string' || !/^\d+$/.test(p[key] as string)) fail(`"${key}" must be a numeric string like "1"`);
+    }
+    return {
+      id,
+      name: typeof p.name === 'string' ? p.name : `process ${id}`,
+      operation: p.operation as ProcessDef['operation'],
+      format: p.format as ProcessDef['format'],
+      level: p.level as ProcessDef['level'],
+      packaging: p.packaging as ProcessDef['packaging'],
+      acceptedFileTypes: (types as string[]).map((t) => t.toLowerCase()),
+      providerSettingsId: p.providerSettingsId as string,
+      tsaId: p.tsaId as string,
+    };
+  });
+  return new ProcessCatalog(out);
+}
+
+/** Whether a process takes a file of this name (by extension, case-insensitive). */
+export function acceptsFile(process: ProcessDef, fileName: string): boolean {
+  if (process.acceptedFileTypes.includes('*')) return true;
+  const lower = fileName.toLowerCase();
+  return process.acceptedFileTypes.some((ext) => lower.endsWith(ext));
+}

@@ -1,0 +1,101 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type ErrorCode, isDomainError } from '../domain/errors.js';
+
+/**
+ * The one table from error codes to HTTP, and the one handler that writes RFC 9457
+ * `application/problem+json` bodies (the shape ASP.NET Core produces: type, title, status, detail,
+ * instance, traceId). Every error the simulator answers passes through `sendProblem`.
+ */
+export type ProblemCode = ErrorCode | 'route_not_found' | 'internal';
+
+export const PROBLEMS: Record<ProblemCode, { status: number; title: string }> = {
+  invalid_request: { status: 400, title: 'The request is not valid' },
+  package_invalid: { status: 400, title: 'The uploaded package is not acceptable' },
+  unauthorized: { status: 401, title: 'API key missing or not accepted' },
+  batch_not_found: { status: 404, title: 'Batch not found' },
+  process_not_found: { status: 404, title: 'Process not found' },
+  route_not_found: { status: 404, title: 'No such endpoint' },
+  wrong_state: { status: 409, title: 'The batch is not in a state that allows this call' },
+  package_too_large: { status: 413, title: 'The uploaded package is too large' },
+  unsupported_media_type: { status: 415, title: 'Unsupported content type' },
+  internal: { status: 500, title: 'Internal error in the simulator' },
+  not_implemented: { status: 501, title: 'Not implemented by the simulator' },
+  unavailable: { status: 503, title: 'The simulator cannot serve this now' },
+};
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export const problemType = (code: ProblemCode): string => `urn:seal-simulator:problem:${code.replaceAll('_', '-')}`;
+
+export function problemBody(
+  code: ProblemCode,
+  detail: string,
+  request: FastifyRequest,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const { status, title } = PROBLEMS[code];
+  return { type: problemType(code), title, status, detail, instance: request.url, traceId: request.id, ...extra };
+}
+
+export function sendProblem(
+  reply: FastifyReply,
+  code: ProblemCode,
+  detail: string,
+  extra: Record<string, unknown> = {},
+): FastifyReply {
+  const body = problemBody(code, detail, reply.request, extra);
+  return reply.code(PROBLEMS[code].status).type(PROBLEM_CONTENT_TYPE).send(body);
+}
+
+/** Fastify's own errors (bad JSON, body limits, content types) in the integrator's terms. */
+function fromFastifyError(err: FastifyError): { code: ProblemCode; detail: string } | null {
+  if (err.validation) {
+    const where = err.validationContext ?? 'request';
+    const parts = err.validation.map((v) => {
+      const field = v.instancePath ? v.instancePath.slice(1).replaceAll('/', '.') : (v.params as { missingProperty?: string })?.missingProperty ?? '';
+      return `${where}${field ? ` "${field}"` : ''} ${v.message ?? 'is invalid'}`;
+    });
+    return { code: 'invalid_request', detail: `${parts.join('; ')}.` };
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { code: 'unsupported_media_type', detail: `${err.message}.` };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { code: 'package_too_large', detail: 'The request body is larger than this endpoint accepts.' };
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { code: 'invalid_request', detail: `${err.message}.` };
+  }
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+    return { code: 'invalid_request', detail: err.message };
+  }
+  return null;
+}
+
+/** Installs the error and not-found handlers on the root instance. */
+export function installProblemHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (isDomainError(err)) {
+      const { status } = PROBLEMS[err.code];
+      if (status === 413) reply.header('connection', 'close'); // do not read the rest of a huge body
+      request.log.info({ code: err.code, status }, err.detail);
+      return sendProblem(reply, err.code, err.detail, err.extra);
+    }
+    const known = fromFastifyError(err);
+    if (known) {
+      request.log.info({ code: known.code, fastifyCode: err.code }, known.detail);
+      return sendProblem(reply, known.code, known.detail);
+    }
+    // Unexpected: log everything, tell the caller nothing internal.
+    request.log.error({ err }, 'unexpected error');
+    return sendProblem(reply, 'internal', `The simulator failed unexpectedly; the log has the details under traceId ${request.id}.`);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      reply,
+      'route_not_found',
+      `${request.method} ${request.url.split('?')[0]} is not an endpoint of the SEAL API or the simulator. The batch methods live under /api/ (see /docs).`,
+    ),
+  );
+}

@@ -1,0 +1,71 @@
+import type { Batch, BatchPackage } from '../domain/batch.js';
+import type { ProcessDef } from '../domain/process.js';
+import { statusTable, type StatusTableName } from '../domain/status.js';
+
+/**
+ * Turns batches into the vendor's response bodies (SPEC §3), quirks kept: in "vendor" style ids
+ * and booleans are strings except where the vendor's examples show numbers; in "typed" style every
+ * id is a number and every boolean a boolean. The status table decides names and codes.
+ */
+export type JsonStyle = 'vendor' | 'typed';
+
+export interface VendorJsonOptions {
+  style: JsonStyle;
+  statusTable: StatusTableName;
+  /** counterpartyId of the caller (SPEC §3: from the API key's configuration). */
+  counterpartyId: string;
+}
+
+/** `yyyy-MM-dd HH:mm:ss`, UTC (the vendor writes no zone; SPEC §3). */
+export function vendorDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+export function vendorJson(opts: VendorJsonOptions) {
+  const typed = opts.style === 'typed';
+  const table = statusTable(opts.statusTable);
+  const id = (n: number | string) => (typed ? Number(n) : String(n));
+  const bool = (b: boolean) => (typed ? b : b ? 'true' : 'false');
+  const code = (b: Batch) => (typed ? table.code(b.status) : String(table.code(b.status)));
+
+  const batchStatus = (b: Batch) => ({
+    id: b.id,
+    status: table.name(b.status),
+    creationDate: vendorDate(b.createdAt),
+    documents: b.documents.map((d) => ({
+      id: id(d.id),
+      signed: bool(d.signed),
+      fileName: d.fileName,
+      signingResult_Success: bool(d.success),
+    })),
+  });
+
+  return {
+    created: (b: Batch, p: ProcessDef) => ({
+      id: id(b.id),
+      providerSettingsId: id(p.providerSettingsId),
+      creationDate: vendorDate(b.createdAt),
+      status: code(b),
+    }),
+    uploaded: (b: Batch, pkg: BatchPackage, p: ProcessDef) => ({
+      id: id(pkg.id),
+      counterpartyId: id(opts.counterpartyId),
+      name: pkg.name,
+      signed: bool(false),
+      hash: null,
+      signature: null,
+      batchId: b.id,
+      creationDate: vendorDate(pkg.uploadedAt),
+      isZip: bool(true),
+      tsaId: id(p.tsaId),
+    }),
+    status: batchStatus,
+    deleted: batchStatus,
+    accepted: (b: Batch, p: ProcessDef) => ({
+      id: b.id,
+      providerSettingsId: id(p.providerSettingsId),
+      creationDate: vendorDate(b.createdAt),
+      status: code(b),
+    }),
+  };
+}

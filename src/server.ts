@@ -1,0 +1,24 @@
+import type { FastifyInstance } from 'fastify';
+import { type Config, describeConfig } from './config.js';
+import { buildApp, type BuildOptions } from './app.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  /** e.g. http://127.0.0.1:8080 (the real port when 0 was asked for). */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Builds the app and listens. The caller decides what to print and when to close. */
+export async function startServer(config: Config, options: BuildOptions = {}): Promise<RunningServer> {
+  const app = await buildApp(config, options);
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
+  let closing: Promise<void> | undefined;
+  return { app, url, close: () => (closing ??= app.close()) };
+}
+
+export { describeConfig };

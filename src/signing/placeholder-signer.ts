@@ -1,0 +1,24 @@
+import { acceptsFile } from '../domain/processes.js';
+import type { FileOutcome, InputFile, SignContext, Signer } from './signer.js';
+
+/**
+ * NOT A SIGNATURE. Copies every file the process accepts into the result unchanged and reports it
+ * as signed; files the process does not accept fail. It exists so the lifecycle can be exercised
+ * without the cost of real seals (SEAL_SIM_SIGNER=placeholder); the default signer seals for real.
+ */
+export class PlaceholderSigner implements Signer {
+  readonly kind = 'placeholder (files copied unchanged, NOT signed)';
+
+  async processFile(file: InputFile, ctx: SignContext): Promise<FileOutcome> {
+    if (!acceptsFile(ctx.process, file.name)) {
+      return {
+        fileName: file.name,
+        signed: false,
+        success: false,
+        detail: `process ${ctx.process.id} accepts ${ctx.process.acceptedFileTypes.join(', ')} files only`,
+        outputs: [file],
+      };
+    }
+    return { fileName: file.name, signed: true, success: true, detail: 'copied unchanged (placeholder signer)', outputs: [file] };
+  }
+}

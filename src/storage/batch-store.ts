@@ -1,0 +1,52 @@
+import type { Batch, BatchDocument, BatchPackage, BatchResult, Transition } from '../domain/batch.js';
+import type { Status } from '../domain/status.js';
+
+/** A file's outcome as the worker records it. */
+export type DocumentOutcome = Pick<BatchDocument, 'fileName' | 'signed' | 'success' | 'detail'>;
+
+/** The result of a compare-and-set: done, or the status that stood in the way. */
+export type CasResult = { ok: true } | { ok: false; current: Status | null };
+
+/**
+ * Remembers batches. It never decides: every status write is a compare-and-set on the status the
+ * caller (the batch service, after consulting the lifecycle table) expects, inside a transaction,
+ * so two concurrent accepts cannot both win. Every write is durable when the call returns.
+ */
+export interface BatchStore {
+  createBatch(input: { tenant: string; processId: number; at: number }): Batch;
+  getBatch(id: number): Batch | undefined;
+  /** Batches in any of these statuses, oldest first (for the worker and the progress ticker). */
+  idsInStatus(statuses: readonly Status[]): number[];
+  listBatches(filter: { tenant?: string; limit?: number }): Batch[];
+  countBatches(): number;
+
+  /** Status `from` → `to`, recording the transition. */
+  setStatus(id: number, from: Status, to: Status, event: string, at: number): CasResult;
+
+  /**
+   * Records a received package and its file list, replacing any earlier one, if the batch is still
+   * in `from`; moves it to `to`. Returns the previous package (its file is now garbage).
+   */
+  recordUpload(
+    id: number,
+    from: Status,
+    to: Status,
+    pkg: Omit<BatchPackage, 'id'>,
+    files: { name: string; size: number }[],
+    at: number,
+  ): (CasResult & { ok: true; previous: BatchPackage | null; packageId: number }) | (CasResult & { ok: false });
+
+  /** Records the worker's durable result and per-file outcomes, unless the batch was deleted. */
+  recordResult(id: number, result: BatchResult, outcomes: DocumentOutcome[]): boolean;
+
+  transitions(id: number): Transition[];
+
+  /** Removes a batch and everything recorded about it (control API; not a vendor operation). */
+  purgeBatch(id: number): boolean;
+  /** Removes every batch of a tenant, or every batch when tenant is undefined; returns their ids. */
+  purgeTenant(tenant: string | undefined): Batch[];
+
+  /** Throws when the database cannot be written (health check). */
+  checkWritable(): void;
+  close(): void;
+}

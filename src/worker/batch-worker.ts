@@ -1,0 +1,143 @@
+import type { Logger } from 'pino';
+import { readEntries } from '../archive/read-entries.js';
+import type { ZipLimits } from '../archive/limits.js';
+import { writeZip } from '../archive/write-zip.js';
+import type { BatchService, WorkItem } from '../domain/batch-service.js';
+import type { Clock } from '../domain/clock.js';
+import type { FileOutcome, InputFile, Signer } from '../signing/signer.js';
+import type { DocumentOutcome } from '../storage/batch-store.js';
+
+export interface BatchWorkerDeps {
+  service: BatchService;
+  signer: Signer;
+  clock: Clock;
+  limits: ZipLimits;
+  log: Logger;
+  /** Files of one batch in flight at once (the signer spreads them over its threads). */
+  concurrency: number;
+}
+
+/**
+ * Does the per-file work of accepted batches, one batch at a time, off the request path. Reads the
+ * uploaded package entry by entry, lets the signer turn each file into its outputs, streams them
+ * into the result ZIP (durable before `completeWork` records it), and hands the outcome to the
+ * service — which alone decides what the batch's status becomes.
+ */
+export class BatchWorker {
+  private readonly queue: number[] = [];
+  private readonly queued = new Set<number>();
+  private running: Promise<void> | null = null;
+  private stopping = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly deps: BatchWorkerDeps) {}
+
+  /** Queues every batch that was accepted but has no result yet (after a restart). */
+  resume(): void {
+    for (const id of this.deps.service.pendingWork()) this.enqueue(id);
+  }
+
+  enqueue(batchId: number): void {
+    if (this.stopping || this.queued.has(batchId)) return;
+    this.queued.add(batchId);
+    this.queue.push(batchId);
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.running) return;
+    this.running = this.drain().finally(() => {
+      this.running = null;
+      if (this.queue.length > 0 && !this.stopping) this.kick();
+      else this.idleWaiters.splice(0).forEach((w) => w());
+    });
+  }
+
+  /** Resolves when the queue is empty and nothing is running. */
+  idle(): Promise<void> {
+    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Takes no new batches and interrupts the batch in hand after its current file; resolves once
+   * nothing is running. Nothing recorded is lost: an interrupted batch is redone on the next start.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.queue.length = 0;
+    await this.running;
+    this.idleWaiters.splice(0).forEach((w) => w());
+  }
+
+  get busy(): boolean {
+    return this.running !== null;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0 && !this.stopping) {
+      const id = this.queue.shift()!;
+      this.queued.delete(id);
+      const item = this.deps.service.workFor(id);
+      if (!item) continue;
+      try {
+        await this.process(item);
+      } catch (err) {
+        if (err instanceof WorkerStopped) {
+          this.deps.log.info({ batchId: id }, 'batch work interrupted by shutdown; it resumes on the next start');
+          continue;
+        }
+        // A batch whose package cannot be processed at all (it was inspected on upload, so this is
+        // a disk or programming error) stays IN_PROGRESS and is retried on the next start.
+        this.deps.log.error({ err, batchId: id }, 'batch work failed');
+      }
+    }
+  }
+
+  private async process(item: WorkItem): Promise<void> {
+    const { service, signer, clock, limits, log, concurrency } = this.deps;
+    const { batch, process } = item;
+    log.info({ batchId: batch.id, processId: process.id, files: batch.documents.length }, 'batch work started');
+    const outcomes: DocumentOutcome[] = [];
+    const sign = (file: InputFile): Promise<FileOutcome> =>
+      signer.processFile(file, { process, now: clock.now(batch.tenant) });
+    const stopped = () => this.stopping;
+    async function* outputs(): AsyncGenerator<InputFile> {
+      for await (const outcome of mapInOrder(readEntries(item.packagePath, limits), concurrency, sign)) {
+        outcomes.push({ fileName: outcome.fileName, signed: outcome.signed, success: outcome.success, detail: outcome.detail });
+        yield* outcome.outputs;
+        // Shutting down: abandon the half-written result; the batch has no result recorded, so the
+        // next start picks it up again from the stored package (a safe point at every file).
+        if (stopped()) throw new WorkerStopped(batch.id);
+      }
+    }
+    const target = service.newResultPath(batch.id);
+    const written = await writeZip(target.absolute, outputs());
+    await service.completeWork(batch.id, { path: target.relative, size: written.size, sha256: written.sha256 }, outcomes);
+  }
+}
+
+/**
+ * Maps an async source through `fn` with up to `width` calls in flight, yielding results in source
+ * order. Keeps at most `width` inputs in memory, so a large package is never held whole.
+ */
+export async function* mapInOrder<T, R>(
+  source: AsyncIterable<T>,
+  width: number,
+  fn: (item: T) => Promise<R>,
+): AsyncGenerator<R> {
+  const window: Promise<R>[] = [];
+  for await (const item of source) {
+    const pending = fn(item);
+    pending.catch(() => {}); // observed when its turn comes; never an unhandled rejection meanwhile
+    window.push(pending);
+    if (window.length >= width) yield await window.shift()!;
+  }
+  while (window.length > 0) yield await window.shift()!;
+}
+
+class WorkerStopped extends Error {
+  constructor(batchId: number) {
+    super(`work on batch ${batchId} stopped for shutdown`);
+  }
+}

@@ -1,0 +1,111 @@
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import yazl from 'yazl';
+import { buildApp, type BuildOptions } from '../../src/app.js';
+import { type Config, defaultConfig } from '../../src/config.js';
+import { ManualClock } from '../../src/domain/clock.js';
+
+export const KEY = 'test-key';
+
+export interface TestSim {
+  app: FastifyInstance;
+  clock: ManualClock;
+  /** Sends a request through app.inject with the API-KEY header (unless `key: null`). */
+  request(opts: InjectOptions & { key?: string | null }): Promise<LightMyRequestResponse>;
+  createBatch(processId?: number, key?: string): Promise<number>;
+  upload(batchId: number, zip: Buffer, key?: string): Promise<LightMyRequestResponse>;
+  accept(batchId: number, key?: string): Promise<LightMyRequestResponse>;
+  status(batchId: number, key?: string): Promise<{ status: string; body: any; code: number }>;
+  /** Create, upload, accept, and let the worker finish. */
+  closedBatch(files?: Record<string, string | Buffer>, processId?: number, key?: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * A simulator built exactly as production builds it, with a manual clock, no background ticker
+ * and silent logs: tests move time with `clock.advance()` and never sleep.
+ */
+export async function startTestSim(overrides: Partial<Config> = {}, options: BuildOptions = {}): Promise<TestSim> {
+  const clock = new ManualClock('2026-01-01T12:00:00Z');
+  const config = defaultConfig({ timing: 'instant', signer: 'placeholder', logLevel: 'silent', ...overrides });
+  const app = await buildApp(config, { clock, tickMs: 0, logger: false, ...options });
+  await app.ready();
+
+  const request: TestSim['request'] = async ({ key = KEY, headers, ...rest }) =>
+    app.inject({ ...rest, headers: { ...(key === null ? {} : { 'api-key': key }), ...headers } });
+
+  const sim: TestSim = {
+    app,
+    clock,
+    request,
+    async createBatch(processId = 1, key = KEY) {
+      const res = await request({ method: 'POST', url: `/api/CreateBatch/${processId}`, key });
+      if (res.statusCode !== 201) throw new Error(`CreateBatch answered ${res.statusCode}: ${res.body}`);
+      return Number(res.json().id);
+    },
+    upload: (batchId, zip, key = KEY) =>
+      request({
+        method: 'POST',
+        url: `/api/upload/${batchId}`,
+        key,
+        headers: { 'content-type': 'application/octet-stream' },
+        payload: zip,
+      }),
+    accept: (batchId, key = KEY) => request({ method: 'POST', url: `/api/AcceptBatch/${batchId}`, key }),
+    async status(batchId, key = KEY) {
+      const res = await request({ method: 'GET', url: `/api/BatchStatus/${batchId}`, key });
+      const body = res.json();
+      return { status: body.status, body, code: res.statusCode };
+    },
+    async closedBatch(files = { 'a.pdf': samplePdf() }, processId = 1, key = KEY) {
+      const id = await sim.createBatch(processId, key);
+      const up = await sim.upload(id, await zipOf(files), key);
+      if (up.statusCode !== 202) throw new Error(`upload answered ${up.statusCode}: ${up.body}`);
+      const acc = await sim.accept(id, key);
+      if (acc.statusCode !== 200) throw new Error(`accept answered ${acc.statusCode}: ${acc.body}`);
+      await app.sim.worker.idle();
+      return id;
+    },
+    close: () => app.close(),
+  };
+  return sim;
+}
+
+/** A flat ZIP of the given files, made with yazl. */
+export function zipOf(files: Record<string, string | Buffer>, options: { compress?: boolean } = {}): Promise<Buffer> {
+  const zip = new yazl.ZipFile();
+  for (const [name, content] of Object.entries(files)) {
+    zip.addBuffer(Buffer.isBuffer(content) ? content : Buffer.from(content), name, {
+      mtime: new Date('2026-01-01T00:00:00Z'),
+      compress: options.compress ?? true,
+    });
+  }
+  zip.end();
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    zip.outputStream.on('data', (c: Buffer) => chunks.push(c));
+    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
+    zip.outputStream.on('error', reject);
+  });
+}
+
+/** A minimal but well-formed one-page PDF. */
+export function samplePdf(text = 'Hello SEAL'): Buffer {
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 144] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${`BT /F1 18 Tf 20 70 Td (${text}) Tj ET`.length} >>\nstream\nBT /F1 18 Tf 20 70 Td (${text}) Tj ET\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  let out = '%PDF-1.4\n';
+  const offsets: number[] = [];
+  objects.forEach((body, i) => {
+    offsets.push(out.length);
+    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
+  });
+  const xref = out.length;
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const o of offsets) out += `${String(o).padStart(10, '0')} 00000 n \n`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
