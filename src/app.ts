@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { BatchService } from './domain/batch-service.js';
 import { type Clock, systemClock } from './domain/clock.js';
+import { TenantClocks } from './domain/tenant-clocks.js';
 import { loadProcesses, type ProcessCatalog } from './domain/processes.js';
 import { statusTable } from './domain/status.js';
 import { timingProfile } from './domain/timing.js';
@@ -24,7 +25,7 @@ import { BatchWorker } from './worker/batch-worker.js';
 /** Parts a test (or the control API) may reach into. */
 export interface Simulator {
   config: Config;
-  clock: Clock;
+  clock: TenantClocks;
   store: BatchStore;
   blobs: BlobStore;
   processes: ProcessCatalog;
@@ -67,9 +68,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   const temporaryDataDir = config.dataDir === null ? mkdtempSync(join(tmpdir(), 'seal-simulator-')) : null;
   const dataDir = config.dataDir ?? temporaryDataDir!;
-  const clock = options.clock ?? systemClock;
   const processes = loadProcesses(config.processesFile);
-  const store = new SqliteBatchStore(config.db === ':memory:' ? ':memory:' : config.db);
+  const store = new SqliteBatchStore(config.db);
+  const clock = new TenantClocks(options.clock ?? systemClock, store);
   const blobs = new BlobStore(dataDir);
   const log = app.log as unknown as Logger;
   const service = new BatchService({
@@ -92,6 +93,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     concurrency: Math.max(2, config.signerThreads * 2 || 4),
   });
   service.onAccepted = (id) => worker.enqueue(id);
+  service.awaitWork = (id) => worker.whenDone(id);
 
   app.decorate('sim', { config, clock, store, blobs, processes, service, worker, signer, dataDir });
 

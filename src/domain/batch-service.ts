@@ -9,7 +9,7 @@ import type { BlobStore } from '../storage/blob-store.js';
 import type { Batch, BatchPackage } from './batch.js';
 import type { Clock } from './clock.js';
 import { DomainError } from './errors.js';
-import { type LifecycleEvent, PROCESSING, remedy, transition } from './lifecycle.js';
+import { LIFECYCLE_ORDER, type LifecycleEvent, PROCESSING, remedy, transition } from './lifecycle.js';
 import type { ProcessDef } from './process.js';
 import type { ProcessCatalog } from './processes.js';
 import { nextAdvanceAt } from './progression.js';
@@ -24,6 +24,19 @@ const REFUSED: Record<LifecycleEvent | 'download', string> = {
   download: 'cannot be downloaded',
 };
 
+/**
+ * Ways to bend progression (fault injection). Both are asked on every catch-up and must be cheap;
+ * both return epoch ms on the tenant's clock, or null for "no effect".
+ */
+export interface ProgressHooks {
+  /** The batch may not leave its current status before this time (a stall). */
+  holdUntil(batch: Batch, dueAt: number): number | null;
+  /** A CLOSED batch drops out of the cache on its own at this time (the vendor's expiry). */
+  expireAt(batch: Batch): number | null;
+  /** Batches outside processing that still need catching up (e.g. waiting to expire). */
+  watched(): number[];
+}
+
 export interface BatchServiceDeps {
   store: BatchStore;
   blobs: BlobStore;
@@ -36,6 +49,7 @@ export interface BatchServiceDeps {
   showStatus?: (status: Status) => string;
   /** Told when a batch has been accepted and has work to do (the worker's queue). */
   onAccepted?: (batchId: number) => void;
+  progressHooks?: ProgressHooks;
 }
 
 /** The work the worker has to do for one batch. */
@@ -59,9 +73,13 @@ export interface OpenedResult {
  */
 export class BatchService {
   onAccepted: (batchId: number) => void;
+  /** Resolves when the worker has finished (or given up on) a batch; set by the app. */
+  awaitWork: (batchId: number) => Promise<void> = async () => {};
+  progressHooks: ProgressHooks | undefined;
 
   constructor(private readonly deps: BatchServiceDeps) {
     this.onAccepted = deps.onAccepted ?? (() => {});
+    this.progressHooks = deps.progressHooks;
   }
 
   get timing(): TimingProfile {
@@ -146,21 +164,90 @@ export class BatchService {
     return { stream: handle.createReadStream(), size: batch.result.size, fileName: `batch-${batch.id}-signed.zip` };
   }
 
+  /**
+   * Forgets batches outright, with their files: every batch of one tenant, or all of them. Not a
+   * vendor operation (that is delete → DELETED); the simulator's reset between tests.
+   */
+  async purge(tenant?: string): Promise<number> {
+    const gone = this.deps.store.purgeTenant(tenant);
+    for (const b of gone) {
+      await this.deps.blobs.remove(b.package?.path);
+      await this.deps.blobs.remove(b.result?.path);
+    }
+    this.deps.log.info({ tenant: tenant ?? '(all)', batches: gone.length }, 'batches purged');
+    return gone.length;
+  }
+
   // ---- progression -------------------------------------------------------------------------
 
   /** Applies every automatic step that is due by the tenant's clock, stamping each at its due time. */
   catchUp(batch: Batch): Batch {
     let current = batch;
     for (;;) {
-      const due = nextAdvanceAt(current, this.deps.timing);
-      if (due === null || due > this.now(current.tenant)) return current;
+      const now = this.now(current.tenant);
+      if (current.status === 'CLOSED') {
+        const expiry = this.progressHooks?.expireAt(current) ?? null;
+        if (expiry !== null && expiry <= now) return this.expire(current, expiry);
+        return current;
+      }
+      let due = nextAdvanceAt(current, this.deps.timing);
+      if (due === null || due > now) return current;
+      const hold = this.progressHooks?.holdUntil(current, due) ?? null;
+      if (hold !== null) {
+        if (hold > now) return current;
+        due = Math.max(due, hold);
+      }
       current = this.move(current, 'advance', due);
     }
   }
 
+  /** The vendor's cache expiry: a CLOSED batch becomes DELETED on its own and its files go. */
+  private expire(batch: Batch, at: number): Batch {
+    const gone = this.move(batch, 'delete', at, 'expire');
+    for (const path of [gone.package?.path, gone.result?.path]) {
+      this.deps.blobs.remove(path).catch((err) => this.deps.log.warn({ err, batchId: batch.id }, 'could not remove file'));
+    }
+    return gone;
+  }
+
+  /**
+   * Moves a batch on now, ignoring timing profile and holds: one step, or until it reaches `to`.
+   * An UPLOADED batch is accepted on the way; IN_PROGRESS waits for the worker's result, so even a
+   * forced CLOSED batch has a real package. (Control API, and the only way on in manual mode.)
+   */
+  async advance(batchId: number, opts: { tenant?: string; to?: Status } = {}): Promise<Batch> {
+    let batch = this.catchUp(this.find(batchId, opts.tenant));
+    const target = opts.to ?? transition(batch.status, batch.status === 'UPLOADED' ? 'accept' : 'advance');
+    const order = LIFECYCLE_ORDER;
+    if (!target || order.indexOf(target) < order.indexOf(batch.status) || target === 'UPLOADED' || target === 'DELETED') {
+      throw new DomainError(
+        'wrong_state',
+        `Batch ${batch.id} is ${batch.status} and cannot advance${opts.to ? ` to ${opts.to}` : ''}: advance moves a batch forward through ACCEPTED, READY, IN_PROGRESS, FINISHING to CLOSED (use BatchDeleteCache to delete).`,
+        { batchId: batch.id, batchStatus: batch.status },
+      );
+    }
+    while (batch.status !== target) {
+      if (batch.status === 'UPLOADED') {
+        batch = this.accept(batch.tenant, batch.id);
+        continue;
+      }
+      if (batch.status === 'IN_PROGRESS' && !batch.result) {
+        await this.awaitWork(batch.id);
+        batch = this.find(batch.id, batch.tenant);
+        if (!batch.result) {
+          throw new DomainError('unavailable', `Batch ${batch.id} has no result yet: the worker could not finish it (see the log).`, { batchId: batch.id });
+        }
+        continue;
+      }
+      batch = this.move(batch, 'advance');
+    }
+    return batch;
+  }
+
   /** Catches up every batch in processing (the background ticker calls this). */
   tick(): void {
-    for (const id of this.deps.store.idsInStatus(PROCESSING)) {
+    const ids = new Set([...this.deps.store.idsInStatus(PROCESSING), ...(this.progressHooks?.watched() ?? [])]);
+    for (const id of ids) {
       const batch = this.deps.store.getBatch(id);
       if (batch) this.catchUp(batch);
     }
@@ -213,6 +300,14 @@ export class BatchService {
 
   // ---- helpers -------------------------------------------------------------------------------
 
+  /** A batch by id for the control API: any tenant's unless one is given. */
+  find(batchId: number, tenant?: string): Batch {
+    if (tenant !== undefined) return this.require(tenant, batchId);
+    const batch = this.deps.store.getBatch(batchId);
+    if (!batch) throw new DomainError('batch_not_found', `There is no batch ${batchId}.`, { batchId });
+    return batch;
+  }
+
   /** The tenant's batch, or 404: another tenant's batch is indistinguishable from a missing one. */
   private require(tenant: string, batchId: number): Batch {
     const batch = this.deps.store.getBatch(batchId);
@@ -234,11 +329,11 @@ export class BatchService {
   }
 
   /** The one way a status changes: table lookup, compare-and-set, one log line. */
-  private move(batch: Batch, event: LifecycleEvent, at = this.now(batch.tenant)): Batch {
+  private move(batch: Batch, event: LifecycleEvent, at = this.now(batch.tenant), label: string = event): Batch {
     const to = this.allowed(batch, event);
-    const done = this.deps.store.setStatus(batch.id, batch.status, to, event, at);
+    const done = this.deps.store.setStatus(batch.id, batch.status, to, label, at);
     if (!done.ok) throw this.conflict(batch.id, done.current ?? batch.status, event);
-    this.logMove(batch, to, event);
+    this.logMove(batch, to, label);
     return this.deps.store.getBatch(batch.id)!;
   }
 

@@ -1,5 +1,6 @@
 import type { Batch, BatchDocument, BatchPackage, BatchResult, Transition } from '../domain/batch.js';
 import type { Status } from '../domain/status.js';
+import type { ClockPersistence } from '../domain/tenant-clocks.js';
 
 /** A file's outcome as the worker records it. */
 export type DocumentOutcome = Pick<BatchDocument, 'fileName' | 'signed' | 'success' | 'detail'>;
@@ -12,7 +13,7 @@ export type CasResult = { ok: true } | { ok: false; current: Status | null };
  * caller (the batch service, after consulting the lifecycle table) expects, inside a transaction,
  * so two concurrent accepts cannot both win. Every write is durable when the call returns.
  */
-export interface BatchStore {
+export interface BatchStore extends ClockPersistence {
   createBatch(input: { tenant: string; processId: number; at: number }): Batch;
   getBatch(id: number): Batch | undefined;
   /** Batches in any of these statuses, oldest first (for the worker and the progress ticker). */

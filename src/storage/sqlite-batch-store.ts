@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { Batch, BatchDocument, BatchPackage, BatchResult, Transition } from '../domain/batch.js';
 import type { Status } from '../domain/status.js';
+import type { TenantClockState } from '../domain/tenant-clocks.js';
 import type { BatchStore, CasResult, DocumentOutcome } from './batch-store.js';
 
 const SCHEMA = `
@@ -49,6 +50,12 @@ CREATE TABLE IF NOT EXISTS transitions (
   at          INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS transitions_batch ON transitions(batch_id, id);
+CREATE TABLE IF NOT EXISTS clocks (
+  tenant         TEXT PRIMARY KEY,
+  anchor_real    INTEGER NOT NULL,
+  anchor_virtual INTEGER NOT NULL,
+  speed          REAL    NOT NULL
+);
 `;
 
 interface BatchRow {
@@ -236,6 +243,24 @@ export class SqliteBatchStore implements BatchStore {
       for (const b of victims) this.purgeBatch(b.id);
       return victims;
     })();
+  }
+
+  loadClocks(): TenantClockState[] {
+    return this.db
+      .prepare<[], { tenant: string; anchor_real: number; anchor_virtual: number; speed: number }>(`SELECT * FROM clocks`)
+      .all()
+      .map((r) => ({ tenant: r.tenant, anchorReal: r.anchor_real, anchorVirtual: r.anchor_virtual, speed: r.speed }));
+  }
+
+  saveClock(s: TenantClockState): void {
+    this.db
+      .prepare(`INSERT OR REPLACE INTO clocks (tenant, anchor_real, anchor_virtual, speed) VALUES (?, ?, ?, ?)`)
+      .run(s.tenant, s.anchorReal, s.anchorVirtual, s.speed);
+  }
+
+  deleteClocks(tenant: string | undefined): void {
+    if (tenant === undefined) this.db.prepare(`DELETE FROM clocks`).run();
+    else this.db.prepare(`DELETE FROM clocks WHERE tenant = ?`).run(tenant);
   }
 
   checkWritable(): void {

@@ -1,3 +1,4 @@
+import { EventEmitter, once } from 'node:events';
 import type { Logger } from 'pino';
 import { readEntries } from '../archive/read-entries.js';
 import type { ZipLimits } from '../archive/limits.js';
@@ -29,6 +30,8 @@ export class BatchWorker {
   private running: Promise<void> | null = null;
   private stopping = false;
   private idleWaiters: (() => void)[] = [];
+  private current: number | null = null;
+  private readonly finished = new EventEmitter();
 
   constructor(private readonly deps: BatchWorkerDeps) {}
 
@@ -66,8 +69,17 @@ export class BatchWorker {
   async stop(): Promise<void> {
     this.stopping = true;
     this.queue.length = 0;
+    this.queued.clear();
     await this.running;
+    this.finished.emit('batch', null); // wake whenDone() callers: nothing more will run
     this.idleWaiters.splice(0).forEach((w) => w());
+  }
+
+  /** Resolves once the batch is neither queued nor being worked on. */
+  async whenDone(batchId: number): Promise<void> {
+    while (this.queued.has(batchId) || this.current === batchId) {
+      await once(this.finished, 'batch');
+    }
   }
 
   get busy(): boolean {
@@ -79,7 +91,11 @@ export class BatchWorker {
       const id = this.queue.shift()!;
       this.queued.delete(id);
       const item = this.deps.service.workFor(id);
-      if (!item) continue;
+      if (!item) {
+        this.finished.emit('batch', id);
+        continue;
+      }
+      this.current = id;
       try {
         await this.process(item);
       } catch (err) {
@@ -90,6 +106,9 @@ export class BatchWorker {
         // A batch whose package cannot be processed at all (it was inspected on upload, so this is
         // a disk or programming error) stays IN_PROGRESS and is retried on the next start.
         this.deps.log.error({ err, batchId: id }, 'batch work failed');
+      } finally {
+        this.current = null;
+        this.finished.emit('batch', id);
       }
     }
   }

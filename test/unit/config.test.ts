@@ -60,3 +60,11 @@ describe('config', () => {
     }
   });
 });
+
+describe('.env.example', () => {
+  it('lists every setting with its default (regenerate with npm run env:write)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { envExample } = await import('../../scripts/write-env-example.js');
+    expect(readFileSync(new URL('../../.env.example', import.meta.url), 'utf8'), 'run npm run env:write').toBe(envExample());
+  });
+});

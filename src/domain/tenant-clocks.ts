@@ -1,0 +1,113 @@
+import type { Clock } from './clock.js';
+import { DomainError } from './errors.js';
+
+/** One tenant's virtual clock: it read `anchorVirtual` at real time `anchorReal` and runs at `speed`. */
+export interface TenantClockState {
+  tenant: string;
+  anchorReal: number;
+  anchorVirtual: number;
+  /** 0 = frozen, 1 = real time, 60 = a minute per second. */
+  speed: number;
+}
+
+/** Where clock settings are kept so a restart keeps every tenant's time (batch timestamps use it). */
+export interface ClockPersistence {
+  loadClocks(): TenantClockState[];
+  saveClock(state: TenantClockState): void;
+  deleteClocks(tenant: string | undefined): void;
+}
+
+export const MAX_SPEED = 1_000_000;
+
+/**
+ * A virtual clock per tenant over a base clock (the system clock, or a test's manual clock).
+ * A tenant nobody has touched reads the base clock. Every time-dependent value — lifecycle
+ * progress, creationDate, signing times — asks this clock with the batch's tenant.
+ */
+export class TenantClocks implements Clock {
+  private readonly states = new Map<string, TenantClockState>();
+
+  constructor(
+    private readonly base: Clock,
+    private readonly persistence?: ClockPersistence,
+  ) {
+    for (const s of persistence?.loadClocks() ?? []) this.states.set(s.tenant, s);
+  }
+
+  now(tenant: string): Date {
+    const state = this.states.get(tenant);
+    const real = this.base.now(tenant).getTime();
+    if (!state) return new Date(real);
+    return new Date(Math.round(state.anchorVirtual + (real - state.anchorReal) * state.speed));
+  }
+
+  read(tenant: string): { tenant: string; now: Date; speed: number; offsetMs: number } {
+    const now = this.now(tenant);
+    const real = this.base.now(tenant).getTime();
+    return { tenant, now, speed: this.states.get(tenant)?.speed ?? 1, offsetMs: now.getTime() - real };
+  }
+
+  /** Sets the tenant's time (keeps its speed). */
+  set(tenant: string, at: Date): void {
+    if (Number.isNaN(at.getTime())) throw new DomainError('invalid_request', 'The time must be an ISO 8601 date-time, e.g. 2026-01-01T12:00:00Z.');
+    this.put(tenant, at.getTime(), this.states.get(tenant)?.speed ?? 1);
+  }
+
+  /** Moves the tenant's time forward by `ms`. */
+  advance(tenant: string, ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) throw new DomainError('invalid_request', 'A clock only advances forwards: give a positive duration.');
+    this.put(tenant, this.now(tenant).getTime() + ms, this.states.get(tenant)?.speed ?? 1);
+  }
+
+  /** 0 freezes the tenant's time, 1 is real time, 60 is a minute per second. */
+  setSpeed(tenant: string, speed: number): void {
+    if (!Number.isFinite(speed) || speed < 0 || speed > MAX_SPEED) {
+      throw new DomainError('invalid_request', `speed must be a number from 0 (frozen) to ${MAX_SPEED}; 1 is real time.`);
+    }
+    this.put(tenant, this.now(tenant).getTime(), speed);
+  }
+
+  /** Back to the base clock for one tenant, or for all. */
+  reset(tenant?: string): void {
+    if (tenant === undefined) this.states.clear();
+    else this.states.delete(tenant);
+    this.persistence?.deleteClocks(tenant);
+  }
+
+  tenants(): string[] {
+    return [...this.states.keys()];
+  }
+
+  private put(tenant: string, virtual: number, speed: number): void {
+    const state = { tenant, anchorReal: this.base.now(tenant).getTime(), anchorVirtual: virtual, speed };
+    this.states.set(tenant, state);
+    this.persistence?.saveClock(state);
+  }
+}
+
+/** "90s", "5m", "1h30m", "2d", "1500ms", ISO 8601 "PT5M" / "P1DT2H", or a number of ms. */
+export function parseDuration(input: unknown): number {
+  if (typeof input === 'number' && Number.isFinite(input) && input >= 0) return input;
+  if (typeof input !== 'string' || input.trim() === '') throw badDuration(input);
+  const text = input.trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  const iso = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(text);
+  if (iso && text.length > 1 && !/T$/i.test(text)) {
+    const [, d, h, m, s] = iso;
+    return ((Number(d ?? 0) * 24 + Number(h ?? 0)) * 60 + Number(m ?? 0)) * 60_000 + Number(s ?? 0) * 1000;
+  }
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+  let total = 0;
+  let rest = text;
+  const part = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)/;
+  while (rest.length > 0) {
+    const hit = part.exec(rest);
+    if (!hit) throw badDuration(input);
+    total += Number(hit[1]) * units[hit[2]!]!;
+    rest = rest.slice(hit[0].length);
+  }
+  return total;
+}
+
+const badDuration = (input: unknown) =>
+  new DomainError('invalid_request', `${JSON.stringify(input)} is not a duration: use e.g. 1500 (ms), "90s", "5m", "1h30m", "2d" or "PT5M".`);
