@@ -11,9 +11,11 @@ import { loadProcesses, type ProcessCatalog } from './domain/processes.js';
 import { statusTable } from './domain/status.js';
 import { timingProfile } from './domain/timing.js';
 import { batchRoutes } from './http/batch-routes.js';
+import { registerOpenApi } from './http/openapi.js';
 import { installProblemHandlers } from './http/problem.js';
 import { problemSchema } from './http/schemas.js';
 import { simulatorRoutes } from './http/simulator-routes.js';
+import { controlRoutes } from './http/control-routes.js';
 import { PlaceholderSigner } from './signing/placeholder-signer.js';
 import type { Signer } from './signing/signer.js';
 import type { BatchStore } from './storage/batch-store.js';
@@ -33,6 +35,8 @@ export interface Simulator {
   worker: BatchWorker;
   signer: Signer;
   dataDir: string;
+  /** Forgets one tenant's state (batches, clock, faults, journal), or everyone's; returns batches removed. */
+  reset(tenant?: string): Promise<number>;
 }
 
 declare module 'fastify' {
@@ -95,7 +99,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   service.onAccepted = (id) => worker.enqueue(id);
   service.awaitWork = (id) => worker.whenDone(id);
 
-  app.decorate('sim', { config, clock, store, blobs, processes, service, worker, signer, dataDir });
+  const reset = async (tenant?: string) => {
+    const removed = await service.purge(tenant);
+    clock.reset(tenant);
+    return removed;
+  };
+  const sim: Simulator = { config, clock, store, blobs, processes, service, worker, signer, dataDir, reset };
+  app.decorate('sim', sim);
 
   // One line per request, with the fields an integrator looks for.
   app.addHook('onResponse', async (request, reply) => {
@@ -107,6 +117,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   installProblemHandlers(app);
   app.addSchema(problemSchema);
+  await registerOpenApi(app, config); // before the routes: it documents every route added after it
   await app.register(batchRoutes, { prefix: '/api', config, service, processes });
   await app.register(simulatorRoutes, {
     prefix: '/_simulator',
@@ -117,6 +128,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       blobs.checkWritable();
     },
   });
+  await app.register(controlRoutes, { prefix: '/_simulator', sim });
 
   const tickMs = options.tickMs ?? 50;
   let ticker: NodeJS.Timeout | undefined;

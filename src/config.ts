@@ -41,6 +41,11 @@ export interface Config {
   pkiCaCert: string | null;
   pkiCaKey: string | null;
   logLevel: string;
+  adminToken: string | null;
+  faultsFile: string | null;
+  faultSeed: number;
+  journalMaxEntries: number;
+  journalMaxBytes: number;
   limits: ZipLimits;
 }
 
@@ -142,6 +147,22 @@ export const SETTINGS = [
     parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
   },
   {
+    key: 'adminToken', flag: 'admin-token', env: 'SEAL_SIM_ADMIN_TOKEN', default: '',
+    help: 'If set, the /_simulator/ control API and board require this token (Authorization: Bearer <token> or ?token=)',
+    parse: optionalPath,
+  },
+  {
+    key: 'faultsFile', flag: 'faults', env: 'SEAL_SIM_FAULTS', default: '',
+    help: 'JSON file with a list of faults to inject from the start (same shape as POST /_simulator/faults)',
+    parse: optionalPath,
+  },
+  { key: 'faultSeed', flag: 'fault-seed', env: 'SEAL_SIM_FAULT_SEED', default: '1', help: 'Seed for faults that give none: the same seed repeats the same random choices', parse: int(0, 2 ** 32 - 1) },
+  { key: 'journalMaxEntries', flag: 'journal-max-entries', env: 'SEAL_SIM_JOURNAL_MAX_ENTRIES', default: '10000', help: 'Most requests kept in the journal (oldest dropped first)', parse: int(0) },
+  {
+    key: 'journalMaxBytes', flag: 'journal-max-bytes', env: 'SEAL_SIM_JOURNAL_MAX_BYTES', default: String(8 * MiB),
+    help: 'Most bytes the journal may hold (oldest dropped first; default 8 MiB)', parse: int(0),
+  },
+  {
     key: 'maxUploadBytes', flag: 'max-upload-bytes', env: 'SEAL_SIM_MAX_UPLOAD_BYTES', default: String(defaultZipLimits.maxUploadBytes),
     help: `Largest upload body accepted (413 above it; default ${defaultZipLimits.maxUploadBytes / MiB} MiB)`, parse: int(1),
   },
@@ -225,6 +246,11 @@ function freezeConfig(r: Raw): Config {
     pkiCaCert: r.pkiCaCert as string | null,
     pkiCaKey: r.pkiCaKey as string | null,
     logLevel: r.logLevel as string,
+    adminToken: r.adminToken as string | null,
+    faultsFile: r.faultsFile as string | null,
+    faultSeed: r.faultSeed as number,
+    journalMaxEntries: r.journalMaxEntries as number,
+    journalMaxBytes: r.journalMaxBytes as number,
     limits: Object.freeze({
       maxUploadBytes: r.maxUploadBytes as number,
       maxEntries: r.maxEntries as number,

@@ -178,6 +178,15 @@ export class BatchService {
     return gone.length;
   }
 
+  /** Forgets one batch outright, with its files (control API). */
+  async forget(batchId: number): Promise<void> {
+    const batch = this.deps.store.getBatch(batchId);
+    if (!batch || !this.deps.store.purgeBatch(batchId)) return;
+    await this.deps.blobs.remove(batch.package?.path);
+    await this.deps.blobs.remove(batch.result?.path);
+    this.deps.log.info({ batchId }, 'batch forgotten');
+  }
+
   // ---- progression -------------------------------------------------------------------------
 
   /** Applies every automatic step that is due by the tenant's clock, stamping each at its due time. */
@@ -251,6 +260,11 @@ export class BatchService {
       const batch = this.deps.store.getBatch(id);
       if (batch) this.catchUp(batch);
     }
+  }
+
+  /** Catches up one tenant's batches (after its clock moved). */
+  tickTenant(tenant: string): void {
+    for (const b of this.deps.store.listBatches({ tenant, limit: Number.MAX_SAFE_INTEGER })) this.catchUp(b);
   }
 
   // ---- worker side ---------------------------------------------------------------------------

@@ -1,0 +1,297 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Simulator } from '../app.js';
+import type { Batch } from '../domain/batch.js';
+import { DomainError } from '../domain/errors.js';
+import { nextAdvanceAt } from '../domain/progression.js';
+import { STATUSES, type Status } from '../domain/status.js';
+import { parseDuration } from '../domain/tenant-clocks.js';
+import { API_KEY_HEADER, tenantOf } from './auth.js';
+import { problem } from './schemas.js';
+
+/**
+ * The control API under /_simulator/: what a test needs beyond the vendor's API. Scoped per tenant:
+ * send the tenant's API-KEY header (or ?tenant=<tenant id>) to act on that tenant only; with
+ * neither, list and reset calls act on every tenant. Guarded by SEAL_SIM_ADMIN_TOKEN when set.
+ */
+export const CONTROL_TAG = 'Simulator control';
+
+export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator }): Promise<void> {
+  const { sim } = opts;
+  const { service, clock, store } = sim;
+
+  app.addHook('onRequest', adminGuard(sim.config.adminToken));
+
+  const batchParams = {
+    type: 'object',
+    required: ['batchId'],
+    properties: { batchId: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
+  };
+  const scopeQuery = {
+    type: 'object',
+    properties: {
+      tenant: { type: 'string', description: 'A tenant id (t-… as listed by GET /_simulator/batches); or send the API-KEY header' },
+      limit: { type: 'integer', minimum: 1, maximum: 10000, default: 200 },
+    },
+  };
+  const errors = { 400: problem('Invalid parameter'), 401: problem('Admin token missing or wrong') };
+
+  app.get<{ Querystring: { tenant?: string; limit: number } }>(
+    '/batches',
+    {
+      schema: {
+        tags: [CONTROL_TAG],
+        summary: 'List batches',
+        description: 'Newest first, with state, timestamps, files and results. Scoped to one tenant by API-KEY or ?tenant=.',
+        querystring: scopeQuery,
+        response: { 200: { type: 'object', required: ['batches'], properties: { batches: { type: 'array', items: batchViewSchema } } }, ...errors },
+      },
+    },
+    async (request) => ({
+      batches: store.listBatches({ tenant: scopeOf(request), limit: request.query.limit }).map((b) => view(sim, service.catchUp(b))),
+    }),
+  );
+
+  app.get<{ Params: { batchId: number } }>(
+    '/batches/:batchId',
+    {
+      schema: {
+        tags: [CONTROL_TAG],
+        summary: 'Inspect one batch',
+        description: 'Everything the simulator knows about a batch, including its transition history.',
+        params: batchParams,
+        response: { 200: batchViewSchema, ...errors, 404: problem('No such batch (for this tenant)') },
+      },
+    },
+    async (request) => {
+      const batch = service.catchUp(service.find(request.params.batchId, scopeOf(request)));
+      return { ...view(sim, batch), transitions: transitionsView(sim, batch) };
+    },
+  );
+
+  app.delete<{ Params: { batchId: number } }>(
+    '/batches/:batchId',
+    {
+      schema: {
+        tags: [CONTROL_TAG],
+        summary: 'Forget one batch outright',
+        description: 'Removes the batch, its files and its history; afterwards the vendor routes answer 404 for it. (BatchDeleteCache, by contrast, keeps it as DELETED.)',
+        params: batchParams,
+        response: { 204: { type: 'null', description: 'Forgotten' }, ...errors, 404: problem('No such batch (for this tenant)') },
+      },
+    },
+    async (request, reply) => {
+      const batch = service.find(request.params.batchId, scopeOf(request));
+      await service.forget(batch.id);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post<{ Params: { batchId: number }; Body: { to?: Status } | undefined }>(
+    '/batches/:batchId/advance',
+    {
+      schema: {
+        tags: [CONTROL_TAG],
+        summary: 'Move a batch on now',
+        description:
+          'One step (UPLOADED → ACCEPTED → READY → IN_PROGRESS → FINISHING → CLOSED), or straight `to` a named status, ignoring the timing profile. The only way batches move in the `manual` timing profile. An UPLOADED batch is accepted on the way; IN_PROGRESS waits for the worker, so a CLOSED batch always has its package.',
+        params: batchParams,
+        body: {
+          type: ['object', 'null'],
+          properties: { to: { type: 'string', enum: STATUSES.filter((s) => !['NEW', 'UPLOADED', 'DELETED'].includes(s)) } },
+          additionalProperties: false,
+        },
+        response: { 200: batchViewSchema, ...errors, 404: problem('No such batch'), 409: problem('The batch cannot move forward (no package yet, already CLOSED or DELETED)') },
+      },
+    },
+    async (request) => view(sim, await service.advance(request.params.batchId, { tenant: scopeOf(request), to: request.body?.to })),
+  );
+
+  app.post<{ Body: { tenant?: string } | undefined }>(
+    '/reset',
+    {
+      schema: {
+        tags: [CONTROL_TAG],
+        summary: 'Reset the simulator, or one tenant',
+        description:
+          "Forgets batches (with their files), the tenant's virtual clock, its faults and its journal entries. With the API-KEY header or a `tenant` in the body only that tenant is reset; otherwise everything.",
+        body: { type: ['object', 'null'], properties: { tenant: { type: 'string' } }, additionalProperties: false },
+        response: {
+          200: { type: 'object', required: ['tenant', 'batches'], properties: { tenant: { type: ['string', 'null'] }, batches: { type: 'integer' } } },
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const tenant = scopeOf(request) ?? request.body?.tenant;
+      const batches = await sim.reset(tenant);
+      return { tenant: tenant ?? null, batches };
+    },
+  );
+
+  const clockSchema = {
+    type: 'object',
+    required: ['tenant', 'now', 'speed', 'offsetMs'],
+    properties: {
+      tenant: { type: 'string' },
+      now: { type: 'string', format: 'date-time' },
+      speed: { type: 'number', description: '0 = frozen, 1 = real time, 60 = a minute per second' },
+      offsetMs: { type: 'number', description: 'How far the virtual clock is ahead of (or behind) real time' },
+    },
+  };
+  const clockView = (tenant: string) => {
+    const c = clock.read(tenant);
+    return { tenant, now: c.now.toISOString(), speed: c.speed, offsetMs: c.offsetMs };
+  };
+  const clockDoc = (summary: string, description: string) => ({
+    tags: [CONTROL_TAG],
+    summary,
+    description: `${description} The tenant is the one of the API-KEY header (or ?tenant=).`,
+    querystring: { type: 'object', properties: { tenant: { type: 'string' } } },
+  });
+
+  app.get('/clock', { schema: { ...clockDoc("Read a tenant's clock", 'Every time the simulator shows or stamps for this tenant comes from this clock.'), response: { 200: clockSchema, ...errors } } }, async (request) =>
+    clockView(requireTenant(request)),
+  );
+
+  app.put<{ Body: { at?: string; speed?: number } }>(
+    '/clock',
+    {
+      schema: {
+        ...clockDoc("Set a tenant's clock", 'Set the time (`at`, ISO 8601) and/or the speed (0 = frozen, 1 = real time, 60 = a minute per second).'),
+        body: {
+          type: 'object',
+          properties: { at: { type: 'string', format: 'date-time' }, speed: { type: 'number', minimum: 0 } },
+          additionalProperties: false,
+        },
+        response: { 200: clockSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const tenant = requireTenant(request);
+      if (request.body.at !== undefined) clock.set(tenant, new Date(request.body.at));
+      if (request.body.speed !== undefined) clock.setSpeed(tenant, request.body.speed);
+      service.tickTenant(tenant);
+      return clockView(tenant);
+    },
+  );
+
+  app.post<{ Body: { by: string | number } }>(
+    '/clock/advance',
+    {
+      schema: {
+        ...clockDoc("Advance a tenant's clock", 'Move time forward by a duration: milliseconds, "90s", "5m", "1h30m", "2d" or ISO 8601 "PT5M". Batches that become due move on at once.'),
+        body: { type: 'object', required: ['by'], properties: { by: { type: ['string', 'number'] } }, additionalProperties: false },
+        response: { 200: clockSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const tenant = requireTenant(request);
+      clock.advance(tenant, parseDuration(request.body.by));
+      service.tickTenant(tenant);
+      return clockView(tenant);
+    },
+  );
+}
+
+/** The tenant a control call is about: the API-KEY header's, or ?tenant=, or none (all tenants). */
+export function scopeOf(request: FastifyRequest): string | undefined {
+  const raw = request.headers[API_KEY_HEADER];
+  const key = (Array.isArray(raw) ? raw[0] : raw)?.trim();
+  if (key) return tenantOf(key);
+  const query = request.query as { tenant?: string } | undefined;
+  return query?.tenant?.trim() || undefined;
+}
+
+function requireTenant(request: FastifyRequest): string {
+  const tenant = scopeOf(request);
+  if (!tenant) throw new DomainError('invalid_request', 'Say whose clock: send the tenant\'s API-KEY header, or ?tenant=<tenant id>.');
+  return tenant;
+}
+
+/** Bearer token, X-Admin-Token header or ?token= (for the board in a browser). */
+export function adminGuard(token: string | null) {
+  return async (request: FastifyRequest): Promise<void> => {
+    if (!token) return;
+    const auth = request.headers.authorization;
+    const given =
+      (auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined) ??
+      (request.headers['x-admin-token'] as string | undefined) ??
+      (request.query as { token?: string } | undefined)?.token;
+    if (given !== token) {
+      throw new DomainError('unauthorized', 'The control API needs the admin token (SEAL_SIM_ADMIN_TOKEN): send Authorization: Bearer <token>.');
+    }
+  };
+}
+
+const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+
+export function view(sim: Simulator, b: Batch) {
+  const now = sim.clock.now(b.tenant).getTime();
+  return {
+    id: b.id,
+    tenant: b.tenant,
+    processId: b.processId,
+    status: b.status,
+    statusSince: iso(b.statusSince),
+    timeInStatusMs: Math.max(0, now - b.statusSince),
+    nextStepAt: iso(nextAdvanceAt(b, sim.service.timing)),
+    createdAt: iso(b.createdAt),
+    package: b.package && { name: b.package.name, size: b.package.size, sha256: b.package.sha256, uploadedAt: iso(b.package.uploadedAt) },
+    result: b.result && { size: b.result.size, sha256: b.result.sha256, at: iso(b.result.at) },
+    documents: b.documents.map((d) => ({ id: d.id, fileName: d.fileName, size: d.size, signed: d.signed, success: d.success, detail: d.detail })),
+  };
+}
+
+function transitionsView(sim: Simulator, b: Batch) {
+  return sim.store.transitions(b.id).map((t) => ({ from: t.from, to: t.to, event: t.event, at: iso(t.at) }));
+}
+
+const nullableIso = { type: ['string', 'null'], format: 'date-time' };
+export const batchViewSchema = {
+  type: 'object',
+  required: ['id', 'tenant', 'processId', 'status', 'statusSince', 'timeInStatusMs', 'createdAt', 'documents'],
+  properties: {
+    id: { type: 'integer' },
+    tenant: { type: 'string' },
+    processId: { type: 'integer' },
+    status: { type: 'string', enum: [...STATUSES] },
+    statusSince: { type: 'string', format: 'date-time' },
+    timeInStatusMs: { type: 'number' },
+    nextStepAt: { ...nullableIso, description: 'When the batch moves on by itself (null: it waits for the worker, an advance call, or is done)' },
+    createdAt: { type: 'string', format: 'date-time' },
+    package: {
+      type: ['object', 'null'],
+      properties: { name: { type: 'string' }, size: { type: 'integer' }, sha256: { type: 'string' }, uploadedAt: { type: 'string', format: 'date-time' } },
+    },
+    result: {
+      type: ['object', 'null'],
+      properties: { size: { type: 'integer' }, sha256: { type: 'string' }, at: { type: 'string', format: 'date-time' } },
+    },
+    documents: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'integer' },
+          fileName: { type: 'string' },
+          size: { type: 'integer' },
+          signed: { type: 'boolean' },
+          success: { type: 'boolean' },
+          detail: { type: ['string', 'null'] },
+        },
+      },
+    },
+    transitions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          from: { type: ['string', 'null'] },
+          to: { type: 'string' },
+          event: { type: 'string' },
+          at: { type: 'string', format: 'date-time' },
+        },
+      },
+    },
+  },
+} as const;
