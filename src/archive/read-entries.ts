@@ -1,0 +1,14 @@
+import type { ZipLimits } from './limits.js';
+import { walkZip } from './walk-zip.js';
+
+/**
+ * The files of an accepted package, one at a time, for the worker. Runs exactly the checks of
+ * `inspectZip` (the structure is checked in full before the first file is yielded; each file's size
+ * and CRC-32 before it is yielded), so at most one inflated file is in memory at a time.
+ * Iterate with `for await`: leaving the loop early closes the file.
+ */
+export async function* readEntries(path: string, limits: ZipLimits): AsyncIterable<{ name: string; bytes: Buffer }> {
+  for await (const { entry, bytes } of walkZip(path, limits, true)) {
+    yield { name: entry.name, bytes: bytes ?? Buffer.alloc(0) };
+  }
+}
