@@ -3,6 +3,7 @@ import yazl from 'yazl';
 import { buildApp, type BuildOptions } from '../../src/app.js';
 import { type Config, defaultConfig } from '../../src/config.js';
 import { ManualClock } from '../../src/domain/clock.js';
+import { assertResponseConforms } from './conformance.js';
 
 export const KEY = 'test-key';
 
@@ -30,8 +31,13 @@ export async function startTestSim(overrides: Partial<Config> = {}, options: Bui
   const app = await buildApp(config, { clock, tickMs: 0, logger: false, ...options });
   await app.ready();
 
-  const request: TestSim['request'] = async ({ key = KEY, headers, ...rest }) =>
-    app.inject({ ...rest, headers: { ...(key === null ? {} : { 'api-key': key }), ...headers } });
+  // Every response is held to the OpenAPI document this app serves: a status, content type or
+  // body the document does not declare fails the test that sent the request.
+  const request: TestSim['request'] = async ({ key = KEY, headers, ...rest }) => {
+    const res = await app.inject({ ...rest, headers: { ...(key === null ? {} : { 'api-key': key }), ...headers } });
+    await assertResponseConforms(app, res);
+    return res;
+  };
 
   const sim: TestSim = {
     app,
@@ -88,24 +94,5 @@ export function zipOf(files: Record<string, string | Buffer>, options: { compres
   });
 }
 
-/** A minimal but well-formed one-page PDF. */
-export function samplePdf(text = 'Hello SEAL'): Buffer {
-  const objects = [
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 144] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
-    `<< /Length ${`BT /F1 18 Tf 20 70 Td (${text}) Tj ET`.length} >>\nstream\nBT /F1 18 Tf 20 70 Td (${text}) Tj ET\nendstream`,
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
-  ];
-  let out = '%PDF-1.4\n';
-  const offsets: number[] = [];
-  objects.forEach((body, i) => {
-    offsets.push(out.length);
-    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
-  });
-  const xref = out.length;
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  for (const o of offsets) out += `${String(o).padStart(10, '0')} 00000 n \n`;
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(out, 'latin1');
-}
+export { tinyPdf as samplePdf, tinyTxt, tinyXml } from './documents.js';
+import { tinyPdf as samplePdf } from './documents.js';
