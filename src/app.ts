@@ -16,6 +16,11 @@ import { installProblemHandlers } from './http/problem.js';
 import { problemSchema } from './http/schemas.js';
 import { simulatorRoutes } from './http/simulator-routes.js';
 import { controlRoutes } from './http/control-routes.js';
+import { installSteering } from './http/steering.js';
+import { steeringRoutes } from './http/steering-routes.js';
+import { DomainFaults } from './faults/domain-faults.js';
+import { FaultRegistry, loadFaultsFile } from './faults/fault-registry.js';
+import { Journal } from './journal/journal.js';
 import { PlaceholderSigner } from './signing/placeholder-signer.js';
 import type { Signer } from './signing/signer.js';
 import type { BatchStore } from './storage/batch-store.js';
@@ -35,6 +40,8 @@ export interface Simulator {
   worker: BatchWorker;
   signer: Signer;
   dataDir: string;
+  faults: FaultRegistry;
+  journal: Journal;
   /** Forgets one tenant's state (batches, clock, faults, journal), or everyone's; returns batches removed. */
   reset(tenant?: string): Promise<number>;
 }
@@ -77,6 +84,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const clock = new TenantClocks(options.clock ?? systemClock, store);
   const blobs = new BlobStore(dataDir);
   const log = app.log as unknown as Logger;
+  const faults = new FaultRegistry({ seed: config.faultSeed });
+  for (const spec of config.faultsFile ? loadFaultsFile(config.faultsFile) : []) faults.add(spec);
+  const domainFaults = new DomainFaults(faults);
+  const journal = new Journal({ maxEntries: config.journalMaxEntries, maxBytes: config.journalMaxBytes });
   const service = new BatchService({
     store,
     blobs,
@@ -86,6 +97,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     limits: config.limits,
     log: log.child({ component: 'batches' }),
     showStatus: statusTable(config.statusTable).name,
+    progressHooks: domainFaults,
   });
   const signer: Signer = options.signer ?? new PlaceholderSigner();
   const worker = new BatchWorker({
@@ -95,6 +107,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     limits: config.limits,
     log: log.child({ component: 'worker' }),
     concurrency: Math.max(2, config.signerThreads * 2 || 4),
+    faults: domainFaults,
   });
   service.onAccepted = (id) => worker.enqueue(id);
   service.awaitWork = (id) => worker.whenDone(id);
@@ -102,9 +115,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const reset = async (tenant?: string) => {
     const removed = await service.purge(tenant);
     clock.reset(tenant);
+    faults.clear(tenant);
+    journal.clear(tenant);
     return removed;
   };
-  const sim: Simulator = { config, clock, store, blobs, processes, service, worker, signer, dataDir, reset };
+  const sim: Simulator = { config, clock, store, blobs, processes, service, worker, signer, dataDir, faults, journal, reset };
   app.decorate('sim', sim);
 
   // One line per request, with the fields an integrator looks for.
@@ -116,6 +131,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
 
   installProblemHandlers(app);
+  installSteering(app, { faults, journal });
   app.addSchema(problemSchema);
   await registerOpenApi(app, config); // before the routes: it documents every route added after it
   await app.register(batchRoutes, { prefix: '/api', config, service, processes });
@@ -129,6 +145,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
   });
   await app.register(controlRoutes, { prefix: '/_simulator', sim });
+  await app.register(steeringRoutes, { prefix: '/_simulator', faults, journal, adminToken: config.adminToken });
 
   const tickMs = options.tickMs ?? 50;
   let ticker: NodeJS.Timeout | undefined;

@@ -7,6 +7,7 @@ import type { BatchService, WorkItem } from '../domain/batch-service.js';
 import type { Clock } from '../domain/clock.js';
 import type { FileOutcome, InputFile, Signer } from '../signing/signer.js';
 import type { DocumentOutcome } from '../storage/batch-store.js';
+import type { WorkFaults } from '../faults/domain-faults.js';
 
 export interface BatchWorkerDeps {
   service: BatchService;
@@ -16,6 +17,8 @@ export interface BatchWorkerDeps {
   log: Logger;
   /** Files of one batch in flight at once (the signer spreads them over its threads). */
   concurrency: number;
+  /** Injected domain faults (failed seals, bad certificates, damaged packages). */
+  faults?: WorkFaults;
 }
 
 /**
@@ -118,8 +121,20 @@ export class BatchWorker {
     const { batch, process } = item;
     log.info({ batchId: batch.id, processId: process.id, files: batch.documents.length }, 'batch work started');
     const outcomes: DocumentOutcome[] = [];
-    const sign = (file: InputFile): Promise<FileOutcome> =>
-      signer.processFile(file, { process, now: clock.now(batch.tenant) });
+    const faults = this.deps.faults?.forBatch(batch) ?? null;
+    const siblings = process.operation === 'validate' ? await loadSiblings(item.packagePath, batch.documents.map((d) => d.fileName), limits) : undefined;
+    const sign = async (file: InputFile): Promise<FileOutcome> => {
+      const injected = faults?.file(file.name);
+      if (injected?.fail) {
+        return { fileName: file.name, signed: false, success: false, detail: `failed by an injected fault: ${injected.fail}`, outputs: [file] };
+      }
+      return signer.processFile(file, {
+        process,
+        now: clock.now(batch.tenant),
+        sealIdentity: injected?.sealIdentity,
+        siblings: siblings && ((name) => siblings.get(name)),
+      });
+    };
     const stopped = () => this.stopping;
     async function* outputs(): AsyncGenerator<InputFile> {
       for await (const outcome of mapInOrder(readEntries(item.packagePath, limits), concurrency, sign)) {
@@ -131,9 +146,34 @@ export class BatchWorker {
       }
     }
     const target = service.newResultPath(batch.id);
-    const written = await writeZip(target.absolute, outputs());
+    let written = await writeZip(target.absolute, outputs());
+    const damaged = await faults?.damage(target.absolute);
+    if (damaged) {
+      log.info({ batchId: batch.id, fault: damaged.label }, 'result package damaged by an injected fault');
+      written = damaged;
+    }
     await service.completeWork(batch.id, { path: target.relative, size: written.size, sha256: written.sha256 }, outcomes);
   }
+}
+
+/**
+ * Files a validate process needs beside the one it checks: the data file `X` of every detached
+ * signature `X.p7s` / `X.xades.xml` in the package. Only those are held in memory.
+ */
+async function loadSiblings(packagePath: string, names: string[], limits: ZipLimits): Promise<Map<string, Buffer>> {
+  const present = new Set(names);
+  const wanted = new Set(
+    names.flatMap((n) => {
+      const data = n.replace(/\.(p7s|xades\.xml)$/i, '');
+      return data !== n && present.has(data) ? [data] : [];
+    }),
+  );
+  const out = new Map<string, Buffer>();
+  if (wanted.size === 0) return out;
+  for await (const entry of readEntries(packagePath, limits)) {
+    if (wanted.has(entry.name)) out.set(entry.name, entry.bytes);
+  }
+  return out;
 }
 
 /**

@@ -1,0 +1,88 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import type { Batch } from '../domain/batch.js';
+import type { ProgressHooks } from '../domain/batch-service.js';
+import { corruptZip, sealFailFor, sealIdentityFor, truncatedLength } from './effects.js';
+import type { FaultRegistry, FiredFault } from './fault-registry.js';
+import { DOMAIN_ROUTE } from './fault-spec.js';
+
+/** What the worker asks of the faults for one batch, once, when its work starts. */
+export interface BatchWorkFaults {
+  /** For one file: an injected failure (its label) and which seal identity signs. */
+  file(fileName: string): { fail: string | null; sealIdentity: 'default' | 'expired' | 'untrusted' };
+  /** Damages the written result in place (corrupt or truncated package); returns the new size and digest. */
+  damage(absolutePath: string): Promise<{ size: number; sha256: string; label: string } | null>;
+}
+
+export interface WorkFaults {
+  forBatch(batch: Batch): BatchWorkFaults | null;
+}
+
+/**
+ * Domain-level faults (seal failures, bad certificates, damaged packages, stalls, cache expiry),
+ * read from the fault registry at the one moment each applies. Stall and expiry decisions are
+ * remembered per batch so a fault counts down once, not on every status poll. NOTE: those
+ * memories live in memory only; a restart forgets a pending stall or expiry.
+ */
+export class DomainFaults implements ProgressHooks, WorkFaults {
+  private readonly holds = new Map<string, number | null>();
+  private readonly expiries = new Map<number, number | null>();
+
+  constructor(private readonly registry: FaultRegistry) {}
+
+  forBatch(batch: Batch): BatchWorkFaults | null {
+    const match = { tenant: batch.tenant, route: DOMAIN_ROUTE, batchId: batch.id };
+    const perFile = this.registry.takeAll({ ...match, kinds: ['seal-fail', 'expired-cert', 'untrusted-cert'] });
+    const damage = this.registry.take({ ...match, kinds: ['corrupt-package', 'truncate-package'] });
+    if (perFile.length === 0 && !damage) return null;
+    return {
+      file: (fileName) => ({ fail: sealFailFor(perFile, fileName)?.label ?? null, sealIdentity: sealIdentityFor(perFile, fileName) }),
+      damage: async (path) => (damage ? damageFile(path, damage) : null),
+    };
+  }
+
+  holdUntil(batch: Batch, dueAt: number): number | null {
+    const key = `${batch.id}:${batch.status}`;
+    if (!this.holds.has(key)) {
+      const fired = this.registry.take({
+        tenant: batch.tenant,
+        route: DOMAIN_ROUTE,
+        batchId: batch.id,
+        status: batch.status,
+        kinds: ['stall'],
+      });
+      this.holds.set(key, fired?.params.kind === 'stall' ? dueAt + fired.params.durationMs : null);
+    }
+    return this.holds.get(key) ?? null;
+  }
+
+  expireAt(batch: Batch): number | null {
+    if (!this.expiries.has(batch.id)) {
+      const fired = this.registry.take({ tenant: batch.tenant, route: DOMAIN_ROUTE, batchId: batch.id, kinds: ['expire'] });
+      this.expiries.set(batch.id, fired?.params.kind === 'expire' ? batch.statusSince + fired.params.afterMs : null);
+      for (const key of this.holds.keys()) if (key.startsWith(`${batch.id}:`)) this.holds.delete(key);
+    }
+    return this.expiries.get(batch.id) ?? null;
+  }
+
+  watched(): number[] {
+    return [...this.expiries].flatMap(([id, at]) => (at === null ? [] : [id]));
+  }
+
+  /** Forget decisions about batches that are gone. */
+  forget(batchIds: Iterable<number>): void {
+    for (const id of batchIds) {
+      this.expiries.delete(id);
+      for (const key of this.holds.keys()) if (key.startsWith(`${id}:`)) this.holds.delete(key);
+    }
+  }
+}
+
+async function damageFile(path: string, fired: FiredFault): Promise<{ size: number; sha256: string; label: string }> {
+  const bytes = await readFile(path);
+  const p = fired.params;
+  const damaged =
+    p.kind === 'corrupt-package' ? corruptZip(bytes, p) : p.kind === 'truncate-package' ? bytes.subarray(0, truncatedLength(bytes.length, p)) : bytes;
+  await writeFile(path, damaged, { flush: true });
+  return { size: damaged.length, sha256: createHash('sha256').update(damaged).digest('hex'), label: fired.label };
+}

@@ -1,0 +1,217 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { DomainError } from '../domain/errors.js';
+import type { FaultRegistry } from '../faults/fault-registry.js';
+import { FAULT_KINDS, FAULT_ROUTES } from '../faults/fault-spec.js';
+import { type Journal, parseJournalQuery } from '../journal/journal.js';
+import { parseExpected, verifySequence } from '../journal/verify.js';
+import { adminGuard, CONTROL_TAG, scopeOf } from './control-routes.js';
+import { problem } from './schemas.js';
+
+/**
+ * Control API for faults and the request journal (/_simulator/faults, /_simulator/journal…).
+ * Scoped like the rest of the control API: the API-KEY header (or ?tenant=) names a tenant.
+ */
+export async function steeringRoutes(app: FastifyInstance, opts: { faults: FaultRegistry; journal: Journal; adminToken: string | null }): Promise<void> {
+  const { faults, journal } = opts;
+  app.addHook('onRequest', adminGuard(opts.adminToken));
+  const errors = { 400: problem('Invalid fault, filter or expectation; the detail says which field'), 401: problem('Admin token missing or wrong') };
+  const anyObject = { type: 'object', additionalProperties: true };
+  const faultSchema = {
+    type: 'object',
+    additionalProperties: true,
+    required: ['id', 'kind', 'route'],
+    properties: {
+      id: { type: 'string' },
+      tenant: { type: 'string' },
+      route: { type: 'string', enum: [...FAULT_ROUTES] },
+      kind: { type: 'string', enum: [...FAULT_KINDS] },
+      batchId: { type: 'integer' },
+      fileName: { type: 'string' },
+      count: { type: 'integer' },
+      probability: { type: 'number' },
+      seed: { type: 'integer' },
+      remaining: { type: ['integer', 'null'] },
+      fired: { type: 'integer' },
+      matched: { type: 'integer' },
+    },
+  };
+  const scopeQuery = { type: 'object', properties: { tenant: { type: 'string' }, token: { type: 'string' } } };
+
+  app.get(
+    '/faults',
+    {
+      schema: {
+        tags: [CONTROL_TAG],
+        summary: 'List active faults',
+        description: "The tenant's faults and the ones that apply to every tenant, with how often each matched and fired and what remains.",
+        querystring: scopeQuery,
+        response: { 200: { type: 'object', required: ['seed', 'faults'], properties: { seed: { type: 'integer' }, faults: { type: 'array', items: faultSchema } } }, ...errors },
+      },
+    },
+    async (request) => ({ seed: faults.seed, faults: faults.list(scopeOf(request)) }),
+  );
+
+  app.post<{ Body: unknown }>(
+    '/faults',
+    {
+      schema: {
+        tags: [CONTROL_TAG],
+        summary: 'Inject faults',
+        description: [
+          'One fault or a list. Each matches a `route` (CreateBatch, upload, BatchStatus, BatchDeleteCache, AcceptBatch, batchfile, tsa or *), optionally a `batchId` or `fileName`, and fires for the next `count` matching calls (default 1) or with a seeded `probability`.',
+          'HTTP kinds: `latency` {ms | minMs,maxMs}, `status` {status, detail?, retryAfter?}, `reset`, `empty`, `dribble` {chunkBytes, intervalMs}, `truncate-download` {fraction | bytes}.',
+          'Domain kinds (matched when the batch is processed, route AcceptBatch or *): `seal-fail` {fileName?}, `stall` {status, durationMs}, `corrupt-package`, `truncate-package`, `expire` {afterMs}, `expired-cert`, `untrusted-cert`.',
+          "Sent with an API-KEY header, a fault without `tenant` belongs to that key's tenant; otherwise it applies to every tenant.",
+        ].join('\n\n'),
+        querystring: scopeQuery,
+        body: { oneOf: [anyObject, { type: 'array', items: anyObject }] },
+        response: { 201: { type: 'object', required: ['faults'], properties: { faults: { type: 'array', items: faultSchema } } }, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const tenant = scopeOf(request);
+      const list = Array.isArray(request.body) ? request.body : [request.body];
+      const added = list.map((spec) => faults.add(tenant && isObject(spec) && spec.tenant === undefined ? { ...spec, tenant } : spec));
+      return reply.code(201).send({ faults: added });
+    },
+  );
+
+  app.delete(
+    '/faults',
+    {
+      schema: {
+        tags: [CONTROL_TAG],
+        summary: 'Remove faults',
+        description: "Removes the tenant's own faults (API-KEY or ?tenant=), or every fault.",
+        querystring: scopeQuery,
+        response: { 200: { type: 'object', required: ['removed'], properties: { removed: { type: 'integer' } } }, ...errors },
+      },
+    },
+    async (request) => ({ removed: faults.clear(scopeOf(request)) }),
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/faults/:id',
+    {
+      schema: {
+        tags: [CONTROL_TAG],
+        summary: 'Remove one fault',
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } },
+        querystring: scopeQuery,
+        response: { 204: { type: 'null', description: 'Removed' }, ...errors, 404: problem('No such fault (for this tenant)') },
+      },
+    },
+    async (request, reply) => {
+      if (!faults.remove(request.params.id, scopeOf(request))) {
+        throw new DomainError('batch_not_found', `There is no fault ${request.params.id}${scopeOf(request) ? ' for this tenant' : ''}.`);
+      }
+      return reply.code(204).send();
+    },
+  );
+
+  const journalQuery = (request: FastifyRequest) => {
+    const { token: _token, ...rest } = request.query as Record<string, unknown>;
+    const q = parseJournalQuery(rest);
+    const tenant = scopeOf(request);
+    return tenant ? { ...q, tenant } : q;
+  };
+  const filters = {
+    type: 'object',
+    additionalProperties: true,
+    properties: {
+      tenant: { type: 'string' },
+      route: { type: 'string' },
+      batchId: { type: 'integer' },
+      method: { type: 'string' },
+      since: { type: 'string', description: 'ISO date-time' },
+      until: { type: 'string', description: 'ISO date-time' },
+      afterSeq: { type: 'integer' },
+      limit: { type: 'integer' },
+    },
+  };
+  const entrySchema = { type: 'object', additionalProperties: true, properties: { seq: { type: 'integer' }, at: { type: 'string' }, route: { type: ['string', 'null'] } } };
+
+  app.get(
+    '/journal',
+    {
+      schema: {
+        tags: [CONTROL_TAG],
+        summary: 'Query the request journal',
+        description:
+          'Every vendor-API request: method, path, headers (secrets redacted), body size and SHA-256 (uploads), status, latency and any fault applied. Oldest first; `limit` keeps the newest. Bounded by SEAL_SIM_JOURNAL_MAX_ENTRIES and _BYTES.',
+        querystring: filters,
+        response: {
+          200: { type: 'object', required: ['entries', 'stats'], properties: { entries: { type: 'array', items: entrySchema }, stats: anyObject } },
+          ...errors,
+        },
+      },
+    },
+    async (request) => ({ entries: journal.query(journalQuery(request)), stats: journal.stats() }),
+  );
+
+  app.get(
+    '/journal.ndjson',
+    {
+      schema: {
+        tags: [CONTROL_TAG],
+        summary: 'Export the journal as NDJSON',
+        description: 'The same entries and filters as GET /_simulator/journal, one JSON object per line.',
+        querystring: filters,
+        response: { 200: { description: 'One entry per line', content: { 'application/x-ndjson': { schema: { type: 'string' } } } }, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const q = journalQuery(request);
+      return reply.type('application/x-ndjson').send(Readable.from(journal.ndjsonLines(q)));
+    },
+  );
+
+  app.post<{ Body: { expected: unknown; tenant?: string } }>(
+    '/journal/verify',
+    {
+      schema: {
+        tags: [CONTROL_TAG],
+        summary: 'Verify that a sequence of calls was made',
+        description:
+          'Answers whether the `expected` calls appear in this order in the journal (other calls may come between). A step matches on any of `route`, `method`, `path` (exact, or "/regex/"), `batchId`, `status` (e.g. 200 or "2xx"), and may repeat (`minTimes`, `maxTimes`) — e.g. [{"route":"BatchStatus","minTimes":2},{"route":"batchfile","status":200}].',
+        body: { type: 'object', required: ['expected'], properties: { expected: { type: 'array' }, tenant: { type: 'string' } } },
+        response: {
+          200: {
+            type: 'object',
+            required: ['matched'],
+            properties: {
+              matched: { type: 'boolean' },
+              matchedSeqs: { type: 'array', items: { type: 'integer' } },
+              failedAt: { type: 'integer' },
+              reason: { type: 'string' },
+            },
+          },
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const tenant = scopeOf(request) ?? request.body.tenant;
+      const expected = parseExpected(request.body.expected);
+      const result = verifySequence(journal.query(tenant ? { tenant } : {}), expected, { tenant });
+      return { matched: result.matched, matchedSeqs: result.matchedSeqs, failedAt: result.failedAt, reason: result.reason };
+    },
+  );
+
+  app.delete(
+    '/journal',
+    {
+      schema: {
+        tags: [CONTROL_TAG],
+        summary: 'Clear the journal',
+        description: "Clears the tenant's entries (API-KEY or ?tenant=), or all.",
+        querystring: scopeQuery,
+        response: { 200: { type: 'object', required: ['removed'], properties: { removed: { type: 'integer' } } }, ...errors },
+      },
+    },
+    async (request) => ({ removed: journal.clear(scopeOf(request)) }),
+  );
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

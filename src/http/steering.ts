@@ -1,0 +1,208 @@
+import { PassThrough, Readable, Transform } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { dribble, statusHeaders, statusProblem, truncatedLength } from '../faults/effects.js';
+import type { FaultRegistry, FiredFault } from '../faults/fault-registry.js';
+import { type FaultKind, isHttpKind, type FaultSpec, type VendorRoute } from '../faults/fault-spec.js';
+import { decodePrefer } from '../faults/prefer.js';
+import { BodyMeter } from '../journal/journal.js';
+import type { Journal } from '../journal/journal.js';
+import { PROBLEM_CONTENT_TYPE } from './problem.js';
+
+/**
+ * Steering of vendor-API requests: per-request faults (from the fault registry or a `Prefer`
+ * header) and the request journal. Everything here is hooks on the root instance that act only on
+ * vendor routes (/api/…, /tsa/…); the routes themselves know nothing of it.
+ *
+ * Order within a request: auth (route plugin, onRequest) → preHandler here: decode Prefer, add
+ * domain faults for the batch, then latency, then one terminal fault (status / reset / empty),
+ * then decide dribble / truncate-download for onSend → handler → onSend (slow or cut body) →
+ * onResponse (journal). A reset or empty reply never reaches onResponse, so it is journaled at once.
+ */
+interface Steer {
+  route: VendorRoute;
+  batchId: number | null;
+  started: number;
+  labels: string[];
+  meter: BodyMeter | null;
+  dribble: FiredFault | null;
+  truncate: FiredFault | null;
+  /** A domain fault asked for on CreateBatch: registered for the new batch once its id is known. */
+  pendingDomain: FaultSpec | null;
+  journaled: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    steer?: Steer;
+  }
+}
+
+const TERMINAL: readonly FaultKind[] = ['status', 'reset', 'empty'];
+
+/**
+ * Marks a response whose status an injected fault chose, so a client (and our own conformance
+ * check, which holds every other response to the OpenAPI document) can tell it from a real answer.
+ */
+export const FAULT_HEADER = 'x-seal-simulator-fault';
+
+/** The vendor route a request is for, from the route Fastify matched (so casing never matters). */
+function vendorTarget(request: FastifyRequest): { route: VendorRoute; batchId: number | null } | null {
+  const pattern = request.routeOptions.url;
+  if (!pattern) return null;
+  const parts = pattern.split('/').filter(Boolean);
+  if (parts[0] === 'tsa') return { route: 'tsa', batchId: null };
+  if (parts[0] !== 'api' || !parts[1]) return null;
+  const route = parts[1] as VendorRoute;
+  const raw = (request.params as { batchId?: unknown } | undefined)?.batchId;
+  const batchId = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d{1,15}$/.test(raw) ? Number(raw) : null;
+  return { route, batchId };
+}
+
+export function installSteering(app: FastifyInstance, deps: { faults: FaultRegistry; journal: Journal }): void {
+  const { faults, journal } = deps;
+
+  app.addHook('onRequest', async (request) => {
+    const target = vendorTarget(request);
+    if (!target) return;
+    request.steer = { ...target, started: performance.now(), labels: [], meter: null, dribble: null, truncate: null, pendingDomain: null, journaled: false };
+  });
+
+  app.addHook('preHandler', async (request, reply) => {
+    const steer = request.steer;
+    if (!steer) return;
+    const tenant = request.tenant;
+    // Upload bodies are streams: count and hash them on their way to the intake.
+    if (request.body instanceof Readable) {
+      const meter = (steer.meter = new BodyMeter());
+      const counted = new PassThrough();
+      const source = request.body;
+      source.on('error', (e) => counted.destroy(e));
+      source.pipe(
+        new Transform({
+          transform(chunk: Buffer, _enc, done) {
+            meter.update(chunk);
+            done(null, chunk);
+          },
+        }),
+      ).pipe(counted);
+      request.body = counted;
+    }
+
+    const oneShot: FiredFault[] = [];
+    const preferred = decodePrefer(request.headers.prefer, { route: steer.route, tenant, batchId: steer.batchId });
+    if (preferred) {
+      if (isHttpKind(preferred.kind)) {
+        const fired = faults.fireNow(preferred);
+        if (fired) oneShot.push(fired);
+      } else if (steer.route === 'CreateBatch') {
+        steer.pendingDomain = preferred;
+      } else {
+        faults.add({ ...preferred, tenant, batchId: steer.batchId ?? undefined });
+      }
+    }
+    const match = { tenant, route: steer.route, batchId: steer.batchId ?? undefined };
+    const fire = (kinds: readonly FaultKind[]): FiredFault | null => {
+      const fired = oneShot.find((f) => kinds.includes(f.params.kind)) ?? faults.take({ ...match, kinds });
+      if (fired) steer.labels.push(fired.label);
+      return fired;
+    };
+
+    const latency = fire(['latency']);
+    if (latency?.params.kind === 'latency') await sleep(latency.params.ms);
+
+    const terminal = fire(TERMINAL);
+    if (terminal?.params.kind === 'status') {
+      const body = { ...statusProblem(terminal.params, terminal.label), instance: request.url, traceId: request.id };
+      return reply
+        .code(terminal.params.status)
+        .headers({ ...statusHeaders(terminal.params), [FAULT_HEADER]: terminal.label })
+        .type(PROBLEM_CONTENT_TYPE)
+        .send(body);
+    }
+    if (terminal && (terminal.params.kind === 'reset' || terminal.params.kind === 'empty')) {
+      record(request, 0);
+      const socket = request.raw.socket;
+      if (terminal.params.kind === 'reset') socket.resetAndDestroy();
+      else socket.destroy();
+      return reply.hijack();
+    }
+
+    steer.dribble = fire(['dribble']);
+    if (steer.route === 'batchfile') steer.truncate = fire(['truncate-download']);
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const steer = request.steer;
+    if (!steer) return payload;
+    if (steer.pendingDomain && reply.statusCode === 201 && typeof payload === 'string') {
+      const id = Number((JSON.parse(payload) as { id: unknown }).id);
+      faults.add({ ...steer.pendingDomain, tenant: request.tenant, batchId: id });
+    }
+    let body = payload as unknown;
+    if (steer.truncate?.params.kind === 'truncate-download' && body instanceof Readable) {
+      const total = Number(reply.getHeader('content-length'));
+      body = cutAfter(body, truncatedLength(total, steer.truncate.params));
+    }
+    if (steer.dribble?.params.kind === 'dribble') {
+      if (typeof body === 'string' || Buffer.isBuffer(body)) reply.header('content-length', Buffer.byteLength(body));
+      const { chunkBytes, intervalMs } = steer.dribble.params;
+      body = Readable.from(dribble(asChunks(body), chunkBytes, intervalMs));
+    }
+    return body;
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.steer && !request.steer.journaled) record(request, reply.statusCode);
+  });
+
+  function record(request: FastifyRequest, status: number): void {
+    const steer = request.steer!;
+    steer.journaled = true;
+    const body = steer.meter?.result() ?? { bodyBytes: Number(request.headers['content-length'] ?? 0) || 0, bodySha256: null };
+    journal.record({
+      tenant: request.tenant ?? 'anonymous',
+      method: request.method,
+      path: request.url,
+      route: steer.route,
+      batchId: steer.batchId,
+      headers: request.headers,
+      ...body,
+      status,
+      latencyMs: Math.round(performance.now() - steer.started),
+      fault: steer.labels.length > 0 ? steer.labels.join(', ') : null,
+    });
+  }
+}
+
+/** A payload of any kind Fastify sends, as an async iterable of Buffers. */
+async function* asChunks(payload: unknown): AsyncGenerator<Buffer> {
+  if (payload === null || payload === undefined) return;
+  if (typeof payload === 'string' || Buffer.isBuffer(payload)) {
+    yield Buffer.from(payload);
+    return;
+  }
+  for await (const chunk of payload as AsyncIterable<Buffer | string>) yield Buffer.from(chunk);
+}
+
+/** The first `limit` bytes of a stream, then an error: the client sees the connection cut midway. */
+function cutAfter(source: Readable, limit: number): Readable {
+  let sent = 0;
+  const out = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      const room = limit - sent;
+      if (room <= 0) return done();
+      const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      sent += part.length;
+      this.push(part);
+      if (sent >= limit) {
+        source.unpipe(out);
+        source.destroy();
+        setImmediate(() => out.destroy(new Error('download cut off by an injected fault')));
+      }
+      done();
+    },
+  });
+  return source.pipe(out);
+}
+

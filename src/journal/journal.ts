@@ -1,0 +1,318 @@
+import { createHash, type Hash } from 'node:crypto';
+import { DomainError } from '../domain/errors.js';
+
+/**
+ * The request journal: every vendor-API request, in a ring buffer bounded by both entry count and
+ * bytes, so memory stays flat under floods (oldest evicted first).
+ *
+ * Entries are kept serialised: each is one JSON line (what NDJSON export sends as is, and what the
+ * byte bound counts) plus a few fields to filter on. `stats().bytes` is the sum of the UTF-8
+ * lengths of the stored lines; per entry there is a fixed overhead of a small index record on top.
+ */
+export interface JournalEntry {
+  /** 1, 2, 3, ... for the life of the journal (not reset by clear). */
+  seq: number;
+  /** Real time the request arrived, ISO 8601. */
+  at: string;
+  tenant: string;
+  method: string;
+  /** The request URL (path and query) as sent. */
+  path: string;
+  /** The vendor route name (CreateBatch, upload, ...) or null (an unknown path). */
+  route: string | null;
+  batchId: number | null;
+  /** Lower-cased names; secrets replaced by "[redacted]". */
+  headers: Record<string, string>;
+  bodyBytes: number;
+  bodySha256: string | null;
+  status: number;
+  latencyMs: number;
+  /** The label(s) of the fault(s) that fired, e.g. `latency(1200ms)#f3`, or null. */
+  fault: string | null;
+}
+
+/** What the hook records: an entry without seq; `at` defaults to now, headers are redacted here. */
+export type JournalInput = Omit<JournalEntry, 'seq' | 'at' | 'headers'> & {
+  at?: string | Date;
+  headers: HeaderInput;
+};
+
+export type HeaderInput = Record<string, string | number | readonly string[] | undefined>;
+
+export interface JournalQuery {
+  tenant?: string;
+  route?: string;
+  batchId?: number;
+  method?: string;
+  /** Entries at or after this time (ISO string, Date or epoch ms). */
+  since?: string | Date | number;
+  /** Entries before this time. */
+  until?: string | Date | number;
+  /** Only entries with seq greater than this (for a poller that saw up to it). */
+  afterSeq?: number;
+  /** The newest N matching entries (still oldest first). */
+  limit?: number;
+}
+
+export interface JournalStats {
+  entries: number;
+  bytes: number;
+  maxEntries: number;
+  maxBytes: number;
+  /** Entries dropped to keep within the bounds since start (clear does not count). */
+  evicted: number;
+}
+
+export interface JournalOptions {
+  /** Default 10 000. */
+  maxEntries?: number;
+  /** Default 8 MiB. */
+  maxBytes?: number;
+}
+
+export const REDACTED = '[redacted]';
+/** Request headers never stored: credentials. */
+export const SECRET_HEADERS: ReadonlySet<string> = new Set(['api-key', 'authorization', 'cookie', 'proxy-authorization', 'x-admin-token']);
+/** Longest header value kept (longer ones are cut and marked), so one request cannot fill the journal. */
+export const MAX_HEADER_VALUE = 1024;
+const MAX_HEADERS = 64;
+
+/** Lower-cased header names, arrays joined with ", ", secrets replaced, long values cut. */
+export function redactHeaders(headers: HeaderInput): Record<string, string> {
+  const out: Record<string, string> = {};
+  let n = 0;
+  for (const [rawName, raw] of Object.entries(headers)) {
+    if (raw === undefined) continue;
+    if (n++ >= MAX_HEADERS) break;
+    const name = rawName.toLowerCase();
+    if (SECRET_HEADERS.has(name)) {
+      out[name] = REDACTED;
+      continue;
+    }
+    let value = typeof raw === 'string' ? raw : typeof raw === 'number' ? String(raw) : raw.join(', ');
+    if (value.length > MAX_HEADER_VALUE) value = `${value.slice(0, MAX_HEADER_VALUE)}…[${value.length - MAX_HEADER_VALUE} more]`;
+    out[name] = value;
+  }
+  return out;
+}
+
+interface Slot {
+  seq: number;
+  atMs: number;
+  tenant: string;
+  route: string | null;
+  batchId: number | null;
+  method: string;
+  line: string;
+  bytes: number;
+}
+
+const toMs = (v: string | Date | number, name: string): number => {
+  const ms = typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : v.getTime();
+  if (!Number.isFinite(ms)) throw new DomainError('invalid_request', `${name} must be an ISO 8601 time or epoch milliseconds; got ${JSON.stringify(v)}.`);
+  return ms;
+};
+
+export class Journal {
+  readonly maxEntries: number;
+  readonly maxBytes: number;
+  /** Ring of capacity maxEntries: slots[(head + k) % cap] for k < length. */
+  private readonly slots: Array<Slot | undefined>;
+  private head = 0;
+  private length = 0;
+  private bytes = 0;
+  private evicted = 0;
+  private seq = 0;
+
+  constructor(opts: JournalOptions = {}) {
+    this.maxEntries = opts.maxEntries ?? 10_000;
+    this.maxBytes = opts.maxBytes ?? 8 * 1024 * 1024;
+    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
+    if (!Number.isInteger(this.maxBytes) || this.maxBytes < 1) throw new RangeError('maxBytes must be a positive integer');
+    this.slots = new Array<Slot | undefined>(this.maxEntries);
+  }
+
+  /** Stores one request; returns the entry as stored (with seq, at and redacted headers). */
+  record(input: JournalInput): JournalEntry {
+    const at = input.at === undefined ? new Date() : typeof input.at === 'string' ? new Date(input.at) : input.at;
+    const atMs = Number.isFinite(at.getTime()) ? at.getTime() : Date.now();
+    const entry: JournalEntry = {
+      seq: ++this.seq,
+      at: new Date(atMs).toISOString(),
+      tenant: input.tenant,
+      method: input.method,
+      path: input.path,
+      route: input.route,
+      batchId: input.batchId,
+      headers: redactHeaders(input.headers),
+      bodyBytes: input.bodyBytes,
+      bodySha256: input.bodySha256,
+      status: input.status,
+      latencyMs: input.latencyMs,
+      fault: input.fault,
+    };
+    const line = JSON.stringify(entry);
+    const bytes = Buffer.byteLength(line);
+    if (bytes > this.maxBytes) {
+      // Cannot fit even alone (a tiny maxBytes): count it as evicted at once.
+      this.evicted++;
+      return entry;
+    }
+    while (this.length > 0 && (this.length >= this.maxEntries || this.bytes + bytes > this.maxBytes)) this.evictOldest();
+    const slot: Slot = { seq: entry.seq, atMs, tenant: entry.tenant, route: entry.route, batchId: entry.batchId, method: entry.method, line, bytes };
+    this.slots[(this.head + this.length) % this.maxEntries] = slot;
+    this.length++;
+    this.bytes += bytes;
+    return entry;
+  }
+
+  /** Matching entries, oldest first (the newest `limit` when limited). */
+  query(q: JournalQuery = {}): JournalEntry[] {
+    return this.select(q).map((s) => JSON.parse(s.line) as JournalEntry);
+  }
+
+  /** The matching entries as NDJSON lines, each ending in "\n" (a snapshot taken at the call). */
+  *ndjsonLines(q: JournalQuery = {}): Generator<string> {
+    for (const s of this.select(q)) yield `${s.line}\n`;
+  }
+
+  /** The matching entries as one NDJSON string. */
+  toNdjson(q: JournalQuery = {}): string {
+    return [...this.ndjsonLines(q)].join('');
+  }
+
+  /** Removes every entry, or one tenant's. Returns how many. */
+  clear(tenant?: string): number {
+    const before = this.length;
+    if (tenant === undefined) {
+      this.slots.fill(undefined);
+      this.head = 0;
+      this.length = 0;
+      this.bytes = 0;
+      return before;
+    }
+    const keep: Slot[] = [];
+    for (let k = 0; k < this.length; k++) {
+      const s = this.slots[(this.head + k) % this.maxEntries]!;
+      if (s.tenant !== tenant) keep.push(s);
+    }
+    this.slots.fill(undefined);
+    this.head = 0;
+    this.length = keep.length;
+    this.bytes = 0;
+    keep.forEach((s, k) => {
+      this.slots[k] = s;
+      this.bytes += s.bytes;
+    });
+    return before - keep.length;
+  }
+
+  stats(): JournalStats {
+    return { entries: this.length, bytes: this.bytes, maxEntries: this.maxEntries, maxBytes: this.maxBytes, evicted: this.evicted };
+  }
+
+  /** The seq of the newest entry ever recorded (0 when none), for pollers. */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  private evictOldest(): void {
+    const s = this.slots[this.head]!;
+    this.slots[this.head] = undefined;
+    this.head = (this.head + 1) % this.maxEntries;
+    this.length--;
+    this.bytes -= s.bytes;
+    this.evicted++;
+  }
+
+  private select(q: JournalQuery): Slot[] {
+    const since = q.since === undefined ? undefined : toMs(q.since, 'since');
+    const until = q.until === undefined ? undefined : toMs(q.until, 'until');
+    const method = q.method?.toUpperCase();
+    const out: Slot[] = [];
+    const limit = q.limit ?? Infinity;
+    // Newest first, so a limit stops early; reversed at the end.
+    for (let k = this.length - 1; k >= 0 && out.length < limit; k--) {
+      const s = this.slots[(this.head + k) % this.maxEntries]!;
+      if (q.afterSeq !== undefined && s.seq <= q.afterSeq) break;
+      if (q.tenant !== undefined && s.tenant !== q.tenant) continue;
+      if (q.route !== undefined && s.route !== q.route) continue;
+      if (q.batchId !== undefined && s.batchId !== q.batchId) continue;
+      if (method !== undefined && s.method !== method) continue;
+      if (since !== undefined && s.atMs < since) continue;
+      if (until !== undefined && s.atMs >= until) continue;
+      out.push(s);
+    }
+    return out.reverse();
+  }
+}
+
+/**
+ * Validates a journal query from a query string or JSON body (all values may be strings):
+ * `tenant, route, batchId, method, since, until, afterSeq, limit`. Unknown keys are refused so a
+ * typo does not silently return everything.
+ */
+export function parseJournalQuery(input: Record<string, unknown>): JournalQuery {
+  const q: JournalQuery = {};
+  const allowed = new Set(['tenant', 'route', 'batchId', 'method', 'since', 'until', 'afterSeq', 'limit']);
+  for (const [key, raw] of Object.entries(input)) {
+    if (raw === undefined || raw === '') continue;
+    if (!allowed.has(key)) throw new DomainError('invalid_request', `Unknown journal filter "${key}"; use ${[...allowed].join(', ')}.`);
+    const v = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+    const int = (min: number): number => {
+      const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?[0-9]+$/.test(v) ? Number(v) : NaN;
+      if (!Number.isSafeInteger(n) || n < min) throw new DomainError('invalid_request', `${key} must be an integer of at least ${min}; got ${JSON.stringify(v)}.`);
+      return n;
+    };
+    const str = (): string => {
+      if (typeof v !== 'string') throw new DomainError('invalid_request', `${key} must be a string; got ${JSON.stringify(v)}.`);
+      return v;
+    };
+    switch (key) {
+      case 'tenant':
+        q.tenant = str();
+        break;
+      case 'route':
+        q.route = str();
+        break;
+      case 'method':
+        q.method = str();
+        break;
+      case 'batchId':
+        q.batchId = int(1);
+        break;
+      case 'afterSeq':
+        q.afterSeq = int(0);
+        break;
+      case 'limit':
+        q.limit = int(1);
+        break;
+      case 'since':
+      case 'until': {
+        const t = typeof v === 'string' && /^[0-9]+$/.test(v) ? Number(v) : (v as string | number);
+        toMs(t, key);
+        q[key] = t;
+        break;
+      }
+    }
+  }
+  return q;
+}
+
+/** Counts and hashes a request body as it streams past (for bodyBytes / bodySha256). */
+export class BodyMeter {
+  private hash: Hash | null = null;
+  bytes = 0;
+
+  update(chunk: Buffer | Uint8Array | string): void {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (buf.length === 0) return;
+    (this.hash ??= createHash('sha256')).update(buf);
+    this.bytes += buf.length;
+  }
+
+  /** `{ bodyBytes, bodySha256 }`; the digest is null for an empty body. Call once. */
+  result(): { bodyBytes: number; bodySha256: string | null } {
+    return { bodyBytes: this.bytes, bodySha256: this.hash ? this.hash.digest('hex') : null };
+  }
+}
