@@ -17,6 +17,7 @@ import { problemSchema } from './http/schemas.js';
 import { simulatorRoutes } from './http/simulator-routes.js';
 import { controlRoutes } from './http/control-routes.js';
 import { installSteering } from './http/steering.js';
+import { boardRoutes } from './http/board-routes.js';
 import { steeringRoutes } from './http/steering-routes.js';
 import { DomainFaults } from './faults/domain-faults.js';
 import { FaultRegistry, loadFaultsFile } from './faults/fault-registry.js';
@@ -74,7 +75,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true },
     // The upload route streams its own body with its own limit; this is for small JSON bodies.
     bodyLimit: 1024 * 1024,
-    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
   });
 
   const temporaryDataDir = config.dataDir === null ? mkdtempSync(join(tmpdir(), 'seal-simulator-')) : null;
@@ -145,6 +146,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
   });
   await app.register(controlRoutes, { prefix: '/_simulator', sim });
+  await app.register(boardRoutes, { prefix: '/_simulator', sim });
   await app.register(steeringRoutes, { prefix: '/_simulator', faults, journal, adminToken: config.adminToken });
 
   const tickMs = options.tickMs ?? 50;
