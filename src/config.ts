@@ -40,6 +40,7 @@ export interface Config {
   signerThreads: number;
   pkiCaCert: string | null;
   pkiCaKey: string | null;
+  pkiKeyAlgorithm: 'RSA-2048' | 'ECDSA-P256';
   logLevel: string;
   adminToken: string | null;
   faultsFile: string | null;
@@ -141,6 +142,11 @@ export const SETTINGS = [
     parse: optionalPath,
   },
   { key: 'pkiCaKey', flag: 'pki-ca-key', env: 'SEAL_SIM_PKI_CA_KEY', default: '', help: 'PEM file of that CA\'s private key (PKCS#8)', parse: optionalPath },
+  {
+    key: 'pkiKeyAlgorithm', flag: 'pki-key-algorithm', env: 'SEAL_SIM_PKI_KEY_ALGORITHM', default: 'RSA-2048',
+    help: 'Key type of a newly generated test PKI: RSA-2048 (verifies everywhere) | ECDSA-P256 (faster to generate)',
+    parse: oneOf(['RSA-2048', 'ECDSA-P256'] as const),
+  },
   {
     key: 'logLevel', flag: 'log-level', env: 'SEAL_SIM_LOG_LEVEL', default: 'info',
     help: 'Log level: fatal | error | warn | info | debug | trace | silent',
@@ -245,6 +251,7 @@ function freezeConfig(r: Raw): Config {
     signerThreads: r.signerThreads as number,
     pkiCaCert: r.pkiCaCert as string | null,
     pkiCaKey: r.pkiCaKey as string | null,
+    pkiKeyAlgorithm: r.pkiKeyAlgorithm as Config['pkiKeyAlgorithm'],
     logLevel: r.logLevel as string,
     adminToken: r.adminToken as string | null,
     faultsFile: r.faultsFile as string | null,

@@ -16,7 +16,7 @@ export class PlaceholderSigner implements Signer {
         signed: false,
         success: false,
         detail: `process ${ctx.process.id} accepts ${ctx.process.acceptedFileTypes.join(', ')} files only`,
-        outputs: [file],
+        outputs: [], // like the real signer: a file that fails contributes nothing to the package
       };
     }
     return { fileName: file.name, signed: true, success: true, detail: 'copied unchanged (placeholder signer)', outputs: [file] };

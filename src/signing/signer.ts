@@ -24,6 +24,18 @@ export interface SignContext {
   process: ProcessDef;
   /** The tenant's clock at the time of signing: signingTime, genTime and the PDF /M come from it. */
   now: Date;
+  /**
+   * Which seal identity signs (fault injection): `default` (the trusted seal certificate),
+   * `expired` (same CA, notAfter in the past) or `untrusted` (issued by a CA outside the trust list).
+   * Absent = `default`. Ignored by the placeholder signer and by `validate`.
+   */
+  sealIdentity?: 'default' | 'expired' | 'untrusted';
+  /**
+   * Another file of the same uploaded package, by exact name (undefined when absent). `validate`
+   * uses it to pair `X.p7s` / `X.xades.xml` with their data file `X`. Optional: without it a
+   * detached signature cannot be checked and is reported invalid.
+   */
+  siblings?: (name: string) => Buffer | undefined;
 }
 
 /**

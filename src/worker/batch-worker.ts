@@ -126,7 +126,7 @@ export class BatchWorker {
     const sign = async (file: InputFile): Promise<FileOutcome> => {
       const injected = faults?.file(file.name);
       if (injected?.fail) {
-        return { fileName: file.name, signed: false, success: false, detail: `failed by an injected fault: ${injected.fail}`, outputs: [file] };
+        return { fileName: file.name, signed: false, success: false, detail: `failed by an injected fault: ${injected.fail}`, outputs: [] };
       }
       return signer.processFile(file, {
         process,

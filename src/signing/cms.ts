@@ -1,0 +1,123 @@
+/**
+ * CMS SignedData builder (signing.md §3), written straight to DER with pre-encoded certificates.
+ *
+ *   signedAttributes(o): Buffer[]                     // contentType, [signingTime], messageDigest, signingCertificateV2
+ *   buildSignedData(o: SignedDataOptions): Buffer     // ContentInfo(signedData) DER
+ *   signatureValueOf(contentInfoDer): Buffer          // first SignerInfo's signature OCTETs (CAdES-T imprint input)
+ */
+import { sign as cryptoSign } from 'node:crypto';
+import type { Identity, CertInfo } from './pki-material.js';
+import { children, content, ctx, int, nul, octet, oid, readTlv, seq, set, setOf, sha256, tlv, utcTime } from './der.js';
+
+export const OID = {
+  data: '1.2.840.113549.1.7.1',
+  signedData: '1.2.840.113549.1.7.2',
+  contentType: '1.2.840.113549.1.9.3',
+  messageDigest: '1.2.840.113549.1.9.4',
+  signingTime: '1.2.840.113549.1.9.5',
+  signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
+  signatureTimeStampToken: '1.2.840.113549.1.9.16.2.14',
+  tstInfo: '1.2.840.113549.1.9.16.1.4',
+  sha1: '1.3.14.3.2.26',
+  sha256: '2.16.840.1.101.3.4.2.1',
+  sha384: '2.16.840.1.101.3.4.2.2',
+  sha512: '2.16.840.1.101.3.4.2.3',
+  rsaEncryption: '1.2.840.113549.1.1.1',
+  ecdsaWithSha256: '1.2.840.10045.4.3.2',
+} as const;
+
+const attr = (type: string, value: Buffer): Buffer => seq(oid(type), set(value));
+
+/** ESS signing-certificate-v2 (hashAlgorithm omitted: sha256 is the DEFAULT). */
+export function signingCertificateV2(cert: CertInfo): Buffer {
+  const issuerSerial = seq(seq(tlv(0xa4, cert.issuerNameDer)), cert.serialDer);
+  return attr(OID.signingCertificateV2, seq(seq(seq(octet(cert.sha256), issuerSerial))));
+}
+
+export interface SignedAttrOptions {
+  eContentType: string;
+  digest: Buffer;
+  signer: CertInfo;
+  /** Omit for PAdES (the sig dictionary's /M carries the time). */
+  signingTime?: Date;
+}
+
+export function signedAttributes(o: SignedAttrOptions): Buffer[] {
+  const a = [
+    attr(OID.contentType, oid(o.eContentType)),
+    attr(OID.messageDigest, octet(o.digest)),
+    signingCertificateV2(o.signer),
+  ];
+  if (o.signingTime) a.push(attr(OID.signingTime, utcTime(o.signingTime)));
+  return a;
+}
+
+export interface SignedDataOptions {
+  signer: Identity;
+  /** Digest (sha256) of the content; computed from `content` when absent. */
+  digest?: Buffer;
+  /** The content: embedded when `attach`, else only digested (if `digest` is absent). */
+  content?: Buffer;
+  attach?: boolean;
+  eContentType?: string;
+  signingTime?: Date;
+  /** Certificates put in the SignedData (default: signer + its issuer). */
+  certificates?: Buffer[];
+  /** Makes a signature time-stamp token for sha256(signatureValue) (CAdES-T / PAdES-B-T). */
+  timestamp?: (signatureValueDigest: Buffer) => Buffer;
+}
+
+function sigAlg(id: Identity): Buffer {
+  return id.key.asymmetricKeyType === 'ec' ? seq(oid(OID.ecdsaWithSha256)) : seq(oid(OID.rsaEncryption), nul());
+}
+
+/** Builds ContentInfo{signedData}. Signed attributes are DER-sorted before signing (P2). */
+export function buildSignedData(o: SignedDataOptions): Buffer {
+  const eContentType = o.eContentType ?? OID.data;
+  const digest = o.digest ?? sha256(o.content ?? Buffer.alloc(0));
+  const attrs = signedAttributes({ eContentType, digest, signer: o.signer.cert, signingTime: o.signingTime });
+  const signedSet = setOf(...attrs);
+  const signature = cryptoSign('sha256', signedSet, o.signer.key);
+  const implicitAttrs = Buffer.concat([Buffer.from([0xa0]), signedSet.subarray(1)]);
+  const unsigned: Buffer[] = [];
+  if (o.timestamp) {
+    const token = o.timestamp(sha256(signature));
+    unsigned.push(tlv(0xa1, seq(oid(OID.signatureTimeStampToken), set(token))));
+  }
+  const signerInfo = seq(
+    int(1),
+    seq(o.signer.cert.issuerNameDer, o.signer.cert.serialDer),
+    seq(oid(OID.sha256)),
+    implicitAttrs,
+    sigAlg(o.signer),
+    octet(signature),
+    ...unsigned,
+  );
+  const certs = o.certificates ?? [o.signer.cert.der, o.signer.issuer.der];
+  const encap = o.attach
+    ? seq(oid(eContentType), ctx(0, octet(o.content ?? Buffer.alloc(0))))
+    : seq(oid(eContentType));
+  const signedData = seq(
+    int(eContentType === OID.data ? 1 : 3),
+    set(seq(oid(OID.sha256))),
+    encap,
+    ...(certs.length ? [tlv(0xa0, ...certs)] : []),
+    set(signerInfo),
+  );
+  return seq(oid(OID.signedData), ctx(0, signedData));
+}
+
+/** The signature value OCTETs of the first SignerInfo of a ContentInfo(signedData). */
+export function signatureValueOf(contentInfo: Buffer): Buffer {
+  const sd = content(children(content(contentInfo))[1]!); // [0] → SignedData
+  const parts = children(content(sd));
+  const signerInfos = parts[parts.length - 1]!;
+  const si = children(content(signerInfos))[0]!;
+  const f = children(content(si));
+  // version, sid, digestAlg, [0] signedAttrs?, sigAlg, signature
+  let i = 3;
+  if (f[3]![0] === 0xa0) i = 4;
+  const sig = f[i + 1]!;
+  const t = readTlv(sig);
+  return sig.subarray(t.hdr, t.end);
+}

@@ -1,0 +1,135 @@
+/**
+ * The PKI as plain data and its in-memory form, without the certificate *generator* (which pulls in
+ * @peculiar/x509): worker threads import only this module.
+ *
+ *   pkiFromMaterial(m: PkiMaterial): Pki      // synchronous; no generation, no disk
+ *   certInfo(pemOrDer): CertInfo             // parse once, pre-encode what signatures need
+ */
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { children, content, sha256 } from './der.js';
+
+export type KeyAlgorithm = 'RSA-2048' | 'ECDSA-P256';
+
+/** A certificate plus pre-computed bits that every signature needs (pre-encoded once). */
+export interface CertInfo {
+  pem: string;
+  der: Buffer;
+  /** DER of the issuer Name (for IssuerAndSerialNumber / ESSCertIDv2). */
+  issuerNameDer: Buffer;
+  /** DER of the subject Name. */
+  subjectNameDer: Buffer;
+  /** DER of the INTEGER serialNumber (full TLV). */
+  serialDer: Buffer;
+  /** sha256 of the certificate DER. */
+  sha256: Buffer;
+  subject: string;
+  issuer: string;
+  notBefore: Date;
+  notAfter: Date;
+  publicKey: KeyObject;
+}
+
+export interface Identity {
+  cert: CertInfo;
+  key: KeyObject;
+  /** The issuing CA, included in the CMS certificates set. */
+  issuer: CertInfo;
+  keyPem: string;
+}
+
+/** Plain-data form of the PKI (PEM strings): what crosses to worker threads. */
+export interface PkiMaterial {
+  keyAlgorithm: KeyAlgorithm;
+  caPem: string;
+  caKeyPem?: string;
+  crlDerB64: string;
+  sealPem: string;
+  sealKeyPem: string;
+  tsaPem: string;
+  tsaKeyPem: string;
+  expiredSealPem: string;
+  expiredSealKeyPem: string;
+  untrustedCaPem: string;
+  untrustedSealPem: string;
+  untrustedSealKeyPem: string;
+}
+
+export interface Pki {
+  keyAlgorithm: KeyAlgorithm;
+  ca: CertInfo;
+  /** The CA's private key; absent when not available (never needed for sealing). */
+  caKey?: KeyObject;
+  seal: Identity;
+  tsa: Identity;
+  expiredSeal: Identity;
+  untrustedSeal: Identity;
+  untrustedCa: CertInfo;
+  crlDer: Buffer;
+  crlPem: string;
+  /** PEM forms, to hand to workers (`pkiFromMaterial`). */
+  material: PkiMaterial;
+}
+
+export function toPem(der: Buffer, label: string): string {
+  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
+}
+
+export function pemToDer(pem: string): Buffer {
+  const m = /-----BEGIN [^-]+-----([\s\S]*?)-----END [^-]+-----/.exec(pem);
+  if (!m) throw new Error('not a PEM block');
+  return Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
+}
+
+/** Parses a certificate once and pre-computes the DER fragments every signature needs. */
+export function certInfo(pemOrDer: string | Buffer): CertInfo {
+  const der = typeof pemOrDer === 'string' ? pemToDer(pemOrDer) : pemOrDer;
+  const pem = typeof pemOrDer === 'string' ? pemOrDer : toPem(der, 'CERTIFICATE');
+  const tbs = children(content(der))[0]!;
+  const f = children(content(tbs));
+  let i = 0;
+  if (f[0]![0] === 0xa0) i = 1; // [0] version
+  const serialDer = f[i]!;
+  const issuerNameDer = f[i + 2]!;
+  const subjectNameDer = f[i + 4]!;
+  const xc = new X509Certificate(der);
+  return {
+    pem,
+    der,
+    issuerNameDer,
+    subjectNameDer,
+    serialDer,
+    sha256: sha256(der),
+    subject: xc.subject.split('\n').join(', '),
+    issuer: xc.issuer.split('\n').join(', '),
+    notBefore: new Date(xc.validFrom),
+    notAfter: new Date(xc.validTo),
+    publicKey: xc.publicKey,
+  };
+}
+
+function identity(certPem: string, keyPemStr: string, issuer: CertInfo): Identity {
+  return { cert: certInfo(certPem), key: createPrivateKey(keyPemStr), issuer, keyPem: keyPemStr };
+}
+
+/** Rebuilds a Pki from PEM material without touching the disk or generating anything. */
+export function pkiFromMaterial(m: PkiMaterial): Pki {
+  const ca = certInfo(m.caPem);
+  const untrustedCa = certInfo(m.untrustedCaPem);
+  const crlDer = Buffer.from(m.crlDerB64, 'base64');
+  const pki: Pki = {
+    keyAlgorithm: m.keyAlgorithm,
+    ca,
+    seal: identity(m.sealPem, m.sealKeyPem, ca),
+    tsa: identity(m.tsaPem, m.tsaKeyPem, ca),
+    expiredSeal: identity(m.expiredSealPem, m.expiredSealKeyPem, ca),
+    untrustedSeal: identity(m.untrustedSealPem, m.untrustedSealKeyPem, untrustedCa),
+    untrustedCa,
+    crlDer,
+    crlPem: toPem(crlDer, 'X509 CRL'),
+    material: m,
+  };
+  if (m.caKeyPem) pki.caKey = createPrivateKey(m.caKeyPem);
+  return pki;
+}
+

@@ -1,0 +1,54 @@
+import { join } from 'node:path';
+import type { Pki } from './pki-material.js';
+import { loadOrCreatePki } from './pki.js';
+import { createRealSigner, type RealSigner } from './real-signer.js';
+import type { FileOutcome, InputFile, SignContext, Signer } from './signer.js';
+import { createTsa, type Tsa } from './tsa.js';
+
+export interface TestPkiOptions {
+  dataDir: string;
+  caCertPemPath: string | null;
+  caKeyPemPath: string | null;
+  keyAlgorithm: 'RSA-2048' | 'ECDSA-P256';
+}
+
+/**
+ * The simulator's test PKI, loaded (or generated, once, into <data dir>/pki) on first use. Start-up
+ * does not wait for it — key generation can take a second — but the app starts loading it in the
+ * background at once, so it is normally ready before the first batch or time-stamp request.
+ */
+export class TestPki {
+  private loading: Promise<{ pki: Pki; tsa: Tsa }> | undefined;
+
+  constructor(private readonly opts: TestPkiOptions) {}
+
+  get(): Promise<{ pki: Pki; tsa: Tsa }> {
+    this.loading ??= loadOrCreatePki({
+      dir: join(this.opts.dataDir, 'pki'),
+      caCertPemPath: this.opts.caCertPemPath ?? undefined,
+      caKeyPemPath: this.opts.caKeyPemPath ?? undefined,
+      keyAlgorithm: this.opts.keyAlgorithm,
+    }).then((pki) => ({ pki, tsa: createTsa(pki) }));
+    return this.loading;
+  }
+}
+
+/** The real signer, created once the test PKI is there; worker threads start with it. */
+export class LazyRealSigner implements Signer {
+  readonly kind = 'real test PKI';
+  private signer: Promise<RealSigner> | undefined;
+
+  constructor(
+    private readonly pki: TestPki,
+    private readonly threads: number | undefined,
+  ) {}
+
+  async processFile(file: InputFile, ctx: SignContext): Promise<FileOutcome> {
+    this.signer ??= this.pki.get().then(({ pki }) => createRealSigner({ pki, threads: this.threads }));
+    return (await this.signer).processFile(file, ctx);
+  }
+
+  async close(): Promise<void> {
+    if (this.signer) await (await this.signer).close();
+  }
+}

@@ -1,0 +1,282 @@
+/**
+ * Interop: the real signer's outputs checked by the independent tools, exactly as
+ * /work/shared/notes/signing.md shows (OpenSSL 3, poppler pdfsig + NSS, xmlsec1).
+ * Needs: apt-get install -y poppler-utils libnss3-tools xmlsec1 openssl
+ * Run: npx vitest run --config vitest.interop.config.ts
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { loadOrCreatePki, type Pki } from '../../src/signing/pki.js';
+import { createRealSigner, type RealSigner } from '../../src/signing/real-signer.js';
+import { createTsa, type Tsa } from '../../src/signing/tsa.js';
+import { extractPdfSignatures } from '../../src/signing/pades.js';
+import { excC14n, parseXml } from '../../src/signing/xades.js';
+import { signatureValueOf } from '../../src/signing/cms.js';
+import type { FileOutcome, InputFile } from '../../src/signing/signer.js';
+import type { ProcessDef } from '../../src/domain/process.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const DOCS = join(ROOT, 'fixtures', 'documents');
+const PROCESSES = (JSON.parse(readFileSync(join(ROOT, 'fixtures', 'processes.json'), 'utf8')) as { processes: ProcessDef[] }).processes;
+const proc = (id: number): ProcessDef => PROCESSES.find((p) => p.id === id)!;
+const NOW = new Date('2026-03-15T09:30:00Z');
+const DOC_NAMES = ['invoice.pdf', 'report.pdf', 'invoice.xml', 'notes.txt'];
+
+function run(cmd: string, args: string[], cwd?: string): { rc: number; out: string } {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
+  return { rc: r.status ?? -1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+const have = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+const missing = ['openssl', 'pdfsig', 'certutil', 'crlutil', 'xmlsec1'].filter((t) => !have(t));
+if (missing.length) console.warn(`interop: missing tools ${missing.join(', ')}: apt-get install -y poppler-utils libnss3-tools xmlsec1 openssl`);
+
+let work: string;
+let pkiDir: string;
+let pki: Pki;
+let tsa: Tsa;
+let signer: RealSigner;
+let caPem: string;
+let wrongCaPem: string;
+let nssdb: string;
+/** outputs per process id, written to work/p<id>/ */
+const outputs = new Map<number, FileOutcome[]>();
+
+function flip(b: Buffer, pos: number): Buffer {
+  const c = Buffer.from(b);
+  const i = pos < 0 ? c.length + pos : pos;
+  c[i] = c[i]! ^ 0x01;
+  return c;
+}
+
+function dirFor(id: number): string {
+  return join(work, `p${id}`);
+}
+
+function out(id: number, name: string): string {
+  return join(dirFor(id), name);
+}
+
+function writeTmp(name: string, bytes: Buffer | string): string {
+  const p = join(work, name);
+  writeFileSync(p, bytes);
+  return p;
+}
+
+const ab = (b: Buffer): ArrayBuffer => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+
+/** The signature-time-stamp token of a CMS (unsigned attribute 1.2.840.113549.1.9.16.2.14). */
+function tokenOf(cms: Buffer): Buffer {
+  const ci = pkijs.ContentInfo.fromBER(ab(cms));
+  const sd = new pkijs.SignedData({ schema: ci.content });
+  const attr = sd.signerInfos[0]!.unsignedAttrs!.attributes.find((a) => a.type === '1.2.840.113549.1.9.16.2.14')!;
+  return Buffer.from((attr.values[0] as asn1js.AsnType).toBER(false));
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'sealsim-interop-'));
+  pkiDir = join(work, 'pki');
+  pki = await loadOrCreatePki({ dir: pkiDir });
+  tsa = createTsa(pki);
+  caPem = join(pkiDir, 'ca.pem');
+  wrongCaPem = join(pkiDir, 'untrusted-ca.pem');
+  signer = createRealSigner({ pki, threads: 2 });
+  await signer.warmup();
+  const files: InputFile[] = DOC_NAMES.map((n) => ({ name: n, bytes: readFileSync(join(DOCS, n)) }));
+  for (const id of [1, 2, 3, 5, 6, 7, 8, 9]) {
+    const o = await Promise.all(files.map((f) => signer.processFile(f, { process: proc(id), now: NOW })));
+    outputs.set(id, o);
+    mkdirSync(dirFor(id));
+    for (const f of o.flatMap((x) => x.outputs)) writeFileSync(out(id, f.name), f.bytes);
+  }
+  for (const which of ['expired', 'untrusted'] as const) {
+    const o = await signer.processFile(files[3]!, { process: proc(7), now: NOW, sealIdentity: which });
+    writeTmp(`${which}.notes.txt.p7m`, o.outputs[0]!.bytes);
+  }
+  // NSS database trusting the test CA, with its CRL imported (pitfall P1)
+  nssdb = join(work, 'nssdb');
+  mkdirSync(nssdb);
+  if (!missing.includes('certutil')) {
+    expect(run('certutil', ['-N', '-d', `sql:${nssdb}`, '--empty-password']).rc).toBe(0);
+    expect(run('certutil', ['-A', '-d', `sql:${nssdb}`, '-n', 'sealsim-test-ca', '-t', 'CT,C,C', '-i', caPem]).rc).toBe(0);
+    expect(run('crlutil', ['-I', '-d', `sql:${nssdb}`, '-i', join(pkiDir, 'ca.crl'), '-t', '1']).rc).toBe(0);
+  }
+}, 180_000);
+
+afterAll(async () => {
+  await signer?.close();
+  if (work && !process.env.KEEP_INTEROP) rmSync(work, { recursive: true, force: true });
+});
+
+describe.skipIf(missing.includes('openssl'))('openssl', () => {
+  it('verifies the test PKI: seal and TSA chain to the CA', () => {
+    const r = run('openssl', ['verify', '-CAfile', caPem, join(pkiDir, 'seal.pem'), join(pkiDir, 'tsa.pem')]);
+    expect(r.out).toMatch(/seal\.pem: OK[\s\S]*tsa\.pem: OK/);
+    expect(run('openssl', ['verify', '-CAfile', caPem, join(pkiDir, 'seal-expired.pem')]).rc).not.toBe(0);
+    expect(run('openssl', ['verify', '-CAfile', caPem, join(pkiDir, 'seal-untrusted.pem')]).rc).not.toBe(0);
+  });
+
+  it.each([2, 6])('cms -verify -binary accepts every detached .p7s of process %d and rejects tampered data', (id) => {
+    for (const n of DOC_NAMES) {
+      const r = run('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', out(id, `${n}.p7s`), '-content', out(id, n), '-CAfile', caPem, '-out', '/dev/null']);
+      expect(r.out, n).toContain('Verification successful');
+      expect(r.rc).toBe(0);
+    }
+    const bad = writeTmp(`tampered-${id}.txt`, flip(readFileSync(out(id, 'notes.txt')), 0));
+    const r = run('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', out(id, 'notes.txt.p7s'), '-content', bad, '-CAfile', caPem, '-out', '/dev/null']);
+    expect(r.rc).not.toBe(0);
+    expect(r.out).toMatch(/Verification failure/);
+    const wrong = run('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', out(id, 'notes.txt.p7s'), '-content', out(id, 'notes.txt'), '-CAfile', wrongCaPem, '-out', '/dev/null']);
+    expect(wrong.rc).not.toBe(0);
+  });
+
+  it.each([7, 8])('cms -verify returns the identical content of every .p7m of process %d; tampered is rejected', (id) => {
+    for (const n of DOC_NAMES) {
+      const rec = join(work, `rec-${id}-${n}`);
+      const r = run('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', out(id, `${n}.p7m`), '-CAfile', caPem, '-out', rec]);
+      expect(r.out, n).toContain('Verification successful');
+      expect(readFileSync(rec).equals(readFileSync(join(DOCS, n)))).toBe(true);
+    }
+    const p7m = readFileSync(out(id, 'notes.txt.p7m'));
+    const i = p7m.indexOf(readFileSync(join(DOCS, 'notes.txt')));
+    const bad = writeTmp(`tampered-${id}.p7m`, flip(p7m, i + 1));
+    expect(run('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', bad, '-CAfile', caPem, '-out', '/dev/null']).rc).not.toBe(0);
+  });
+
+  it('rejects seals by the expired and the untrusted identities', () => {
+    const e = run('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(work, 'expired.notes.txt.p7m'), '-CAfile', caPem, '-out', '/dev/null']);
+    expect(e.rc).not.toBe(0);
+    expect(e.out).toMatch(/expired/);
+    const u = run('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(work, 'untrusted.notes.txt.p7m'), '-CAfile', caPem, '-out', '/dev/null']);
+    expect(u.rc).not.toBe(0);
+    expect(u.out).toMatch(/unable to get local issuer certificate|self.signed certificate in certificate chain|unable to get issuer/i);
+  });
+
+  it('ts -verify accepts the CAdES-T signature time-stamps (processes 2 and 7) and rejects a wrong digest', () => {
+    for (const f of [out(2, 'notes.txt.p7s'), out(7, 'invoice.pdf.p7m')]) {
+      const cms = readFileSync(f);
+      const token = writeTmp('cades-token.der', tokenOf(cms));
+      const digest = createHash('sha256').update(signatureValueOf(cms)).digest('hex');
+      const r = run('openssl', ['ts', '-verify', '-token_in', '-in', token, '-digest', digest, '-CAfile', caPem]);
+      expect(r.out, f).toContain('Verification: OK');
+      const bad = run('openssl', ['ts', '-verify', '-token_in', '-in', token, '-digest', 'ab'.repeat(32), '-CAfile', caPem]);
+      expect(bad.out).toMatch(/FAILED/);
+    }
+  });
+
+  it('the TSA answers `openssl ts -query` (nonce, certReq) and a raw digest; ts -verify accepts both', () => {
+    const data = join(DOCS, 'notes.txt');
+    const tsq = join(work, 'req.tsq');
+    expect(run('openssl', ['ts', '-query', '-data', data, '-sha256', '-cert', '-out', tsq]).rc).toBe(0);
+    const tsr = writeTmp('req.tsr', tsa.respond(readFileSync(tsq), NOW));
+    const text = run('openssl', ['ts', '-reply', '-in', tsr, '-text']).out;
+    expect(text).toContain('Status: Granted.');
+    expect(text).toMatch(/Nonce: 0x[0-9A-F]+/);
+    expect(text).toContain('Seal Simulator TEST TSA');
+    expect(text).toContain('Mar 15 09:30:00 2026 GMT');
+    expect(run('openssl', ['ts', '-verify', '-in', tsr, '-queryfile', tsq, '-CAfile', caPem]).out).toContain('Verification: OK');
+    expect(run('openssl', ['ts', '-verify', '-in', tsr, '-data', data, '-CAfile', caPem]).out).toContain('Verification: OK');
+    // another query's nonce does not match this reply
+    const tsq2 = join(work, 'req2.tsq');
+    run('openssl', ['ts', '-query', '-data', data, '-sha256', '-cert', '-out', tsq2]);
+    expect(run('openssl', ['ts', '-verify', '-in', tsr, '-queryfile', tsq2, '-CAfile', caPem]).out).toMatch(/FAILED/);
+    // raw digests
+    for (const alg of ['sha1', 'sha256', 'sha384', 'sha512']) {
+      const d = createHash(alg).update(readFileSync(data)).digest();
+      const raw = writeTmp(`raw-${alg}.tsr`, tsa.respond(d, NOW));
+      expect(run('openssl', ['ts', '-verify', '-in', raw, '-data', data, '-CAfile', caPem]).out, alg).toContain('Verification: OK');
+    }
+    const raw = join(work, 'raw-sha256.tsr');
+    const other = writeTmp('other.txt', 'other data');
+    expect(run('openssl', ['ts', '-verify', '-in', raw, '-data', other, '-CAfile', caPem]).out).toMatch(/message imprint mismatch|FAILED/);
+    expect(run('openssl', ['ts', '-verify', '-in', raw, '-data', data, '-CAfile', wrongCaPem]).out).toMatch(/FAILED/);
+    // JSON endpoint's token
+    const tok = writeTmp('json.tst', Buffer.from(tsa.stampHashJson(createHash('sha256').update(readFileSync(data)).digest('base64'), NOW).token, 'base64'));
+    expect(run('openssl', ['ts', '-verify', '-token_in', '-in', tok, '-data', data, '-CAfile', caPem]).out).toContain('Verification: OK');
+  });
+
+  it('the CMS inside PAdES-B-T verifies over the ByteRange, and its time-stamp with ts -verify', () => {
+    const pdf = readFileSync(out(1, 'invoice.pdf'));
+    const [sig] = extractPdfSignatures(pdf);
+    const cms = writeTmp('pades.cms', sig!.cms);
+    const br = writeTmp('pades.byterange', sig!.signedBytes);
+    expect(run('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', cms, '-content', br, '-CAfile', caPem, '-out', '/dev/null']).out).toContain(
+      'Verification successful',
+    );
+    const token = writeTmp('pades-token.der', tokenOf(sig!.cms));
+    const digest = createHash('sha256').update(signatureValueOf(sig!.cms)).digest('hex');
+    expect(run('openssl', ['ts', '-verify', '-token_in', '-in', token, '-digest', digest, '-CAfile', caPem]).out).toContain('Verification: OK');
+  });
+});
+
+describe.skipIf(missing.includes('pdfsig') || missing.includes('certutil'))('pdfsig (poppler + NSS)', () => {
+  const pdfsig = (file: string): string => run('pdfsig', ['-nssdir', `sql:${nssdb}`, '-no-ocsp', file]).out;
+
+  it.each([1, 5])('says "Signature is Valid." and "Certificate is Trusted." for every PDF of process %d', (id) => {
+    for (const n of ['invoice.pdf', 'report.pdf']) {
+      const t = pdfsig(out(id, n));
+      expect(t, n).toContain('Signature Type: ETSI.CAdES.detached');
+      expect(t, n).toContain('Signature Validation: Signature is Valid.');
+      expect(t, n).toContain('Certificate Validation: Certificate is Trusted.');
+      expect(t).toContain('Total document signed');
+      expect(t).toContain('Seal Simulator TEST Seal');
+      expect(t).toContain('Signing Time: Mar 15 2026 09:30:00');
+    }
+  });
+
+  it('rejects a tampered PDF (grepping the text: pdfsig exits 0 on invalid signatures)', () => {
+    const bad = writeTmp('tampered.pdf', flip(readFileSync(out(1, 'invoice.pdf')), 20));
+    const t = pdfsig(bad);
+    expect(t).not.toContain('Signature is Valid.');
+    expect(t).toMatch(/Digest Mismatch|Signature is Invalid/);
+  });
+
+  it('does not trust the CA without the NSS database', () => {
+    const t = run('pdfsig', ['-no-ocsp', out(1, 'invoice.pdf')]).out;
+    expect(t).not.toContain('Certificate is Trusted.');
+  });
+});
+
+describe.skipIf(missing.includes('xmlsec1'))('xmlsec1', () => {
+  const xmlsec = (file: string, ca = caPem): { rc: number; out: string } =>
+    run('xmlsec1', ['--verify', '--trusted-pem', ca, '--id-attr:Id', 'http://uri.etsi.org/01903/v1.3.2#:SignedProperties', file], join(file, '..'));
+
+  it.each([3, 9])('verifies the enveloped XML and every detached .xades.xml of process %d', (id) => {
+    for (const f of ['invoice.xml', 'invoice.pdf.xades.xml', 'report.pdf.xades.xml', 'notes.txt.xades.xml']) {
+      const r = xmlsec(out(id, f));
+      expect(r.out, f).toMatch(/^OK/m);
+      expect(r.out, f).toContain('SignedInfo References (ok/all): 2/2');
+      expect(r.rc).toBe(0);
+    }
+  });
+
+  it('rejects tampered XML, a tampered detached file, and a wrong trust anchor', () => {
+    const xml = readFileSync(out(9, 'invoice.xml'), 'utf8');
+    const bad = writeTmp('tampered.xml', xml.replace('123.45', '999.99'));
+    expect(xmlsec(bad).rc).not.toBe(0);
+    const st = writeTmp('tampered-st.xml', xml.replace(/(<xades:SigningTime>)2026/, '$12025'));
+    expect(xmlsec(st).rc).not.toBe(0);
+    expect(xmlsec(out(9, 'invoice.xml'), wrongCaPem).rc).not.toBe(0);
+    const dd = join(work, 'detached-tampered');
+    mkdirSync(dd);
+    writeFileSync(join(dd, 'notes.txt'), flip(readFileSync(out(3, 'notes.txt')), 0));
+    writeFileSync(join(dd, 'notes.txt.xades.xml'), readFileSync(out(3, 'notes.txt.xades.xml')));
+    expect(xmlsec(join(dd, 'notes.txt.xades.xml')).rc).not.toBe(0);
+  });
+
+  it('the XAdES-T SignatureTimeStamp verifies with openssl ts over exc-c14n(SignatureValue)', () => {
+    const xml = readFileSync(out(9, 'invoice.xml'));
+    const d = parseXml(xml);
+    const sv = d.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'SignatureValue')[0]!;
+    const digest = createHash('sha256').update(excC14n(sv), 'utf8').digest('hex');
+    const ets = d.getElementsByTagNameNS('http://uri.etsi.org/01903/v1.3.2#', 'EncapsulatedTimeStamp')[0]!;
+    const token = writeTmp('xades-token.der', Buffer.from((ets.textContent ?? '').replace(/\s+/g, ''), 'base64'));
+    expect(run('openssl', ['ts', '-verify', '-token_in', '-in', token, '-digest', digest, '-CAfile', caPem]).out).toContain('Verification: OK');
+  });
+});

@@ -1,0 +1,107 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadOrCreatePki, pkiFromMaterial } from '../../../src/signing/pki.js';
+import { tempPki } from './helpers.js';
+
+const cleanups: (() => void)[] = [];
+afterAll(() => cleanups.forEach((c) => c()));
+
+describe('test PKI', () => {
+  let first: Awaited<ReturnType<typeof tempPki>> | undefined;
+  const rsaPki = async (): Promise<Awaited<ReturnType<typeof tempPki>>> => {
+    if (!first) {
+      first = await tempPki();
+      cleanups.push(first.cleanup);
+    }
+    return first;
+  };
+
+  it('is generated once and loaded again from the same dir', async () => {
+    const a = await rsaPki();
+    for (const f of ['ca.pem', 'ca.der', 'ca.crl', 'seal.pem', 'tsa.pem', 'seal-expired.pem', 'seal-untrusted.pem', 'untrusted-ca.pem'])
+      expect(existsSync(join(a.dir, f)), f).toBe(true);
+    const b = await loadOrCreatePki({ dir: a.dir });
+    expect(b.ca.der.equals(a.pki.ca.der)).toBe(true);
+    expect(b.seal.cert.der.equals(a.pki.seal.cert.der)).toBe(true);
+    expect(b.tsa.cert.der.equals(a.pki.tsa.cert.der)).toBe(true);
+    expect(b.crlDer.equals(a.pki.crlDer)).toBe(true);
+    expect(b.untrustedCa.der.equals(a.pki.untrustedCa.der)).toBe(true);
+  });
+
+  it('has the profile signing.md §2 asks for; every name says TEST', async () => {
+    const { pki } = await rsaPki();
+    expect(pki.keyAlgorithm).toBe('RSA-2048');
+    const ca = new X509Certificate(pki.ca.der);
+    const seal = new X509Certificate(pki.seal.cert.der);
+    const tsa = new X509Certificate(pki.tsa.cert.der);
+    for (const c of [ca, seal, tsa, new X509Certificate(pki.untrustedCa.der), new X509Certificate(pki.expiredSeal.cert.der)])
+      expect(c.subject).toMatch(/TEST/);
+    expect(ca.ca).toBe(true);
+    expect(seal.checkIssued(ca) && seal.verify(ca.publicKey)).toBe(true);
+    expect(tsa.checkIssued(ca) && tsa.verify(ca.publicKey)).toBe(true);
+    expect(seal.subject).toContain('organizationIdentifier=VATFI-12345678');
+    const sealLegacy = seal.toLegacyObject();
+    expect(sealLegacy.ext_key_usage).toBeUndefined(); // P4: no EKU on the seal
+    // QCStatements, policy, CRL DP: present in the DER
+    const hex = pki.seal.cert.der.toString('hex');
+    expect(hex).toContain('06082b06010505070103'); // id-pe-qcStatements
+    expect(hex).toContain('0604008e460101'); // QcCompliance
+    expect(hex).toContain('0604008e460104'); // QcSSCD
+    expect(hex).toContain('0606' + '04008e460106' + '3009' + '0607' + '04008e46010602'); // QcType { eseal }
+    expect(hex).toContain('0607' + '04008bec400103'); // policy 0.4.0.194112.1.3 (QCP-l-qscd)
+    expect(pki.seal.cert.der.includes(Buffer.from('/_simulator/pki/ca.crl'))).toBe(true);
+    // TSA: critical timeStamping EKU
+    expect(tsa.toLegacyObject().ext_key_usage).toEqual(['1.3.6.1.5.5.7.3.8']);
+    expect(pki.tsa.cert.der.toString('hex')).toContain('30160603551d250101ff040c300a06082b06010505070308');
+    // the two fault identities
+    expect(new Date(pki.expiredSeal.cert.notAfter).getTime()).toBeLessThan(Date.now());
+    const u = new X509Certificate(pki.untrustedSeal.cert.der);
+    expect(u.checkIssued(ca)).toBe(false);
+    expect(u.checkIssued(new X509Certificate(pki.untrustedCa.der))).toBe(true);
+  });
+
+  it('issues seal and TSA certificates from a pinned CA given as PEM files', async () => {
+    const base = await tempPki({ keyAlgorithm: 'ECDSA-P256' });
+    cleanups.push(base.cleanup);
+    const dir = mkdtempSync(join(tmpdir(), 'sealsim-pinned-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const pinned = await loadOrCreatePki({ dir, caCertPemPath: join(base.dir, 'ca.pem'), caKeyPemPath: join(base.dir, 'ca.key.pem') });
+    expect(pinned.ca.der.equals(base.pki.ca.der)).toBe(true);
+    expect(pinned.seal.cert.der.equals(base.pki.seal.cert.der)).toBe(false);
+    const ca = new X509Certificate(base.pki.ca.der);
+    expect(new X509Certificate(pinned.seal.cert.der).verify(ca.publicKey)).toBe(true);
+    expect(existsSync(join(dir, 'ca.pem'))).toBe(true);
+    expect(existsSync(join(dir, 'ca.key.pem'))).toBe(false); // the pinned key is not copied
+    const again = await loadOrCreatePki({ dir, caCertPemPath: join(base.dir, 'ca.pem'), caKeyPemPath: join(base.dir, 'ca.key.pem') });
+    expect(again.seal.cert.der.equals(pinned.seal.cert.der)).toBe(true);
+    expect(pinned.seal.key.asymmetricKeyType).toBe('ec');
+  });
+
+  it('round-trips through PEM material for worker threads', async () => {
+    const { pki } = await rsaPki();
+    const copy = pkiFromMaterial(structuredClone(pki.material));
+    expect(copy.seal.cert.der.equals(pki.seal.cert.der)).toBe(true);
+    expect(copy.seal.key.export({ type: 'pkcs8', format: 'der' }).equals(pki.seal.key.export({ type: 'pkcs8', format: 'der' }))).toBe(true);
+  });
+
+  it('two concurrent loads of one dir agree on one PKI (lock)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sealsim-race-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const [a, b] = await Promise.all([loadOrCreatePki({ dir, keyAlgorithm: 'ECDSA-P256' }), loadOrCreatePki({ dir, keyAlgorithm: 'ECDSA-P256' })]);
+    expect(a.ca.der.equals(b.ca.der)).toBe(true);
+    expect(a.seal.cert.der.equals(b.seal.cert.der)).toBe(true);
+    expect(existsSync(join(dir, '.pki.lock'))).toBe(false);
+  });
+
+  it('refuses a pinned CA whose key does not match its certificate', async () => {
+    const a = await rsaPki();
+    const dir = mkdtempSync(join(tmpdir(), 'sealsim-mismatch-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    await expect(
+      loadOrCreatePki({ dir, caCertPemPath: join(a.dir, 'ca.pem'), caKeyPemPath: join(a.dir, 'seal.key.pem') }),
+    ).rejects.toThrow(/does not belong/);
+  });
+});

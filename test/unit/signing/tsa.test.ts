@@ -1,0 +1,128 @@
+import 'reflect-metadata';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
+import { MessageImprint, TimeStampReq } from '@peculiar/asn1-tsp';
+import { createTsa, parseTimeStampRequest, type Tsa } from '../../../src/signing/tsa.js';
+import { OID } from '../../../src/signing/cms.js';
+import { DomainError } from '../../../src/domain/errors.js';
+import type { Pki } from '../../../src/signing/pki.js';
+import { NOW, sharedPki } from './helpers.js';
+
+const ab = (b: Buffer): ArrayBuffer => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+
+let pki: Pki;
+let tsa: Tsa;
+let cleanup: () => void;
+beforeAll(async () => {
+  ({ pki, cleanup } = await sharedPki());
+  tsa = createTsa(pki);
+});
+afterAll(() => cleanup());
+
+function caCert(): pkijs.Certificate {
+  return pkijs.Certificate.fromBER(ab(pki.ca.der));
+}
+
+function parseResp(der: Buffer): { resp: pkijs.TimeStampResp; tst: pkijs.TSTInfo; sd: pkijs.SignedData } {
+  const resp = pkijs.TimeStampResp.fromBER(ab(der));
+  expect(resp.status.status).toBe(0);
+  const sd = new pkijs.SignedData({ schema: resp.timeStampToken!.content });
+  const tst = new pkijs.TSTInfo({ schema: asn1js.fromBER(sd.encapContentInfo.eContent!.getValue()).result });
+  return { resp, tst, sd };
+}
+
+describe('RFC 3161 TSA', () => {
+  const data = Buffer.from('Seal Simulator TEST data to time-stamp\n');
+  const digest = createHash('sha256').update(data).digest();
+
+  it('answers a DER TimeStampReq built in the test: nonce echoed, certReq honoured, genTime from now', async () => {
+    const nonce = Buffer.from('00c0ffee1234567890', 'hex');
+    const req = new TimeStampReq({
+      messageImprint: new MessageImprint({
+        hashAlgorithm: new AlgorithmIdentifier({ algorithm: OID.sha256 }),
+        hashedMessage: new OctetString(digest),
+      }),
+      nonce: ab(nonce),
+      certReq: true,
+    });
+    const body = Buffer.from(AsnConvert.serialize(req));
+    const out = tsa.respond(body, NOW);
+    const { resp, tst, sd } = parseResp(out);
+    expect(Buffer.from(tst.nonce!.valueBlock.valueHexView).toString('hex')).toMatch(/c0ffee1234567890$/);
+    expect(tst.genTime.toISOString()).toBe(NOW.toISOString());
+    expect(tst.policy).toBe('1.2.3.4.1');
+    expect(Buffer.from(tst.messageImprint.hashedMessage.valueBlock.valueHexView).equals(digest)).toBe(true);
+    expect(sd.certificates?.length).toBe(2);
+    expect(await resp.verify({ signer: 0, data: ab(data), trustedCerts: [caCert()] })).toBe(true);
+    // wrong data → imprint mismatch
+    await expect(resp.verify({ signer: 0, data: ab(Buffer.from('other')), trustedCerts: [caCert()] })).rejects.toBeTruthy();
+  });
+
+  it('leaves certificates out when certReq is false', () => {
+    const req = new TimeStampReq({
+      messageImprint: new MessageImprint({ hashAlgorithm: new AlgorithmIdentifier({ algorithm: OID.sha256 }), hashedMessage: new OctetString(digest) }),
+      certReq: false,
+    });
+    const { sd, tst } = parseResp(tsa.respond(Buffer.from(AsnConvert.serialize(req)), NOW));
+    expect(sd.certificates ?? []).toHaveLength(0);
+    expect(tst.nonce).toBeUndefined();
+  });
+
+  it.each([
+    ['sha1', 20, OID.sha1],
+    ['sha256', 32, OID.sha256],
+    ['sha384', 48, OID.sha384],
+    ['sha512', 64, OID.sha512],
+  ])('answers a raw %s digest (%d bytes)', async (alg, len, oid) => {
+    const d = createHash(alg).update(data).digest();
+    expect(d.length).toBe(len);
+    const { resp, tst } = parseResp(tsa.respond(d, NOW));
+    expect(tst.messageImprint.hashAlgorithm.algorithmId).toBe(oid);
+    expect(await resp.verify({ signer: 0, data: ab(data), trustedCerts: [caCert()] })).toBe(true);
+  });
+
+  it('gives every token a unique serial', () => {
+    const serials = new Set<string>();
+    for (let i = 0; i < 20; i++) serials.add(Buffer.from(parseResp(tsa.respond(digest, NOW)).tst.serialNumber.valueBlock.valueHexView).toString('hex'));
+    expect(serials.size).toBe(20);
+  });
+
+  it('stamps {"hash": base64} into a base64 token', () => {
+    const { token } = tsa.stampHashJson(digest.toString('base64'), NOW);
+    const ci = pkijs.ContentInfo.fromBER(ab(Buffer.from(token, 'base64')));
+    expect(ci.contentType).toBe('1.2.840.113549.1.7.2');
+    expect(tsa.stampJsonBody({ hash: digest.toString('base64') }, NOW).token).toMatch(/^[A-Za-z0-9+/]+=*$/);
+  });
+
+  const invalid = (f: () => unknown): DomainError => {
+    try {
+      f();
+    } catch (e) {
+      expect(e).toBeInstanceOf(DomainError);
+      expect((e as DomainError).code).toBe('invalid_request');
+      expect((e as DomainError).detail.length).toBeGreaterThan(20);
+      return e as DomainError;
+    }
+    throw new Error('expected a DomainError');
+  };
+
+  it('rejects malformed input with invalid_request saying what to send', () => {
+    expect(invalid(() => parseTimeStampRequest(Buffer.alloc(0))).detail).toMatch(/empty.*TimeStampReq/s);
+    expect(invalid(() => parseTimeStampRequest(Buffer.alloc(31, 7))).detail).toMatch(/31 bytes/);
+    expect(invalid(() => parseTimeStampRequest(Buffer.from('3003020101', 'hex'))).detail).toMatch(/not a valid TimeStampReq/);
+    // DER request whose hash length contradicts its algorithm
+    const bad = new TimeStampReq({
+      messageImprint: new MessageImprint({ hashAlgorithm: new AlgorithmIdentifier({ algorithm: OID.sha256 }), hashedMessage: new OctetString(Buffer.alloc(20)) }),
+    });
+    expect(invalid(() => tsa.respond(Buffer.from(AsnConvert.serialize(bad)), NOW)).detail).toMatch(/20 bytes/);
+    invalid(() => tsa.stampHashJson('', NOW));
+    invalid(() => tsa.stampHashJson('not base64!!', NOW));
+    invalid(() => tsa.stampHashJson(Buffer.alloc(31).toString('base64'), NOW));
+    invalid(() => tsa.stampJsonBody({ digest: 'x' }, NOW));
+    invalid(() => tsa.stampJsonBody(null, NOW));
+  });
+});
