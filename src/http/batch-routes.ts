@@ -6,7 +6,7 @@ import { DomainError } from '../domain/errors.js';
 import type { ProcessDef } from '../domain/process.js';
 import type { ProcessCatalog } from '../domain/processes.js';
 import { apiKeyAuth } from './auth.js';
-import { idParam, problem, responseSchemas } from './schemas.js';
+import { API_KEY_SECURITY, idParam, problem, responseSchemas, TAGS, unexpectedProblem, zipDownload } from './schemas.js';
 import { vendorJson } from './vendor-json.js';
 
 export interface BatchRoutesOptions {
@@ -24,16 +24,20 @@ type IdParams = { batchId: number };
 export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions): Promise<void> {
   const { config, service, processes } = opts;
   const json = vendorJson({ style: config.json, statusTable: config.statusTable, counterpartyId: '1' });
-  const schemas = responseSchemas(config.json);
+  const schemas = responseSchemas(config.json, config.statusTable);
   const processOf = (processId: number): ProcessDef => processes.get(processId)!;
+  // OpenAPI: every vendor operation is tagged as the vendor's and needs the API-KEY header.
+  const vendor = { tags: [TAGS.vendor], security: API_KEY_SECURITY };
   const common = {
     401: problem('No API-KEY header, or a key the simulator was not configured with'),
+    500: unexpectedProblem(),
   };
   const batchErrors = {
     ...common,
     400: problem('batchId is not a positive integer'),
-    404: problem('No batch with this id for this API key'),
+    404: problem('No batch with this id for this API key (a batch created with another key is invisible)', 'batch_not_found'),
   };
+  const batchIdParam = idParam('batchId', 'The batch id CreateBatch returned');
 
   app.addHook('onRequest', apiKeyAuth(config));
 
@@ -41,12 +45,25 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
     '/CreateBatch/:processId',
     {
       schema: {
-        params: idParam('processId', 'The process that will seal or validate the files (SPEC §6)'),
+        ...vendor,
+        operationId: 'CreateBatch',
+        summary: '1. Create a batch for a process',
+        description: [
+          'Creates an empty batch that will be sealed (or validated) by the given process, and answers its `id`: the `batchId` of every later call. The batch starts as NEW.',
+          '',
+          '`processId` selects the server-side configuration (operation, format, level, TSA). The simulator\'s processes are listed by `GET /_simulator/processes` (1: PAdES-B-T for PDFs, 2: CAdES-B-T detached, 3: XAdES-B-B, 4: validate, …).',
+          '',
+          '**Errors:** 400 when `processId` is not a positive integer; 404 when no such process exists; 401 without a valid API key.',
+          '',
+          '**Simulator\'s decision:** `status` is the batch\'s real status code (NEW → `"0"`), where the vendor\'s example shows `"1"` (SPEC §3).',
+        ].join('\n'),
+        params: idParam('processId', 'The process that will seal or validate the files (see GET /_simulator/processes)', 1),
         response: {
           201: schemas.batchCreated,
           ...common,
-          400: problem('processId is not an integer'),
-          404: problem('No process with this id'),
+          400: problem('processId is not a positive integer'),
+          404: problem('No process with this id', 'process_not_found'),
+          415: problem('A request body in a content type the simulator cannot read (CreateBatch takes no body)'),
         },
       },
     },
@@ -64,13 +81,33 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
       '/upload/:batchId',
       {
         schema: {
-          params: idParam('batchId', 'The id CreateBatch returned'),
+          ...vendor,
+          operationId: 'upload',
+          summary: '2. Upload the ZIP of files to seal',
+          description: [
+            'Sends the package: a **flat ZIP** (files only, no folders) as the **raw request body** with `Content-Type: application/octet-stream`. Not multipart/form-data: that is refused with 415. (The simulator accepts any other content type too, e.g. `application/zip`.)',
+            '',
+            'Allowed while the batch is NEW (or UPLOADED). Uploading again before AcceptBatch replaces the package (SPEC §4 [decision]). The answer is one row for the package itself; `GET /api/BatchStatus/{batchId}` then lists the files inside it.',
+            '',
+            '**Errors:** 400 when the body is empty, not a ZIP, or breaks a rule (nested folders, path traversal, duplicate or invalid names, encryption, a ZIP bomb…): `reason` and `entry` in the problem say which; 413 when the body or a file inside it is larger than the configured limits (`setting` names the limit to raise); 409 when the batch was already accepted or deleted; 404 for an unknown batch.',
+            '',
+            '**Simulator\'s decisions:** the package is named after the filename of a `Content-Disposition` request header if present, else `batch-{batchId}.zip`; the size and content limits are the simulator\'s (the vendor documents none).',
+          ].join('\n'),
+          params: batchIdParam,
+          // Declared for OpenAPI only: Fastify must not validate the body, which is the raw stream.
+          'x-openapi-only': {
+            requestBody: {
+              required: true,
+              description: 'The ZIP file itself, as raw bytes (not multipart)',
+              content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary', contentMediaType: 'application/zip' } } },
+            },
+          },
           response: {
             202: schemas.uploadReceipt,
             ...batchErrors,
-            400: problem('Not a flat, well-formed ZIP, or batchId is not an integer; `entry` names the offending file'),
+            400: problem('Not a flat, well-formed ZIP, or batchId is not a positive integer; `reason` and `entry` name the fault', 'package_invalid'),
             409: problem('The batch was already accepted or deleted'),
-            413: problem('The package, or a file inside it, is larger than the configured limits'),
+            413: problem('The package, or a file inside it, is larger than the configured limits; `setting` names the limit'),
             415: problem('The body was sent as multipart/form-data instead of raw bytes'),
           },
         },
@@ -91,7 +128,24 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
 
   app.get<{ Params: IdParams }>(
     '/BatchStatus/:batchId',
-    { schema: { params: idParam('batchId', 'The id CreateBatch returned'), response: { 200: schemas.batchStatus, ...batchErrors } } },
+    {
+      schema: {
+        ...vendor,
+        operationId: 'BatchStatus',
+        summary: '4. Poll the batch status and per-file results',
+        description: [
+          'Answers the batch\'s status by name and one row per file of its package. Allowed in every state, DELETED included.',
+          '',
+          `After AcceptBatch the batch moves ACCEPTED → READY → IN_PROGRESS → FINISHING → CLOSED on its own (how fast depends on the simulator's timing setting). Poll until \`status\` is CLOSED, then download. Each file's \`signed\` and \`signingResult_Success\` become true once it is sealed; a file the process could not seal stays false in a CLOSED batch (the vendor documents no failure status).`,
+          '',
+          '**Errors:** 400 for a malformed batchId; 404 for an unknown batch.',
+          '',
+          `**Simulator's decision:** ${config.statusTable === 'A' ? 'with status table A (the default) a batch with a package still reads NEW; table B shows UPLOADED.' : 'with status table B a batch with a package reads UPLOADED; table A would show NEW.'}`,
+        ].join('\n'),
+        params: batchIdParam,
+        response: { 200: schemas.batchStatus, ...batchErrors },
+      },
+    },
     async (request) => json.status(service.status(request.tenant, request.params.batchId)),
   );
 
@@ -99,8 +153,16 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
     '/BatchDeleteCache/:batchId',
     {
       schema: {
-        params: idParam('batchId', 'The id CreateBatch returned'),
-        response: { 200: schemas.batchStatus, ...batchErrors, 409: problem('The batch was already deleted') },
+        ...vendor,
+        operationId: 'BatchDeleteCache',
+        summary: '6. Delete the batch and its files',
+        description: [
+          'Removes the batch\'s package and result from the cache and marks it DELETED; answers the batch as BatchStatus does. Allowed in any state but DELETED. Afterwards only BatchStatus answers (with DELETED); every other call gets 409.',
+          '',
+          '**Errors:** 409 when the batch is already deleted; 404 for an unknown batch; 400 for a malformed batchId.',
+        ].join('\n'),
+        params: batchIdParam,
+        response: { 200: schemas.batchDeleted, ...batchErrors, 409: problem('The batch was already deleted') },
       },
     },
     async (request) => json.deleted(await service.delete(request.tenant, request.params.batchId)),
@@ -125,27 +187,119 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
       const batch = service.accept(request.tenant, acceptBatchId(request));
       return json.accepted(batch, processOf(batch.processId));
     };
-    const schema = {
-      response: {
-        200: schemas.accepted,
-        ...batchErrors,
-        400: problem('No batch id given, an invalid one, or two different ones'),
-        409: problem('The batch has no package yet, or was already accepted or deleted'),
-      },
+    const description = (where: string) =>
+      [
+        `Starts processing an uploaded batch: it becomes ACCEPTED and then moves on by itself to CLOSED (poll BatchStatus). ${where}`,
+        '',
+        'Allowed only once a package was uploaded (NEW with a package, or UPLOADED) and only once.',
+        '',
+        '**Errors:** 400 when no batch id, an invalid one, or two different ones are given; 409 when the batch has no package yet, was already accepted, or was deleted; 404 for an unknown batch.',
+        '',
+        '**Simulator\'s decisions:** the vendor\'s page lists `batchId` as a path parameter of a path that has none, so the simulator takes it from any of: the path `/api/AcceptBatch/{batchId}`, the query `?batchId=`, a JSON body `{"batchId": n}`, a form field `batchId`, or the bare number as the body (SPEC §2). `status` is the real status code (ACCEPTED), where the vendor\'s example shows `"0"`.',
+      ].join('\n');
+    const response = {
+      200: schemas.accepted,
+      ...batchErrors,
+      400: problem('No batch id given, an invalid one, or two different ones'),
+      409: problem('The batch has no package yet, or was already accepted or deleted'),
+      413: problem('The request body is larger than 4 KiB'),
+      415: problem('A body in a content type other than JSON, text or a form'),
     };
-    accept.post('/AcceptBatch', { schema }, handler);
-    accept.post('/AcceptBatch/:batchId', { schema }, handler);
+    accept.post(
+      '/AcceptBatch',
+      {
+        schema: {
+          ...vendor,
+          operationId: 'AcceptBatch',
+          summary: '3. Accept the batch (id in the query or body)',
+          description: description('This form takes the batch id from the query or the body; the next operation takes it from the path.'),
+          // Declared for OpenAPI only: the id is read leniently by acceptBatchId(), not by a schema.
+          'x-openapi-only': {
+            parameters: [
+              {
+                name: 'batchId',
+                in: 'query',
+                required: false,
+                description: 'The batch id (or give it in the body)',
+                schema: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+                example: 2123,
+              },
+            ],
+            requestBody: {
+              required: false,
+              description: 'The batch id, if not given in the query: a JSON object, a bare number, or a form field',
+              content: {
+                'application/json': {
+                  schema: {
+                    oneOf: [
+                      { type: 'object', required: ['batchId'], properties: { batchId: { type: ['integer', 'string'], description: 'The batch id' } } },
+                      { type: 'integer', description: 'The bare batch id' },
+                    ],
+                  },
+                  example: { batchId: 2123 },
+                },
+                'application/x-www-form-urlencoded': {
+                  schema: { type: 'object', required: ['batchId'], properties: { batchId: { type: 'integer', description: 'The batch id' } } },
+                },
+                'text/plain': { schema: { type: 'string', pattern: '^\\d+$', description: 'The bare batch id' }, example: '2123' },
+              },
+            },
+          },
+          response,
+        },
+      },
+      handler,
+    );
+    accept.post(
+      '/AcceptBatch/:batchId',
+      {
+        schema: {
+          ...vendor,
+          operationId: 'AcceptBatchById',
+          summary: '3. Accept the batch (id in the path)',
+          description: description('This form takes the batch id from the path, the simplest way to call it.'),
+          // Not `idParam`: the path id is read by acceptBatchId() together with the other sources.
+          'x-openapi-only': {
+            parameters: [
+              {
+                name: 'batchId',
+                in: 'path',
+                required: true,
+                description: 'The batch id CreateBatch returned',
+                schema: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+                example: 2123,
+              },
+            ],
+          },
+          response,
+        },
+      },
+      handler,
+    );
   });
 
   app.get<{ Params: IdParams }>(
     '/batchfile/:batchId',
     {
       schema: {
-        params: idParam('batchId', 'The id CreateBatch returned'),
+        ...vendor,
+        operationId: 'batchfile',
+        summary: '5. Download the signed package',
+        description: [
+          'Answers the result package as raw bytes (`application/octet-stream`, a flat ZIP named `batch-{batchId}-signed.zip`): every file as the process left it, sealed in place (PAdES, enveloped XAdES) or with its signature file beside it (`.p7s`, `.p7m`, `.xades.xml`); for the validate process, a report.',
+          '',
+          'Allowed only when the batch is CLOSED.',
+          '',
+          '**Errors:** 409 before CLOSED or after delete; 404 for an unknown batch; 503 when the worker could not produce the result (see the log).',
+          '',
+          '**Simulator\'s decision:** the vendor does not document the contents of the signed package; this layout is the simulator\'s.',
+        ].join('\n'),
+        params: batchIdParam,
         response: {
-          200: { description: 'The result package (ZIP)', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+          200: zipDownload,
           ...batchErrors,
           409: problem('The batch is not CLOSED yet, or was deleted'),
+          503: problem('The worker could not produce the result'),
         },
       },
     },

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Simulator } from '../app.js';
-import { adminGuard, CONTROL_TAG, view } from './control-routes.js';
+import { adminGuard, view } from './control-routes.js';
 import { BOARD_HTML } from './board-page.js';
+import { NO_SECURITY, TAGS } from './schemas.js';
 
 /**
  * The batch board: a page at /_simulator/ for a person watching a test run, and the one JSON
@@ -15,8 +16,10 @@ export async function boardRoutes(app: FastifyInstance, opts: { sim: Simulator }
     '/',
     {
       schema: {
-        tags: [CONTROL_TAG],
+        tags: [TAGS.control],
+        security: NO_SECURITY,
         summary: 'The batch board (HTML)',
+        operationId: 'simBoard',
         description: "Each tenant's batches live (status, time in status, files and results), clocks, active faults and the latest journal entries, with buttons to advance, fail or reset. Polls /_simulator/state once a second.",
         response: { 200: { description: 'The board page', content: { 'text/html': { schema: { type: 'string' } } } } },
       },
@@ -28,10 +31,15 @@ export async function boardRoutes(app: FastifyInstance, opts: { sim: Simulator }
     '/state',
     {
       schema: {
-        tags: [CONTROL_TAG],
+        tags: [TAGS.control],
+        security: NO_SECURITY,
         summary: 'Everything the board shows, in one snapshot',
+        description:
+          'Every tenant with its virtual clock and its latest batches (as GET /_simulator/batches shows them), the active faults and the newest journal entries. The board polls this once a second; a script can too.',
+        operationId: 'simBoardState',
         response: {
           200: {
+            description: 'A snapshot of tenants, batches, clocks, faults and recent requests',
             type: 'object',
             required: ['at', 'timing', 'tenants', 'faults', 'journal'],
             properties: {

@@ -6,14 +6,13 @@ import { nextAdvanceAt } from '../domain/progression.js';
 import { STATUSES, type Status } from '../domain/status.js';
 import { parseDuration } from '../domain/tenant-clocks.js';
 import { API_KEY_HEADER, tenantOf } from './auth.js';
-import { problem } from './schemas.js';
+import { NO_SECURITY, problem, TAGS } from './schemas.js';
 
 /**
  * The control API under /_simulator/: what a test needs beyond the vendor's API. Scoped per tenant:
  * send the tenant's API-KEY header (or ?tenant=<tenant id>) to act on that tenant only; with
  * neither, list and reset calls act on every tenant. Guarded by SEAL_SIM_ADMIN_TOKEN when set.
  */
-export const CONTROL_TAG = 'Simulator control';
 
 export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator }): Promise<void> {
   const { sim } = opts;
@@ -39,11 +38,13 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
     '/batches',
     {
       schema: {
-        tags: [CONTROL_TAG],
+        tags: [TAGS.control],
+        security: NO_SECURITY,
         summary: 'List batches',
+        operationId: 'simListBatches',
         description: 'Newest first, with state, timestamps, files and results. Scoped to one tenant by API-KEY or ?tenant=.',
         querystring: scopeQuery,
-        response: { 200: { type: 'object', required: ['batches'], properties: { batches: { type: 'array', items: batchViewSchema } } }, ...errors },
+        response: { 200: { description: 'The batches, newest first', type: 'object', required: ['batches'], properties: { batches: { type: 'array', items: batchViewSchema } } }, ...errors },
       },
     },
     async (request) => ({
@@ -55,8 +56,10 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
     '/batches/:batchId',
     {
       schema: {
-        tags: [CONTROL_TAG],
+        tags: [TAGS.control],
+        security: NO_SECURITY,
         summary: 'Inspect one batch',
+        operationId: 'simGetBatch',
         description: 'Everything the simulator knows about a batch, including its transition history.',
         params: batchParams,
         response: { 200: batchViewSchema, ...errors, 404: problem('No such batch (for this tenant)') },
@@ -72,8 +75,10 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
     '/batches/:batchId',
     {
       schema: {
-        tags: [CONTROL_TAG],
+        tags: [TAGS.control],
+        security: NO_SECURITY,
         summary: 'Forget one batch outright',
+        operationId: 'simForgetBatch',
         description: 'Removes the batch, its files and its history; afterwards the vendor routes answer 404 for it. (BatchDeleteCache, by contrast, keeps it as DELETED.)',
         params: batchParams,
         response: { 204: { type: 'null', description: 'Forgotten' }, ...errors, 404: problem('No such batch (for this tenant)') },
@@ -90,8 +95,10 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
     '/batches/:batchId/advance',
     {
       schema: {
-        tags: [CONTROL_TAG],
+        tags: [TAGS.control],
+        security: NO_SECURITY,
         summary: 'Move a batch on now',
+        operationId: 'simAdvanceBatch',
         description:
           'One step (UPLOADED → ACCEPTED → READY → IN_PROGRESS → FINISHING → CLOSED), or straight `to` a named status, ignoring the timing profile. The only way batches move in the `manual` timing profile. An UPLOADED batch is accepted on the way; IN_PROGRESS waits for the worker, so a CLOSED batch always has its package.',
         params: batchParams,
@@ -110,13 +117,15 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
     '/reset',
     {
       schema: {
-        tags: [CONTROL_TAG],
+        tags: [TAGS.control],
+        security: NO_SECURITY,
         summary: 'Reset the simulator, or one tenant',
+        operationId: 'simReset',
         description:
           "Forgets batches (with their files), the tenant's virtual clock, its faults and its journal entries. With the API-KEY header or a `tenant` in the body only that tenant is reset; otherwise everything.",
         body: { type: ['object', 'null'], properties: { tenant: { type: 'string' } }, additionalProperties: false },
         response: {
-          200: { type: 'object', required: ['tenant', 'batches'], properties: { tenant: { type: ['string', 'null'] }, batches: { type: 'integer' } } },
+          200: { description: 'Who was reset and how many batches were forgotten', type: 'object', required: ['tenant', 'batches'], properties: { tenant: { type: ['string', 'null'] }, batches: { type: 'integer' } } },
           ...errors,
         },
       },
@@ -129,6 +138,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
   );
 
   const clockSchema = {
+    description: "The tenant's clock",
     type: 'object',
     required: ['tenant', 'now', 'speed', 'offsetMs'],
     properties: {
@@ -142,14 +152,16 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
     const c = clock.read(tenant);
     return { tenant, now: c.now.toISOString(), speed: c.speed, offsetMs: c.offsetMs };
   };
-  const clockDoc = (summary: string, description: string) => ({
-    tags: [CONTROL_TAG],
+  const clockDoc = (operationId: string, summary: string, description: string) => ({
+    operationId,
+    tags: [TAGS.control],
+        security: NO_SECURITY,
     summary,
     description: `${description} The tenant is the one of the API-KEY header (or ?tenant=).`,
     querystring: { type: 'object', properties: { tenant: { type: 'string' } } },
   });
 
-  app.get('/clock', { schema: { ...clockDoc("Read a tenant's clock", 'Every time the simulator shows or stamps for this tenant comes from this clock.'), response: { 200: clockSchema, ...errors } } }, async (request) =>
+  app.get('/clock', { schema: { ...clockDoc('simGetClock', "Read a tenant's clock", 'Every time the simulator shows or stamps for this tenant comes from this clock.'), response: { 200: clockSchema, ...errors } } }, async (request) =>
     clockView(requireTenant(request)),
   );
 
@@ -157,7 +169,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
     '/clock',
     {
       schema: {
-        ...clockDoc("Set a tenant's clock", 'Set the time (`at`, ISO 8601) and/or the speed (0 = frozen, 1 = real time, 60 = a minute per second).'),
+        ...clockDoc('simSetClock', "Set a tenant's clock", 'Set the time (`at`, ISO 8601) and/or the speed (0 = frozen, 1 = real time, 60 = a minute per second).'),
         body: {
           type: 'object',
           properties: { at: { type: 'string', format: 'date-time' }, speed: { type: 'number', minimum: 0 } },
@@ -179,7 +191,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
     '/clock/advance',
     {
       schema: {
-        ...clockDoc("Advance a tenant's clock", 'Move time forward by a duration: milliseconds, "90s", "5m", "1h30m", "2d" or ISO 8601 "PT5M". Batches that become due move on at once.'),
+        ...clockDoc('simAdvanceClock', "Advance a tenant's clock", 'Move time forward by a duration: milliseconds, "90s", "5m", "1h30m", "2d" or ISO 8601 "PT5M". Batches that become due move on at once.'),
         body: { type: 'object', required: ['by'], properties: { by: { type: ['string', 'number'] } }, additionalProperties: false },
         response: { 200: clockSchema, ...errors },
       },
@@ -248,6 +260,7 @@ function transitionsView(sim: Simulator, b: Batch) {
 
 const nullableIso = { type: ['string', 'null'], format: 'date-time' };
 export const batchViewSchema = {
+  description: 'A batch as the simulator sees it: state, timestamps (tenant clock), files and results',
   type: 'object',
   required: ['id', 'tenant', 'processId', 'status', 'statusSince', 'timeInStatusMs', 'createdAt', 'documents'],
   properties: {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ProcessCatalog } from '../domain/processes.js';
 import { DomainError } from '../domain/errors.js';
-import { problem } from './schemas.js';
+import { NO_SECURITY, problem, TAGS, unexpectedProblem } from './schemas.js';
 
 export interface SimulatorRoutesOptions {
   processes: ProcessCatalog;
@@ -16,12 +16,21 @@ export async function simulatorRoutes(app: FastifyInstance, opts: SimulatorRoute
     '/health',
     {
       schema: {
+        tags: [TAGS.simulator],
+        security: NO_SECURITY,
+        operationId: 'simulatorHealth',
+        summary: 'Is the simulator up and able to store batches?',
+        description:
+          'Simulator only (the vendor has no such endpoint); no API key needed. 200 while the database and the data directory can be written, 503 otherwise: a readiness probe for Docker and CI.',
         response: {
           200: {
             type: 'object',
+            description: 'The simulator is ready',
             required: ['status'],
-            properties: { status: { type: 'string', enum: ['ok'] }, version: { type: 'string' } },
+            properties: { status: { type: 'string', enum: ['ok'] }, version: { type: 'string', description: 'The simulator\'s version' } },
+            examples: [{ status: 'ok', version: '0.1.0' }],
           },
+          500: unexpectedProblem(),
           503: problem('The database or the data directory cannot be written'),
         },
       },
@@ -40,9 +49,16 @@ export async function simulatorRoutes(app: FastifyInstance, opts: SimulatorRoute
     '/processes',
     {
       schema: {
+        tags: [TAGS.simulator],
+        security: NO_SECURITY,
+        operationId: 'simulatorProcesses',
+        summary: 'The processes CreateBatch accepts',
+        description:
+          'Simulator only; no API key needed. Lists the processes this simulator knows, i.e. the `processId`s `POST /api/CreateBatch/{processId}` accepts, with what each does to a file. The real service configures its processes server-side and publishes no such list (SPEC §6); point SEAL_SIM_PROCESSES at your own file to mirror your real process ids.',
         response: {
           200: {
             type: 'object',
+            description: 'Every process, by id',
             required: ['processes'],
             properties: {
               processes: {
@@ -64,7 +80,25 @@ export async function simulatorRoutes(app: FastifyInstance, opts: SimulatorRoute
                 },
               },
             },
+            examples: [
+              {
+                processes: [
+                  {
+                    id: 1,
+                    name: 'Seal PDFs, PAdES-B-T',
+                    operation: 'seal',
+                    format: 'PAdES',
+                    level: 'B-T',
+                    packaging: 'enveloped',
+                    acceptedFileTypes: ['.pdf'],
+                    providerSettingsId: '1',
+                    tsaId: '1',
+                  },
+                ],
+              },
+            ],
           },
+          500: unexpectedProblem(),
         },
       },
     },

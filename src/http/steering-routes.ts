@@ -5,8 +5,8 @@ import type { FaultRegistry } from '../faults/fault-registry.js';
 import { FAULT_KINDS, FAULT_ROUTES } from '../faults/fault-spec.js';
 import { type Journal, parseJournalQuery } from '../journal/journal.js';
 import { parseExpected, verifySequence } from '../journal/verify.js';
-import { adminGuard, CONTROL_TAG, scopeOf } from './control-routes.js';
-import { problem } from './schemas.js';
+import { adminGuard, scopeOf } from './control-routes.js';
+import { NO_SECURITY, problem, TAGS } from './schemas.js';
 
 /**
  * Control API for faults and the request journal (/_simulator/faults, /_simulator/journal…).
@@ -42,11 +42,13 @@ export async function steeringRoutes(app: FastifyInstance, opts: { faults: Fault
     '/faults',
     {
       schema: {
-        tags: [CONTROL_TAG],
+        tags: [TAGS.control],
+        security: NO_SECURITY,
         summary: 'List active faults',
+        operationId: 'simListFaults',
         description: "The tenant's faults and the ones that apply to every tenant, with how often each matched and fired and what remains.",
         querystring: scopeQuery,
-        response: { 200: { type: 'object', required: ['seed', 'faults'], properties: { seed: { type: 'integer' }, faults: { type: 'array', items: faultSchema } } }, ...errors },
+        response: { 200: { description: 'Active faults and the registry seed', type: 'object', required: ['seed', 'faults'], properties: { seed: { type: 'integer' }, faults: { type: 'array', items: faultSchema } } }, ...errors },
       },
     },
     async (request) => ({ seed: faults.seed, faults: faults.list(scopeOf(request)) }),
@@ -56,8 +58,10 @@ export async function steeringRoutes(app: FastifyInstance, opts: { faults: Fault
     '/faults',
     {
       schema: {
-        tags: [CONTROL_TAG],
+        tags: [TAGS.control],
+        security: NO_SECURITY,
         summary: 'Inject faults',
+        operationId: 'simAddFaults',
         description: [
           'One fault or a list. Each matches a `route` (CreateBatch, upload, BatchStatus, BatchDeleteCache, AcceptBatch, batchfile, tsa or *), optionally a `batchId` or `fileName`, and fires for the next `count` matching calls (default 1) or with a seeded `probability`.',
           'HTTP kinds: `latency` {ms | minMs,maxMs}, `status` {status, detail?, retryAfter?}, `reset`, `empty`, `dribble` {chunkBytes, intervalMs}, `truncate-download` {fraction | bytes}.',
@@ -66,7 +70,7 @@ export async function steeringRoutes(app: FastifyInstance, opts: { faults: Fault
         ].join('\n\n'),
         querystring: scopeQuery,
         body: { oneOf: [anyObject, { type: 'array', items: anyObject }] },
-        response: { 201: { type: 'object', required: ['faults'], properties: { faults: { type: 'array', items: faultSchema } } }, ...errors },
+        response: { 201: { description: 'The faults as stored (with id, seed and remaining count)', type: 'object', required: ['faults'], properties: { faults: { type: 'array', items: faultSchema } } }, ...errors },
       },
     },
     async (request, reply) => {
@@ -81,11 +85,13 @@ export async function steeringRoutes(app: FastifyInstance, opts: { faults: Fault
     '/faults',
     {
       schema: {
-        tags: [CONTROL_TAG],
+        tags: [TAGS.control],
+        security: NO_SECURITY,
         summary: 'Remove faults',
+        operationId: 'simClearFaults',
         description: "Removes the tenant's own faults (API-KEY or ?tenant=), or every fault.",
         querystring: scopeQuery,
-        response: { 200: { type: 'object', required: ['removed'], properties: { removed: { type: 'integer' } } }, ...errors },
+        response: { 200: { description: 'How many were removed', type: 'object', required: ['removed'], properties: { removed: { type: 'integer' } } }, ...errors },
       },
     },
     async (request) => ({ removed: faults.clear(scopeOf(request)) }),
@@ -95,8 +101,11 @@ export async function steeringRoutes(app: FastifyInstance, opts: { faults: Fault
     '/faults/:id',
     {
       schema: {
-        tags: [CONTROL_TAG],
+        tags: [TAGS.control],
+        security: NO_SECURITY,
         summary: 'Remove one fault',
+        operationId: 'simRemoveFault',
+        description: "Removes a fault by the id POST /_simulator/faults gave it (only the tenant's own when an API-KEY is sent).",
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } },
         querystring: scopeQuery,
         response: { 204: { type: 'null', description: 'Removed' }, ...errors, 404: problem('No such fault (for this tenant)') },
@@ -136,13 +145,15 @@ export async function steeringRoutes(app: FastifyInstance, opts: { faults: Fault
     '/journal',
     {
       schema: {
-        tags: [CONTROL_TAG],
+        tags: [TAGS.control],
+        security: NO_SECURITY,
         summary: 'Query the request journal',
+        operationId: 'simQueryJournal',
         description:
           'Every vendor-API request: method, path, headers (secrets redacted), body size and SHA-256 (uploads), status, latency and any fault applied. Oldest first; `limit` keeps the newest. Bounded by SEAL_SIM_JOURNAL_MAX_ENTRIES and _BYTES.',
         querystring: filters,
         response: {
-          200: { type: 'object', required: ['entries', 'stats'], properties: { entries: { type: 'array', items: entrySchema }, stats: anyObject } },
+          200: { description: 'Matching entries, oldest first, and the journal size', type: 'object', required: ['entries', 'stats'], properties: { entries: { type: 'array', items: entrySchema }, stats: anyObject } },
           ...errors,
         },
       },
@@ -154,8 +165,10 @@ export async function steeringRoutes(app: FastifyInstance, opts: { faults: Fault
     '/journal.ndjson',
     {
       schema: {
-        tags: [CONTROL_TAG],
+        tags: [TAGS.control],
+        security: NO_SECURITY,
         summary: 'Export the journal as NDJSON',
+        operationId: 'simExportJournal',
         description: 'The same entries and filters as GET /_simulator/journal, one JSON object per line.',
         querystring: filters,
         response: { 200: { description: 'One entry per line', content: { 'application/x-ndjson': { schema: { type: 'string' } } } }, ...errors },
@@ -171,13 +184,16 @@ export async function steeringRoutes(app: FastifyInstance, opts: { faults: Fault
     '/journal/verify',
     {
       schema: {
-        tags: [CONTROL_TAG],
+        tags: [TAGS.control],
+        security: NO_SECURITY,
         summary: 'Verify that a sequence of calls was made',
+        operationId: 'simVerifyJournal',
         description:
           'Answers whether the `expected` calls appear in this order in the journal (other calls may come between). A step matches on any of `route`, `method`, `path` (exact, or "/regex/"), `batchId`, `status` (e.g. 200 or "2xx"), and may repeat (`minTimes`, `maxTimes`) — e.g. [{"route":"BatchStatus","minTimes":2},{"route":"batchfile","status":200}].',
         body: { type: 'object', required: ['expected'], properties: { expected: { type: 'array' }, tenant: { type: 'string' } } },
         response: {
           200: {
+            description: 'Whether the sequence was found, and where it stopped matching if not',
             type: 'object',
             required: ['matched'],
             properties: {
@@ -203,11 +219,13 @@ export async function steeringRoutes(app: FastifyInstance, opts: { faults: Fault
     '/journal',
     {
       schema: {
-        tags: [CONTROL_TAG],
+        tags: [TAGS.control],
+        security: NO_SECURITY,
         summary: 'Clear the journal',
+        operationId: 'simClearJournal',
         description: "Clears the tenant's entries (API-KEY or ?tenant=), or all.",
         querystring: scopeQuery,
-        response: { 200: { type: 'object', required: ['removed'], properties: { removed: { type: 'integer' } } }, ...errors },
+        response: { 200: { description: 'How many were removed', type: 'object', required: ['removed'], properties: { removed: { type: 'integer' } } }, ...errors },
       },
     },
     async (request) => ({ removed: journal.clear(scopeOf(request)) }),
