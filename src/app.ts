@@ -23,6 +23,9 @@ import { DomainFaults } from './faults/domain-faults.js';
 import { FaultRegistry, loadFaultsFile } from './faults/fault-registry.js';
 import { Journal } from './journal/journal.js';
 import { PlaceholderSigner } from './signing/placeholder-signer.js';
+import { LazyRealSigner, TestPki } from './signing/test-pki.js';
+import { tsaRoutes } from './http/tsa-routes.js';
+import { pkiRoutes } from './http/pki-routes.js';
 import type { Signer } from './signing/signer.js';
 import type { BatchStore } from './storage/batch-store.js';
 import { BlobStore } from './storage/blob-store.js';
@@ -40,6 +43,8 @@ export interface Simulator {
   service: BatchService;
   worker: BatchWorker;
   signer: Signer;
+  /** The test PKI (loaded or generated on first use). */
+  pki: TestPki;
   dataDir: string;
   faults: FaultRegistry;
   journal: Journal;
@@ -100,7 +105,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     showStatus: statusTable(config.statusTable).name,
     progressHooks: domainFaults,
   });
-  const signer: Signer = options.signer ?? new PlaceholderSigner();
+  const pki = new TestPki({ dataDir, caCertPemPath: config.pkiCaCert, caKeyPemPath: config.pkiCaKey, keyAlgorithm: config.pkiKeyAlgorithm });
+  const signer: Signer =
+    options.signer ?? (config.signer === 'real' ? new LazyRealSigner(pki, config.signerThreads || undefined) : new PlaceholderSigner());
   const worker = new BatchWorker({
     service,
     signer,
@@ -120,7 +127,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     journal.clear(tenant);
     return removed;
   };
-  const sim: Simulator = { config, clock, store, blobs, processes, service, worker, signer, dataDir, faults, journal, reset };
+  const sim: Simulator = { config, clock, store, blobs, processes, service, worker, signer, pki, dataDir, faults, journal, reset };
   app.decorate('sim', sim);
 
   // One line per request, with the fields an integrator looks for.
@@ -146,6 +153,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
   });
   await app.register(controlRoutes, { prefix: '/_simulator', sim });
+  await app.register(tsaRoutes, { prefix: '/tsa', config, processes, clock, pki });
+  await app.register(pkiRoutes, { prefix: '/_simulator/pki', pki });
   await app.register(boardRoutes, { prefix: '/_simulator', sim });
   await app.register(steeringRoutes, { prefix: '/_simulator', faults, journal, adminToken: config.adminToken });
 

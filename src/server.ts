@@ -12,7 +12,16 @@ export interface RunningServer {
 /** Builds the app and listens. The caller decides what to print and when to close. */
 export async function startServer(config: Config, options: BuildOptions = {}): Promise<RunningServer> {
   const app = await buildApp(config, options);
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    // e.g. EADDRINUSE: release the database and the temporary data directory before failing.
+    await app.close().catch(() => {});
+    throw err;
+  }
+  // Generate or load the test PKI in the background: listening does not wait for key generation,
+  // and the first batch or time stamp normally finds it ready.
+  app.sim.pki.get().catch((err) => app.log.error({ err }, 'could not load or create the test PKI'));
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

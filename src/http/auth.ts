@@ -21,18 +21,34 @@ export const tenantOf = (apiKey: string): string => `t-${createHash('sha256').up
 /** With auth off, requests without a key share this tenant. */
 export const PUBLIC_TENANT = 'public';
 
+/**
+ * HTTP Basic credentials as an API key (the RFC 3161 endpoint, SPEC §2 row 7). NOTE: the vendor
+ * does not say which part carries the key; the simulator takes the password, or the user name
+ * when the password is empty.
+ */
+function basicKey(header: string | undefined): string {
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  if (!m) return '';
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const user = colon < 0 ? decoded : decoded.slice(0, colon);
+  const password = colon < 0 ? '' : decoded.slice(colon + 1);
+  return (password || user).trim();
+}
+
 /** The onRequest hook for vendor routes: 401 without an accepted API-KEY, tenant otherwise. */
-export function apiKeyAuth(config: Config) {
+export function apiKeyAuth(config: Config, options: { basic?: boolean } = {}) {
   const allowed = new Set(config.apiKeys);
+  const how = options.basic ? 'the API-KEY request header or HTTP Basic credentials' : 'the API-KEY request header';
   return async (request: FastifyRequest): Promise<void> => {
     const raw = request.headers[API_KEY_HEADER];
-    const key = (Array.isArray(raw) ? raw[0] : raw)?.trim() ?? '';
+    const key = (Array.isArray(raw) ? raw[0] : raw)?.trim() || (options.basic ? basicKey(request.headers.authorization) : '');
     if (!config.auth) {
       request.tenant = key ? tenantOf(key) : PUBLIC_TENANT;
       return;
     }
     if (!key) {
-      throw new DomainError('unauthorized', 'Send your API key in the API-KEY request header.');
+      throw new DomainError('unauthorized', `Send your API key in ${how}.`);
     }
     if (allowed.size > 0 && !allowed.has(key)) {
       throw new DomainError('unauthorized', 'This API-KEY is not one the simulator was configured with (SEAL_SIM_API_KEYS).');
