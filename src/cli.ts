@@ -1,10 +1,19 @@
 #!/usr/bin/env node
+import { hostname } from 'node:os';
 import { ConfigError, describeConfig, helpText, loadConfig } from './config.js';
-import { startServer } from './server.js';
+import { type RunningServer, startServer } from './server.js';
 import { VERSION } from './version.js';
 
-/** Longest a graceful shutdown may take before the process exits anyway. */
-const SHUTDOWN_DEADLINE_MS = 10_000;
+/**
+ * How long requests in flight get to finish after SIGTERM/SIGINT before their connections are cut,
+ * so that the worker can still reach its safe point and SQLite can still be closed cleanly.
+ */
+const DRAIN_MS = 5_000;
+/**
+ * Longest a graceful shutdown may take before the process exits anyway (exit 1). Below the 10 s a
+ * container engine waits between SIGTERM and SIGKILL.
+ */
+const SHUTDOWN_DEADLINE_MS = 8_000;
 
 async function main(): Promise<void> {
   let command;
@@ -26,32 +35,97 @@ async function main(): Promise<void> {
     return;
   }
   const { config } = command;
+  // Signals are taken from before the server starts: one that arrives while it starts stops it
+  // as soon as it is up, the same graceful way.
+  const stopper = new Stopper();
   const server = await startServer(config);
+  if (stopper.attach(server)) return;
   const settings = describeConfig(config);
+  // The start line is written whatever the log level: it is how a person, a script or a test
+  // learns the URL (the real port when --port 0 was asked for).
   if (process.stdout.isTTY) {
     const list = Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(' ');
-    process.stdout.write(`seal-simulator ${VERSION} listening on ${server.url}  (${list})\n`);
+    process.stdout.write(`seal-simulator ${VERSION} listening on ${server.url}  (${list})\n  stop with Ctrl-C\n`);
   } else {
-    server.app.log.info({ url: server.url, version: VERSION, settings }, `listening on ${server.url}`);
+    const port = Number(new URL(server.url).port);
+    const line = {
+      level: 30,
+      time: Date.now(),
+      pid: process.pid,
+      hostname: hostname(),
+      msg: `listening on ${server.url}`,
+      url: server.url,
+      port,
+      version: VERSION,
+      settings,
+    };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+  }
+}
+
+/**
+ * SIGTERM/SIGINT: stop accepting connections, let requests in flight finish (for DRAIN_MS), let the
+ * worker stop at its next file boundary (an interrupted batch is redone on the next start), close
+ * SQLite, exit 0. A second signal, or the deadline, exits at once with 1; SQLite's committed
+ * transactions are durable either way.
+ */
+class Stopper {
+  private server: RunningServer | undefined;
+  private signal: NodeJS.Signals | undefined;
+
+  constructor() {
+    const onSignal = (signal: NodeJS.Signals) => this.onSignal(signal);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
   }
 
-  const shutdown = (signal: string) => {
-    server.app.log.info({ signal }, 'shutting down');
+  /** The server is up. True when a signal came first and the server is now being stopped. */
+  attach(server: RunningServer): boolean {
+    this.server = server;
+    if (this.signal === undefined) return false;
+    this.stop(this.signal);
+    return true;
+  }
+
+  private onSignal(signal: NodeJS.Signals): void {
+    if (this.signal !== undefined) {
+      this.log('warn', { signal }, 'second signal: exiting without waiting');
+      process.exit(1);
+    }
+    this.signal = signal;
     const deadline = setTimeout(() => {
-      server.app.log.error({ signal }, `shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
+      this.log('error', { signal }, `shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
+    if (this.server) this.stop(signal);
+  }
+
+  private stop(signal: NodeJS.Signals): void {
+    const server = this.server!;
+    const started = Date.now();
+    server.app.log.info({ signal }, 'shutting down');
+    const drain = setTimeout(() => {
+      server.app.log.warn({ signal, ms: DRAIN_MS }, 'requests still in flight; closing their connections');
+      server.app.server.closeAllConnections();
+    }, DRAIN_MS);
+    drain.unref();
     server.close().then(
-      () => process.exit(0),
-      (err) => {
+      () => {
+        server.app.log.info({ signal, ms: Date.now() - started }, 'stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
         server.app.log.error({ err }, 'shutdown failed');
         process.exit(1);
       },
     );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  }
+
+  private log(level: 'warn' | 'error', fields: Record<string, unknown>, msg: string): void {
+    if (this.server) this.server.app.log[level](fields, msg);
+    else process.stderr.write(`seal-simulator: ${msg}\n`);
+  }
 }
 
 main().catch((err) => {
