@@ -1,11 +1,11 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { samplePdf, zipOf } from '../helpers/sim.js';
+import { launchChromium } from './chromium.js';
 
 /**
  * The explorer end to end: the real simulator process (built dist/, as `npm start` runs it), its
@@ -15,50 +15,29 @@ import { samplePdf, zipOf } from '../helpers/sim.js';
  */
 
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const API_KEY = 'browser-test-key';
 
 let server: ChildProcess | undefined;
 let baseUrl = '';
+let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
 let context: BrowserContext | undefined;
-let profileDir = '';
-const external: string[] = [];
+let external: string[] = [];
 
 beforeAll(async () => {
   if (!process.env.SKIP_BUILD) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
   baseUrl = await startSimulator();
-  profileDir = mkdtempSync(join(tmpdir(), 'seal-explorer-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  await context.route('**/*', (route) => {
-    const url = route.request().url();
-    if (url.startsWith(baseUrl) || url.startsWith('data:') || url.startsWith('blob:')) return route.continue();
-    external.push(url);
-    return route.abort();
-  });
+  browser = await launchChromium(baseUrl);
+  context = browser.context;
+  external = browser.external;
 });
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   if (server && server.exitCode === null) {
     const exited = new Promise((resolve) => server!.once('exit', resolve));
     server.kill('SIGTERM');
     await exited;
   }
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
 });
 
 /** Starts `node dist/src/cli.js --port 0` and reads its URL from the JSON "listening" log line. */
