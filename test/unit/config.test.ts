@@ -68,3 +68,11 @@ describe('.env.example', () => {
     expect(readFileSync(new URL('../../.env.example', import.meta.url), 'utf8'), 'run npm run env:write').toBe(envExample());
   });
 });
+
+describe('README', () => {
+  it('documents every setting', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const s of SETTINGS) expect(readme, `README lacks ${s.env}`).toContain(`| \`${s.env}\` | \`--${s.flag}\` |`);
+  });
+});
