@@ -1,4 +1,4 @@
-import type { Status } from './status.js';
+import { STATUSES, type Status } from './status.js';
 
 /**
  * The lifecycle as one pure table: status × event → next status. `transition()` is the only way a
@@ -36,17 +36,8 @@ export function transition(from: Status, event: LifecycleEvent): Status | undefi
 export const PROCESSING: readonly Status[] = ['ACCEPTED', 'READY', 'IN_PROGRESS', 'FINISHING'];
 export const isProcessing = (s: Status): boolean => PROCESSING.includes(s);
 
-/** The order a poller may see statuses in; used to check that nothing ever goes backwards. */
-export const LIFECYCLE_ORDER: readonly Status[] = [
-  'NEW',
-  'UPLOADED',
-  'ACCEPTED',
-  'READY',
-  'IN_PROGRESS',
-  'FINISHING',
-  'CLOSED',
-  'DELETED',
-];
+/** The order a poller may see statuses in (the declaration order of STATUSES); nothing goes back. */
+export const LIFECYCLE_ORDER: readonly Status[] = STATUSES;
 
 /**
  * What a caller should do when `event` is refused in `status`: the second half of every 409.

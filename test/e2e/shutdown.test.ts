@@ -3,8 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
-import { samplePdf, zipOf } from '../helpers/sim.js';
+import { entryNames, samplePdf, zipOf } from '../helpers/sim.js';
 import { assertBuilt, logLines, type SimProcess, startCli, waitFor } from './process.js';
 
 /**
@@ -44,21 +43,6 @@ async function call(url: string, method: string, path: string, body?: Buffer): P
 
 const statusOf = async (url: string, id: number): Promise<string> => ((await (await call(url, 'GET', `/api/BatchStatus/${id}`)).json()) as { status: string }).status;
 
-function entryNames(zip: Buffer): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(zip, { lazyEntries: true }, (err, file) => {
-      if (err) return reject(err);
-      const names: string[] = [];
-      file.on('entry', (e: yauzl.Entry) => {
-        names.push(e.fileName);
-        file.readEntry();
-      });
-      file.on('end', () => resolve(names));
-      file.on('error', reject);
-      file.readEntry();
-    });
-  });
-}
 
 describe('graceful shutdown', { timeout: 90_000 }, () => {
   it('SIGTERM during processing exits 0 in time; a restart on the same data finishes the batch', async () => {

@@ -1,8 +1,10 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import yazl from 'yazl';
 import { buildApp, type BuildOptions } from '../../src/app.js';
 import { type Config, defaultConfig } from '../../src/config.js';
 import { ManualClock } from '../../src/domain/clock.js';
+import { zipOf } from './zip.js';
+
+export { entryNames, unzip, zipOf } from './zip.js';
 import { assertResponseConforms } from './conformance.js';
 
 export const KEY = 'test-key';
@@ -76,23 +78,6 @@ export async function startTestSim(overrides: Partial<Config> = {}, options: Bui
   return sim;
 }
 
-/** A flat ZIP of the given files, made with yazl. */
-export function zipOf(files: Record<string, string | Buffer>, options: { compress?: boolean } = {}): Promise<Buffer> {
-  const zip = new yazl.ZipFile();
-  for (const [name, content] of Object.entries(files)) {
-    zip.addBuffer(Buffer.isBuffer(content) ? content : Buffer.from(content), name, {
-      mtime: new Date('2026-01-01T00:00:00Z'),
-      compress: options.compress ?? true,
-    });
-  }
-  zip.end();
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    zip.outputStream.on('data', (c: Buffer) => chunks.push(c));
-    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    zip.outputStream.on('error', reject);
-  });
-}
 
 export { tinyPdf as samplePdf, tinyTxt, tinyXml } from './documents.js';
 import { tinyPdf as samplePdf } from './documents.js';

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
-import { samplePdf, startTestSim, type TestSim, zipOf } from '../helpers/sim.js';
+import { entryNames, samplePdf, startTestSim, type TestSim, zipOf } from '../helpers/sim.js';
 
 let sim: TestSim;
 afterEach(() => sim?.close());
@@ -136,18 +135,3 @@ describe('the whole batch lifecycle (SPEC §2–§4)', () => {
   });
 });
 
-function entryNames(zip: Buffer): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(zip, { lazyEntries: true }, (err, file) => {
-      if (err) return reject(err);
-      const names: string[] = [];
-      file.on('entry', (e: yauzl.Entry) => {
-        names.push(e.fileName);
-        file.readEntry();
-      });
-      file.on('end', () => resolve(names));
-      file.on('error', reject);
-      file.readEntry();
-    });
-  });
-}

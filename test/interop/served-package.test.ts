@@ -9,9 +9,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
 import { type SimProcess, startCli, waitFor } from '../e2e/process.js';
-import { zipOf } from '../helpers/sim.js';
+import { unzip, zipOf } from '../helpers/zip.js';
 
 const DOCS = join(import.meta.dirname, '..', '..', 'fixtures', 'documents');
 const INPUT = Object.fromEntries(['invoice.pdf', 'invoice.xml', 'notes.txt'].map((n) => [n, readFileSync(join(DOCS, n))]));
@@ -145,25 +144,3 @@ describe('the TSA endpoint answers openssl ts clients', () => {
   });
 });
 
-function unzip(zip: Buffer): Promise<Map<string, Buffer>> {
-  return new Promise((resolve, reject) => {
-    const out = new Map<string, Buffer>();
-    yauzl.fromBuffer(zip, { lazyEntries: true }, (err, file) => {
-      if (err) return reject(err);
-      file.on('entry', (entry: yauzl.Entry) =>
-        file.openReadStream(entry, (e, stream) => {
-          if (e) return reject(e);
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('end', () => {
-            out.set(entry.fileName, Buffer.concat(chunks));
-            file.readEntry();
-          });
-        }),
-      );
-      file.on('end', () => resolve(out));
-      file.on('error', reject);
-      file.readEntry();
-    });
-  });
-}

@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import yazl from 'yazl';
+import { zipOf as makeZip } from '../../helpers/zip.js';
 import yauzl from 'yauzl';
 import { crc32 } from 'node:zlib';
 import { corruptZip, dribble, sealFailFor, sealIdentityFor, statusHeaders, statusProblem, truncatedLength } from '../../../src/faults/effects.js';
 import { FaultRegistry } from '../../../src/faults/fault-registry.js';
 
-function makeZip(files: Record<string, Buffer>): Promise<Buffer> {
-  const zip = new yazl.ZipFile();
-  for (const [name, data] of Object.entries(files)) zip.addBuffer(data, name);
-  zip.end();
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    zip.outputStream.on('data', (c: Buffer) => chunks.push(c));
-    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    zip.outputStream.on('error', reject);
-  });
-}
 
 /** Reads every entry and checks its CRC; resolves with the error that stopped it, or null. */
 function readAll(buf: Buffer): Promise<Error | null> {
