@@ -35,6 +35,8 @@ export interface ProgressHooks {
   expireAt(batch: Batch): number | null;
   /** Batches outside processing that still need catching up (e.g. waiting to expire). */
   watched(): number[];
+  /** The batch reached an end (DELETED, expired or forgotten): forget anything held for it. */
+  settled(batchId: number): void;
 }
 
 export interface BatchServiceDeps {
@@ -151,6 +153,7 @@ export class BatchService {
   /** BatchDeleteCache: DELETED from any state; the package and result files are removed. */
   async delete(tenant: string, batchId: number): Promise<Batch> {
     const batch = this.move(this.catchUp(this.require(tenant, batchId)), 'delete');
+    this.progressHooks?.settled(batch.id);
     await this.deps.blobs.remove(batch.package?.path);
     await this.deps.blobs.remove(batch.result?.path);
     return batch;
@@ -171,6 +174,7 @@ export class BatchService {
   async purge(tenant?: string): Promise<number> {
     const gone = this.deps.store.purgeTenant(tenant);
     for (const b of gone) {
+      this.progressHooks?.settled(b.id);
       await this.deps.blobs.remove(b.package?.path);
       await this.deps.blobs.remove(b.result?.path);
     }
@@ -182,6 +186,7 @@ export class BatchService {
   async forget(batchId: number): Promise<void> {
     const batch = this.deps.store.getBatch(batchId);
     if (!batch || !this.deps.store.purgeBatch(batchId)) return;
+    this.progressHooks?.settled(batchId);
     await this.deps.blobs.remove(batch.package?.path);
     await this.deps.blobs.remove(batch.result?.path);
     this.deps.log.info({ batchId }, 'batch forgotten');
@@ -213,6 +218,7 @@ export class BatchService {
   /** The vendor's cache expiry: a CLOSED batch becomes DELETED on its own and its files go. */
   private expire(batch: Batch, at: number): Batch {
     const gone = this.move(batch, 'delete', at, 'expire');
+    this.progressHooks?.settled(batch.id);
     for (const path of [gone.package?.path, gone.result?.path]) {
       this.deps.blobs.remove(path).catch((err) => this.deps.log.warn({ err, batchId: batch.id }, 'could not remove file'));
     }

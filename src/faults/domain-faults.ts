@@ -25,8 +25,10 @@ export interface WorkFaults {
  * memories live in memory only; a restart forgets a pending stall or expiry.
  */
 export class DomainFaults implements ProgressHooks, WorkFaults {
-  private readonly holds = new Map<string, number | null>();
-  private readonly expiries = new Map<number, number | null>();
+  // Only decisions a fault actually made are remembered (a miss consumes nothing), and each is
+  // dropped once used, so these maps hold pending effects only, however many batches go by.
+  private readonly holds = new Map<string, number>();
+  private readonly expiries = new Map<number, number>();
 
   constructor(private readonly registry: FaultRegistry) {}
 
@@ -43,38 +45,33 @@ export class DomainFaults implements ProgressHooks, WorkFaults {
 
   holdUntil(batch: Batch, dueAt: number): number | null {
     const key = `${batch.id}:${batch.status}`;
-    if (!this.holds.has(key)) {
-      const fired = this.registry.take({
-        tenant: batch.tenant,
-        route: DOMAIN_ROUTE,
-        batchId: batch.id,
-        status: batch.status,
-        kinds: ['stall'],
-      });
-      this.holds.set(key, fired?.params.kind === 'stall' ? dueAt + fired.params.durationMs : null);
-    }
-    return this.holds.get(key) ?? null;
+    const held = this.holds.get(key);
+    if (held !== undefined) return held;
+    const fired = this.registry.take({ tenant: batch.tenant, route: DOMAIN_ROUTE, batchId: batch.id, status: batch.status, kinds: ['stall'] });
+    if (fired?.params.kind !== 'stall') return null; // nothing consumed: no need to remember
+    const until = dueAt + fired.params.durationMs;
+    this.holds.set(key, until);
+    return until;
   }
 
   expireAt(batch: Batch): number | null {
-    if (!this.expiries.has(batch.id)) {
-      const fired = this.registry.take({ tenant: batch.tenant, route: DOMAIN_ROUTE, batchId: batch.id, kinds: ['expire'] });
-      this.expiries.set(batch.id, fired?.params.kind === 'expire' ? batch.statusSince + fired.params.afterMs : null);
-      for (const key of this.holds.keys()) if (key.startsWith(`${batch.id}:`)) this.holds.delete(key);
-    }
-    return this.expiries.get(batch.id) ?? null;
+    const known = this.expiries.get(batch.id);
+    if (known !== undefined) return known;
+    const fired = this.registry.take({ tenant: batch.tenant, route: DOMAIN_ROUTE, batchId: batch.id, kinds: ['expire'] });
+    if (fired?.params.kind !== 'expire') return null;
+    const at = batch.statusSince + fired.params.afterMs;
+    this.expiries.set(batch.id, at);
+    return at;
   }
 
   watched(): number[] {
-    return [...this.expiries].flatMap(([id, at]) => (at === null ? [] : [id]));
+    return [...this.expiries.keys()];
   }
 
-  /** Forget decisions about batches that are gone. */
-  forget(batchIds: Iterable<number>): void {
-    for (const id of batchIds) {
-      this.expiries.delete(id);
-      for (const key of this.holds.keys()) if (key.startsWith(`${id}:`)) this.holds.delete(key);
-    }
+  /** The batch is done with (expired, deleted, forgotten): drop what was remembered for it. */
+  settled(batchId: number): void {
+    this.expiries.delete(batchId);
+    for (const key of this.holds.keys()) if (key.startsWith(`${batchId}:`)) this.holds.delete(key);
   }
 }
 
