@@ -12,8 +12,8 @@ import { statusTable } from './domain/status.js';
 import { timingProfile } from './domain/timing.js';
 import { batchRoutes } from './http/batch-routes.js';
 import { registerOpenApi } from './http/openapi.js';
-import { installProblemHandlers } from './http/problem.js';
-import { problemSchema } from './http/schemas.js';
+import { frameworkErrors, installProblemHandlers } from './http/problem.js';
+import { problemSchema, refuseNonFiniteNumbers } from './http/schemas.js';
 import { simulatorRoutes } from './http/simulator-routes.js';
 import { controlRoutes } from './http/control-routes.js';
 import { installSteering } from './http/steering.js';
@@ -80,6 +80,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true },
     // The upload route streams its own body with its own limit; this is for small JSON bodies.
     bodyLimit: 1024 * 1024,
+    frameworkErrors,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
   });
 
@@ -139,6 +140,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
 
   installProblemHandlers(app);
+  app.addHook('preHandler', refuseNonFiniteNumbers); // ajv lets "Infinity" through coercion
   installSteering(app, { faults, journal });
   app.addSchema(problemSchema);
   await registerOpenApi(app, config); // before the routes: it documents every route added after it

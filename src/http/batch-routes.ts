@@ -76,6 +76,9 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
   await app.register(async (upload) => {
     // The body is the raw ZIP; hand the stream to the service untouched (no buffering, no limit
     // here: the intake enforces SEAL_SIM_MAX_UPLOAD_BYTES while streaming to disk).
+    // Every content type, application/json and text/plain included: the inherited JSON parser
+    // would otherwise hand the service a parsed object instead of the stream (a 500).
+    upload.removeAllContentTypeParsers();
     upload.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
     upload.post<{ Params: IdParams }>(
       '/upload/:batchId',

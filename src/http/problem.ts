@@ -99,3 +99,13 @@ export function installProblemHandlers(app: FastifyInstance): void {
     ),
   );
 }
+
+/**
+ * Fastify's `frameworkErrors` option: errors raised before routing (a URL with a malformed
+ * percent-escape such as `/api/upload/%`, FST_ERR_BAD_URL) would otherwise be answered with
+ * Fastify's own JSON, not a problem document.
+ */
+export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  request.log.info({ fastifyCode: err.code }, err.message);
+  sendProblem(reply, 'invalid_request', `${err.message.replace(/\.?$/, '.')} Percent-encode the path (e.g. encodeURIComponent).`);
+}

@@ -1,5 +1,7 @@
 import { packageInvalidReasons, packageTooLargeReasons } from '../archive/rejections.js';
 import { STATUSES, statusTable, type StatusTableName } from '../domain/status.js';
+import type { FastifyRequest } from 'fastify';
+import { DomainError } from '../domain/errors.js';
 import type { JsonStyle } from './vendor-json.js';
 import { PROBLEM_CONTENT_TYPE, PROBLEMS, type ProblemCode, problemType } from './problem.js';
 
@@ -41,6 +43,29 @@ const DATE = {
   examples: ['2023-01-01 12:00:00'],
 };
 const MAX_ID = Number.MAX_SAFE_INTEGER;
+
+/**
+ * A root preHandler (after validation): refuses a parameter that validation coerced to a
+ * non-finite number. ajv's coercion turns the strings "Infinity", "-Infinity" and "1e400" into
+ * ±Infinity and then skips the integer, minimum and maximum checks, which only look at finite
+ * numbers; without this a handler would see Infinity, and the problem naming it (e.g.
+ * `{"batchId": Infinity}`) could not even be serialized.
+ */
+export async function refuseNonFiniteNumbers(request: FastifyRequest): Promise<void> {
+  for (const [where, values] of [
+    ['path', request.params],
+    ['query', request.query],
+    ['body', request.body],
+  ] as const) {
+    if (!values || typeof values !== 'object') continue;
+    if (Array.isArray(values) || Buffer.isBuffer(values) || typeof (values as { pipe?: unknown }).pipe === 'function') continue; // not named fields (the upload's body is a stream)
+    for (const [name, value] of Object.entries(values as Record<string, unknown>)) {
+      if (typeof value === 'number' && !Number.isFinite(value)) {
+        throw new DomainError('invalid_request', `${where} "${name}" must be a finite number, got ${String(value)}.`);
+      }
+    }
+  }
+}
 
 export const idParam = (name: string, description: string, example = 2123) => ({
   type: 'object',

@@ -12,9 +12,10 @@
  */
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { createPrivateKey, createPublicKey, webcrypto, X509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomUUID, webcrypto, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, writeFile, rename, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { oid, seq, sha256 } from './der.js';
 import { pemToDer, pkiFromMaterial, toPem, type KeyAlgorithm, type Pki, type PkiMaterial } from './pki-material.js';
@@ -184,6 +185,32 @@ interface Meta {
   createdAt: string;
 }
 
+/** Who holds the PKI lock: host, pid, and a token that tells this run from an earlier one with the same pid. */
+const LOCK_OWNER = JSON.stringify({ host: hostname(), pid: process.pid, run: randomUUID() });
+
+/**
+ * A lock left by a process that no longer runs (killed with SIGKILL while loading the PKI): on
+ * this host, its pid is gone, or is ours but from an earlier run (a restarted container is pid 1
+ * again). Without this, the next start waited for the lock to be 60 s old before sealing anything.
+ * A lock from another host (a shared volume) is left to the age rule.
+ */
+async function lockOwnerIsGone(lock: string): Promise<boolean> {
+  let owner: { host?: unknown; pid?: unknown; run?: unknown };
+  try {
+    owner = JSON.parse(await readFile(join(lock, 'owner'), 'utf8')) as typeof owner;
+  } catch {
+    return false; // being written right now, or unreadable: the age rule decides
+  }
+  if (owner.host !== hostname() || typeof owner.pid !== 'number') return false;
+  if (owner.pid === process.pid) return owner.run !== JSON.parse(LOCK_OWNER).run;
+  try {
+    process.kill(owner.pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 /**
  * Loads the PKI persisted under `opts.dir`, generating whatever is missing (once). With
  * `caCertPemPath` + `caKeyPemPath`, that CA issues the seal/TSA certificates; leaf certificates
@@ -197,11 +224,12 @@ export async function loadOrCreatePki(opts: LoadOrCreatePkiOptions): Promise<Pki
   for (;;) {
     try {
       await mkdir(lock);
+      await writeFile(join(lock, 'owner'), LOCK_OWNER).catch(() => {});
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const st = await stat(lock).catch(() => undefined);
-      if (st && Date.now() - st.mtimeMs > 60_000) await rm(lock, { recursive: true, force: true });
+      if ((st && Date.now() - st.mtimeMs > 60_000) || (await lockOwnerIsGone(lock))) await rm(lock, { recursive: true, force: true });
       else if (Date.now() > deadline) throw new Error(`PKI dir ${opts.dir} is locked by another process (${lock})`);
       else await new Promise((r) => setTimeout(r, 100));
     }
