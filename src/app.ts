@@ -116,6 +116,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     limits: config.limits,
     log: log.child({ component: 'worker' }),
     concurrency: Math.max(2, config.signerThreads * 2 || 4),
+    batches: 4,
     faults: domainFaults,
   });
   service.onAccepted = (id) => worker.enqueue(id);

@@ -17,12 +17,14 @@ export interface BatchWorkerDeps {
   log: Logger;
   /** Files of one batch in flight at once (the signer spreads them over its threads). */
   concurrency: number;
+  /** Batches worked on at once. */
+  batches: number;
   /** Injected domain faults (failed seals, bad certificates, damaged packages). */
   faults?: WorkFaults;
 }
 
 /**
- * Does the per-file work of accepted batches, one batch at a time, off the request path. Reads the
+ * Does the per-file work of accepted batches, a few batches at a time, off the request path. Reads the
  * uploaded package entry by entry, lets the signer turn each file into its outputs, streams them
  * into the result ZIP (durable before `completeWork` records it), and hands the outcome to the
  * service — which alone decides what the batch's status becomes.
@@ -30,13 +32,15 @@ export interface BatchWorkerDeps {
 export class BatchWorker {
   private readonly queue: number[] = [];
   private readonly queued = new Set<number>();
-  private running: Promise<void> | null = null;
+  /** Batches being worked on now, each with its promise. */
+  private readonly active = new Map<number, Promise<void>>();
   private stopping = false;
   private idleWaiters: (() => void)[] = [];
-  private current: number | null = null;
   private readonly finished = new EventEmitter();
 
-  constructor(private readonly deps: BatchWorkerDeps) {}
+  constructor(private readonly deps: BatchWorkerDeps) {
+    this.finished.setMaxListeners(0);
+  }
 
   /** Queues every batch that was accepted but has no result yet (after a restart). */
   resume(): void {
@@ -44,75 +48,75 @@ export class BatchWorker {
   }
 
   enqueue(batchId: number): void {
-    if (this.stopping || this.queued.has(batchId)) return;
+    if (this.stopping || this.queued.has(batchId) || this.active.has(batchId)) return;
     this.queued.add(batchId);
     this.queue.push(batchId);
     this.kick();
   }
 
+  /**
+   * Starts queued batches while fewer than `deps.batches` run. Several batches in flight keep the
+   * signer's threads busy when batches are small (one file each is common), so one slow batch does
+   * not hold every other client back.
+   */
   private kick(): void {
-    if (this.running) return;
-    this.running = this.drain().finally(() => {
-      this.running = null;
-      if (this.queue.length > 0 && !this.stopping) this.kick();
-      else this.idleWaiters.splice(0).forEach((w) => w());
-    });
+    while (!this.stopping && this.active.size < this.deps.batches && this.queue.length > 0) {
+      const id = this.queue.shift()!;
+      this.queued.delete(id);
+      const job = this.run(id).finally(() => {
+        this.active.delete(id);
+        this.finished.emit('batch', id);
+        this.kick();
+        if (this.active.size === 0 && this.queue.length === 0) this.idleWaiters.splice(0).forEach((w) => w());
+      });
+      this.active.set(id, job);
+    }
   }
 
   /** Resolves when the queue is empty and nothing is running. */
   idle(): Promise<void> {
-    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    if (this.active.size === 0 && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /**
-   * Takes no new batches and interrupts the batch in hand after its current file; resolves once
-   * nothing is running. Nothing recorded is lost: an interrupted batch is redone on the next start.
+   * Takes no new batches and interrupts the batches in hand after their current file; resolves
+   * once nothing is running. Nothing recorded is lost: an interrupted batch is redone on the next
+   * start.
    */
   async stop(): Promise<void> {
     this.stopping = true;
     this.queue.length = 0;
     this.queued.clear();
-    await this.running;
+    await Promise.all(this.active.values());
     this.finished.emit('batch', null); // wake whenDone() callers: nothing more will run
     this.idleWaiters.splice(0).forEach((w) => w());
   }
 
   /** Resolves once the batch is neither queued nor being worked on. */
   async whenDone(batchId: number): Promise<void> {
-    while (this.queued.has(batchId) || this.current === batchId) {
+    while (this.queued.has(batchId) || this.active.has(batchId)) {
       await once(this.finished, 'batch');
     }
   }
 
   get busy(): boolean {
-    return this.running !== null;
+    return this.active.size > 0;
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0 && !this.stopping) {
-      const id = this.queue.shift()!;
-      this.queued.delete(id);
-      const item = this.deps.service.workFor(id);
-      if (!item) {
-        this.finished.emit('batch', id);
-        continue;
+  private async run(id: number): Promise<void> {
+    const item = this.deps.service.workFor(id);
+    if (!item) return;
+    try {
+      await this.process(item);
+    } catch (err) {
+      if (err instanceof WorkerStopped) {
+        this.deps.log.info({ batchId: id }, 'batch work interrupted by shutdown; it resumes on the next start');
+        return;
       }
-      this.current = id;
-      try {
-        await this.process(item);
-      } catch (err) {
-        if (err instanceof WorkerStopped) {
-          this.deps.log.info({ batchId: id }, 'batch work interrupted by shutdown; it resumes on the next start');
-          continue;
-        }
-        // A batch whose package cannot be processed at all (it was inspected on upload, so this is
-        // a disk or programming error) stays IN_PROGRESS and is retried on the next start.
-        this.deps.log.error({ err, batchId: id }, 'batch work failed');
-      } finally {
-        this.current = null;
-        this.finished.emit('batch', id);
-      }
+      // A batch whose package cannot be processed at all (it was inspected on upload, so this is
+      // a disk or programming error) stays IN_PROGRESS and is retried on the next start.
+      this.deps.log.error({ err, batchId: id }, 'batch work failed');
     }
   }
 
