@@ -253,3 +253,22 @@ describe('journal', () => {
     expect(left.map((e) => e.tenant)).toEqual([tenantOf('beta')]);
   });
 });
+
+describe('faults from a file at start (SEAL_SIM_FAULTS)', () => {
+  it('loads the listed faults, tenant-scoped as written', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'seal-faults-'));
+    const file = join(dir, 'faults.json');
+    writeFileSync(file, JSON.stringify([{ tenant: tenantOf('alpha'), route: 'CreateBatch', kind: 'status', status: 503, count: 1 }]));
+    try {
+      sim = await startTestSim({ faultsFile: file });
+      expect((await sim.request({ method: 'POST', url: '/api/CreateBatch/1', key: 'beta' })).statusCode).toBe(201);
+      expect((await sim.request({ method: 'POST', url: '/api/CreateBatch/1', key: 'alpha' })).statusCode).toBe(503);
+      expect((await sim.request({ method: 'POST', url: '/api/CreateBatch/1', key: 'alpha' })).statusCode).toBe(201);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
