@@ -1,0 +1,168 @@
+/**
+ * The four servers under test and how to start each one on a given port.
+ */
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type http from 'node:http';
+import path from 'node:path';
+import { transform } from 'esbuild';
+import { httpRequest, linkNodeModules, makeTempDir, spawnTracked, type Spawned } from './proc.js';
+import { tinyZip } from './zip.js';
+
+export const API_HEADERS = { 'API-KEY': 'bench' };
+export const VENDOR_BODY =
+  '{"id":2123,"status":"READY","creationDate":"2023-01-01 10:00:00","documents":[{"id":"1","signed":"false","fileName":"test.pdf","signingResult_Success":"false"}]}';
+
+export type ServerName = 'simulator' | 'bare-fastify' | 'wiremock' | 'prism';
+
+export interface ServerDef {
+  name: ServerName;
+  label: string;
+  start(port: number, cpu?: string): Spawned;
+  /** URL polled for the start-up measurement, and what counts as ready. */
+  readyPath: string;
+  readyOk(status: number): boolean;
+  /** Makes the state the status benchmark reads; returns the path to load. */
+  prepareStatus(base: string): Promise<string>;
+}
+
+export interface SimConfig {
+  /** argv to start the simulator (port etc. come through the environment). */
+  cmd: string[];
+  label: string;
+  dataRoot: string;
+}
+
+export const GiB = 1024 ** 3;
+
+export function simEnv(port: number, dataDir: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    SEAL_SIM_TIMING: 'instant',
+    SEAL_SIM_MAX_UPLOAD_BYTES: String(2 * GiB),
+    SEAL_SIM_MAX_TOTAL_BYTES: String(8 * GiB),
+    SEAL_SIM_MAX_ENTRY_BYTES: String(2 * GiB),
+    SEAL_SIM_LOG_LEVEL: 'warn',
+    SEAL_SIM_DATA_DIR: dataDir,
+    NODE_ENV: 'production',
+  };
+}
+
+let dataSeq = 0;
+export function startSim(sim: SimConfig, port: number, cpu?: string): Spawned {
+  const dataDir = path.join(sim.dataRoot, `data-${++dataSeq}`);
+  mkdirSync(dataDir, { recursive: true });
+  const [cmd, ...args] = sim.cmd;
+  return spawnTracked(cmd!, args, { cpu, env: simEnv(port, dataDir), cwd: process.cwd() });
+}
+
+let tiny: Buffer | undefined;
+export async function tinyZipBuffer(): Promise<Buffer> {
+  tiny ??= await tinyZip();
+  return tiny;
+}
+
+export async function createBatch(base: string, processId = 2, agent?: http.Agent): Promise<string> {
+  const c = await httpRequest(`${base}/api/CreateBatch/${processId}`, {
+    method: 'POST',
+    headers: { ...API_HEADERS, 'content-type': 'application/json' },
+    body: '{}',
+    agent,
+  });
+  if (c.status !== 201) throw new Error(`CreateBatch answered ${c.status}: ${c.body.slice(0, 500)}`);
+  return String((JSON.parse(c.body) as { id: string | number }).id);
+}
+
+/** CreateBatch(processId) + upload of a one-PDF ZIP; returns the batch id. */
+export async function createBatchWithDoc(base: string, processId = 2, agent?: http.Agent): Promise<string> {
+  const id = await createBatch(base, processId, agent);
+  const u = await httpRequest(`${base}/api/upload/${id}`, {
+    method: 'POST',
+    headers: { ...API_HEADERS, 'content-type': 'application/octet-stream' },
+    body: await tinyZipBuffer(),
+    agent,
+  });
+  if (u.status !== 202) throw new Error(`upload answered ${u.status}: ${u.body.slice(0, 500)}`);
+  return id;
+}
+
+export function simulatorDef(sim: SimConfig): ServerDef {
+  return {
+    name: 'simulator',
+    label: sim.label,
+    start: (port, cpu) => startSim(sim, port, cpu),
+    // The simulator has no batch at start, so the status route answers 404 (a routed, authenticated
+    // problem answer); /_simulator/health is the route meant for "is it up" (no API key needed).
+    readyPath: '/_simulator/health',
+    readyOk: (s) => s === 200,
+    async prepareStatus(base) {
+      const id = await createBatchWithDoc(base);
+      return `/api/BatchStatus/${id}`;
+    },
+  };
+}
+
+export async function bareFastifyDef(repoRoot: string): Promise<ServerDef> {
+  // Run it as plain JS (esbuild transform), like the simulator's dist/, so tsx's loader is not in
+  // its start-up time. The temp dir links node_modules so 'fastify' resolves.
+  const dir = makeTempDir('bench-bare-');
+  linkNodeModules(dir, repoRoot);
+  const src = readFileSync(path.join(repoRoot, 'scripts/bench/bare-fastify.ts'), 'utf8');
+  const out = await transform(src, { loader: 'ts', format: 'esm', target: 'node20' });
+  const file = path.join(dir, 'bare-fastify.mjs');
+  writeFileSync(file, out.code);
+  return {
+    name: 'bare-fastify',
+    label: 'bare Fastify 5 route',
+    start: (port, cpu) =>
+      spawnTracked(process.execPath, [file], { cpu, env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' } }),
+    readyPath: '/api/BatchStatus/2123',
+    readyOk: (s) => s === 200,
+    prepareStatus: async () => '/api/BatchStatus/2123',
+  };
+}
+
+export function wiremockDef(repoRoot: string): ServerDef {
+  const jarDir = path.join(repoRoot, 'node_modules/wiremock/build');
+  const jar = path.join(jarDir, 'wiremock-standalone-3.13.2.jar');
+  if (!existsSync(jar)) throw new Error(`WireMock jar not found at ${jar}`);
+  return {
+    name: 'wiremock',
+    label: 'WireMock 3.13.2 standalone',
+    start(port, cpu) {
+      const root = makeTempDir('bench-wiremock-');
+      cpSync(path.join(repoRoot, 'scripts/bench/peers/wiremock'), root, { recursive: true });
+      return spawnTracked(
+        'java',
+        [
+          '-jar', jar,
+          '--port', String(port),
+          '--bind-address', '127.0.0.1',
+          '--root-dir', root,
+          '--no-request-journal',
+          '--disable-request-logging',
+          '--disable-banner',
+        ],
+        { cpu },
+      );
+    },
+    readyPath: '/api/BatchStatus/2123',
+    readyOk: (s) => s === 200,
+    prepareStatus: async () => '/api/BatchStatus/2123',
+  };
+}
+
+export function prismDef(repoRoot: string): ServerDef {
+  const cli = path.join(repoRoot, 'node_modules/@stoplight/prism-cli/dist/index.js');
+  const spec = path.join(repoRoot, 'scripts/bench/peers/prism-status.yaml');
+  return {
+    name: 'prism',
+    label: 'Prism 5.16.0 mock',
+    start: (port, cpu) =>
+      spawnTracked(process.execPath, [cli, 'mock', '-h', '127.0.0.1', '-p', String(port), '-v', 'error', spec], { cpu }),
+    readyPath: '/api/BatchStatus/2123',
+    readyOk: (s) => s === 200,
+    prepareStatus: async () => '/api/BatchStatus/2123',
+  };
+}
