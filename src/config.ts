@@ -163,10 +163,10 @@ export const SETTINGS = [
     parse: optionalPath,
   },
   { key: 'faultSeed', flag: 'fault-seed', env: 'SEAL_SIM_FAULT_SEED', default: '1', help: 'Seed for faults that give none: the same seed repeats the same random choices', parse: int(0, 2 ** 32 - 1) },
-  { key: 'journalMaxEntries', flag: 'journal-max-entries', env: 'SEAL_SIM_JOURNAL_MAX_ENTRIES', default: '10000', help: 'Most requests kept in the journal (oldest dropped first)', parse: int(0) },
+  { key: 'journalMaxEntries', flag: 'journal-max-entries', env: 'SEAL_SIM_JOURNAL_MAX_ENTRIES', default: '10000', help: 'Most requests kept in the journal (oldest dropped first)', parse: int(1) },
   {
     key: 'journalMaxBytes', flag: 'journal-max-bytes', env: 'SEAL_SIM_JOURNAL_MAX_BYTES', default: String(8 * MiB),
-    help: 'Most bytes the journal may hold (oldest dropped first; default 8 MiB)', parse: int(0),
+    help: 'Most bytes the journal may hold (oldest dropped first; default 8 MiB)', parse: int(1024),
   },
   {
     key: 'maxUploadBytes', flag: 'max-upload-bytes', env: 'SEAL_SIM_MAX_UPLOAD_BYTES', default: String(defaultZipLimits.maxUploadBytes),

@@ -9,6 +9,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+const PKI_WARMUP_DELAY_MS = 300;
+
 /** Builds the app and listens. The caller decides what to print and when to close. */
 export async function startServer(config: Config, options: BuildOptions = {}): Promise<RunningServer> {
   const app = await buildApp(config, options);
@@ -19,9 +21,10 @@ export async function startServer(config: Config, options: BuildOptions = {}): P
     await app.close().catch(() => {});
     throw err;
   }
-  // Generate or load the test PKI in the background: listening does not wait for key generation,
-  // and the first batch or time stamp normally finds it ready.
-  app.sim.pki.get().catch((err) => app.log.error({ err }, 'could not load or create the test PKI'));
+  // Generate or load the test PKI in the background, once the first requests (a health check
+  // waiting for start-up) have been answered: listening never waits for module loading or key
+  // generation, and the first batch or time stamp normally finds the PKI ready.
+  setTimeout(() => app.sim.pki.get().catch((err) => app.log.error({ err }, 'could not load or create the test PKI')), PKI_WARMUP_DELAY_MS).unref();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -16,7 +16,19 @@ export const API_KEY_HEADER = 'api-key';
  * A tenant is named after its key but never is the key: the id is a short hash, so batch lists,
  * logs and the board can show tenants without showing secrets.
  */
-export const tenantOf = (apiKey: string): string => `t-${createHash('sha256').update(apiKey).digest('hex').slice(0, 12)}`;
+export function tenantOf(apiKey: string): string {
+  let tenant = tenants.get(apiKey);
+  if (tenant === undefined) {
+    tenant = `t-${createHash('sha256').update(apiKey).digest('hex').slice(0, 12)}`;
+    if (tenants.size >= MAX_CACHED_TENANTS) tenants.clear(); // bounded: a flood of random keys cannot grow it
+    tenants.set(apiKey, tenant);
+  }
+  return tenant;
+}
+
+/** Hashing the key on every request costs more than the status route's own work; keep the answer. */
+const tenants = new Map<string, string>();
+const MAX_CACHED_TENANTS = 10_000;
 
 /** With auth off, requests without a key share this tenant. */
 export const PUBLIC_TENANT = 'public';

@@ -89,6 +89,9 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
       request.body = counted;
     }
 
+    // The common case — no fault armed, no Prefer header — costs nothing more than the journal.
+    if (faults.size === 0 && request.headers.prefer === undefined) return;
+
     const oneShot: FiredFault[] = [];
     const preferred = decodePrefer(request.headers.prefer, { route: steer.route, tenant, batchId: steer.batchId });
     if (preferred) {

@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import type { Pki } from './pki-material.js';
-import { loadOrCreatePki } from './pki.js';
-import { createRealSigner, type RealSigner } from './real-signer.js';
+import type { RealSigner } from './real-signer.js';
 import type { FileOutcome, InputFile, SignContext, Signer } from './signer.js';
-import { createTsa, type Tsa } from './tsa.js';
+import type { Tsa } from './tsa.js';
+
+// The signing stack (x509, pdf-lib, xadesjs, pkijs) is imported on first use, not at start-up:
+// it is a third of the process's start-up time and a simulator that is only polled never needs it.
 
 export interface TestPkiOptions {
   dataDir: string;
@@ -23,12 +25,16 @@ export class TestPki {
   constructor(private readonly opts: TestPkiOptions) {}
 
   get(): Promise<{ pki: Pki; tsa: Tsa }> {
-    this.loading ??= loadOrCreatePki({
-      dir: join(this.opts.dataDir, 'pki'),
-      caCertPemPath: this.opts.caCertPemPath ?? undefined,
-      caKeyPemPath: this.opts.caKeyPemPath ?? undefined,
-      keyAlgorithm: this.opts.keyAlgorithm,
-    }).then((pki) => ({ pki, tsa: createTsa(pki) }));
+    this.loading ??= (async () => {
+      const [{ loadOrCreatePki }, { createTsa }] = await Promise.all([import('./pki.js'), import('./tsa.js')]);
+      const pki = await loadOrCreatePki({
+        dir: join(this.opts.dataDir, 'pki'),
+        caCertPemPath: this.opts.caCertPemPath ?? undefined,
+        caKeyPemPath: this.opts.caKeyPemPath ?? undefined,
+        keyAlgorithm: this.opts.keyAlgorithm,
+      });
+      return { pki, tsa: createTsa(pki) };
+    })();
     return this.loading;
   }
 }
@@ -44,7 +50,7 @@ export class LazyRealSigner implements Signer {
   ) {}
 
   async processFile(file: InputFile, ctx: SignContext): Promise<FileOutcome> {
-    this.signer ??= this.pki.get().then(({ pki }) => createRealSigner({ pki, threads: this.threads }));
+    this.signer ??= this.pki.get().then(async ({ pki }) => (await import('./real-signer.js')).createRealSigner({ pki, threads: this.threads }));
     return (await this.signer).processFile(file, ctx);
   }
 
