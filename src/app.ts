@@ -140,6 +140,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     );
   });
 
+  app.decorateRequest('tenant', ''); // set by the auth hooks; declared so requests keep one shape
   installProblemHandlers(app);
   app.addHook('preHandler', refuseNonFiniteNumbers); // ajv lets "Infinity" through coercion
   installSteering(app, { faults, journal });

@@ -46,14 +46,23 @@ const TERMINAL: readonly FaultKind[] = ['status', 'reset', 'empty'];
  */
 export const FAULT_HEADER = 'x-seal-simulator-fault';
 
+/** The vendor route a registered path pattern belongs to (null: not a vendor route). */
+function vendorRouteOfPattern(pattern: string): VendorRoute | null {
+  const parts = pattern.split('/').filter(Boolean);
+  if (parts[0] === 'tsa') return 'tsa';
+  if (parts[0] !== 'api' || !parts[1]) return null;
+  return parts[1] as VendorRoute;
+}
+/** Patterns are few and fixed: parse each once, not on every request. */
+const routeByPattern = new Map<string, VendorRoute | null>();
+
 /** The vendor route a request is for, from the route Fastify matched (so casing never matters). */
 function vendorTarget(request: FastifyRequest): { route: VendorRoute; batchId: number | null } | null {
   const pattern = request.routeOptions.url;
   if (!pattern) return null;
-  const parts = pattern.split('/').filter(Boolean);
-  if (parts[0] === 'tsa') return { route: 'tsa', batchId: null };
-  if (parts[0] !== 'api' || !parts[1]) return null;
-  const route = parts[1] as VendorRoute;
+  let route = routeByPattern.get(pattern);
+  if (route === undefined) routeByPattern.set(pattern, (route = vendorRouteOfPattern(pattern)));
+  if (!route) return null;
   const raw = (request.params as { batchId?: unknown } | undefined)?.batchId;
   const batchId = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d{1,15}$/.test(raw) ? Number(raw) : null;
   return { route, batchId };
@@ -61,6 +70,9 @@ function vendorTarget(request: FastifyRequest): { route: VendorRoute; batchId: n
 
 export function installSteering(app: FastifyInstance, deps: { faults: FaultRegistry; journal: Journal }): void {
   const { faults, journal } = deps;
+  // Declared up front so every request object keeps one shape (adding a property per request
+  // would deoptimise every later access to it).
+  app.decorateRequest('steer', undefined);
 
   app.addHook('onRequest', async (request) => {
     const target = vendorTarget(request);
