@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
 
@@ -19,11 +20,11 @@ export function zipOf(files: Record<string, string | Buffer>, options: { compres
   });
 }
 
-/** Every entry of a ZIP by name, in archive order (yauzl checks sizes; a bad CRC rejects). */
+/** Every entry of a ZIP by name, in archive order; rejects on a CRC-32 or size mismatch or a duplicate name. */
 export function unzip(zip: Buffer): Promise<Map<string, Buffer>> {
   return new Promise((resolve, reject) => {
     const out = new Map<string, Buffer>();
-    yauzl.fromBuffer(zip, { lazyEntries: true }, (err, file) => {
+    yauzl.fromBuffer(zip, { lazyEntries: true, validateEntrySizes: true }, (err, file) => {
       if (err) return reject(err);
       file.on('entry', (entry: yauzl.Entry) =>
         file.openReadStream(entry, (e, stream) => {
@@ -32,7 +33,10 @@ export function unzip(zip: Buffer): Promise<Map<string, Buffer>> {
           stream.on('data', (c: Buffer) => chunks.push(c));
           stream.on('error', reject);
           stream.on('end', () => {
-            out.set(entry.fileName, Buffer.concat(chunks));
+            const data = Buffer.concat(chunks);
+            if (crc32(data) >>> 0 !== entry.crc32 >>> 0) return reject(new Error(`CRC mismatch in ${entry.fileName}`));
+            if (out.has(entry.fileName)) return reject(new Error(`duplicate entry ${entry.fileName}`));
+            out.set(entry.fileName, data);
             file.readEntry();
           });
         }),

@@ -2,8 +2,7 @@
  * Small helpers shared by the robustness tests (crash, load): an HTTP client for a started
  * process, a CRC-checking unzip, and the lifecycle order.
  */
-import { crc32 } from 'node:zlib';
-import yauzl from 'yauzl';
+import { Prng } from '../../src/faults/prng.js';
 
 export const KEY = 'robustness-key';
 
@@ -33,44 +32,13 @@ export async function call(base: string, method: string, path: string, body?: Bu
   return { status: res.status, body: bytes, json: () => JSON.parse(bytes.toString('utf8')) };
 }
 
-/** Every entry of a ZIP by name; rejects when an entry's data does not match its CRC-32 or size. */
-export function unzipChecked(zip: Buffer): Promise<Map<string, Buffer>> {
-  return new Promise((resolve, reject) => {
-    const out = new Map<string, Buffer>();
-    yauzl.fromBuffer(zip, { lazyEntries: true, validateEntrySizes: true }, (err, file) => {
-      if (err) return reject(err);
-      file.on('entry', (entry: yauzl.Entry) =>
-        file.openReadStream(entry, (e, stream) => {
-          if (e) return reject(e);
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('error', reject);
-          stream.on('end', () => {
-            const data = Buffer.concat(chunks);
-            if ((crc32(data) >>> 0) !== (entry.crc32 >>> 0)) return reject(new Error(`CRC mismatch in ${entry.fileName}`));
-            if (out.has(entry.fileName)) return reject(new Error(`duplicate entry ${entry.fileName}`));
-            out.set(entry.fileName, data);
-            file.readEntry();
-          });
-        }),
-      );
-      file.on('end', () => resolve(out));
-      file.on('error', reject);
-      file.readEntry();
-    });
-  });
-}
+/** Every entry of a ZIP by name; rejects on a CRC-32 or size mismatch or a duplicate name. */
+export { unzip as unzipChecked } from '../helpers/zip.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A seeded PRNG (mulberry32): rounds are reproducible from the seed the test prints. */
+/** A seeded PRNG (the faults' mulberry32): rounds are reproducible from the seed the test prints. */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Prng(seed);
+  return () => rng.next();
 }
