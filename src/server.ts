@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { type Config, describeConfig } from './config.js';
+import type { Config } from './config.js';
 import { buildApp, type BuildOptions } from './app.js';
 
 export interface RunningServer {
@@ -33,4 +33,3 @@ export async function startServer(config: Config, options: BuildOptions = {}): P
   return { app, url, close: () => (closing ??= app.close()) };
 }
 
-export { describeConfig };

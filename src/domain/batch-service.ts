@@ -93,14 +93,7 @@ export class BatchService {
   }
 
   createBatch(tenant: string, processId: number): Batch {
-    if (!this.deps.processes.get(processId)) {
-      const known = this.deps.processes.all().map((p) => p.id).join(', ');
-      throw new DomainError(
-        'process_not_found',
-        `There is no process ${processId}. This simulator knows processes ${known} (see GET /_simulator/processes); set SEAL_SIM_PROCESSES to mirror your own.`,
-        { processId },
-      );
-    }
+    this.deps.processes.require(processId);
     const batch = this.deps.store.createBatch({ tenant, processId, at: this.now(tenant) });
     this.deps.log.info({ batchId: batch.id, tenant, processId, to: 'NEW' }, 'batch created');
     return batch;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { DomainError } from './errors.js';
 import type { ProcessDef } from './process.js';
 
 const OPERATIONS = ['seal', 'validate'];
@@ -14,6 +15,17 @@ export class ProcessCatalog {
   }
   get(id: number): ProcessDef | undefined {
     return this.byId.get(id);
+  }
+  /** The process, or a process_not_found error listing the ones there are. */
+  require(id: number): ProcessDef {
+    const process = this.byId.get(id);
+    if (process) return process;
+    const known = [...this.byId.keys()].join(', ');
+    throw new DomainError(
+      'process_not_found',
+      `There is no process ${id}. This simulator knows processes ${known} (see GET /_simulator/processes); set SEAL_SIM_PROCESSES to mirror your own.`,
+      { processId: id },
+    );
   }
   all(): ProcessDef[] {
     return [...this.byId.values()];

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import type { Clock } from '../domain/clock.js';
-import { DomainError } from '../domain/errors.js';
 import type { ProcessCatalog } from '../domain/processes.js';
 import type { TestPki } from '../signing/test-pki.js';
 import { apiKeyAuth } from './auth.js';
@@ -13,11 +12,6 @@ import { API_KEY_OR_BASIC_SECURITY, API_KEY_SECURITY, idParam, problem, TAGS, un
  */
 export async function tsaRoutes(app: FastifyInstance, opts: { config: Config; processes: ProcessCatalog; clock: Clock; pki: TestPki }): Promise<void> {
   const { processes, clock, pki } = opts;
-  const requireProcess = (processId: number) => {
-    if (!processes.get(processId)) {
-      throw new DomainError('process_not_found', `There is no process ${processId}; the TSA endpoints take the same process ids as CreateBatch.`, { processId });
-    }
-  };
   const errors = {
     400: problem('Not a DER TimeStampReq, a raw SHA-1/256/384/512 digest, or {"hash": base64}; the detail says which'),
     401: problem('No API key (or Basic credentials), or one the simulator was not configured with'),
@@ -59,7 +53,7 @@ export async function tsaRoutes(app: FastifyInstance, opts: { config: Config; pr
         },
       },
       async (request, reply) => {
-        requireProcess(request.params.processId);
+        processes.require(request.params.processId);
         const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const { tsa } = await pki.get();
         return reply.type('application/timestamp-reply').send(tsa.respond(body, clock.now(request.tenant)));
@@ -89,7 +83,7 @@ export async function tsaRoutes(app: FastifyInstance, opts: { config: Config; pr
         },
       },
       async (request) => {
-        requireProcess(request.params.processId);
+        processes.require(request.params.processId);
         const { tsa } = await pki.get();
         return tsa.stampJsonBody(request.body, clock.now(request.tenant));
       },

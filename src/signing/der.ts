@@ -69,31 +69,18 @@ export function int(n: number | bigint): Buffer {
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
-/** UTCTime (years 1950–2049), whole seconds. */
-export function utcTime(d: Date): Buffer {
-  const s =
-    pad(d.getUTCFullYear() % 100) +
-    pad(d.getUTCMonth() + 1) +
-    pad(d.getUTCDate()) +
-    pad(d.getUTCHours()) +
-    pad(d.getUTCMinutes()) +
-    pad(d.getUTCSeconds()) +
-    'Z';
-  return tlv(0x17, Buffer.from(s, 'ascii'));
+/** yyMMddHHmmssZ or yyyyMMddHHmmssZ in UTC, whole seconds. */
+function timeDigits(d: Date, yearDigits: 2 | 4): Buffer {
+  const year = yearDigits === 2 ? d.getUTCFullYear() % 100 : d.getUTCFullYear();
+  const rest = [d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()];
+  return Buffer.from(`${pad(year, yearDigits)}${rest.map((n) => pad(n)).join('')}Z`, 'ascii');
 }
 
+/** UTCTime (years 1950–2049), whole seconds. */
+export const utcTime = (d: Date): Buffer => tlv(0x17, timeDigits(d, 2));
+
 /** GeneralizedTime, whole seconds (pairs with accuracy {seconds 1}; pitfall P7). */
-export function generalizedTime(d: Date): Buffer {
-  const s =
-    pad(d.getUTCFullYear(), 4) +
-    pad(d.getUTCMonth() + 1) +
-    pad(d.getUTCDate()) +
-    pad(d.getUTCHours()) +
-    pad(d.getUTCMinutes()) +
-    pad(d.getUTCSeconds()) +
-    'Z';
-  return tlv(0x18, Buffer.from(s, 'ascii'));
-}
+export const generalizedTime = (d: Date): Buffer => tlv(0x18, timeDigits(d, 4));
 
 export const sha256 = (b: Buffer | Uint8Array): Buffer => createHash('sha256').update(b).digest();
 

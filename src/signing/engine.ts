@@ -3,11 +3,11 @@
  *
  *   processWith(env: Engine, file: InputFile, ctx: EngineContext): Promise<FileOutcome>   // never throws
  */
-import { extname } from 'node:path';
 import type { FileOutcome, InputFile, SignContext } from './signer.js';
 import type { Identity, Pki } from './pki-material.js';
 import type { Tsa } from './tsa.js';
 import { buildSignedData } from './cms.js';
+import { acceptsFile } from '../domain/processes.js';
 
 // The format modules pull in pdf-lib, xadesjs and pkijs (≈0.5–1 s to load each on a small box):
 // they are loaded on first use, so a CAdES-only worker never pays for them (see preloadFormats).
@@ -47,11 +47,6 @@ export function identityFor(pki: Pki, which: SignContext['sealIdentity']): Ident
   }
 }
 
-export function accepts(types: string[], name: string): boolean {
-  if (types.includes('*')) return true;
-  const ext = extname(name).toLowerCase();
-  return ext !== '' && types.map((t) => t.toLowerCase()).includes(ext);
-}
 
 /** The sibling names `validate` may need for `name`. */
 export function siblingNamesFor(name: string): string[] {
@@ -66,7 +61,7 @@ const fail = (file: InputFile, detail: string): FileOutcome => ({ fileName: file
 export async function processWith(env: Engine, file: InputFile, ctx: EngineContext): Promise<FileOutcome> {
   const p = ctx.process;
   try {
-    if (!accepts(p.acceptedFileTypes, file.name))
+    if (!acceptsFile(p, file.name))
       return fail(
         file,
         `process ${p.id} (${p.name}) accepts only ${p.acceptedFileTypes.join(', ')} files; "${file.name}" was not sealed`,

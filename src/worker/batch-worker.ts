@@ -5,6 +5,7 @@ import type { ZipLimits } from '../archive/limits.js';
 import { writeZip } from '../archive/write-zip.js';
 import type { BatchService, WorkItem } from '../domain/batch-service.js';
 import type { Clock } from '../domain/clock.js';
+import { siblingNamesFor } from '../signing/engine.js';
 import type { FileOutcome, InputFile, Signer } from '../signing/signer.js';
 import type { DocumentOutcome } from '../storage/batch-store.js';
 import type { WorkFaults } from '../faults/domain-faults.js';
@@ -161,17 +162,12 @@ export class BatchWorker {
 }
 
 /**
- * Files a validate process needs beside the one it checks: the data file `X` of every detached
- * signature `X.p7s` / `X.xades.xml` in the package. Only those are held in memory.
+ * Files a validate process needs beside the one it checks (a detached signature and its data
+ * file, by signing/engine's siblingNamesFor). Only files that have a partner are held in memory.
  */
 async function loadSiblings(packagePath: string, names: string[], limits: ZipLimits): Promise<Map<string, Buffer>> {
   const present = new Set(names);
-  const wanted = new Set(
-    names.flatMap((n) => {
-      const data = n.replace(/\.(p7s|xades\.xml)$/i, '');
-      return data !== n && present.has(data) ? [data] : [];
-    }),
-  );
+  const wanted = new Set(names.flatMap((n) => siblingNamesFor(n).filter((s) => present.has(s))));
   const out = new Map<string, Buffer>();
   if (wanted.size === 0) return out;
   for await (const entry of readEntries(packagePath, limits)) {
