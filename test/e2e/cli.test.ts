@@ -128,10 +128,12 @@ describe('seal-simulator (the bin)', { timeout: 60_000 }, () => {
   });
 
   it.skipIf(!hasScript())('prints a readable line, not JSON, when stdout is a terminal; Ctrl-C there exits 0', async () => {
-    // `script` runs the bin on a pseudo-terminal; -e passes its exit code through.
+    // `script` runs the bin on a pseudo-terminal; -e passes its exit code through. `exec` puts the
+    // bin in place of the shell `script` starts: otherwise, where that shell is dash (no SHELL in
+    // the environment, as in CI), Ctrl-C kills the shell too and `script` reports 130 for it.
     const { spawn } = await import('node:child_process');
-    const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(join(REPO_ROOT, 'dist/src/cli.js'))} --port 0 --log-level warn`;
-    const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: cleanEnv({ TERM: 'dumb' }) });
+    const cmd = `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(REPO_ROOT, 'dist/src/cli.js'))} --port 0 --log-level warn`;
+    const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: cleanEnv({ TERM: 'dumb', SHELL: '/bin/sh' }) });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     let out = '';
     try {
