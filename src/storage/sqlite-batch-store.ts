@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import type { Batch, BatchDocument, BatchPackage, BatchResult, Transition } from '../domain/batch.js';
 import type { Status } from '../domain/status.js';
 import type { TenantClockState } from '../domain/tenant-clocks.js';
+import { BatchCache } from './batch-cache.js';
 import type { BatchStore, CasResult, DocumentOutcome } from './batch-store.js';
 
 const SCHEMA = `
@@ -96,6 +97,8 @@ interface DocumentRow {
 export class SqliteBatchStore implements BatchStore {
   private readonly db: Database.Database;
   private readonly stmt;
+  /** Batches as last read; every write below drops the batch it touches (see BatchCache). */
+  private readonly cache = new BatchCache();
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -151,9 +154,12 @@ export class SqliteBatchStore implements BatchStore {
     return this.getBatch(id)!;
   }
 
+  /** The batch, frozen: callers share it (a new object after every write to the batch). */
   getBatch(id: number): Batch | undefined {
+    const cached = this.cache.get(id);
+    if (cached) return cached;
     const row = this.stmt.getBatch.get(id);
-    return row ? this.toBatch(row) : undefined;
+    return row ? this.cache.put(this.toBatch(row)) : undefined;
   }
 
   idsInStatus(statuses: readonly Status[]): number[] {
@@ -181,12 +187,12 @@ export class SqliteBatchStore implements BatchStore {
   }
 
   setStatus(id: number, from: Status, to: Status, event: string, at: number): CasResult {
-    return this.db.transaction((): CasResult => {
+    return this.writing(id, (): CasResult => {
       const changed = this.stmt.setStatus.run(to, at, id, from).changes === 1;
       if (!changed) return { ok: false, current: this.stmt.statusOf.get(id)?.status ?? null };
       this.stmt.insertTransition.run(id, from, to, event, at);
       return { ok: true };
-    })();
+    });
   }
 
   recordUpload(
@@ -197,7 +203,7 @@ export class SqliteBatchStore implements BatchStore {
     files: { name: string; size: number }[],
     at: number,
   ) {
-    return this.db.transaction(() => {
+    return this.writing(id, () => {
       const before = this.stmt.getBatch.get(id);
       if (!before || before.status !== from) return { ok: false as const, current: before?.status ?? null };
       const packageId = Number(
@@ -209,18 +215,18 @@ export class SqliteBatchStore implements BatchStore {
       files.forEach((f, seq) => this.stmt.insertDocument.run(id, seq, f.name, f.size));
       const previous = before.package_id === null ? null : this.toPackage(this.stmt.getUpload.get(before.package_id)!);
       return { ok: true as const, previous, packageId };
-    })();
+    });
   }
 
   recordResult(id: number, result: BatchResult, outcomes: DocumentOutcome[]): boolean {
-    return this.db.transaction(() => {
+    return this.writing(id, () => {
       const changed = this.stmt.setResult.run(result.path, result.size, result.sha256, result.at, id).changes === 1;
       if (!changed) return false;
       for (const o of outcomes) {
         this.stmt.setOutcome.run(o.signed ? 1 : 0, o.success ? 1 : 0, o.detail, id, o.fileName);
       }
       return true;
-    })();
+    });
   }
 
   transitions(id: number): Transition[] {
@@ -228,13 +234,13 @@ export class SqliteBatchStore implements BatchStore {
   }
 
   purgeBatch(id: number): boolean {
-    return this.db.transaction(() => {
+    return this.writing(id, () => {
       const gone = this.db.prepare(`DELETE FROM batches WHERE id = ?`).run(id).changes === 1;
       for (const table of ['uploads', 'documents', 'transitions']) {
         this.db.prepare(`DELETE FROM ${table} WHERE batch_id = ?`).run(id);
       }
       return gone;
-    })();
+    });
   }
 
   purgeTenant(tenant: string | undefined): Batch[] {
@@ -268,7 +274,21 @@ export class SqliteBatchStore implements BatchStore {
   }
 
   close(): void {
+    this.cache.clear();
     if (this.db.open) this.db.close();
+  }
+
+  /**
+   * One write transaction on batch `id`; the cached copy is dropped once it has committed or rolled
+   * back (and before, so nothing read inside the transaction is served afterwards).
+   */
+  private writing<T>(id: number, fn: () => T): T {
+    this.cache.delete(id);
+    try {
+      return this.db.transaction(fn)();
+    } finally {
+      this.cache.delete(id);
+    }
   }
 
   private toBatch(row: BatchRow): Batch {
