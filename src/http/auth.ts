@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Config } from '../config.js';
 import { DomainError } from '../domain/errors.js';
 
@@ -48,23 +48,25 @@ function basicKey(header: string | undefined): string {
   return (password || user).trim();
 }
 
-/** The onRequest hook for vendor routes: 401 without an accepted API-KEY, tenant otherwise. */
+/**
+ * The onRequest hook for vendor routes: 401 without an accepted API-KEY, tenant otherwise.
+ * Callback-style (not async): it runs on every vendor request, and a promise per call is measurable.
+ */
 export function apiKeyAuth(config: Config, options: { basic?: boolean } = {}) {
   const allowed = new Set(config.apiKeys);
   const how = options.basic ? 'the API-KEY request header or HTTP Basic credentials' : 'the API-KEY request header';
-  return async (request: FastifyRequest): Promise<void> => {
+  return (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     const raw = request.headers[API_KEY_HEADER];
     const key = (Array.isArray(raw) ? raw[0] : raw)?.trim() || (options.basic ? basicKey(request.headers.authorization) : '');
     if (!config.auth) {
       request.tenant = key ? tenantOf(key) : PUBLIC_TENANT;
-      return;
+      return done();
     }
-    if (!key) {
-      throw new DomainError('unauthorized', `Send your API key in ${how}.`);
-    }
+    if (!key) return done(new DomainError('unauthorized', `Send your API key in ${how}.`));
     if (allowed.size > 0 && !allowed.has(key)) {
-      throw new DomainError('unauthorized', 'This API-KEY is not one the simulator was configured with (SEAL_SIM_API_KEYS).');
+      return done(new DomainError('unauthorized', 'This API-KEY is not one the simulator was configured with (SEAL_SIM_API_KEYS).'));
     }
     request.tenant = tenantOf(key);
+    done();
   };
 }

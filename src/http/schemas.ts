@@ -1,6 +1,6 @@
 import { packageInvalidReasons, packageTooLargeReasons } from '../archive/rejections.js';
 import { STATUSES, statusTable, type StatusTableName } from '../domain/status.js';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { DomainError } from '../domain/errors.js';
 import type { JsonStyle } from './vendor-json.js';
 import { PROBLEM_CONTENT_TYPE, PROBLEMS, type ProblemCode, problemType } from './problem.js';
@@ -51,7 +51,11 @@ const MAX_ID = Number.MAX_SAFE_INTEGER;
  * numbers; without this a handler would see Infinity, and the problem naming it (e.g.
  * `{"batchId": Infinity}`) could not even be serialized.
  */
-export async function refuseNonFiniteNumbers(request: FastifyRequest): Promise<void> {
+export function refuseNonFiniteNumbers(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  done(nonFiniteNumberError(request) ?? undefined);
+}
+
+function nonFiniteNumberError(request: FastifyRequest): DomainError | null {
   for (const [where, values] of [
     ['path', request.params],
     ['query', request.query],
@@ -59,12 +63,14 @@ export async function refuseNonFiniteNumbers(request: FastifyRequest): Promise<v
   ] as const) {
     if (!values || typeof values !== 'object') continue;
     if (Array.isArray(values) || Buffer.isBuffer(values) || typeof (values as { pipe?: unknown }).pipe === 'function') continue; // not named fields (the upload's body is a stream)
-    for (const [name, value] of Object.entries(values as Record<string, unknown>)) {
+    for (const name in values) {
+      const value = (values as Record<string, unknown>)[name];
       if (typeof value === 'number' && !Number.isFinite(value)) {
-        throw new DomainError('invalid_request', `${where} "${name}" must be a finite number, got ${String(value)}.`);
+        return new DomainError('invalid_request', `${where} "${name}" must be a finite number, got ${String(value)}.`);
       }
     }
   }
+  return null;
 }
 
 export const idParam = (name: string, description: string, example = 2123) => ({

@@ -1,6 +1,6 @@
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { dribble, statusHeaders, statusProblem, truncatedLength } from '../faults/effects.js';
 import type { FaultRegistry, FiredFault } from '../faults/fault-registry.js';
 import { type FaultKind, isHttpKind, type FaultSpec, type VendorRoute } from '../faults/fault-spec.js';
@@ -74,36 +74,28 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
   // would deoptimise every later access to it).
   app.decorateRequest('steer', undefined);
 
-  app.addHook('onRequest', async (request) => {
+  // The hooks are callback-style, not async: every request of every route passes through them,
+  // and the common case (no fault armed, no Prefer header) then costs no promise and no microtask.
+  app.addHook('onRequest', (request, _reply, done) => {
     const target = vendorTarget(request);
-    if (!target) return;
-    request.steer = { ...target, started: performance.now(), labels: [], meter: null, dribble: null, truncate: null, pendingDomain: null, journaled: false };
+    if (target) {
+      request.steer = { ...target, started: performance.now(), labels: [], meter: null, dribble: null, truncate: null, pendingDomain: null, journaled: false };
+    }
+    done();
   });
 
-  app.addHook('preHandler', async (request, reply) => {
+  app.addHook('preHandler', (request, reply, done) => {
     const steer = request.steer;
-    if (!steer) return;
-    const tenant = request.tenant;
+    if (!steer) return done();
     // Upload bodies are streams: count and hash them on their way to the intake.
-    if (request.body instanceof Readable) {
-      const meter = (steer.meter = new BodyMeter());
-      const counted = new PassThrough();
-      const source = request.body;
-      source.on('error', (e) => counted.destroy(e));
-      source.pipe(
-        new Transform({
-          transform(chunk: Buffer, _enc, done) {
-            meter.update(chunk);
-            done(null, chunk);
-          },
-        }),
-      ).pipe(counted);
-      request.body = counted;
-    }
+    if (request.body instanceof Readable) meterBody(request, steer);
+    if (faults.size === 0 && request.headers.prefer === undefined) return done();
+    applyFaults(request, reply, steer).then(() => done(), done);
+  });
 
-    // The common case — no fault armed, no Prefer header — costs nothing more than the journal.
-    if (faults.size === 0 && request.headers.prefer === undefined) return;
-
+  /** Decodes Prefer, arms domain faults, then fires latency and at most one terminal fault. */
+  async function applyFaults(request: FastifyRequest, reply: FastifyReply, steer: Steer): Promise<void> {
+    const tenant = request.tenant;
     const oneShot: FiredFault[] = [];
     const preferred = decodePrefer(request.headers.prefer, { route: steer.route, tenant, batchId: steer.batchId });
     if (preferred) {
@@ -129,27 +121,29 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
     const terminal = fire(TERMINAL);
     if (terminal?.params.kind === 'status') {
       const body = { ...statusProblem(terminal.params, terminal.label), instance: request.url, traceId: request.id };
-      return reply
+      reply
         .code(terminal.params.status)
         .headers({ ...statusHeaders(terminal.params), [FAULT_HEADER]: terminal.label })
         .type(PROBLEM_CONTENT_TYPE)
         .send(body);
+      return;
     }
     if (terminal && (terminal.params.kind === 'reset' || terminal.params.kind === 'empty')) {
       record(request, 0);
       const socket = request.raw.socket;
       if (terminal.params.kind === 'reset') socket.resetAndDestroy();
       else socket.destroy();
-      return reply.hijack();
+      reply.hijack();
+      return;
     }
 
     steer.dribble = fire(['dribble']);
     if (steer.route === 'batchfile') steer.truncate = fire(['truncate-download']);
-  });
+  }
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     const steer = request.steer;
-    if (!steer) return payload;
+    if (!steer || (!steer.pendingDomain && !steer.truncate && !steer.dribble)) return done(null, payload);
     if (steer.pendingDomain && reply.statusCode === 201 && typeof payload === 'string') {
       const id = Number((JSON.parse(payload) as { id: unknown }).id);
       faults.add({ ...steer.pendingDomain, tenant: request.tenant, batchId: id });
@@ -164,11 +158,12 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
       const { chunkBytes, intervalMs } = steer.dribble.params;
       body = Readable.from(dribble(asChunks(body), chunkBytes, intervalMs));
     }
-    return body;
+    done(null, body);
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     if (request.steer && !request.steer.journaled) record(request, reply.statusCode);
+    done();
   });
 
   function record(request: FastifyRequest, status: number): void {
@@ -188,6 +183,25 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
       fault: steer.labels.length > 0 ? steer.labels.join(', ') : null,
     });
   }
+}
+
+/** Swaps a streamed request body for one that counts and hashes the bytes as they pass. */
+function meterBody(request: FastifyRequest, steer: Steer): void {
+  const meter = (steer.meter = new BodyMeter());
+  const counted = new PassThrough();
+  const source = request.body as Readable;
+  source.on('error', (e) => counted.destroy(e));
+  source
+    .pipe(
+      new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          meter.update(chunk);
+          done(null, chunk);
+        },
+      }),
+    )
+    .pipe(counted);
+  request.body = counted;
 }
 
 /** A payload of any kind Fastify sends, as an async iterable of Buffers. */
