@@ -85,8 +85,11 @@ interface Config {
   storedMany: number;
   storedFew: number;
   sim: SimConfig;
+  /** The servers compared with the simulator (default all three). */
+  peers: Set<ServerName>;
 }
 
+const ALL_PEERS: ServerName[] = ['bare-fastify', 'wiremock', 'prism'];
 const SERVER_CPU = '0';
 const LOADGEN_CPU = '1';
 
@@ -137,6 +140,7 @@ function parseArgs(argv: string[], dataRoot: string): Config {
     storedMany: num('--stored', quick ? 1000 : 10000),
     storedFew: 10,
     sim,
+    peers: new Set((get('--peers') ?? ALL_PEERS.join(',')).split(',').map((p) => p.trim()).filter((p): p is ServerName => (ALL_PEERS as string[]).includes(p))),
   };
 }
 
@@ -709,9 +713,12 @@ async function main(): Promise<void> {
   log(`simulator: ${cfg.sim.cmd.join(' ')}`);
 
   const sim = simulatorDef(cfg.sim);
-  const defs: ServerDef[] = [sim, await bareFastifyDef(repoRoot), wiremockDef(repoRoot), prismDef(repoRoot)];
+  const defs: ServerDef[] = [sim];
+  if (cfg.peers.has('bare-fastify')) defs.push(await bareFastifyDef(repoRoot));
+  if (cfg.peers.has('wiremock')) defs.push(wiremockDef(repoRoot));
+  if (cfg.peers.has('prism')) defs.push(prismDef(repoRoot));
 
-  const results: Record<string, unknown> = { machine: machineInfo(), config: { ...cfg, sections: [...cfg.sections], sim: cfg.sim.cmd.join(' ') } };
+  const results: Record<string, unknown> = { machine: machineInfo(), config: { ...cfg, sections: [...cfg.sections], peers: [...cfg.peers], sim: cfg.sim.cmd.join(' ') } };
   const md: string[] = [];
   const targets: Target[] = [];
   const say = (s: string) => {

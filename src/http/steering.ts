@@ -1,6 +1,6 @@
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { dribble, statusHeaders, statusProblem, truncatedLength } from '../faults/effects.js';
 import type { FaultRegistry, FiredFault } from '../faults/fault-registry.js';
 import { type FaultKind, isHttpKind, type FaultSpec, type VendorRoute } from '../faults/fault-spec.js';
@@ -11,18 +11,19 @@ import { PROBLEM_CONTENT_TYPE } from './problem.js';
 
 /**
  * Steering of vendor-API requests: per-request faults (from the fault registry or a `Prefer`
- * header) and the request journal. Everything here is hooks on the root instance that act only on
- * vendor routes (/api/…, /tsa/…); the routes themselves know nothing of it.
+ * header) and the request journal. Everything here is route hooks that a root `onRoute` hook adds
+ * to each vendor route (/api/…, /tsa/…) as it is registered, bound to the route's name; the routes
+ * themselves know nothing of it, and no other route pays for it.
  *
  * Order within a request: auth (route plugin, onRequest) → preHandler here: decode Prefer, add
  * domain faults for the batch, then latency, then one terminal fault (status / reset / empty),
  * then decide dribble / truncate-download for onSend → handler → onSend (slow or cut body) →
- * onResponse (journal). A reset or empty reply never reaches onResponse, so it is journaled at once.
+ * onResponse (journal; also for requests refused before the preHandler, e.g. 401 or 400). A reset
+ * or empty reply never reaches onResponse, so it is journaled at once.
  */
 interface Steer {
   route: VendorRoute;
   batchId: number | null;
-  started: number;
   labels: string[];
   meter: BodyMeter | null;
   dribble: FiredFault | null;
@@ -53,20 +54,19 @@ function vendorRouteOfPattern(pattern: string): VendorRoute | null {
   if (parts[0] !== 'api' || !parts[1]) return null;
   return parts[1] as VendorRoute;
 }
-/** Patterns are few and fixed: parse each once, not on every request. */
-const routeByPattern = new Map<string, VendorRoute | null>();
-
-/** The vendor route a request is for, from the route Fastify matched (so casing never matters). */
-function vendorTarget(request: FastifyRequest): { route: VendorRoute; batchId: number | null } | null {
-  const pattern = request.routeOptions.url;
-  if (!pattern) return null;
-  let route = routeByPattern.get(pattern);
-  if (route === undefined) routeByPattern.set(pattern, (route = vendorRouteOfPattern(pattern)));
-  if (!route) return null;
+/** The batch a request names in its path, when it names one well enough to journal it. */
+function batchIdOf(request: FastifyRequest): number | null {
   const raw = (request.params as { batchId?: unknown } | undefined)?.batchId;
-  const batchId = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d{1,15}$/.test(raw) ? Number(raw) : null;
-  return { route, batchId };
+  return typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d{1,15}$/.test(raw) ? Number(raw) : null;
 }
+
+function newSteer(route: VendorRoute, request: FastifyRequest): Steer {
+  return { route, batchId: batchIdOf(request), labels: [], meter: null, dribble: null, truncate: null, pendingDomain: null, journaled: false };
+}
+
+type Hook = (...args: never[]) => unknown;
+/** A route's hooks of one kind plus ours, last; always a new array (the HEAD twin shares options). */
+const withHook = (existing: Hook | Hook[] | undefined, hook: Hook): Hook[] => [...(existing === undefined ? [] : Array.isArray(existing) ? existing : [existing]), hook];
 
 export function installSteering(app: FastifyInstance, deps: { faults: FaultRegistry; journal: Journal }): void {
   const { faults, journal } = deps;
@@ -74,23 +74,25 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
   // would deoptimise every later access to it).
   app.decorateRequest('steer', undefined);
 
-  // The hooks are callback-style, not async: every request of every route passes through them,
-  // and the common case (no fault armed, no Prefer header) then costs no promise and no microtask.
-  app.addHook('onRequest', (request, _reply, done) => {
-    const target = vendorTarget(request);
-    if (target) {
-      request.steer = { ...target, started: performance.now(), labels: [], meter: null, dribble: null, truncate: null, pendingDomain: null, journaled: false };
-    }
-    done();
-  });
-
-  app.addHook('preHandler', (request, reply, done) => {
-    const steer = request.steer;
-    if (!steer) return done();
-    // Upload bodies are streams: count and hash them on their way to the intake.
-    if (request.body instanceof Readable) meterBody(request, steer);
-    if (faults.size === 0 && request.headers.prefer === undefined) return done();
-    applyFaults(request, reply, steer).then(() => done(), done);
+  app.addHook('onRoute', (options) => {
+    const route = vendorRouteOfPattern(options.url);
+    if (!route) return;
+    // Callback-style, not async: every vendor request passes through these, and the common case
+    // (no fault armed, no Prefer header) then costs no promise and no microtask.
+    const preHandler = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+      const steer = (request.steer = newSteer(route, request));
+      // Upload bodies are streams: count and hash them on their way to the intake.
+      if (request.body instanceof Readable) meterBody(request, steer);
+      if (faults.size === 0 && request.headers.prefer === undefined) return done();
+      applyFaults(request, reply, steer).then(() => done(), done);
+    };
+    options.preHandler = withHook(options.preHandler as Hook | Hook[] | undefined, preHandler) as typeof options.preHandler;
+    options.onSend = withHook(options.onSend as Hook | Hook[] | undefined, onSend) as typeof options.onSend;
+    options.onResponse = withHook(options.onResponse as Hook | Hook[] | undefined, (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+      request.steer ??= newSteer(route, request); // refused before the preHandler (401, 400)
+      if (!request.steer.journaled) record(request, reply, reply.statusCode);
+      done();
+    }) as typeof options.onResponse;
   });
 
   /** Decodes Prefer, arms domain faults, then fires latency and at most one terminal fault. */
@@ -129,7 +131,7 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
       return;
     }
     if (terminal && (terminal.params.kind === 'reset' || terminal.params.kind === 'empty')) {
-      record(request, 0);
+      record(request, reply, 0);
       const socket = request.raw.socket;
       if (terminal.params.kind === 'reset') socket.resetAndDestroy();
       else socket.destroy();
@@ -141,7 +143,7 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
     if (steer.route === 'batchfile') steer.truncate = fire(['truncate-download']);
   }
 
-  app.addHook('onSend', (request, reply, payload, done) => {
+  function onSend(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, payload?: unknown) => void): void {
     const steer = request.steer;
     if (!steer || (!steer.pendingDomain && !steer.truncate && !steer.dribble)) return done(null, payload);
     if (steer.pendingDomain && reply.statusCode === 201 && typeof payload === 'string') {
@@ -159,14 +161,9 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
       body = Readable.from(dribble(asChunks(body), chunkBytes, intervalMs));
     }
     done(null, body);
-  });
+  }
 
-  app.addHook('onResponse', (request, reply, done) => {
-    if (request.steer && !request.steer.journaled) record(request, reply.statusCode);
-    done();
-  });
-
-  function record(request: FastifyRequest, status: number): void {
+  function record(request: FastifyRequest, reply: FastifyReply, status: number): void {
     const steer = request.steer!;
     steer.journaled = true;
     const body = steer.meter?.result() ?? { bodyBytes: Number(request.headers['content-length'] ?? 0) || 0, bodySha256: null };
@@ -179,7 +176,7 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
       headers: request.headers,
       ...body,
       status,
-      latencyMs: Math.round(performance.now() - steer.started),
+      latencyMs: Math.round(reply.elapsedTime),
       fault: steer.labels.length > 0 ? steer.labels.join(', ') : null,
     });
   }

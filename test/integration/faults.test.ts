@@ -187,11 +187,14 @@ describe('journal', () => {
     const id = await sim.createBatch();
     await sim.upload(id, zip);
     await sim.request({ method: 'GET', url: '/api/BatchStatus/999', key: null });
+    await sim.request({ method: 'GET', url: '/api/BatchStatus/abc' });
+    await sim.request({ method: 'GET', url: '/_simulator/health', key: null });
     const { entries } = (await sim.request({ method: 'GET', url: '/_simulator/journal', key: null })).json();
-    expect(entries.map((e: any) => [e.route, e.status])).toEqual([
-      ['CreateBatch', 201],
-      ['upload', 202],
-      ['BatchStatus', 401],
+    expect(entries.map((e: any) => [e.route, e.status, e.batchId])).toEqual([
+      ['CreateBatch', 201, null],
+      ['upload', 202, id],
+      ['BatchStatus', 401, 999], // refused before the route's own hooks ran: journaled all the same
+      ['BatchStatus', 400, null],
     ]);
     const upload = entries[1];
     expect(upload).toMatchObject({ batchId: id, bodyBytes: zip.length, tenant: tenantOf(KEY), method: 'POST' });
