@@ -18,8 +18,18 @@ export interface VendorJsonOptions {
 
 /** `yyyy-MM-dd HH:mm:ss`, UTC (the vendor writes no zone; SPEC §3). */
 export function vendorDate(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+  // A poller asks for the same few batches' dates over and over; formatting a date is measurable
+  // on the status route, so the last ones are kept (bounded: cleared when full).
+  const second = Math.floor(ms / 1000);
+  let text = vendorDates.get(second);
+  if (text === undefined) {
+    text = new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+    if (vendorDates.size >= 1024) vendorDates.clear();
+    vendorDates.set(second, text);
+  }
+  return text;
 }
+const vendorDates = new Map<number, string>();
 
 export function vendorJson(opts: VendorJsonOptions) {
   const typed = opts.style === 'typed';

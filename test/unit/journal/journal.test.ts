@@ -1,7 +1,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { BodyMeter, Journal, type JournalInput, parseJournalQuery, redactHeaders } from '../../../src/journal/journal.js';
+import fc from 'fast-check';
+import { BodyMeter, entryJsonBytes, isoAt, Journal, type JournalEntry, type JournalInput, parseJournalQuery, redactHeaders } from '../../../src/journal/journal.js';
 
 const A = 't-aaaaaaaaaaaa';
 const B = 't-bbbbbbbbbbbb';
@@ -67,7 +68,9 @@ describe('bounds', () => {
   });
 
   it('by bytes: the serialized size stays under maxBytes', () => {
-    const one = Buffer.byteLength(JSON.stringify({ ...new Journal().record(input()) }));
+    const probe = new Journal();
+    probe.record(input());
+    const one = Buffer.byteLength(JSON.stringify(probe.query()[0]));
     const j = new Journal({ maxEntries: 1000, maxBytes: one * 4 + 10 });
     for (let i = 0; i < 50; i++) j.record(input());
     const s = j.stats();
@@ -157,7 +160,7 @@ describe('query', () => {
     expect(j.stats().bytes).toBe(j.query().reduce((n, e) => n + Buffer.byteLength(JSON.stringify(e)), 0));
     expect(j.clear()).toBe(5);
     expect(j.stats()).toMatchObject({ entries: 0, bytes: 0 });
-    expect(j.record(input()).seq).toBe(7);
+    expect(j.record(input())).toBe(7);
     expect(j.lastSeq).toBe(7);
   });
 
@@ -183,5 +186,51 @@ describe('BodyMeter', () => {
     m.update('world');
     expect(m.result()).toEqual({ bodyBytes: 11, bodySha256: 'b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9' });
     expect(new BodyMeter().result()).toEqual({ bodyBytes: 0, bodySha256: null });
+  });
+});
+
+describe('sizes and dates written without serialising (the journal is on every request)', () => {
+  const text = fc.string({ unit: 'binary', maxLength: 40 }); // any code point, lone surrogates, quotes, controls
+  const maybe = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: null });
+  const entry: fc.Arbitrary<JournalEntry> = fc.record({
+    seq: fc.nat(),
+    at: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+    tenant: text,
+    method: text,
+    path: text,
+    route: maybe(text),
+    batchId: maybe(fc.maxSafeNat()),
+    headers: fc.dictionary(text, text, { maxKeys: 6 }),
+    bodyBytes: fc.maxSafeNat(),
+    bodySha256: maybe(text),
+    status: fc.integer({ min: 0, max: 999 }),
+    latencyMs: fc.nat(),
+    fault: maybe(text),
+  });
+
+  it('entryJsonBytes equals the UTF-8 length of the JSON line, for any strings', () => {
+    fc.assert(
+      fc.property(entry, (e) => {
+        expect(entryJsonBytes(e)).toBe(Buffer.byteLength(JSON.stringify(e)));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('what stats() counts is what NDJSON export sends, for hostile header values too', () => {
+    const j = new Journal();
+    j.record(input({ headers: { 'x-a': 'quote " back\\slash \u0001 ünïcødé 🦭', 'x-b': 'x'.repeat(5000) }, path: '/api/BatchStatus/1?q="1"' }));
+    j.record(input());
+    expect(j.stats().bytes).toBe(Buffer.byteLength(j.toNdjson()) - 2);
+  });
+
+  it('isoAt is toISOString, across second boundaries and far from now', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -8.64e15, max: 8.64e15 - 2500 }), fc.integer({ min: 0, max: 2500 }), (ms, step) => {
+        expect(isoAt(ms)).toBe(new Date(ms).toISOString());
+        expect(isoAt(ms + step)).toBe(new Date(ms + step).toISOString()); // the cached second, or the next
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
