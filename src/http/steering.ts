@@ -166,20 +166,22 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
   function record(request: FastifyRequest, reply: FastifyReply, status: number): void {
     const steer = request.steer!;
     steer.journaled = true;
-    const body = steer.meter?.result() ?? { bodyBytes: Number(request.headers['content-length'] ?? 0) || 0, bodySha256: null };
+    const metered = steer.meter?.result();
     journal.record({
-      tenant: request.tenant ?? 'anonymous',
+      tenant: request.tenant || 'anonymous', // '' until auth has named one (a 401)
       method: request.method,
       path: request.url,
       route: steer.route,
       batchId: steer.batchId,
       headers: request.headers,
-      ...body,
+      bodyBytes: metered ? metered.bodyBytes : Number(request.headers['content-length'] ?? 0) || 0,
+      bodySha256: metered ? metered.bodySha256 : null,
       status,
       latencyMs: Math.round(reply.elapsedTime),
       fault: steer.labels.length > 0 ? steer.labels.join(', ') : null,
     });
   }
+
 }
 
 /** Swaps a streamed request body for one that counts and hashes the bytes as they pass. */

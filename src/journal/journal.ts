@@ -142,7 +142,9 @@ export function isoAt(ms: number): string {
 /** Printable ASCII without `"` and `\`: JSON writes such a string as is, between quotes. */
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 const stringBytes = (v: string): number => (PLAIN.test(v) ? v.length + 2 : Buffer.byteLength(JSON.stringify(v)));
-const valueBytes = (v: string | number | null): number => (v === null ? 4 : typeof v === 'number' ? JSON.stringify(v).length : stringBytes(v));
+/** JSON writes a finite number as String() does, and anything else as null. */
+const valueBytes = (v: string | number | null): number =>
+  v === null ? 4 : typeof v === 'number' ? (Number.isFinite(v) ? String(v).length : 4) : stringBytes(v);
 /** `{"seq":…,"at":…,…}` without the values: the keys in entry order, quotes, colons, commas, braces. */
 const ENTRY_KEYS: readonly (keyof JournalEntry)[] = ['seq', 'at', 'tenant', 'method', 'path', 'route', 'batchId', 'headers', 'bodyBytes', 'bodySha256', 'status', 'latencyMs', 'fault'];
 const ENTRY_SKELETON_BYTES = ENTRY_KEYS.reduce((n, k) => n + k.length + 3, 0) + (ENTRY_KEYS.length - 1) + 2;

@@ -190,11 +190,11 @@ describe('journal', () => {
     await sim.request({ method: 'GET', url: '/api/BatchStatus/abc' });
     await sim.request({ method: 'GET', url: '/_simulator/health', key: null });
     const { entries } = (await sim.request({ method: 'GET', url: '/_simulator/journal', key: null })).json();
-    expect(entries.map((e: any) => [e.route, e.status, e.batchId])).toEqual([
-      ['CreateBatch', 201, null],
-      ['upload', 202, id],
-      ['BatchStatus', 401, 999], // refused before the route's own hooks ran: journaled all the same
-      ['BatchStatus', 400, null],
+    expect(entries.map((e: any) => [e.route, e.status, e.batchId, e.tenant])).toEqual([
+      ['CreateBatch', 201, null, tenantOf(KEY)],
+      ['upload', 202, id, tenantOf(KEY)],
+      ['BatchStatus', 401, 999, 'anonymous'], // refused before the route's own hooks ran: journaled all the same
+      ['BatchStatus', 400, null, tenantOf(KEY)],
     ]);
     const upload = entries[1];
     expect(upload).toMatchObject({ batchId: id, bodyBytes: zip.length, tenant: tenantOf(KEY), method: 'POST' });
