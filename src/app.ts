@@ -11,6 +11,7 @@ import { loadProcesses, type ProcessCatalog } from './domain/processes.js';
 import { statusTable } from './domain/status.js';
 import { timingProfile } from './domain/timing.js';
 import { batchRoutes } from './http/batch-routes.js';
+import { lazySchemaCompilers } from './http/lazy-schemas.js';
 import { registerOpenApi } from './http/openapi.js';
 import { frameworkErrors, installProblemHandlers } from './http/problem.js';
 import { problemSchema, refuseNonFiniteNumbers } from './http/schemas.js';
@@ -65,6 +66,8 @@ export interface BuildOptions {
   logger?: boolean | Record<string, unknown>;
   /** Real-time interval of the progress ticker in ms; 0 disables it (tests drive time themselves). */
   tickMs?: number;
+  /** Compile every route schema while starting (Fastify's default) instead of on first use. */
+  eagerSchemas?: boolean;
 }
 
 /**
@@ -82,6 +85,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     bodyLimit: 1024 * 1024,
     frameworkErrors,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
+    ...(options.eagerSchemas ? {} : { schemaController: { compilersFactory: lazySchemaCompilers() } }),
   });
 
   const temporaryDataDir = config.dataDir === null ? mkdtempSync(join(tmpdir(), 'seal-simulator-')) : null;

@@ -35,6 +35,25 @@ function firstDifference(actual: string, expected: string): string {
 
 const committed = (file: string): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
 
+describe('route schemas', () => {
+  it('all compile: the server compiles them on first use, so this builds the app with eager compilers', async () => {
+    sim = await startTestSim({}, { eagerSchemas: true });
+    const res = await sim.request({ method: 'GET', url: '/api/BatchStatus/abc' });
+    expect(res.statusCode).toBe(400);
+  });
+
+  it('validate and serialise the same, lazily compiled: a coerced id, a refused one, a typed body', async () => {
+    sim = await startTestSim();
+    const id = await sim.createBatch();
+    const ok = await sim.request({ method: 'GET', url: `/api/BatchStatus/${id}` });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ id, status: 'NEW' });
+    const bad = await sim.request({ method: 'GET', url: '/api/BatchStatus/0' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().detail).toMatch(/batchId/);
+  });
+});
+
 describe('the committed OpenAPI document', () => {
   it('is what the routes generate (else run `npm run openapi:write`)', async () => {
     const { json, yaml } = await generateOpenApi();
