@@ -9,7 +9,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildApp } from '../src/app.js';
 import { type Config, defaultConfig } from '../src/config.js';
-import { openApiJson, openApiYaml } from '../src/http/openapi.js';
 
 export const OPENAPI_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'openapi');
 export const OPENAPI_JSON = join(OPENAPI_DIR, 'openapi.json');
@@ -23,7 +22,7 @@ export async function generateOpenApi(overrides: Partial<Config> = {}): Promise<
   const app = await buildApp(defaultConfig({ signer: 'placeholder', logLevel: 'silent', ...overrides }), { logger: false, tickMs: 0 });
   try {
     await app.ready();
-    return { json: openApiJson(app), yaml: openApiYaml(app) };
+    return await app.openApiDocument();
   } finally {
     await app.close();
   }

@@ -24,8 +24,9 @@ export function lazySchemaCompilers(): CompilersFactory {
   const eagerSerializers = SerializerSelector() as unknown as Factory<Serializer>;
   const factory: { buildValidator: Factory<Validator>; buildSerializer: Factory<Serializer> } = {
     buildValidator: (externalSchemas, options) => {
-      const compile = eagerValidators(externalSchemas, options);
-      return (route) => lazyValidator(() => compile(route));
+      // Even the ajv instance (with its formats and the shared schemas) waits for a first request.
+      let compile: ((route: RouteSchemaDef) => Validator) | undefined;
+      return (route) => lazyValidator(() => (compile ??= eagerValidators(externalSchemas, options))(route));
     },
     buildSerializer: (externalSchemas, options) => {
       const compile = eagerSerializers(externalSchemas, options);

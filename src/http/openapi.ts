@@ -27,9 +27,7 @@
  *   the committed document matches, and checks every operation has the fields above; every
  *   integration test's responses are validated against the document (test/helpers/conformance.ts).
  */
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { Config } from '../config.js';
 import { STATUSES, statusTable } from '../domain/status.js';
 import { VERSION } from '../version.js';
@@ -48,9 +46,96 @@ declare module 'fastify' {
   }
 }
 
-/** Registers @fastify/swagger, the explorer at /docs and GET /openapi.json. Call before any route. */
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The OpenAPI document of this app as served (JSON, two-space, final newline) and its YAML twin. */
+    openApiDocument(): Promise<{ json: string; yaml: string }>;
+  }
+}
+
+/**
+ * Registers GET /openapi.json and the explorer at /docs. Call before any route.
+ *
+ * The document and the explorer are made by @fastify/swagger and @fastify/swagger-ui in a second,
+ * private Fastify instance built on first use: loading those packages (with yaml and
+ * @fastify/static) was about a fifth of start-up, for pages most runs never open. Every route of
+ * this app is recorded as it is registered and replayed there with its schema (and no handler, no
+ * compiled validator), so the document is the one @fastify/swagger would write for this app itself;
+ * /docs and everything under it is answered by that instance through `inject`.
+ */
 export async function registerOpenApi(app: FastifyInstance, config: Config): Promise<void> {
-  await app.register(swagger, {
+  const routes: RouteOptions[] = [];
+  // HEAD twins are Fastify's own copies of GET routes; @fastify/swagger leaves them out anyway.
+  app.addHook('onRoute', (route) => {
+    if (route.method !== 'HEAD') routes.push(route);
+  });
+  let docs: Promise<FastifyInstance> | undefined;
+  const docsApp = (): Promise<FastifyInstance> =>
+    (docs ??= buildDocsApp(config, routes, app.getSchemas() as Record<string, Json>).catch((err: unknown) => {
+      docs = undefined; // a failed build is retried by the next request, not cached
+      throw err;
+    }));
+  app.addHook('onClose', async () => {
+    const built = await docs?.catch(() => undefined);
+    await built?.close();
+  });
+
+  let document: { json: string; yaml: string } | undefined;
+  app.decorate('openApiDocument', async () => {
+    if (!document) {
+      const built = await docsApp();
+      document = { json: `${JSON.stringify(built.swagger(), null, 2)}\n`, yaml: built.swagger({ yaml: true }) as unknown as string };
+    }
+    return document;
+  });
+
+  const forward = async (request: FastifyRequest, reply: FastifyReply) => {
+    const res = await (await docsApp()).inject({ method: 'GET', url: request.url, headers: request.headers });
+    for (const [name, value] of Object.entries(res.headers)) {
+      if (value !== undefined && !HOP_BY_HOP.has(name)) reply.header(name, value);
+    }
+    return reply.code(res.statusCode).send(res.rawPayload);
+  };
+  app.get(DOCS_PREFIX, { schema: { hide: true } }, forward);
+  app.get(`${DOCS_PREFIX}/*`, { schema: { hide: true } }, forward);
+
+  app.get(
+    OPENAPI_PATH,
+    {
+      schema: {
+        tags: [TAGS.simulator],
+        security: NO_SECURITY,
+        operationId: 'openApiDocument',
+        summary: 'This OpenAPI document',
+        description:
+          'Simulator only. The OpenAPI 3.1 description of the API as this simulator is configured (JSON style and status table); with the defaults it is byte for byte the committed `openapi/openapi.json`. The explorer is at `/docs`.',
+        response: {
+          200: { type: 'object', description: 'An OpenAPI 3.1 document', additionalProperties: true },
+          500: unexpectedProblem(),
+        },
+      },
+    },
+    async (_request, reply) => reply.type('application/json; charset=utf-8').send((await app.openApiDocument()).json),
+  );
+}
+
+/** Headers of the inner answer that belong to its own (injected) connection, not to ours. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date']);
+
+/** Takes every request part as it comes: the docs instance never validates or serialises by schema. */
+const NO_VALIDATION = () => () => true;
+const PLAIN_JSON = () => (data: unknown) => JSON.stringify(data);
+
+/** The private instance that holds @fastify/swagger, @fastify/swagger-ui and a copy of every route. */
+async function buildDocsApp(config: Config, routes: readonly RouteOptions[], schemas: Record<string, Json>): Promise<FastifyInstance> {
+  const [{ default: Fastify }, { default: swagger }, { default: swaggerUi }] = await Promise.all([
+    import('fastify'),
+    import('@fastify/swagger'),
+    import('@fastify/swagger-ui'),
+  ]);
+  const docs = Fastify({ logger: false });
+  for (const schema of Object.values(schemas)) docs.addSchema(schema);
+  await docs.register(swagger, {
     openapi: {
       openapi: '3.1.0',
       info: {
@@ -100,7 +185,7 @@ export async function registerOpenApi(app: FastifyInstance, config: Config): Pro
     transformObject: ({ openapiObject }: { openapiObject?: unknown }) => finishDocument(openapiObject as Json) as never,
   } as Parameters<typeof swagger>[1]);
 
-  await app.register(swaggerUi, {
+  await docs.register(swaggerUi, {
     routePrefix: DOCS_PREFIX,
     uiConfig: {
       persistAuthorization: true, // the API key is entered once and kept across reloads
@@ -115,32 +200,21 @@ export async function registerOpenApi(app: FastifyInstance, config: Config): Pro
     theme: { title: 'SEAL simulator — API explorer' },
   });
 
-  let document: string | undefined;
-  app.get(
-    OPENAPI_PATH,
-    {
-      schema: {
-        tags: [TAGS.simulator],
-        security: NO_SECURITY,
-        operationId: 'openApiDocument',
-        summary: 'This OpenAPI document',
-        description:
-          'Simulator only. The OpenAPI 3.1 description of the API as this simulator is configured (JSON style and status table); with the defaults it is byte for byte the committed `openapi/openapi.json`. The explorer is at `/docs`.',
-        response: {
-          200: { type: 'object', description: 'An OpenAPI 3.1 document', additionalProperties: true },
-          500: unexpectedProblem(),
-        },
-      },
-    },
-    async (_request, reply) => reply.type('application/json; charset=utf-8').send((document ??= openApiJson(app))),
-  );
+  for (const route of routes) {
+    if (route.url === DOCS_PREFIX || route.url.startsWith(`${DOCS_PREFIX}/`)) continue; // our forwarders to swagger-ui's own
+    docs.route({
+      method: route.method,
+      url: route.url,
+      schema: route.schema,
+      config: route.config,
+      validatorCompiler: NO_VALIDATION,
+      serializerCompiler: PLAIN_JSON,
+      handler: async () => null,
+    });
+  }
+  await docs.ready();
+  return docs;
 }
-
-/** The document as committed: two-space JSON and a final newline. Needs `app.ready()`. */
-export const openApiJson = (app: FastifyInstance): string => `${JSON.stringify(app.swagger(), null, 2)}\n`;
-
-/** The YAML twin. Needs `app.ready()`. */
-export const openApiYaml = (app: FastifyInstance): string => app.swagger({ yaml: true }) as unknown as string;
 
 /** Moves `x-openapi-only` parts into their operations (see the note at the top). */
 function finishDocument(doc: Json): Json {
