@@ -296,6 +296,13 @@ interface StartupRow {
   readyPath: string;
   runsMs: number[];
   medianMs: number;
+  /**
+   * Spawn to the first 200 of the status route for a batch made after start-up (the simulator:
+   * CreateBatch + upload + BatchStatus, each route's first call; the peers: their status route).
+   * What the first poll of a test suite waits for, lazy work included.
+   */
+  firstStatusMs: number[];
+  medianFirstStatusMs: number;
   /** RSS of the process tree right after the first good answer */
   idleRssBytes: number;
 }
@@ -304,18 +311,32 @@ async function startupBench(cfg: Config, defs: ServerDef[]): Promise<StartupRow[
   const rows: StartupRow[] = [];
   for (const def of defs) {
     const runsMs: number[] = [];
+    const firstStatusMs: number[] = [];
     const rss: number[] = [];
     for (let i = 0; i < cfg.startupRuns; i++) {
       await quiet(cfg, `startup ${def.name} ${i + 1}`);
-      const { proc, readyMs } = await startAndWait(def); // not pinned: as a user would start it
+      const { proc, base, readyMs } = await startAndWait(def); // not pinned: as a user would start it
       let tree = currentRss(proc.pid) ?? 0;
       for (const k of descendants(proc.pid)) tree += currentRss(k) ?? 0;
+      const statusPath = await def.prepareStatus(base);
+      const first = await httpRequest(base + statusPath, { headers: API_HEADERS });
+      if (first.status !== 200) throw new Error(`${def.label}: first status answered ${first.status}`);
+      firstStatusMs.push(performance.now() - proc.startedAt);
       await proc.stop();
       runsMs.push(readyMs);
       rss.push(tree);
     }
-    const row = { server: def.name, label: def.label, readyPath: def.readyPath, runsMs, medianMs: median(runsMs), idleRssBytes: median(rss) };
-    log(`startup: ${def.label}: median ${row.medianMs.toFixed(0)} ms (${runsMs.map((x) => x.toFixed(0)).join(', ')})`);
+    const row = {
+      server: def.name,
+      label: def.label,
+      readyPath: def.readyPath,
+      runsMs,
+      medianMs: median(runsMs),
+      firstStatusMs,
+      medianFirstStatusMs: median(firstStatusMs),
+      idleRssBytes: median(rss),
+    };
+    log(`startup: ${def.label}: median ${row.medianMs.toFixed(0)} ms (${runsMs.map((x) => x.toFixed(0)).join(', ')}); first status ${row.medianFirstStatusMs.toFixed(0)} ms`);
     rows.push(row);
   }
   return rows;
@@ -813,7 +834,7 @@ async function main(): Promise<void> {
     const simS = startup.find((r) => r.server === 'simulator');
     say(
       table(
-        ['server', 'polled', 'median ms', 'min ms', 'max ms', 'RSS when ready', 'simulator ÷ this'],
+        ['server', 'polled', 'median ms', 'min ms', 'max ms', 'RSS when ready', 'simulator ÷ this', 'to first status of a new batch, median ms', 'simulator ÷ this (first status)'],
         startup.map((r) => [
           r.label,
           `GET ${r.readyPath}`,
@@ -822,6 +843,8 @@ async function main(): Promise<void> {
           fx(Math.max(...r.runsMs)),
           fmtMB(r.idleRssBytes),
           simS && r.server !== 'simulator' ? `${fx(simS.medianMs / r.medianMs, 2)}×` : '—',
+          fx(r.medianFirstStatusMs),
+          simS && r.server !== 'simulator' ? `${fx(simS.medianFirstStatusMs / r.medianFirstStatusMs, 2)}×` : '—',
         ]),
       ),
     );
