@@ -11,10 +11,11 @@ import { loadProcesses, type ProcessCatalog } from './domain/processes.js';
 import { statusTable } from './domain/status.js';
 import { timingProfile } from './domain/timing.js';
 import { batchRoutes } from './http/batch-routes.js';
-import { lazySchemaCompilers } from './http/lazy-schemas.js';
+import { lazyChildLogger } from './http/lazy-child-logger.js';
+import { schemaCompilers } from './http/schema-compilers.js';
 import { registerOpenApi } from './http/openapi.js';
 import { frameworkErrors, installProblemHandlers } from './http/problem.js';
-import { problemSchema, refuseNonFiniteNumbers } from './http/schemas.js';
+import { problemSchema } from './http/schemas.js';
 import { simulatorRoutes } from './http/simulator-routes.js';
 import { controlRoutes } from './http/control-routes.js';
 import { installSteering } from './http/steering.js';
@@ -85,7 +86,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     bodyLimit: 1024 * 1024,
     frameworkErrors,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
-    ...(options.eagerSchemas ? {} : { schemaController: { compilersFactory: lazySchemaCompilers() } }),
+    schemaController: { compilersFactory: schemaCompilers({ lazy: !options.eagerSchemas }) },
   });
 
   const temporaryDataDir = config.dataDir === null ? mkdtempSync(join(tmpdir(), 'seal-simulator-')) : null;
@@ -149,9 +150,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     });
   }
 
+  app.setChildLoggerFactory(lazyChildLogger);
   app.decorateRequest('tenant', ''); // set by the auth hooks; declared so requests keep one shape
   installProblemHandlers(app);
-  app.addHook('preHandler', refuseNonFiniteNumbers); // ajv lets "Infinity" through coercion
   installSteering(app, { faults, journal });
   app.addSchema(problemSchema);
   await registerOpenApi(app, config); // before the routes: it documents every route added after it

@@ -1,7 +1,5 @@
 import { packageInvalidReasons, packageTooLargeReasons } from '../archive/rejections.js';
 import { STATUSES, statusTable, type StatusTableName } from '../domain/status.js';
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import { DomainError } from '../domain/errors.js';
 import type { JsonStyle } from './vendor-json.js';
 import { PROBLEM_CONTENT_TYPE, PROBLEMS, type ProblemCode, problemType } from './problem.js';
 
@@ -43,35 +41,6 @@ const DATE = {
   examples: ['2023-01-01 12:00:00'],
 };
 const MAX_ID = Number.MAX_SAFE_INTEGER;
-
-/**
- * A root preHandler (after validation): refuses a parameter that validation coerced to a
- * non-finite number. ajv's coercion turns the strings "Infinity", "-Infinity" and "1e400" into
- * ±Infinity and then skips the integer, minimum and maximum checks, which only look at finite
- * numbers; without this a handler would see Infinity, and the problem naming it (e.g.
- * `{"batchId": Infinity}`) could not even be serialized.
- */
-export function refuseNonFiniteNumbers(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
-  done(nonFiniteNumberError(request) ?? undefined);
-}
-
-function nonFiniteNumberError(request: FastifyRequest): DomainError | null {
-  for (const [where, values] of [
-    ['path', request.params],
-    ['query', request.query],
-    ['body', request.body],
-  ] as const) {
-    if (!values || typeof values !== 'object') continue;
-    if (Array.isArray(values) || Buffer.isBuffer(values) || typeof (values as { pipe?: unknown }).pipe === 'function') continue; // not named fields (the upload's body is a stream)
-    for (const name in values) {
-      const value = (values as Record<string, unknown>)[name];
-      if (typeof value === 'number' && !Number.isFinite(value)) {
-        return new DomainError('invalid_request', `${where} "${name}" must be a finite number, got ${String(value)}.`);
-      }
-    }
-  }
-  return null;
-}
 
 export const idParam = (name: string, description: string, example = 2123) => ({
   type: 'object',

@@ -513,6 +513,7 @@ describe('regressions found by fuzzing', () => {
       const res = await sim.request({ method, url, ...body });
       expect(res.statusCode, url).toBe(400);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.json().detail, url).toMatch(/must be a finite number/);
     }
   });
 

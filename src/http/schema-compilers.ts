@@ -1,0 +1,85 @@
+import ValidatorSelector from '@fastify/ajv-compiler';
+import SerializerSelector from '@fastify/fast-json-stringify-compiler';
+import type { FastifyServerOptions } from 'fastify';
+
+/**
+ * Fastify's own schema compilers (ajv for requests, fast-json-stringify for responses), with two
+ * changes, both in the one place every request part passes through:
+ *
+ * - Lazy: each route's validator or serializer is compiled on its first use instead of while the
+ *   server starts. Compiling every schema of every route — dozens of routes, a response schema per
+ *   status — was a quarter of the CPU between spawn and the first answer, for routes most runs
+ *   never call. What is compiled, and how, is unchanged; only when. A schema that does not compile
+ *   therefore fails on its route's first request (a 500) instead of at start-up, so
+ *   test/integration/openapi.test.ts builds the app with `lazy: false` to compile every one in CI.
+ * - Finite: ajv's type coercion turns "Infinity", "-Infinity" and "1e400" into ±Infinity and then
+ *   skips the integer, minimum and maximum checks, which only look at finite numbers; without this
+ *   a handler would see Infinity, and a problem naming it could not even be serialised. A request
+ *   part with a non-finite number in a named field fails validation like any other bad value.
+ */
+type Validator = ((data: unknown, context?: unknown) => unknown) & { errors?: unknown; schemaEnv?: unknown };
+type Serializer = (data: unknown) => string;
+type RouteSchemaDef = Record<string, unknown>;
+type Factory<F> = (externalSchemas: unknown, options: unknown) => (route: RouteSchemaDef) => F;
+type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
+
+export function schemaCompilers(options: { lazy: boolean }): CompilersFactory {
+  const ajvValidators = ValidatorSelector() as unknown as Factory<Validator>;
+  const stringifiers = SerializerSelector() as unknown as Factory<Serializer>;
+  const factory: { buildValidator: Factory<Validator>; buildSerializer: Factory<Serializer> } = {
+    buildValidator: (externalSchemas, ajvOptions) => {
+      if (!options.lazy) {
+        const compile = ajvValidators(externalSchemas, ajvOptions);
+        return (route) => finite(() => compile(route));
+      }
+      // Even the ajv instance (with its formats and the shared schemas) waits for a first request.
+      let compile: ((route: RouteSchemaDef) => Validator) | undefined;
+      return (route) => finite(() => (compile ??= ajvValidators(externalSchemas, ajvOptions))(route));
+    },
+    buildSerializer: (externalSchemas, serializerOptions) => {
+      const compile = stringifiers(externalSchemas, serializerOptions);
+      if (!options.lazy) return compile;
+      return (route) => {
+        let serialize: Serializer | undefined;
+        return (data) => (serialize ??= compile(route))(data);
+      };
+    },
+  };
+  // Our wrappers are what Fastify calls them as, but not the ajv ValidateFunction type it names.
+  return factory as unknown as CompilersFactory;
+}
+
+/**
+ * The ajv validator `compile()` makes (on first use when lazy), then the finite check. Fastify
+ * reads a failed validation's reasons from `errors` after the call, and passes ajv the parent
+ * object (so coercion can replace a root value) when the validator has a `schemaEnv`: both are
+ * forwarded, the second compiling on first sight.
+ */
+function finite(compile: () => Validator): Validator {
+  let validate: Validator | undefined;
+  let errors: unknown;
+  const compiled = () => (validate ??= compile());
+  const checked: Validator = (data, context) => {
+    const ok = compiled()(data, context);
+    errors = validate!.errors;
+    if (ok !== true) return ok; // false, or an async validator's promise (none here)
+    const field = nonFiniteField(data);
+    if (field === null) return true;
+    errors = [{ keyword: 'finite', instancePath: field ? `/${field}` : '', schemaPath: '#', params: {}, message: 'must be a finite number' }];
+    return false;
+  };
+  Object.defineProperty(checked, 'errors', { get: () => errors });
+  Object.defineProperty(checked, 'schemaEnv', { get: () => compiled().schemaEnv });
+  return checked;
+}
+
+/** The name of a top-level field holding a non-finite number ('' for the value itself), or null. */
+function nonFiniteField(data: unknown): string | null {
+  if (typeof data === 'number') return Number.isFinite(data) ? null : '';
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return null;
+  for (const name in data) {
+    const value = (data as Record<string, unknown>)[name];
+    if (typeof value === 'number' && !Number.isFinite(value)) return name;
+  }
+  return null;
+}
