@@ -1,5 +1,4 @@
-import ValidatorSelector from '@fastify/ajv-compiler';
-import SerializerSelector from '@fastify/fast-json-stringify-compiler';
+import { createRequire } from 'node:module';
 import type { FastifyServerOptions } from 'fastify';
 
 /**
@@ -23,9 +22,19 @@ type RouteSchemaDef = Record<string, unknown>;
 type Factory<F> = (externalSchemas: unknown, options: unknown) => (route: RouteSchemaDef) => F;
 type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
 
+/**
+ * The compiler packages themselves (ajv with its formats, fast-json-stringify: ~70 ms to load) are
+ * required on first use too, hence `require` rather than `import`.
+ */
+const require = createRequire(import.meta.url);
+let validatorPool: Factory<Validator> | undefined;
+let serializerPool: Factory<Serializer> | undefined;
+const ajvValidators: Factory<Validator> = (externalSchemas, options) =>
+  (validatorPool ??= (require('@fastify/ajv-compiler') as () => Factory<Validator>)())(externalSchemas, options);
+const stringifiers: Factory<Serializer> = (externalSchemas, options) =>
+  (serializerPool ??= (require('@fastify/fast-json-stringify-compiler') as () => Factory<Serializer>)())(externalSchemas, options);
+
 export function schemaCompilers(options: { lazy: boolean }): CompilersFactory {
-  const ajvValidators = ValidatorSelector() as unknown as Factory<Validator>;
-  const stringifiers = SerializerSelector() as unknown as Factory<Serializer>;
   const factory: { buildValidator: Factory<Validator>; buildSerializer: Factory<Serializer> } = {
     buildValidator: (externalSchemas, ajvOptions) => {
       if (!options.lazy) {
@@ -37,11 +46,11 @@ export function schemaCompilers(options: { lazy: boolean }): CompilersFactory {
       return (route) => finite(() => (compile ??= ajvValidators(externalSchemas, ajvOptions))(route));
     },
     buildSerializer: (externalSchemas, serializerOptions) => {
-      const compile = stringifiers(externalSchemas, serializerOptions);
-      if (!options.lazy) return compile;
+      if (!options.lazy) return stringifiers(externalSchemas, serializerOptions);
+      let compile: ((route: RouteSchemaDef) => Serializer) | undefined;
       return (route) => {
         let serialize: Serializer | undefined;
-        return (data) => (serialize ??= compile(route))(data);
+        return (data) => (serialize ??= (compile ??= stringifiers(externalSchemas, serializerOptions))(route))(data);
       };
     },
   };

@@ -34,6 +34,10 @@ export async function simulatorRoutes(app: FastifyInstance, opts: SimulatorRoute
           503: problem('The database or the data directory cannot be written'),
         },
       },
+      // The readiness probe is polled from the moment the port opens; it answers without waiting
+      // for the schema compilers, which load on first use (src/http/schema-compilers.ts). Its
+      // bodies are the two fixed shapes above, which plain JSON.stringify writes the same.
+      serializerCompiler: () => (data: unknown) => JSON.stringify(data),
     },
     async () => {
       try {
