@@ -99,6 +99,8 @@ export class SqliteBatchStore implements BatchStore {
   private readonly stmt;
   /** Batches as last read; every write below drops the batch it touches (see BatchCache). */
   private readonly cache = new BatchCache();
+  /** `idsInStatus` queries, prepared once per list of statuses. */
+  private readonly idsQueries = new Map<string, Database.Statement<Status[], { id: number }>>();
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -164,11 +166,14 @@ export class SqliteBatchStore implements BatchStore {
 
   idsInStatus(statuses: readonly Status[]): number[] {
     if (statuses.length === 0) return [];
-    const marks = statuses.map(() => '?').join(',');
-    return this.db
-      .prepare<Status[], { id: number }>(`SELECT id FROM batches WHERE status IN (${marks}) ORDER BY id`)
-      .all(...statuses)
-      .map((r) => r.id);
+    // The ticker asks this 20 times a second with the same statuses: prepare each query once.
+    const key = statuses.join(',');
+    let query = this.idsQueries.get(key);
+    if (!query) {
+      query = this.db.prepare<Status[], { id: number }>(`SELECT id FROM batches WHERE status IN (${statuses.map(() => '?').join(',')}) ORDER BY id`);
+      this.idsQueries.set(key, query);
+    }
+    return query.all(...statuses).map((r) => r.id);
   }
 
   listBatches(filter: { tenant?: string; limit?: number }): Batch[] {
