@@ -32,7 +32,7 @@ export async function tsaRoutes(app: FastifyInstance, opts: { config: Config; pr
           operationId: 'tsaStampRfc3161',
           summary: 'Time-stamp a hash (RFC 3161)',
           description:
-            'Send a DER `TimeStampReq` (`application/timestamp-query`, e.g. from `openssl ts -query`) or a raw SHA-1/256/384/512 digest (20/32/48/64 bytes, `application/octet-stream`). Answers a DER `TimeStampResp` (`application/timestamp-reply`) from the simulator\'s test TSA, honouring the nonce and certReq. Auth: API-KEY header or HTTP Basic. [decision] The vendor documents neither the request formats accepted nor the response body; the simulator answers what RFC 3161 clients expect.',
+            'Send a DER `TimeStampReq` (`application/timestamp-query`, e.g. from `openssl ts -query`) or a raw SHA-1/256/384/512 digest (20/32/48/64 bytes, `application/octet-stream`). Answers a DER `TimeStampResp` (`application/timestamp-reply`) from the simulator\'s test TSA, honouring the nonce and certReq. Time-stamps are issued under policy 1.2.3.4.1; a request naming another `reqPolicy` gets a TimeStampResp with status rejection and failInfo unacceptedPolicy (still HTTP 200, as RFC 3161 has it). Auth: API-KEY header or HTTP Basic. [decision] The vendor documents neither the request formats accepted nor the response body; the simulator answers what RFC 3161 clients expect.',
           security: API_KEY_OR_BASIC_SECURITY,
           params: idParam('processId', 'A process id (as for CreateBatch)'),
           'x-openapi-only': {

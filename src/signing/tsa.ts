@@ -157,6 +157,21 @@ export function timeStampResp(token: Buffer): Buffer {
   return seq(seq(int(0)), token);
 }
 
+/** PKIFailureInfo bit for "the requested TSA policy is not supported" (RFC 3161 §2.4.2). */
+const UNACCEPTED_POLICY_BIT = 15;
+
+/**
+ * TimeStampResp { status rejection, statusString, failInfo } and no token: RFC 3161's answer to a
+ * request the TSA understood but will not grant (an HTTP 200 carrying a refusal, as real TSAs do).
+ */
+export function timeStampRejection(failBit: number, text: string): Buffer {
+  const bits = Buffer.alloc(Math.floor(failBit / 8) + 1);
+  bits[Math.floor(failBit / 8)] = 0x80 >> failBit % 8;
+  const unused = 7 - (failBit % 8); // DER: a named-bit list ends at its last set bit
+  const statusString = seq(tlv(0x0c, Buffer.from(text, 'utf8')));
+  return seq(seq(int(2), statusString, tlv(0x03, Buffer.from([unused]), bits)));
+}
+
 export interface Tsa {
   respond(body: Buffer, now: Date): Buffer;
   stampHashJson(b64: string, now: Date): { token: string };
@@ -184,6 +199,11 @@ export function createTsa(pki: Pick<Pki, 'tsa'>): Tsa {
   return {
     respond(body, now) {
       const req = parseTimeStampRequest(body);
+      if (req.reqPolicy !== undefined && req.reqPolicy !== TSA_POLICY_OID) {
+        // RFC 3161 §2.4.1: a TSA asked for a policy it does not support must refuse, not answer
+        // under its own; a client that pins a policy learns it here, as with a real TSA.
+        return timeStampRejection(UNACCEPTED_POLICY_BIT, `The simulator's TSA issues time-stamps under policy ${TSA_POLICY_OID} only; the request asked for ${req.reqPolicy}.`);
+      }
       return timeStampResp(timeStampToken(tsa, req, now));
     },
     stampHashJson,

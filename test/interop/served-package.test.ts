@@ -142,5 +142,29 @@ describe('the TSA endpoint answers openssl ts clients', () => {
     expect(run('openssl', ['ts', '-verify', '-in', tsr, '-queryfile', tsq, '-CAfile', caPem]).out).toContain('Verification: OK');
     expect(run('openssl', ['ts', '-verify', '-in', tsr, '-data', data, '-CAfile', caPem]).out).toContain('Verification: OK');
   });
+
+  it('openssl ts -query -tspolicy: its own policy is granted, another is refused as RFC 3161 says', async () => {
+    const data = join(work, 'policy.bin');
+    writeFileSync(data, 'time-stamp me under a policy');
+    const ask = async (policy: string) => {
+      const tsq = join(work, `policy-${policy}.tsq`);
+      expect(run('openssl', ['ts', '-query', '-data', data, '-sha256', '-cert', '-tspolicy', policy, '-out', tsq]).rc).toBe(0);
+      const res = await fetch(`${sim.url}/tsa/stamp/rfc3161/1`, {
+        method: 'POST',
+        headers: { 'api-key': KEY, 'content-type': 'application/timestamp-query' },
+        body: new Uint8Array(readFileSync(tsq)),
+      });
+      expect(res.status).toBe(200);
+      const tsr = join(work, `policy-${policy}.tsr`);
+      writeFileSync(tsr, Buffer.from(await res.arrayBuffer()));
+      return { tsq, tsr, text: run('openssl', ['ts', '-reply', '-in', tsr, '-text']).out };
+    };
+    const own = await ask('1.2.3.4.1');
+    expect(own.text).toContain('Status: Granted.');
+    expect(run('openssl', ['ts', '-verify', '-in', own.tsr, '-queryfile', own.tsq, '-CAfile', caPem]).out).toContain('Verification: OK');
+    const other = await ask('1.2.3.4.99');
+    expect(other.text).toContain('Status: Rejected.');
+    expect(other.text).toContain('the requested TSA policy is not supported by the TSA');
+  });
 });
 

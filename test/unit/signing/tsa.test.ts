@@ -62,6 +62,27 @@ describe('RFC 3161 TSA', () => {
     await expect(resp.verify({ signer: 0, data: ab(Buffer.from('other')), trustedCerts: [caCert()] })).rejects.toBeTruthy();
   });
 
+  it('refuses a request for a policy it does not issue under (rejection, unacceptedPolicy, no token); grants its own', () => {
+    const ask = (reqPolicy: string) =>
+      Buffer.from(
+        AsnConvert.serialize(
+          new TimeStampReq({
+            messageImprint: new MessageImprint({ hashAlgorithm: new AlgorithmIdentifier({ algorithm: OID.sha256 }), hashedMessage: new OctetString(digest) }),
+            reqPolicy,
+            certReq: true,
+          }),
+        ),
+      );
+    const refused = pkijs.TimeStampResp.fromBER(ab(tsa.respond(ask('1.2.3.4.99'), NOW)));
+    expect(refused.status.status).toBe(2); // rejection
+    expect(refused.timeStampToken).toBeUndefined();
+    const failInfo = refused.status.failInfo!;
+    expect(Buffer.from(failInfo.valueBlock.valueHexView).toString('hex')).toBe('0001'); // bit 15 only
+    expect(failInfo.valueBlock.unusedBits).toBe(0);
+    expect(refused.status.statusStrings?.[0]?.valueBlock.value).toMatch(/1\.2\.3\.4\.1 only.*1\.2\.3\.4\.99/);
+    expect(parseResp(tsa.respond(ask('1.2.3.4.1'), NOW)).tst.policy).toBe('1.2.3.4.1');
+  });
+
   it('leaves certificates out when certReq is false', () => {
     const req = new TimeStampReq({
       messageImprint: new MessageImprint({ hashAlgorithm: new AlgorithmIdentifier({ algorithm: OID.sha256 }), hashedMessage: new OctetString(digest) }),
