@@ -284,30 +284,21 @@ async function loadOrCreateLocked(opts: LoadOrCreatePkiOptions): Promise<Pki> {
   const untrustedNames = [FILES.untrustedCa, FILES.untrustedCaKey, FILES.untrusted, FILES.untrustedKey];
   const leavesOk = meta !== undefined && meta.caSha256 === caSha && leafNames.every((f) => existsSync(p(f)));
 
+  // Seal, TSA and untrusted seal are valid from five years ago for ten years; the expired seal ended yesterday.
+  const current = { notBefore: new Date(now.getTime() - 5 * 365 * DAY), notAfter: new Date(now.getTime() + 10 * 365 * DAY) };
+  const lapsed = { notBefore: new Date(now.getTime() - 2 * 365 * DAY), notAfter: new Date(now.getTime() - DAY) };
+  const writeLeaf = async (certFile: string, keyFile: string, leaf: { pem: string; keyPem: string }) => {
+    await writeAtomic(p(certFile), leaf.pem);
+    await writeAtomic(p(keyFile), leaf.keyPem);
+  };
+
   if (!leavesOk) {
     const caCert = new x509.X509Certificate(caPem);
     const caKey = await importSigningKey(caKeyPemStr, caAlg);
-    const seal = await makeLeaf(
-      { subject: SEAL_SUBJECT, kind: 'seal', notBefore: new Date(now.getTime() - 5 * 365 * DAY), notAfter: new Date(now.getTime() + 10 * 365 * DAY) },
-      caCert,
-      caKey,
-      alg,
-      crlUrl,
-    );
-    const tsa = await makeLeaf(
-      { subject: TSA_SUBJECT, kind: 'tsa', notBefore: new Date(now.getTime() - 5 * 365 * DAY), notAfter: new Date(now.getTime() + 10 * 365 * DAY) },
-      caCert,
-      caKey,
-      alg,
-      crlUrl,
-    );
-    const expired = await makeLeaf(
-      { subject: EXPIRED_SUBJECT, kind: 'seal', notBefore: new Date(now.getTime() - 2 * 365 * DAY), notAfter: new Date(now.getTime() - DAY) },
-      caCert,
-      caKey,
-      alg,
-      crlUrl,
-    );
+    const leaf = (subject: string, kind: 'seal' | 'tsa', validity: typeof current) => makeLeaf({ subject, kind, ...validity }, caCert, caKey, alg, crlUrl);
+    const seal = await leaf(SEAL_SUBJECT, 'seal', current);
+    const tsa = await leaf(TSA_SUBJECT, 'tsa', current);
+    const expired = await leaf(EXPIRED_SUBJECT, 'seal', lapsed);
     const crl = await x509.X509CrlGenerator.create({
       issuer: caCert.subjectName,
       thisUpdate: new Date(now.getTime() - DAY),
@@ -317,27 +308,17 @@ async function loadOrCreateLocked(opts: LoadOrCreatePkiOptions): Promise<Pki> {
       extensions: [await x509.AuthorityKeyIdentifierExtension.create(caCert, false)],
       entries: [],
     });
-    await writeAtomic(p(FILES.seal), seal.pem);
-    await writeAtomic(p(FILES.sealKey), seal.keyPem);
-    await writeAtomic(p(FILES.tsa), tsa.pem);
-    await writeAtomic(p(FILES.tsaKey), tsa.keyPem);
-    await writeAtomic(p(FILES.expired), expired.pem);
-    await writeAtomic(p(FILES.expiredKey), expired.keyPem);
+    await writeLeaf(FILES.seal, FILES.sealKey, seal);
+    await writeLeaf(FILES.tsa, FILES.tsaKey, tsa);
+    await writeLeaf(FILES.expired, FILES.expiredKey, expired);
     await writeAtomic(p(FILES.crl), Buffer.from(crl.rawData));
   }
   if (!untrustedNames.every((f) => existsSync(p(f)))) {
     const u = await makeCa(UNTRUSTED_CA_NAME, alg, now);
-    const useal = await makeLeaf(
-      { subject: UNTRUSTED_SUBJECT, kind: 'seal', notBefore: new Date(now.getTime() - 5 * 365 * DAY), notAfter: new Date(now.getTime() + 10 * 365 * DAY) },
-      u.cert,
-      u.keys.privateKey,
-      alg,
-      crlUrl,
-    );
+    const useal = await makeLeaf({ subject: UNTRUSTED_SUBJECT, kind: 'seal', ...current }, u.cert, u.keys.privateKey, alg, crlUrl);
     await writeAtomic(p(FILES.untrustedCa), u.cert.toString('pem') + '\n');
     await writeAtomic(p(FILES.untrustedCaKey), await keyPem(u.keys.privateKey));
-    await writeAtomic(p(FILES.untrusted), useal.pem);
-    await writeAtomic(p(FILES.untrustedKey), useal.keyPem);
+    await writeLeaf(FILES.untrusted, FILES.untrustedKey, useal);
   }
   // The CA as served (/_simulator/pki/ca.pem, ca.der) is always written to dir.
   if (!existsSync(p(FILES.ca)) || (await readFile(p(FILES.ca), 'utf8')) !== caPem) await writeAtomic(p(FILES.ca), caPem);
