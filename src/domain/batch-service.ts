@@ -6,7 +6,7 @@ import type { ZipLimits } from '../archive/limits.js';
 import { receiveUpload } from '../archive/receive-upload.js';
 import type { BatchStore, DocumentOutcome } from '../storage/batch-store.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import type { Batch, BatchPackage } from './batch.js';
+import type { Batch, BatchPackage, Transition } from './batch.js';
 import type { Clock } from './clock.js';
 import { DomainError } from './errors.js';
 import { LIFECYCLE_ORDER, type LifecycleEvent, PROCESSING, remedy, transition } from './lifecycle.js';
@@ -312,6 +312,16 @@ export class BatchService {
   }
 
   // ---- helpers -------------------------------------------------------------------------------
+
+  /** Batches for the control API and the board, newest first, each brought up to date. */
+  list(filter: { tenant?: string; limit?: number }): Batch[] {
+    return this.deps.store.listBatches(filter).map((b) => this.catchUp(b));
+  }
+
+  /** A batch's recorded status changes, oldest first (control API). */
+  transitions(batchId: number): Transition[] {
+    return this.deps.store.transitions(batchId);
+  }
 
   /** A batch by id for the control API: any tenant's unless one is given. */
   find(batchId: number, tenant?: string): Batch {

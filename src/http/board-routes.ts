@@ -56,7 +56,7 @@ export async function boardRoutes(app: FastifyInstance, opts: { sim: Simulator }
       },
     },
     async () => {
-      const batches = sim.store.listBatches({ limit: 500 }).map((b) => sim.service.catchUp(b));
+      const batches = sim.service.list({ limit: 500 });
       const tenants = new Set([...batches.map((b) => b.tenant), ...sim.clock.tenants()]);
       return {
         at: new Date().toISOString(),

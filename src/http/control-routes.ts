@@ -16,7 +16,7 @@ import { NO_SECURITY, problem, TAGS } from './schemas.js';
 
 export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator }): Promise<void> {
   const { sim } = opts;
-  const { service, clock, store } = sim;
+  const { service, clock } = sim;
 
   app.addHook('onRequest', adminGuard(sim.config.adminToken));
 
@@ -48,7 +48,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
       },
     },
     async (request) => ({
-      batches: store.listBatches({ tenant: scopeOf(request), limit: request.query.limit }).map((b) => view(sim, service.catchUp(b))),
+      batches: service.list({ tenant: scopeOf(request), limit: request.query.limit }).map((b) => view(sim, b)),
     }),
   );
 
@@ -255,7 +255,7 @@ export function view(sim: Simulator, b: Batch) {
 }
 
 function transitionsView(sim: Simulator, b: Batch) {
-  return sim.store.transitions(b.id).map((t) => ({ from: t.from, to: t.to, event: t.event, at: iso(t.at) }));
+  return sim.service.transitions(b.id).map((t) => ({ from: t.from, to: t.to, event: t.event, at: iso(t.at) }));
 }
 
 const nullableIso = { type: ['string', 'null'], format: 'date-time' };
