@@ -47,7 +47,6 @@ async function main(): Promise<void> {
     const list = Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(' ');
     process.stdout.write(`seal-simulator ${VERSION} listening on ${server.url}  (${list})\n  stop with Ctrl-C\n`);
   } else {
-    const port = Number(new URL(server.url).port);
     const line = {
       level: 30,
       time: Date.now(),
@@ -55,7 +54,7 @@ async function main(): Promise<void> {
       hostname: hostname(),
       msg: `listening on ${server.url}`,
       url: server.url,
-      port,
+      port: server.port,
       version: VERSION,
       settings,
     };

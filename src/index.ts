@@ -90,12 +90,11 @@ export async function startSimulator(options: Partial<StartOptions> = {}): Promi
   }
   const buildOptions: BuildOptions = clock ? { clock } : {};
   const server = await startServer(config, buildOptions);
-  const port = Number(new URL(server.url).port);
   const headers = Object.freeze({ [API_KEY_HEADER.toUpperCase()]: apiKey });
 
   const sim: RunningSimulator = {
     url: server.url,
-    port,
+    port: server.port,
     apiKey,
     headers,
     config,
@@ -109,10 +108,7 @@ export async function startSimulator(options: Partial<StartOptions> = {}): Promi
       return server.app.sim.reset(key === undefined ? undefined : tenantOf(key));
     },
     async caPem() {
-      const auth: Record<string, string> = config.adminToken ? { authorization: `Bearer ${config.adminToken}` } : {};
-      const res = await fetch(new URL('/_simulator/pki/ca.pem', server.url), { headers: auth });
-      if (!res.ok) throw new Error(`GET /_simulator/pki/ca.pem answered ${res.status}`);
-      return res.text();
+      return (await server.app.sim.pki.get()).pki.material.caPem; // what /_simulator/pki/ca.pem serves
     },
     close: () => server.close(),
   };

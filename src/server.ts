@@ -6,6 +6,8 @@ export interface RunningServer {
   app: FastifyInstance;
   /** e.g. http://127.0.0.1:8080 (the real port when 0 was asked for). */
   url: string;
+  /** The port listened on (the real one when 0 was asked for). */
+  port: number;
   close(): Promise<void>;
 }
 
@@ -30,6 +32,6 @@ export async function startServer(config: Config, options: BuildOptions = {}): P
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
   let closing: Promise<void> | undefined;
-  return { app, url, close: () => (closing ??= app.close()) };
+  return { app, url, port, close: () => (closing ??= app.close()) };
 }
 

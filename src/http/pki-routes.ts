@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { pemToDer } from '../signing/pki-material.js';
 import type { TestPki } from '../signing/test-pki.js';
 import { NO_SECURITY, TAGS } from './schemas.js';
 
@@ -7,7 +6,7 @@ import { NO_SECURITY, TAGS } from './schemas.js';
 export async function pkiRoutes(app: FastifyInstance, opts: { pki: TestPki }): Promise<void> {
   const files: [string, string, string, (p: Awaited<ReturnType<TestPki['get']>>['pki']) => string | Buffer][] = [
     ['ca.pem', 'The test root CA (PEM): the one trust anchor to verify sealed packages with', 'application/x-pem-file', (p) => p.material.caPem],
-    ['ca.der', 'The test root CA (DER)', 'application/pkix-cert', (p) => pemToDer(p.material.caPem)],
+    ['ca.der', 'The test root CA (DER)', 'application/pkix-cert', (p) => p.ca.der],
     ['ca.crl', 'The CA\'s (empty) certificate revocation list (DER)', 'application/pkix-crl', (p) => p.crlDer],
     ['seal.pem', 'The seal certificate (qualified e-seal profile, TEST)', 'application/x-pem-file', (p) => p.material.sealPem],
     ['tsa.pem', 'The time-stamping authority certificate (TEST)', 'application/x-pem-file', (p) => p.material.tsaPem],
