@@ -48,6 +48,12 @@ function basicKey(header: string | undefined): string {
   return (password || user).trim();
 }
 
+/** The API-KEY header's value, trimmed ('' when absent). */
+export function apiKeyOf(request: FastifyRequest): string {
+  const raw = request.headers[API_KEY_HEADER];
+  return (Array.isArray(raw) ? raw[0] : raw)?.trim() ?? '';
+}
+
 /**
  * The onRequest hook for vendor routes: 401 without an accepted API-KEY, tenant otherwise.
  * Callback-style (not async): it runs on every vendor request, and a promise per call is measurable.
@@ -56,8 +62,7 @@ export function apiKeyAuth(config: Config, options: { basic?: boolean } = {}) {
   const allowed = new Set(config.apiKeys);
   const how = options.basic ? 'the API-KEY request header or HTTP Basic credentials' : 'the API-KEY request header';
   return (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
-    const raw = request.headers[API_KEY_HEADER];
-    const key = (Array.isArray(raw) ? raw[0] : raw)?.trim() || (options.basic ? basicKey(request.headers.authorization) : '');
+    const key = apiKeyOf(request) || (options.basic ? basicKey(request.headers.authorization) : '');
     if (!config.auth) {
       request.tenant = key ? tenantOf(key) : PUBLIC_TENANT;
       return done();

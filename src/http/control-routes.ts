@@ -5,7 +5,7 @@ import { DomainError } from '../domain/errors.js';
 import { nextAdvanceAt } from '../domain/progression.js';
 import { STATUSES, type Status } from '../domain/status.js';
 import { parseDuration } from '../domain/tenant-clocks.js';
-import { API_KEY_HEADER, tenantOf } from './auth.js';
+import { apiKeyOf, tenantOf } from './auth.js';
 import { NO_SECURITY, problem, TAGS } from './schemas.js';
 
 /**
@@ -207,8 +207,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
 
 /** The tenant a control call is about: the API-KEY header's, or ?tenant=, or none (all tenants). */
 export function scopeOf(request: FastifyRequest): string | undefined {
-  const raw = request.headers[API_KEY_HEADER];
-  const key = (Array.isArray(raw) ? raw[0] : raw)?.trim();
+  const key = apiKeyOf(request);
   if (key) return tenantOf(key);
   const query = request.query as { tenant?: string } | undefined;
   return query?.tenant?.trim() || undefined;

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { dribble, statusHeaders, statusProblem, truncatedLength } from '../faults/effects.js';
 import type { FaultRegistry, FiredFault } from '../faults/fault-registry.js';
-import { type FaultKind, isHttpKind, type FaultSpec, type VendorRoute } from '../faults/fault-spec.js';
+import { type FaultKind, isHttpKind, type FaultSpec, type VendorRoute, vendorRouteOf } from '../faults/fault-spec.js';
 import { decodePrefer } from '../faults/prefer.js';
 import { BodyMeter } from '../journal/journal.js';
 import type { Journal } from '../journal/journal.js';
@@ -47,13 +47,6 @@ const TERMINAL: readonly FaultKind[] = ['status', 'reset', 'empty'];
  */
 export const FAULT_HEADER = 'x-seal-simulator-fault';
 
-/** The vendor route a registered path pattern belongs to (null: not a vendor route). */
-function vendorRouteOfPattern(pattern: string): VendorRoute | null {
-  const parts = pattern.split('/').filter(Boolean);
-  if (parts[0] === 'tsa') return 'tsa';
-  if (parts[0] !== 'api' || !parts[1]) return null;
-  return parts[1] as VendorRoute;
-}
 /** The batch a request names in its path, when it names one well enough to journal it. */
 function batchIdOf(request: FastifyRequest): number | null {
   const raw = (request.params as { batchId?: unknown } | undefined)?.batchId;
@@ -75,7 +68,7 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
   app.decorateRequest('steer', undefined);
 
   app.addHook('onRoute', (options) => {
-    const route = vendorRouteOfPattern(options.url);
+    const route = vendorRouteOf(options.url)?.route;
     if (!route) return;
     // Callback-style, not async: every vendor request passes through these, and the common case
     // (no fault armed, no Prefer header) then costs no promise and no microtask.

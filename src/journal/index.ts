@@ -1,2 +1,0 @@
-export * from './journal.js';
-export * from './verify.js';
