@@ -146,9 +146,7 @@ export class BatchService {
   /** BatchDeleteCache: DELETED from any state; the package and result files are removed. */
   async delete(tenant: string, batchId: number): Promise<Batch> {
     const batch = this.move(this.catchUp(this.require(tenant, batchId)), 'delete');
-    this.progressHooks?.settled(batch.id);
-    await this.deps.blobs.remove(batch.package?.path);
-    await this.deps.blobs.remove(batch.result?.path);
+    await this.release(batch);
     return batch;
   }
 
@@ -166,23 +164,27 @@ export class BatchService {
    */
   async purge(tenant?: string): Promise<number> {
     const gone = this.deps.store.purgeTenant(tenant);
-    for (const b of gone) {
-      this.progressHooks?.settled(b.id);
-      await this.deps.blobs.remove(b.package?.path);
-      await this.deps.blobs.remove(b.result?.path);
-    }
+    for (const b of gone) await this.release(b);
     this.deps.log.info({ tenant: tenant ?? '(all)', batches: gone.length }, 'batches purged');
     return gone.length;
   }
 
-  /** Forgets one batch outright, with its files (control API). */
-  async forget(batchId: number): Promise<void> {
-    const batch = this.deps.store.getBatch(batchId);
-    if (!batch || !this.deps.store.purgeBatch(batchId)) return;
-    this.progressHooks?.settled(batchId);
+  /** Forgets one batch outright, with its files (control API): any tenant's unless one is given (404 otherwise). */
+  async forget(batchId: number, tenant?: string): Promise<void> {
+    const batch = this.find(batchId, tenant);
+    if (!this.deps.store.purgeBatch(batchId)) return;
+    await this.release(batch);
+    this.deps.log.info({ batchId }, 'batch forgotten');
+  }
+
+  /**
+   * A batch has ended (DELETED, expired or forgotten): faults stop tracking it and its package and
+   * result files go. The one place every way out passes through.
+   */
+  private async release(batch: Batch): Promise<void> {
+    this.progressHooks?.settled(batch.id);
     await this.deps.blobs.remove(batch.package?.path);
     await this.deps.blobs.remove(batch.result?.path);
-    this.deps.log.info({ batchId }, 'batch forgotten');
   }
 
   // ---- progression -------------------------------------------------------------------------
@@ -211,10 +213,8 @@ export class BatchService {
   /** The vendor's cache expiry: a CLOSED batch becomes DELETED on its own and its files go. */
   private expire(batch: Batch, at: number): Batch {
     const gone = this.move(batch, 'delete', at, 'expire');
-    this.progressHooks?.settled(batch.id);
-    for (const path of [gone.package?.path, gone.result?.path]) {
-      this.deps.blobs.remove(path).catch((err) => this.deps.log.warn({ err, batchId: batch.id }, 'could not remove file'));
-    }
+    // Called from a synchronous status read: the files go in the background.
+    this.release(gone).catch((err) => this.deps.log.warn({ err, batchId: batch.id }, 'could not remove file'));
     return gone;
   }
 

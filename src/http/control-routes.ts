@@ -85,8 +85,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
       },
     },
     async (request, reply) => {
-      const batch = service.find(request.params.batchId, scopeOf(request));
-      await service.forget(batch.id);
+      await service.forget(request.params.batchId, scopeOf(request));
       return reply.code(204).send();
     },
   );
