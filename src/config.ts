@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { defaultZipLimits, type ZipLimits } from './archive/limits.js';
+import { defaultZipLimits, type ZipLimits, zipLimitSettings } from './archive/limits.js';
 import type { StatusTableName } from './domain/status.js';
 import { TIMING_PROFILES, type TimingProfileName } from './domain/timing.js';
 
@@ -169,24 +169,24 @@ export const SETTINGS = [
     help: 'Most bytes the journal may hold (oldest dropped first; default 8 MiB)', parse: int(1024),
   },
   {
-    key: 'maxUploadBytes', flag: 'max-upload-bytes', env: 'SEAL_SIM_MAX_UPLOAD_BYTES', default: String(defaultZipLimits.maxUploadBytes),
+    key: 'maxUploadBytes', flag: 'max-upload-bytes', env: zipLimitSettings.maxUploadBytes, default: String(defaultZipLimits.maxUploadBytes),
     help: `Largest upload body accepted (413 above it; default ${defaultZipLimits.maxUploadBytes / MiB} MiB)`, parse: int(1),
   },
-  { key: 'maxEntries', flag: 'max-entries', env: 'SEAL_SIM_MAX_ENTRIES', default: String(defaultZipLimits.maxEntries), help: 'Most files in one package', parse: int(1) },
+  { key: 'maxEntries', flag: 'max-entries', env: zipLimitSettings.maxEntries, default: String(defaultZipLimits.maxEntries), help: 'Most files in one package', parse: int(1) },
   {
-    key: 'maxEntryBytes', flag: 'max-entry-bytes', env: 'SEAL_SIM_MAX_ENTRY_BYTES', default: String(defaultZipLimits.maxEntryBytes),
+    key: 'maxEntryBytes', flag: 'max-entry-bytes', env: zipLimitSettings.maxEntryBytes, default: String(defaultZipLimits.maxEntryBytes),
     help: `Largest inflated file in a package (default ${defaultZipLimits.maxEntryBytes / MiB} MiB)`, parse: int(1),
   },
   {
-    key: 'maxTotalBytes', flag: 'max-total-bytes', env: 'SEAL_SIM_MAX_TOTAL_BYTES', default: String(defaultZipLimits.maxTotalBytes),
+    key: 'maxTotalBytes', flag: 'max-total-bytes', env: zipLimitSettings.maxTotalBytes, default: String(defaultZipLimits.maxTotalBytes),
     help: `Largest inflated size of all files together (default ${defaultZipLimits.maxTotalBytes / MiB} MiB)`, parse: int(1),
   },
   {
-    key: 'maxCompressionRatio', flag: 'max-compression-ratio', env: 'SEAL_SIM_MAX_COMPRESSION_RATIO', default: String(defaultZipLimits.maxCompressionRatio),
+    key: 'maxCompressionRatio', flag: 'max-compression-ratio', env: zipLimitSettings.maxCompressionRatio, default: String(defaultZipLimits.maxCompressionRatio),
     help: 'Highest inflated/compressed ratio of one file (zip-bomb guard)', parse: int(1),
   },
   {
-    key: 'maxNameLength', flag: 'max-name-length', env: 'SEAL_SIM_MAX_NAME_LENGTH', default: String(defaultZipLimits.maxNameLength),
+    key: 'maxNameLength', flag: 'max-name-length', env: zipLimitSettings.maxNameLength, default: String(defaultZipLimits.maxNameLength),
     help: 'Longest file name in a package, in UTF-8 bytes', parse: int(1, 65535),
   },
 ] as const satisfies readonly Setting[];

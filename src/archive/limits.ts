@@ -39,16 +39,16 @@ export const COMPRESSION_RATIO_EXEMPT_BYTES = 1 * MiB;
 
 /**
  * The setting that controls each limit, named in error details so an integrator (or operator)
- * knows which knob to turn. `src/config.ts` should read these same names.
+ * knows which knob to turn. `src/config.ts` reads these same names.
  */
-export const zipLimitSettings: Readonly<Record<keyof ZipLimits, string>> = Object.freeze({
+export const zipLimitSettings = Object.freeze({
   maxUploadBytes: 'SEAL_SIM_MAX_UPLOAD_BYTES',
   maxEntries: 'SEAL_SIM_MAX_ENTRIES',
   maxEntryBytes: 'SEAL_SIM_MAX_ENTRY_BYTES',
   maxTotalBytes: 'SEAL_SIM_MAX_TOTAL_BYTES',
   maxCompressionRatio: 'SEAL_SIM_MAX_COMPRESSION_RATIO',
   maxNameLength: 'SEAL_SIM_MAX_NAME_LENGTH',
-});
+} as const satisfies Record<keyof ZipLimits, string>);
 
 /** "536870912 bytes (512 MiB)" — exact for machines, readable for people. */
 export function describeBytes(n: number): string {

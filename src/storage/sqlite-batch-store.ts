@@ -142,6 +142,12 @@ export class SqliteBatchStore implements BatchStore {
         `SELECT from_status, to_status, event, at FROM transitions WHERE batch_id = ? ORDER BY id`,
       ),
       count: db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM batches`),
+      purgeBatch: db.prepare<[number]>(`DELETE FROM batches WHERE id = ?`),
+      purgeRecords: [
+        db.prepare<[number]>(`DELETE FROM uploads WHERE batch_id = ?`),
+        db.prepare<[number]>(`DELETE FROM documents WHERE batch_id = ?`),
+        db.prepare<[number]>(`DELETE FROM transitions WHERE batch_id = ?`),
+      ],
       writable: db.prepare(`UPDATE sqlite_sequence SET seq = seq WHERE name = 'batches'`),
     };
   }
@@ -240,10 +246,8 @@ export class SqliteBatchStore implements BatchStore {
 
   purgeBatch(id: number): boolean {
     return this.writing(id, () => {
-      const gone = this.db.prepare(`DELETE FROM batches WHERE id = ?`).run(id).changes === 1;
-      for (const table of ['uploads', 'documents', 'transitions']) {
-        this.db.prepare(`DELETE FROM ${table} WHERE batch_id = ?`).run(id);
-      }
+      const gone = this.stmt.purgeBatch.run(id).changes === 1;
+      for (const records of this.stmt.purgeRecords) records.run(id);
       return gone;
     });
   }
@@ -283,12 +287,8 @@ export class SqliteBatchStore implements BatchStore {
     if (this.db.open) this.db.close();
   }
 
-  /**
-   * One write transaction on batch `id`; the cached copy is dropped once it has committed or rolled
-   * back (and before, so nothing read inside the transaction is served afterwards).
-   */
+  /** One write transaction on batch `id`; the cached copy is dropped once it has committed or rolled back. */
   private writing<T>(id: number, fn: () => T): T {
-    this.cache.delete(id);
     try {
       return this.db.transaction(fn)();
     } finally {
