@@ -41,7 +41,6 @@ export interface Identity {
 export interface PkiMaterial {
   keyAlgorithm: KeyAlgorithm;
   caPem: string;
-  caKeyPem?: string;
   crlDerB64: string;
   sealPem: string;
   sealKeyPem: string;
@@ -57,15 +56,12 @@ export interface PkiMaterial {
 export interface Pki {
   keyAlgorithm: KeyAlgorithm;
   ca: CertInfo;
-  /** The CA's private key; absent when not available (never needed for sealing). */
-  caKey?: KeyObject;
   seal: Identity;
   tsa: Identity;
   expiredSeal: Identity;
   untrustedSeal: Identity;
   untrustedCa: CertInfo;
   crlDer: Buffer;
-  crlPem: string;
   /** PEM forms, to hand to workers (`pkiFromMaterial`). */
   material: PkiMaterial;
 }
@@ -117,7 +113,7 @@ export function pkiFromMaterial(m: PkiMaterial): Pki {
   const ca = certInfo(m.caPem);
   const untrustedCa = certInfo(m.untrustedCaPem);
   const crlDer = Buffer.from(m.crlDerB64, 'base64');
-  const pki: Pki = {
+  return {
     keyAlgorithm: m.keyAlgorithm,
     ca,
     seal: identity(m.sealPem, m.sealKeyPem, ca),
@@ -126,10 +122,7 @@ export function pkiFromMaterial(m: PkiMaterial): Pki {
     untrustedSeal: identity(m.untrustedSealPem, m.untrustedSealKeyPem, untrustedCa),
     untrustedCa,
     crlDer,
-    crlPem: toPem(crlDer, 'X509 CRL'),
     material: m,
   };
-  if (m.caKeyPem) pki.caKey = createPrivateKey(m.caKeyPem);
-  return pki;
 }
 

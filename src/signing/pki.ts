@@ -321,9 +321,11 @@ async function loadOrCreateLocked(opts: LoadOrCreatePkiOptions): Promise<Pki> {
     await writeLeaf(FILES.untrusted, FILES.untrustedKey, useal);
   }
   // The CA as served (/_simulator/pki/ca.pem, ca.der) is always written to dir.
-  if (!existsSync(p(FILES.ca)) || (await readFile(p(FILES.ca), 'utf8')) !== caPem) await writeAtomic(p(FILES.ca), caPem);
+  if (!existsSync(p(FILES.ca)) || !existsSync(p(FILES.caDer)) || (await readFile(p(FILES.ca), 'utf8')) !== caPem) {
+    await writeAtomic(p(FILES.ca), caPem);
+    await writeAtomic(p(FILES.caDer), pemToDer(caPem));
+  }
   if (!opts.caKeyPemPath && !existsSync(p(FILES.caKey))) await writeAtomic(p(FILES.caKey), caKeyPemStr);
-  await writeAtomic(p(FILES.caDer), pemToDer(caPem));
   if (!leavesOk) {
     const m: Meta = { keyAlgorithm: alg, caSha256: caSha, createdAt: now.toISOString() };
     await writeAtomic(p(FILES.meta), JSON.stringify(m, null, 2) + '\n');
@@ -332,7 +334,6 @@ async function loadOrCreateLocked(opts: LoadOrCreatePkiOptions): Promise<Pki> {
   const material: PkiMaterial = {
     keyAlgorithm: alg,
     caPem,
-    caKeyPem: caKeyPemStr,
     crlDerB64: (await readFile(p(FILES.crl))).toString('base64'),
     sealPem: await readFile(p(FILES.seal), 'utf8'),
     sealKeyPem: await readFile(p(FILES.sealKey), 'utf8'),
