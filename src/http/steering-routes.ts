@@ -4,7 +4,7 @@ import { DomainError } from '../domain/errors.js';
 import type { FaultRegistry } from '../faults/fault-registry.js';
 import { FAULT_KINDS, FAULT_ROUTES } from '../faults/fault-spec.js';
 import { type Journal, parseJournalQuery } from '../journal/journal.js';
-import { parseExpected, verifySequence } from '../journal/verify.js';
+import { type ExpectedCall, verifySequence } from '../journal/verify.js';
 import { adminGuard, scopeOf } from './control-routes.js';
 import { NO_SECURITY, problem, TAGS } from './schemas.js';
 
@@ -209,8 +209,8 @@ export async function steeringRoutes(app: FastifyInstance, opts: { faults: Fault
     },
     async (request) => {
       const tenant = scopeOf(request) ?? request.body.tenant;
-      const expected = parseExpected(request.body.expected);
-      const result = verifySequence(journal.query(tenant ? { tenant } : {}), expected, { tenant });
+      // verifySequence validates `expected` itself (400 with the step at fault); the journal is scoped here.
+      const result = verifySequence(journal.query(tenant ? { tenant } : {}), request.body.expected as ExpectedCall[]);
       return { matched: result.matched, matchedSeqs: result.matchedSeqs, failedAt: result.failedAt, reason: result.reason };
     },
   );
