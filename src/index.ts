@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { ZipLimits } from './archive/limits.js';
+import { type ZipLimits, zipLimitSettings } from './archive/limits.js';
 import type { BuildOptions } from './app.js';
 import { type Config, ConfigError, loadConfig, SETTINGS } from './config.js';
 import type { Clock } from './domain/clock.js';
@@ -120,8 +120,13 @@ function toFlags(options: Partial<Omit<StartOptions, 'apiKey' | 'clock'>>): stri
   const limits = (options.limits ?? {}) as Record<string, unknown>;
   const values = options as Record<string, unknown>;
   const known = new Set<string>(SETTINGS.map((s) => s.key));
-  for (const key of [...Object.keys(values).filter((k) => k !== 'limits'), ...Object.keys(limits)]) {
-    if (!known.has(key)) throw new TypeError(`startSimulator: unknown option ${JSON.stringify(key)}`);
+  const limitKeys = new Set<string>(Object.keys(zipLimitSettings));
+  for (const key of Object.keys(values)) {
+    if (key !== 'limits' && !known.has(key)) throw new TypeError(`startSimulator: unknown option ${JSON.stringify(key)}`);
+  }
+  for (const key of Object.keys(limits)) {
+    // Only limits belong under `limits` ({ limits: { port: 1 } } must not set the port).
+    if (!limitKeys.has(key)) throw new TypeError(`startSimulator: unknown limit ${JSON.stringify(key)}; limits are ${[...limitKeys].join(', ')}`);
   }
   const flags: string[] = [];
   for (const s of SETTINGS) {

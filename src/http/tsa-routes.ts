@@ -15,7 +15,7 @@ export async function tsaRoutes(app: FastifyInstance, opts: { config: Config; pr
   const errors = {
     400: problem('Not a DER TimeStampReq, a raw SHA-1/256/384/512 digest, or {"hash": base64}; the detail says which'),
     401: problem('No API key (or Basic credentials), or one the simulator was not configured with'),
-    404: problem('No process with this id'),
+    404: problem('No process with this id', 'process_not_found'),
   };
 
   await app.register(async (rfc3161) => {
