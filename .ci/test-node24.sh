@@ -16,7 +16,7 @@ node24="$work/package"
 
 # the checkout as it is (sources, dist, node_modules), minus what a test run writes
 mkdir "$work/checkout"
-tar --exclude=./test-artifacts --exclude='./*.tgz' -cf - . | tar -C "$work/checkout" -xf -
+tar --exclude=./test-artifacts --exclude='./*.tgz' --exclude=./scripts/bench/node_modules -cf - . | tar -C "$work/checkout" -xf -
 cd "$work/checkout"
 export PATH="$node24/bin:$PATH"
 export npm_config_nodedir="$node24"

@@ -44,12 +44,20 @@ afterAll(() => {
   if (work && !process.env.KEEP_CONSUMER_PROJECTS) rmSync(work, { recursive: true, force: true });
 });
 
-function expectClean(project: Project, run: { code: number | null; stdout: string; stderr: string }, closes: number): void {
-  expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+/**
+ * The run passed (its output matches `passed`), called close() `closes` times, each within the
+ * bound, and left no temporary directory. The evidence is collected (and cleared) before anything
+ * is asserted, so one failing run cannot spill into the next.
+ */
+function expectClean(project: Project, run: { code: number | null; stdout: string; stderr: string }, closes: number, passed?: RegExp): void {
   const timed = takeCloses(project);
+  const left = leftovers(project);
+  const output = `${run.stdout}\n${run.stderr}`;
+  expect(run.code, output).toBe(0);
+  if (passed) expect(output).toMatch(passed);
   expect(timed, 'close() calls timed').toHaveLength(closes);
   for (const c of timed) expect(c.ms, 'close() took').toBeLessThanOrEqual(CLOSE_BOUND_MS);
-  expect(leftovers(project), 'temporary directories left').toEqual([]);
+  expect(left, 'temporary directories left').toEqual([]);
 }
 
 function expectNoEngineWarningsFromTheSimulator(project: Project): void {
@@ -85,8 +93,7 @@ describe('an ES module project', { timeout: 240_000 }, () => {
     write(esm, 'test/seal-batch.test.ts', timedClose(docBlock('vitest-before-all')));
     copyFileSync(DOCUMENTS_ZIP, join(esm.dir, 'test', 'documents.zip'));
     const run = await runIn(esm, 'npx', ['vitest', 'run', 'test/seal-batch.test.ts'], 120_000);
-    expect(run.stdout).toMatch(/1 passed/);
-    expectClean(esm, run, 1);
+    expectClean(esm, run, 1, /Tests\s+1 passed/);
   });
 
   it('runs the vitest globalSetup example, with a test of its own that downloads a sealed batch', async () => {
@@ -102,12 +109,11 @@ import { SealClient } from '../src/seal-client.js';
 it('downloads a sealed batch', async () => {
   const zip = await new SealClient(inject('sealUrl'), inject('sealApiKey')).seal(1, 'documents.zip');
   expect(zip.subarray(0, 4).toString('latin1')).toBe('PK\\x03\\x04');
-}, 30_000);
+}, 60_000);
 `,
     );
     const run = await runIn(esm, 'npx', ['vitest', 'run', 'test/seal-client.test.ts', 'test/seal-download.test.ts'], 120_000);
-    expect(run.stdout).toMatch(/2 passed/);
-    expectClean(esm, run, 1);
+    expectClean(esm, run, 1, /Tests\s+2 passed/);
   });
 
   it.each([
@@ -165,8 +171,7 @@ describe('a CommonJS project', { timeout: 240_000 }, () => {
   it('runs the CommonJS example (require)', async () => {
     write(cjs, 'seal.cjs', timedClose(docBlock('commonjs')));
     const run = await runIn(cjs, process.execPath, ['seal.cjs'], 60_000);
-    expect(run.stdout).toMatch(/^201 /);
-    expectClean(cjs, run, 1);
+    expectClean(cjs, run, 1, /^201 /);
   });
 
   it('runs the jest globalSetup/globalTeardown example, with a test that downloads a sealed batch', async () => {
@@ -193,11 +198,10 @@ test('seals a batch against SEAL_BASE_URL', async () => {
   expect(status).toBe('CLOSED');
   const sealed = await api('/api/batchfile/' + id);
   expect(Buffer.from(await sealed.arrayBuffer()).subarray(0, 2).toString()).toBe('PK');
-}, 20000);
+}, 60000);
 `,
     );
     const run = await runIn(cjs, 'npx', ['jest'], 180_000);
-    expect(run.stderr).toMatch(/Tests:\s+1 passed/);
-    expectClean(cjs, run, 1);
+    expectClean(cjs, run, 1, /Tests:\s+1 passed/);
   });
 });

@@ -79,6 +79,7 @@ export async function makeProject(
         SEAL_CLOSE_LOG: join(dir, 'close.log'),
         NODE_OPTIONS: `--import ${join(dir, 'timed-close.mjs')}`,
         CI: 'true',
+        NO_COLOR: '1',
         ...more,
       }),
   };
