@@ -85,7 +85,7 @@ config_user=$(podman image inspect --format '{{.Config.User}}' "$image")
 [ "$config_user" = "node" ] && pass "image runs as the node user" || fail "image user is '$config_user', not node"
 if podman image inspect --format '{{json .Config.Volumes}}' "$image" | grep -q '"/data"'; then pass "image declares VOLUME /data"; else fail "no VOLUME /data"; fi
 healthcheck=$(podman image inspect --format '{{json .Config.Healthcheck}}' "$image" 2>/dev/null)
-if printf '%s' "$healthcheck" | grep -q '_simulator/health'; then pass "image has a HEALTHCHECK on /_simulator/health"; else fail "no HEALTHCHECK in the image ($healthcheck)"; fi
+if printf '%s' "$healthcheck" | grep -q '"Test":\["CMD","node","dist/src/healthcheck.js"\]'; then pass "image has the HEALTHCHECK node dist/src/healthcheck.js (exec form)"; else fail "no HEALTHCHECK node dist/src/healthcheck.js in the image ($healthcheck)"; fi
 if podman run --rm --network host "$image" --version >"$work/version.txt" 2>"$work/version.err" \
    && [ "$(cat "$work/version.txt")" = "$(node -p 'require("./package.json").version')" ]; then
   pass "seal-simulator --version in the image prints $(cat "$work/version.txt")"
@@ -318,9 +318,14 @@ if [ "$app_exit" = "0" ] && printf '%s' "$app_log" | grep -q '^APP OK'; then
 else
   fail "the app exited '$app_exit': $(podman logs "$app_c" 2>&1 | tail -5 | tr '\n' ' ')"
 fi
+# podman-compose 1.0's down -v removes the project's named volumes, not a container's anonymous
+# ones (the image declares VOLUME /data): note them first.
+anon_volumes=$(podman inspect --format '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}} {{end}}{{end}}' $sim_c $app_c 2>/dev/null)
 if timeout 120 podman-compose "${compose_files[@]}" down -v >"$work/compose-down.log" 2>&1; then
   compose_up=""
   podman network rm -f "${project}_default" >/dev/null 2>&1
+  for v in $anon_volumes; do podman volume rm -f "$v" >/dev/null 2>&1; done
+  [ -z "$(podman volume ls -q --filter "label=io.podman.compose.project=$project")" ] && pass "podman-compose down -v removed its volumes" || fail "volumes of $project left after down -v"
   left=$(podman ps -a --format '{{.Names}}' | grep -c "^${project}_")
   [ "$left" = "0" ] && pass "podman-compose down removed its containers" || fail "$left containers left after down"
 else
