@@ -191,7 +191,7 @@ test('seals a batch against SEAL_BASE_URL', async () => {
   expect((await api('/api/upload/' + id, { method: 'POST', body, headers: { 'Content-Type': 'application/octet-stream' } })).status).toBe(202);
   expect((await api('/api/AcceptBatch/' + id, { method: 'POST' })).status).toBe(200);
   let status;
-  for (let i = 0; i < 200 && status !== 'CLOSED'; i++) {
+  for (const deadline = Date.now() + 45000; Date.now() < deadline && status !== 'CLOSED'; ) {
     status = (await (await api('/api/BatchStatus/' + id)).json()).status;
     if (status !== 'CLOSED') await new Promise((r) => setTimeout(r, 50));
   }

@@ -202,7 +202,7 @@ export class SealClient {
     const body = await readFile(zipPath);
     await this.call('/api/upload/' + id, { method: 'POST', body, headers: { 'Content-Type': 'application/octet-stream' } });
     await this.call('/api/AcceptBatch/' + id, { method: 'POST' });
-    for (let i = 0; i < 200; i++) {
+    for (const deadline = Date.now() + 45_000; Date.now() < deadline; ) {
       const { status } = await (await this.call('/api/BatchStatus/' + id)).json();
       if (status === 'CLOSED') return Buffer.from(await (await this.call('/api/batchfile/' + id)).arrayBuffer());
       await new Promise((r) => setTimeout(r, 50));
