@@ -1,12 +1,14 @@
 # seal-simulator as a container: an offline SIGNIUS SEAL batch API on port 8080, its SQLite
 # database, packages and test PKI in the volume /data.
 #
-#   docker build -t seal-simulator .          (here: podman build --format docker --network host …)
-#   docker run -d -p 8080:8080 -v seal-data:/data seal-simulator
+#   docker build -t seal-simulator .          (podman: podman build --format docker …; the default OCI
+#                                              format drops HEALTHCHECK)
+#   docker run -d -p 127.0.0.1:8080:8080 -v seal-data:/data seal-simulator
 #
 # Every setting is an environment variable (docker run … seal-simulator --help lists them).
 
-ARG NODE_IMAGE=node:20-slim
+# Node 24 LTS; the simulator also runs on Node 20.19 and later (package.json engines).
+ARG NODE_IMAGE=node:24-slim
 
 # ---- build: dev dependencies, TypeScript, then production dependencies only ------------------
 FROM ${NODE_IMAGE} AS build
@@ -51,9 +53,10 @@ RUN mkdir -p /data && chown node:node /data
 VOLUME /data
 USER node
 EXPOSE 8080
-# No curl in the image: Node's own fetch asks the simulator whether its store is writable.
+# No curl in the image: a small script asks, with Node's own fetch, whether the store is writable.
+# A script file in exec form needs no shell, so Docker and podman run it identically.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/_simulator/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "dist/src/healthcheck.js"]
 # node is PID 1 (exec form) and handles SIGTERM itself: it finishes requests in flight, lets the
 # worker reach a safe point, closes SQLite and exits 0 within 8 s.
 STOPSIGNAL SIGTERM

@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/interop/**', 'test/browser/**', 'test/container/**', 'node_modules/**'],
+    exclude: ['test/interop/**', 'test/browser/**', 'test/container/**', 'test/consumer/**', 'node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # npm run test:container — builds the Dockerfile with podman, runs the image with a named volume,
 # waits for its health, walks one batch through the lifecycle over HTTP, restarts the container
-# and checks the batch survived, then removes the container, the volume and the image.
+# and checks the batch survived; then brings the repository's docker-compose.yml up with
+# podman-compose, waits until it is healthy, seals one batch through the published port and one
+# from an app that depends_on it (docs/shipping.md's example), and brings it down. Removes every
+# container, volume, network and image it made.
 #
-# Needs podman and a local node:20-slim (../shared/tools/container-base.sh makes both; this script
-# runs it when either is missing). Every wait is bounded. Last line: "container test: N passed, M failed".
+# Needs podman, podman-compose and the base image node:24-slim. Where a registry is reachable,
+# podman pulls it; otherwise set CONTAINER_BASE_SCRIPT to a script that installs podman and builds
+# a local stand-in (.ci/run does). Every wait is bounded. Last line: "container test: N passed, M failed".
 set -uo pipefail
 
 repo=$(git -C "$(dirname "$0")" rev-parse --show-toplevel 2>/dev/null || (cd "$(dirname "$0")/.." && pwd))
@@ -26,6 +30,9 @@ summary() { printf 'container test: %d passed, %d failed\n' "$passed" "$failed";
 
 cleanup() {
   local rc=$?
+  if [ -n "${compose_up:-}" ]; then
+    podman-compose "${compose_files[@]}" down -v >/dev/null 2>&1
+  fi
   if [ -n "${podman_ready:-}" ]; then
     if [ "$failed" -gt 0 ] && podman container exists "$name" 2>/dev/null; then
       say "last lines of the container's log:"
@@ -42,44 +49,19 @@ trap cleanup EXIT
 trap 'fail "interrupted"; summary; exit 130' INT TERM
 
 # ---- podman and the base image ------------------------------------------------------------------
-base_script=""
-for candidate in "$repo/../shared/tools/container-base.sh" "$PWD/../shared/tools/container-base.sh"; do
-  if [ -f "$candidate" ]; then base_script=$candidate; break; fi
-done
-if ! command -v podman >/dev/null 2>&1 || ! podman image exists docker.io/library/node:20-slim 2>/dev/null; then
-  if [ -z "$base_script" ]; then
-    fail "podman or node:20-slim missing, and ../shared/tools/container-base.sh not found"; summary; exit 1
+base=docker.io/library/node:24-slim
+if ! command -v podman >/dev/null 2>&1 || ! command -v podman-compose >/dev/null 2>&1 \
+   || ! podman image exists "$base" 2>/dev/null; then
+  if command -v podman >/dev/null 2>&1 && timeout 120 podman pull -q "$base" >/dev/null 2>&1 && command -v podman-compose >/dev/null 2>&1; then
+    say "pulled $base"
+  elif [ -n "${CONTAINER_BASE_SCRIPT:-}" ] && [ -f "$CONTAINER_BASE_SCRIPT" ]; then
+    say "running $CONTAINER_BASE_SCRIPT"
+    if ! bash "$CONTAINER_BASE_SCRIPT"; then fail "$CONTAINER_BASE_SCRIPT failed"; summary; exit 1; fi
+  else
+    fail "podman, podman-compose or $base missing (set CONTAINER_BASE_SCRIPT to a script that provides them)"; summary; exit 1
   fi
-  say "running $base_script"
-  if ! bash "$base_script"; then fail "container-base.sh failed"; summary; exit 1; fi
 fi
 podman_ready=1
-
-# The official node:20-slim ships Node's headers in /usr/local/include/node (they are part of the
-# release tarball it unpacks), which a native addon's fallback build needs when no prebuilt binary
-# can be downloaded, as here. A stand-in image made without them gets this machine's copy, if that
-# is the same Node version.
-if ! podman run --rm --network host docker.io/library/node:20-slim test -f /usr/local/include/node/node.h >/dev/null 2>&1; then
-  image_node=$(podman run --rm --network host docker.io/library/node:20-slim node --version 2>/dev/null)
-  host_headers=""
-  for d in /usr/include/node /usr/local/include/node; do
-    if [ -f "$d/node_version.h" ]; then host_headers=$d; break; fi
-  done
-  if [ -n "$host_headers" ] && [ "$image_node" = "$(node --version)" ]; then
-    say "adding Node $image_node headers to the stand-in node:20-slim (the official image has them)"
-    mkdir -p "$work/headers"
-    cp -a "$host_headers" "$work/headers/node"
-    printf 'FROM docker.io/library/node:20-slim\nCOPY node /usr/local/include/node\n' > "$work/headers/Containerfile"
-    if podman build -q --network host -t docker.io/library/node:20-slim -t docker.io/library/node:20-bookworm-slim \
-         -f "$work/headers/Containerfile" "$work/headers" >/dev/null; then
-      pass "stand-in node:20-slim has Node headers"
-    else
-      fail "could not add Node headers to the stand-in node:20-slim"
-    fi
-  else
-    say "node:20-slim has no Node headers and this machine has none for $image_node: the build needs a prebuilt better-sqlite3"
-  fi
-fi
 
 # ---- build --------------------------------------------------------------------------------------
 say "podman build (npm ci with dev dependencies, tsc, prune; a few minutes on 2 cores)"
@@ -96,14 +78,14 @@ fi
 size_bytes=$(podman image inspect --format '{{.Size}}' "$image")
 size_mb=$(( size_bytes / 1000 / 1000 ))
 say "image size: $size_mb MB ($size_bytes bytes)"
-base_bytes=$(podman image inspect --format '{{.Size}}' docker.io/library/node:20-slim)
-say "of which the base node:20-slim: $(( base_bytes / 1000 / 1000 )) MB; the simulator adds $(( (size_bytes - base_bytes) / 1000 / 1000 )) MB"
+base_bytes=$(podman image inspect --format '{{.Size}}' "$base")
+say "of which the base node:24-slim: $(( base_bytes / 1000 / 1000 )) MB; the simulator adds $(( (size_bytes - base_bytes) / 1000 / 1000 )) MB"
 
 config_user=$(podman image inspect --format '{{.Config.User}}' "$image")
 [ "$config_user" = "node" ] && pass "image runs as the node user" || fail "image user is '$config_user', not node"
 if podman image inspect --format '{{json .Config.Volumes}}' "$image" | grep -q '"/data"'; then pass "image declares VOLUME /data"; else fail "no VOLUME /data"; fi
 healthcheck=$(podman image inspect --format '{{json .Config.Healthcheck}}' "$image" 2>/dev/null)
-if printf '%s' "$healthcheck" | grep -q '_simulator/health'; then pass "image has a HEALTHCHECK on /_simulator/health"; else fail "no HEALTHCHECK in the image ($healthcheck)"; fi
+if printf '%s' "$healthcheck" | grep -q '"Test":\["CMD","node","dist/src/healthcheck.js"\]'; then pass "image has the HEALTHCHECK node dist/src/healthcheck.js (exec form)"; else fail "no HEALTHCHECK node dist/src/healthcheck.js in the image ($healthcheck)"; fi
 if podman run --rm --network host "$image" --version >"$work/version.txt" 2>"$work/version.err" \
    && [ "$(cat "$work/version.txt")" = "$(node -p 'require("./package.json").version')" ]; then
   pass "seal-simulator --version in the image prints $(cat "$work/version.txt")"
@@ -246,6 +228,110 @@ if podman run --rm --network host -v "$volume:/data" --entrypoint sh "$image" -c
 else
   fail "no /data/seal-simulator.sqlite in the volume"
 fi
+
+# ---- compose ------------------------------------------------------------------------------------
+# The repository's docker-compose.yml as it stands, under a project name of its own, with two files
+# layered on it: docs/shipping.md's depends_on example for an app (read from the document by its
+# marker), and this run's image for both services (podman-compose would otherwise build in the OCI
+# format, which drops HEALTHCHECK) plus the app's script. The simulator is then checked through
+# its published loopback port; the app talks to it as http://seal-simulator:8080.
+podman stop -t 10 "$name" >/dev/null 2>&1
+compose_start=$(date +%s)
+project="sealsimtest$$"
+hport=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+mkdir -p "$work/app"
+cp "$repo/fixtures/documents.zip" "$work/app/documents.zip"
+if ! (cd "$repo" && npx --no-install tsx -e "import('./test/helpers/doc-blocks.ts').then((m) => process.stdout.write(m.docBlock('compose-depends-on')))") >"$work/compose.app.yml" 2>"$work/compose.app.err"; then
+  fail "could not read the compose-depends-on block of docs/shipping.md: $(head -c 300 "$work/compose.app.err")"
+fi
+cat >"$work/compose.test.yml" <<YAML
+services:
+  seal-simulator:
+    image: $image
+  app:
+    image: $image
+    entrypoint: ["node", "/seal-app/app.mjs"]
+    volumes:
+      - $work/app:/seal-app:ro
+    restart: "no"
+YAML
+# The app: waits for the simulator (podman-compose 1.0 starts services in depends_on order but does
+# not wait for service_healthy; Docker Compose does), then seals fixtures/documents.zip.
+cat >"$work/app/app.mjs" <<'JS'
+import { readFile } from 'node:fs/promises';
+const base = process.env.SEAL_BASE_URL;
+const headers = { 'API-KEY': 'compose-app' };
+const deadline = Date.now() + 60_000;
+for (;;) {
+  try { if ((await fetch(`${base}/_simulator/health`)).ok) break; } catch { /* not up yet */ }
+  if (Date.now() > deadline) { console.log(`APP FAIL ${base} never healthy`); process.exit(1); }
+  await new Promise((r) => setTimeout(r, 500));
+}
+const call = (path, init = {}) => fetch(base + path, { ...init, headers: { ...headers, ...init.headers } });
+const { id } = await (await call('/api/CreateBatch/1', { method: 'POST' })).json();
+await call(`/api/upload/${id}`, { method: 'POST', body: await readFile('/seal-app/documents.zip'), headers: { 'Content-Type': 'application/octet-stream' } });
+await call(`/api/AcceptBatch/${id}`, { method: 'POST' });
+let status;
+for (let i = 0; i < 120 && status !== 'CLOSED'; i++) {
+  status = (await (await call(`/api/BatchStatus/${id}`)).json()).status;
+  if (status !== 'CLOSED') await new Promise((r) => setTimeout(r, 250));
+}
+const zip = Buffer.from(await (await call(`/api/batchfile/${id}`)).arrayBuffer());
+const ok = status === 'CLOSED' && zip.subarray(0, 2).toString() === 'PK';
+console.log(`APP ${ok ? 'OK' : 'FAIL'} batch ${id} ${status} ${zip.length} bytes`);
+process.exit(ok ? 0 : 1);
+JS
+compose_files=(-p "$project" -f "$repo/docker-compose.yml" -f "$work/compose.app.yml" -f "$work/compose.test.yml")
+compose_up=1
+if SEAL_SIM_HOST_PORT="$hport" timeout 180 podman-compose "${compose_files[@]}" up -d >"$work/compose-up.log" 2>&1; then
+  pass "podman-compose up -d (docker-compose.yml + the docs' app), host port $hport"
+else
+  fail "podman-compose up failed; last lines:"; tail -20 "$work/compose-up.log" | sed 's/^/    /'
+fi
+sim_c=$(podman ps -a --format '{{.Names}}' | grep "^${project}_seal-simulator" | head -1)
+app_c=$(podman ps -a --format '{{.Names}}' | grep "^${project}_app" | head -1)
+# No systemd here to run the healthcheck timer: run the check the way the timer would.
+healthy=""
+deadline=$(( $(date +%s) + 90 ))
+while [ -n "$sim_c" ] && [ "$(date +%s)" -lt "$deadline" ]; do
+  podman healthcheck run "$sim_c" >/dev/null 2>&1
+  state=$(podman inspect --format '{{.State.Health.Status}}' "$sim_c" 2>/dev/null)
+  if [ "$state" = "healthy" ]; then healthy=1; break; fi
+  sleep 1
+done
+if [ -n "$healthy" ]; then pass "compose service is (healthy) after $(( $(date +%s) - compose_start )) s"; else fail "compose service not healthy within 90 s (state '${state:-none}')"; fi
+published=$(podman port "$sim_c" 2>/dev/null | tr '\n' ' ')
+case "$published" in
+  "8080/tcp -> 127.0.0.1:$hport "*) pass "published on 127.0.0.1:$hport only ($published)" ;;
+  *) fail "published as '$published', want 8080/tcp -> 127.0.0.1:$hport" ;;
+esac
+url="http://127.0.0.1:$hport"
+timeout 90 node "$work/walk.mjs" "$repo" "$url" "$api_key" walk >"$work/compose-walk.txt" 2>&1 || true
+sed -i 's/^PASS /PASS compose: /; s/^FAIL /FAIL compose: /' "$work/compose-walk.txt"
+count_walk "$work/compose-walk.txt"
+app_deadline=$(( $(date +%s) + 90 ))
+while [ -n "$app_c" ] && [ "$(podman inspect --format '{{.State.Running}}' "$app_c" 2>/dev/null)" = "true" ] && [ "$(date +%s)" -lt "$app_deadline" ]; do sleep 1; done
+app_exit=$(podman inspect --format '{{.State.ExitCode}}' "$app_c" 2>/dev/null)
+app_log=$(podman logs "$app_c" 2>&1 | grep '^APP' | tail -1)
+if [ "$app_exit" = "0" ] && printf '%s' "$app_log" | grep -q '^APP OK'; then
+  pass "the app of docs/shipping.md reached seal-simulator:8080 and sealed a batch ($app_log)"
+else
+  fail "the app exited '$app_exit': $(podman logs "$app_c" 2>&1 | tail -5 | tr '\n' ' ')"
+fi
+# podman-compose 1.0's down -v removes the project's named volumes, not a container's anonymous
+# ones (the image declares VOLUME /data): note them first.
+anon_volumes=$(podman inspect --format '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}} {{end}}{{end}}' $sim_c $app_c 2>/dev/null)
+if timeout 120 podman-compose "${compose_files[@]}" down -v >"$work/compose-down.log" 2>&1; then
+  compose_up=""
+  podman network rm -f "${project}_default" >/dev/null 2>&1
+  for v in $anon_volumes; do podman volume rm -f "$v" >/dev/null 2>&1; done
+  [ -z "$(podman volume ls -q --filter "label=io.podman.compose.project=$project")" ] && pass "podman-compose down -v removed its volumes" || fail "volumes of $project left after down -v"
+  left=$(podman ps -a --format '{{.Names}}' | grep -c "^${project}_")
+  [ "$left" = "0" ] && pass "podman-compose down removed its containers" || fail "$left containers left after down"
+else
+  fail "podman-compose down failed: $(tail -5 "$work/compose-down.log")"
+fi
+say "compose part: $(( $(date +%s) - compose_start )) s"
 
 summary
 [ "$failed" -eq 0 ]

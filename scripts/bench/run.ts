@@ -28,6 +28,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import yauzl from 'yauzl';
 import { autocannon, median, medianLoad, type LoadResult } from './lib/load.js';
+import { peerPath } from './lib/peers.js';
 import {
   cleanupAllSync,
   cpuSeconds,
@@ -688,9 +689,9 @@ interface Target {
 }
 
 function machineInfo(): Record<string, string> {
-  const v = (p: string) => {
+  const v = (p: string, root = path.join(repoRoot, 'node_modules')) => {
     try {
-      return (JSON.parse(readFileSync(path.join(repoRoot, 'node_modules', p, 'package.json'), 'utf8')) as { version: string }).version;
+      return (JSON.parse(readFileSync(path.join(root, p, 'package.json'), 'utf8')) as { version: string }).version;
     } catch {
       return 'n/a';
     }
@@ -714,10 +715,10 @@ function machineInfo(): Record<string, string> {
     kernel: `${os.type()} ${os.release()}`,
     node: process.version,
     java: java.trim(),
-    autocannon: v('autocannon'),
+    autocannon: v('autocannon', peerPath(repoRoot)),
     fastify: v('fastify'),
-    wiremock: v('wiremock'),
-    prism: v('@stoplight/prism-cli'),
+    wiremock: v('wiremock', peerPath(repoRoot)),
+    prism: v('@stoplight/prism-cli', peerPath(repoRoot)),
     commit,
   };
 }

@@ -134,7 +134,7 @@ export function checkEntryName(name: string, maxNameLength: number): NameProblem
     };
   }
   // NOTE: the vendor's server runs on Windows (ASP.NET); names Windows cannot store are refused
-  // here instead of failing obscurely later (SPEC §7: the stricter reading).
+  // here instead of failing obscurely later (docs/vendor-contract.md#stricter-reading).
   if (WINDOWS_FORBIDDEN_CHARS.test(name) || WINDOWS_RESERVED_NAMES.test(name) || /[. ]$/.test(name)) {
     return {
       reason: 'windows-invalid-name',

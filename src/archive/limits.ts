@@ -1,7 +1,7 @@
 /**
  * Limits applied to an uploaded package. Every field is a setting (see `zipLimitSettings` for the
  * environment variable that sets it); the defaults are the simulator's reading of a package the
- * vendor would plausibly accept. NOTE: the vendor documents none of these (SPEC §7), so the
+ * vendor would plausibly accept. NOTE: the vendor documents none of these (docs/vendor-contract.md#packages), so the
  * simulator chooses the stricter reading and makes each one a setting.
  */
 export interface ZipLimits {

@@ -1,5 +1,5 @@
 /**
- * A SEAL "process": the server-side configuration a processId selects (SPEC §6). Loaded from
+ * A SEAL "process": the server-side configuration a processId selects (docs/vendor-contract.md#processes). Loaded from
  * `fixtures/processes.json` or the file named by SEAL_SIM_PROCESSES.
  */
 export type Operation = 'seal' | 'validate';

@@ -1,5 +1,5 @@
 /**
- * Batch statuses by name, as the vendor spells them (SPEC §4). The simulator always tracks
+ * Batch statuses by name, as the vendor spells them (docs/vendor-contract.md#statuses). The simulator always tracks
  * UPLOADED internally; which numeric code a status has, and whether UPLOADED is shown at all,
  * is a presentation choice made by the status table (A = the seed, B = the later copy).
  */

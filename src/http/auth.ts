@@ -34,7 +34,7 @@ const MAX_CACHED_TENANTS = 10_000;
 export const PUBLIC_TENANT = 'public';
 
 /**
- * HTTP Basic credentials as an API key (the RFC 3161 endpoint, SPEC §2 row 7). NOTE: the vendor
+ * HTTP Basic credentials as an API key (the RFC 3161 endpoint, docs/vendor-contract.md#authentication). NOTE: the vendor
  * does not say which part carries the key; the simulator takes the password, or the user name
  * when the password is empty.
  */

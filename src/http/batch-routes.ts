@@ -18,7 +18,7 @@ export interface BatchRoutesOptions {
 type IdParams = { batchId: number };
 
 /**
- * The six vendor batch routes under /api (SPEC §2). Adapters only: validated values in, one
+ * The six vendor batch routes under /api (docs/vendor-contract.md#endpoints). Adapters only: validated values in, one
  * service call, a body shaped by the vendor presenter and the response schema.
  */
 export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions): Promise<void> {
@@ -55,7 +55,7 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
           '',
           '**Errors:** 400 when `processId` is not a positive integer; 404 when no such process exists; 401 without a valid API key.',
           '',
-          '**Simulator\'s decision:** `status` is the batch\'s real status code (NEW → `"0"`), where the vendor\'s example shows `"1"` (SPEC §3).',
+          '**Simulator\'s decision:** `status` is the batch\'s real status code (NEW → `"0"`), where the vendor\'s example shows `"1"` (see docs/vendor-contract.md#status-in-bodies).',
         ].join('\n'),
         params: idParam('processId', 'The process that will seal or validate the files (see GET /_simulator/processes)', 1),
         response: {
@@ -90,7 +90,7 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
           description: [
             'Sends the package: a **flat ZIP** (files only, no folders) as the **raw request body** with `Content-Type: application/octet-stream`. Not multipart/form-data: that is refused with 415. (The simulator accepts any other content type too, e.g. `application/zip`.)',
             '',
-            'Allowed while the batch is NEW (or UPLOADED). Uploading again before AcceptBatch replaces the package (SPEC §4 [decision]). The answer is one row for the package itself; `GET /api/BatchStatus/{batchId}` then lists the files inside it.',
+            'Allowed while the batch is NEW (or UPLOADED). Uploading again before AcceptBatch replaces the package (see docs/vendor-contract.md#wrong-state). The answer is one row for the package itself; `GET /api/BatchStatus/{batchId}` then lists the files inside it.',
             '',
             '**Errors:** 400 when the body is empty, not a ZIP, or breaks a rule (nested folders, path traversal, duplicate or invalid names, encryption, a ZIP bomb…): `reason` and `entry` in the problem say which; 413 when the body or a file inside it is larger than the configured limits (`setting` names the limit to raise); 409 when the batch was already accepted or deleted; 404 for an unknown batch.',
             '',
@@ -172,7 +172,7 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
   );
 
   await app.register(async (accept) => {
-    // AcceptBatch takes the id from five places (SPEC §2 [decision]); be lenient about bodies:
+    // AcceptBatch takes the id from five places (docs/vendor-contract.md#acceptbatch); be lenient about bodies:
     // an empty JSON body is "no body", a form field and a bare number are both fine.
     accept.removeContentTypeParser(['application/json', 'text/plain']);
     accept.addContentTypeParser(['application/json', 'text/plain', 'application/x-www-form-urlencoded'], { parseAs: 'string', bodyLimit: 4096 }, (request, raw, done) => {
@@ -198,7 +198,7 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
         '',
         '**Errors:** 400 when no batch id, an invalid one, or two different ones are given; 409 when the batch has no package yet, was already accepted, or was deleted; 404 for an unknown batch.',
         '',
-        '**Simulator\'s decisions:** the vendor\'s page lists `batchId` as a path parameter of a path that has none, so the simulator takes it from any of: the path `/api/AcceptBatch/{batchId}`, the query `?batchId=`, a JSON body `{"batchId": n}`, a form field `batchId`, or the bare number as the body (SPEC §2). `status` is the real status code (ACCEPTED), where the vendor\'s example shows `"0"`.',
+        '**Simulator\'s decisions:** the vendor\'s page lists `batchId` as a path parameter of a path that has none, so the simulator takes it from any of: the path `/api/AcceptBatch/{batchId}`, the query `?batchId=`, a JSON body `{"batchId": n}`, a form field `batchId`, or the bare number as the body (see docs/vendor-contract.md#acceptbatch). `status` is the real status code (ACCEPTED), where the vendor\'s example shows `"0"`.',
       ].join('\n');
     const response = {
       200: schemas.accepted,
@@ -347,7 +347,7 @@ export function packageName(header: string | undefined): string | undefined {
   return base && base.length <= 255 && !/[\u0000-\u001f]/.test(base) ? base : undefined;
 }
 
-/** SPEC §2 [decision]: path, query, JSON body {"batchId": n}, form field batchId, or a bare number. */
+/** Where AcceptBatch's id may be (docs/vendor-contract.md#acceptbatch): path, query, JSON body {"batchId": n}, form field batchId, or a bare number. */
 export function acceptBatchId(request: FastifyRequest<{ Params: { batchId?: string }; Querystring: { batchId?: string } }>): number {
   const body = request.body as unknown;
   const fromBody =

@@ -14,7 +14,7 @@
  *               POST /tsa/stamp/rfc3161/{processId}, NO_SECURITY on /_simulator/ routes;
  *     operationId, summary, and a description in the integrator's terms: what it does, in which
  *               batch states, which errors and why, and where the simulator decided what the
- *               vendor leaves open (SPEC [decision]);
+ *               vendor leaves open (docs/vendor-contract.md);
  *     params / querystring / body with `description` and `examples`;
  *     response  every status the route can answer: bodies as JSON Schemas, errors as
  *               `problem('why')` (application/problem+json, the shared Problem schema), a 500 as

@@ -25,7 +25,7 @@ export const SECURITY_SCHEMES = { apiKey: 'apiKey', basic: 'basicAuth' } as cons
 
 /** `security` of a vendor route: the API-KEY header. */
 export const API_KEY_SECURITY: Record<string, string[]>[] = [{ [SECURITY_SCHEMES.apiKey]: [] }];
-/** `security` of the RFC 3161 TSA route: the API-KEY header or HTTP Basic (SPEC §2, endpoint 7). */
+/** `security` of the RFC 3161 TSA route: the API-KEY header or HTTP Basic (docs/vendor-contract.md#authentication). */
 export const API_KEY_OR_BASIC_SECURITY: Record<string, string[]>[] = [{ [SECURITY_SCHEMES.apiKey]: [] }, { [SECURITY_SCHEMES.basic]: [] }];
 /** `security` of a simulator route: none. */
 export const NO_SECURITY: Record<string, string[]>[] = [];
@@ -37,7 +37,7 @@ export const NO_SECURITY: Record<string, string[]>[] = [];
 const DATE = {
   type: 'string',
   pattern: '^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}$',
-  description: '`yyyy-MM-dd HH:mm:ss` without a zone, as the vendor writes it; the simulator writes UTC (SPEC §3 [decision]).',
+  description: '`yyyy-MM-dd HH:mm:ss` without a zone, as the vendor writes it; the simulator writes UTC (see docs/vendor-contract.md#dates).',
   examples: ['2023-01-01 12:00:00'],
 };
 const MAX_ID = Number.MAX_SAFE_INTEGER;
@@ -52,7 +52,7 @@ export const problemSchema = {
   $id: 'Problem',
   type: 'object',
   description:
-    'RFC 9457 problem details, the shape ASP.NET Core writes. The vendor documents no error bodies, so this shape is the simulator\'s choice (SPEC §3 [decision]). `detail` says what to fix; `traceId` finds the request in the simulator\'s log.',
+    'RFC 9457 problem details, the shape ASP.NET Core writes. The vendor documents no error bodies, so this shape is the simulator\'s choice (see docs/vendor-contract.md#errors). `detail` says what to fix; `traceId` finds the request in the simulator\'s log.',
   required: ['type', 'title', 'status', 'detail'],
   properties: {
     type: { type: 'string', description: 'A stable URN per kind of error', examples: ['urn:seal-simulator:problem:wrong-state'] },
@@ -109,10 +109,10 @@ export const unexpectedProblem = () =>
   problem('The simulator failed unexpectedly. Nothing internal is shown; the log has the details under the `traceId`.', 'internal');
 
 // ---------------------------------------------------------------------------------------------
-// Vendor response bodies (SPEC §3)
+// Vendor response bodies (docs/vendor-contract.md#bodies)
 // ---------------------------------------------------------------------------------------------
 
-/** The SPEC §3 examples, in the given JSON style and status table. */
+/** The vendor's examples, in the given JSON style and status table. */
 export function vendorExamples(style: JsonStyle, table: StatusTableName) {
   const typed = style === 'typed';
   const id = (n: number) => (typed ? n : String(n));
@@ -181,14 +181,14 @@ export function responseSchemas(style: JsonStyle, table: StatusTableName = 'A') 
       creationDate: DATE,
       status: {
         ...code,
-        description: `${code.description}. Always NEW's code here. The vendor's own example shows "1" for a brand-new batch; the simulator reports the batch's real status (SPEC §3 [decision]).`,
+        description: `${code.description}. Always NEW's code here. The vendor's own example shows "1" for a brand-new batch; the simulator reports the batch's real status (see docs/vendor-contract.md#status-in-bodies).`,
       },
     },
     examples: [examples.batchCreated],
   };
   const uploadReceipt = {
     type: 'object',
-    description: 'One row for the uploaded package itself (SPEC §3 [decision]); BatchStatus lists the files inside it',
+    description: 'One row for the uploaded package itself (see docs/vendor-contract.md#upload-row); BatchStatus lists the files inside it',
     required: ['id', 'counterpartyId', 'name', 'signed', 'hash', 'signature', 'batchId', 'creationDate', 'isZip', 'tsaId'],
     additionalProperties: false,
     properties: {
@@ -197,7 +197,7 @@ export function responseSchemas(style: JsonStyle, table: StatusTableName = 'A') 
       name: {
         type: 'string',
         description:
-          'The package name: the filename of a `Content-Disposition` request header if one was sent (the simulator\'s guess, SPEC §3 [decision]), else `batch-{batchId}.zip`',
+          'The package name: the filename of a `Content-Disposition` request header if one was sent (the simulator\'s guess, see docs/vendor-contract.md#upload-row), else `batch-{batchId}.zip`',
         examples: ['batch-2123.zip'],
       },
       signed: bool('Always false for the package row'),
@@ -256,7 +256,7 @@ export function responseSchemas(style: JsonStyle, table: StatusTableName = 'A') 
       creationDate: DATE,
       status: {
         ...code,
-        description: `${code.description}. ACCEPTED's code here. The vendor's example shows "0"; the simulator reports the real status (SPEC §3 [decision]).`,
+        description: `${code.description}. ACCEPTED's code here. The vendor's example shows "0"; the simulator reports the real status (see docs/vendor-contract.md#status-in-bodies).`,
       },
     },
     examples: [examples.accepted],

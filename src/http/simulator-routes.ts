@@ -58,7 +58,7 @@ export async function simulatorRoutes(app: FastifyInstance, opts: SimulatorRoute
         operationId: 'simulatorProcesses',
         summary: 'The processes CreateBatch accepts',
         description:
-          'Simulator only; no API key needed. Lists the processes this simulator knows, i.e. the `processId`s `POST /api/CreateBatch/{processId}` accepts, with what each does to a file. The real service configures its processes server-side and publishes no such list (SPEC §6); point SEAL_SIM_PROCESSES at your own file to mirror your real process ids.',
+          'Simulator only; no API key needed. Lists the processes this simulator knows, i.e. the `processId`s `POST /api/CreateBatch/{processId}` accepts, with what each does to a file. The real service configures its processes server-side and publishes no such list (see docs/vendor-contract.md#processes); point SEAL_SIM_PROCESSES at your own file to mirror your real process ids.',
         response: {
           200: {
             type: 'object',

@@ -7,7 +7,7 @@ import { apiKeyAuth } from './auth.js';
 import { API_KEY_OR_BASIC_SECURITY, API_KEY_SECURITY, idParam, problem, TAGS, unexpectedProblem } from './schemas.js';
 
 /**
- * The vendor's TSA methods (SPEC §2 rows 7–8): real RFC 3161 tokens from the simulator's test TSA.
+ * The vendor's TSA methods (docs/vendor-contract.md#tsa): real RFC 3161 tokens from the simulator's test TSA.
  * genTime comes from the caller's tenant clock.
  */
 export async function tsaRoutes(app: FastifyInstance, opts: { config: Config; processes: ProcessCatalog; clock: Clock; pki: TestPki }): Promise<void> {

@@ -3,7 +3,7 @@ import type { ProcessDef } from '../domain/process.js';
 import { statusTable, type StatusTableName } from '../domain/status.js';
 
 /**
- * Turns batches into the vendor's response bodies (SPEC §3), quirks kept: in "vendor" style ids
+ * Turns batches into the vendor's response bodies (docs/vendor-contract.md#bodies), quirks kept: in "vendor" style ids
  * and booleans are strings except where the vendor's examples show numbers; in "typed" style every
  * id is a number and every boolean a boolean. The status table decides names and codes.
  */
@@ -12,11 +12,11 @@ export type JsonStyle = 'vendor' | 'typed';
 export interface VendorJsonOptions {
   style: JsonStyle;
   statusTable: StatusTableName;
-  /** counterpartyId of the caller (SPEC §3: from the API key's configuration). */
+  /** counterpartyId of the caller (docs/vendor-contract.md#identifiers). */
   counterpartyId: string;
 }
 
-/** `yyyy-MM-dd HH:mm:ss`, UTC (the vendor writes no zone; SPEC §3). */
+/** `yyyy-MM-dd HH:mm:ss`, UTC (the vendor writes no zone; docs/vendor-contract.md#dates). */
 export function vendorDate(ms: number): string {
   // A poller asks for the same few batches' dates over and over; formatting a date is measurable
   // on the status route, so the last ones are kept (bounded: cleared when full).

@@ -1,5 +1,5 @@
 /**
- * CMS SignedData builder (signing.md §3), written straight to DER with pre-encoded certificates.
+ * CMS SignedData builder, written straight to DER with pre-encoded certificates.
  *
  *   signedAttributes(o): Buffer[]                     // contentType, [signingTime], messageDigest, signingCertificateV2
  *   buildSignedData(o: SignedDataOptions): Buffer     // ContentInfo(signedData) DER

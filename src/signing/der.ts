@@ -22,7 +22,7 @@ export function tlv(tag: number, ...content: Buffer[]): Buffer {
 
 export const seq = (...c: Buffer[]): Buffer => tlv(0x30, ...c);
 export const set = (...c: Buffer[]): Buffer => tlv(0x31, ...c);
-/** SET OF with its elements DER-sorted (X.690 §11.6): needed for signed attributes (pitfall P2). */
+/** SET OF with its elements DER-sorted (X.690 §11.6): needed for signed attributes: verifiers re-encode them sorted before checking the digest. */
 export const setOf = (...c: Buffer[]): Buffer => tlv(0x31, ...[...c].sort(Buffer.compare));
 export const octet = (b: Buffer): Buffer => tlv(0x04, b);
 export const nul = (): Buffer => Buffer.from([0x05, 0x00]);
@@ -79,7 +79,7 @@ function timeDigits(d: Date, yearDigits: 2 | 4): Buffer {
 /** UTCTime (years 1950–2049), whole seconds. */
 export const utcTime = (d: Date): Buffer => tlv(0x17, timeDigits(d, 2));
 
-/** GeneralizedTime, whole seconds (pairs with accuracy {seconds 1}; pitfall P7). */
+/** GeneralizedTime, whole seconds (pairs with accuracy {seconds 1}). */
 export const generalizedTime = (d: Date): Buffer => tlv(0x18, timeDigits(d, 4));
 
 export const sha256 = (b: Buffer | Uint8Array): Buffer => createHash('sha256').update(b).digest();

@@ -1,5 +1,5 @@
 /**
- * PAdES-B-B / B-T (signing.md §5): pdf-lib placeholder (`ETSI.CAdES.detached`, /M from `now`), then
+ * PAdES-B-B / B-T: pdf-lib placeholder (`ETSI.CAdES.detached`, /M from `now`), then
  * the simulator's own CMS (no signingTime attribute) over the ByteRange bytes.
  *
  *   padesSeal(pdf: Buffer, o: PadesOptions): Promise<Buffer>

@@ -1,5 +1,5 @@
 /**
- * The simulator's test PKI (signing.md §2): a root CA, a qualified-e-seal-shaped seal certificate, a
+ * The simulator's test PKI: a root CA, a qualified-e-seal-shaped seal certificate, a
  * TSA certificate with a critical timeStamping EKU, and an empty CRL. Also two fault-injection seal
  * identities: one expired (same CA), one issued by a separate "untrusted TEST CA".
  *
@@ -58,7 +58,7 @@ const OID_QC_STATEMENTS = '1.3.6.1.5.5.7.1.3';
 const POLICY_QCP_L_QSCD = '0.4.0.194112.1.3';
 const DAY = 86_400_000;
 
-/** QCStatements: QcCompliance, QcSSCD, QcType = eseal (hand-encoded; signing.md §1). */
+/** QCStatements: QcCompliance, QcSSCD, QcType = eseal (hand-encoded). */
 function qcStatementsDer(): Buffer {
   const o = (x: string): Buffer => seq(oid(x));
   return seq(o('0.4.0.1862.1.1'), o('0.4.0.1862.1.4'), seq(oid('0.4.0.1862.1.6'), o('0.4.0.1862.1.6.2')));
@@ -143,7 +143,8 @@ async function makeLeaf(
       new x509.CertificatePolicyExtension([POLICY_QCP_L_QSCD]),
       new x509.CRLDistributionPointsExtension([crlUrl]),
       new x509.Extension(OID_QC_STATEMENTS, false, new Uint8Array(qcStatementsDer())),
-      // No EKU on the seal certificate (pitfall P4).
+      // No EKU on the seal certificate: `openssl cms -verify` checks the S/MIME signing purpose by
+      // default and refuses a certificate whose EKU is documentSigning; with no EKU it passes.
     );
   } else {
     ext.push(

@@ -1,5 +1,5 @@
 /**
- * The simulator's RFC 3161 time-stamping authority (signing.md §4; SPEC §2 rows 7–8).
+ * The simulator's RFC 3161 time-stamping authority (the vendor's TSA methods: docs/vendor-contract.md#tsa).
  *
  * Exact API for the HTTP routes:
  *

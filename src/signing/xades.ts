@@ -1,5 +1,5 @@
 /**
- * XAdES-B-B / B-T with xadesjs (signing.md §6).
+ * XAdES-B-B / B-T with xadesjs.
  *
  *   xadesEnveloped(xml: Buffer, o: XadesOptions): Promise<Buffer>       // <ds:Signature> appended to the root
  *   xadesDetached(data: Buffer, fileName: string, o: XadesOptions): Promise<Buffer>

@@ -183,15 +183,16 @@ describe('docker-compose.yml', () => {
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^STOPSIGNAL SIGTERM$/m);
     expect(dockerfile).toMatch(/^FROM \$\{NODE_IMAGE\}/m);
-    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-slim$/m);
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24-slim$/m);
   });
 
-  it('has a named volume for /data, port 8080 and the health check', () => {
+  it('has a named volume for /data, port 8080 on loopback (host port from SEAL_SIM_HOST_PORT) and the image\'s health check', () => {
     const volume = service.volumes.find((v) => v.endsWith(':/data'))!;
     expect(volume).toBeDefined();
     expect(compose.volumes).toHaveProperty(volume.split(':')[0]!);
-    expect(service.ports).toContain('8080:8080');
-    expect(service.healthcheck.test.join(' ')).toContain('/_simulator/health');
+    expect(service.ports).toEqual(['127.0.0.1:${SEAL_SIM_HOST_PORT:-8080}:8080']);
+    expect(service.healthcheck.test).toEqual(['CMD', 'node', 'dist/src/healthcheck.js']);
+    expect(dockerfile).toContain('CMD ["node", "dist/src/healthcheck.js"]');
   });
 
   describe('its environment, run outside a container', () => {

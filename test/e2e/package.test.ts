@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, cleanEnv, REPO_ROOT } from './process.js';
@@ -55,6 +55,20 @@ describe('the packed package', { timeout: 180_000 }, () => {
     }
     expect(files.filter((f) => f.startsWith('test/') || f.startsWith('src/') || (f.endsWith('.ts') && !f.endsWith('.d.ts')))).toEqual([]);
     expect(files.filter((f) => /node_modules|\.sqlite|\.tgz$/.test(f))).toEqual([]);
+  });
+
+  it('ships LICENSE and every file the README (and the documents it links) link to', () => {
+    const files = new Set(packed.files.map((f) => f.path));
+    expect(files.has('LICENSE')).toBe(true);
+    const linked = (doc: string): string[] =>
+      [...readFileSync(join(REPO_ROOT, doc), 'utf8').matchAll(/\]\(([^)\s]+)\)/g)]
+        .map((m) => m[1]!.split('#')[0]!)
+        .filter((t) => t !== '' && !/^[a-z]+:/.test(t))
+        .map((t) => join(dirname(doc), t).replaceAll('\\', '/'));
+    const fromReadme = linked('README.md');
+    const documents = fromReadme.filter((f) => f.endsWith('.md'));
+    const missing = [...fromReadme, ...documents.flatMap(linked)].filter((f) => !files.has(f));
+    expect(missing).toEqual([]);
   });
 
   it('installs into another project, where startSimulator serves a batch API', async () => {

@@ -6,7 +6,7 @@ afterEach(() => sim?.close());
 
 const DATE = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 
-describe('the whole batch lifecycle (SPEC §2–§4)', () => {
+describe('the whole batch lifecycle (docs/vendor-contract.md: endpoints, bodies, statuses)', () => {
   it('goes NEW → ACCEPTED → READY → IN_PROGRESS → FINISHING → CLOSED → DELETED, visible step by step', async () => {
     sim = await startTestSim({ timing: 'fast' });
     const created = await sim.request({ method: 'POST', url: '/api/CreateBatch/1' });

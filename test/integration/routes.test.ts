@@ -141,7 +141,7 @@ describe('routes', () => {
     });
   });
 
-  describe('AcceptBatch takes the id from five places (SPEC §2)', () => {
+  describe('AcceptBatch takes the id from five places (docs/vendor-contract.md#acceptbatch)', () => {
     const ways: [string, (id: number) => Record<string, unknown>][] = [
       ['path', (id) => ({ url: `/api/AcceptBatch/${id}` })],
       ['query', (id) => ({ url: `/api/AcceptBatch?batchId=${id}` })],

@@ -19,7 +19,7 @@ afterAll(async () => {
 
 const digest = createHash('sha256').update('hello').digest();
 
-describe('TSA endpoints (SPEC §2 rows 7–8)', () => {
+describe('TSA endpoints (docs/vendor-contract.md#tsa)', () => {
   it('answers a raw SHA-256 digest with a granted DER TimeStampResp', async () => {
     const res = await sim.request({
       method: 'POST',

@@ -1,6 +1,6 @@
 /**
  * Interop: the real signer's outputs checked by the independent tools, exactly as
- * /work/shared/notes/signing.md shows (OpenSSL 3, poppler pdfsig + NSS, xmlsec1).
+ * README.md's "Verify a package yourself" shows (OpenSSL 3, poppler pdfsig + NSS, xmlsec1).
  * Needs: apt-get install -y poppler-utils libnss3-tools xmlsec1 openssl
  * Run: npx vitest run --config vitest.interop.config.ts
  */
@@ -99,7 +99,7 @@ beforeAll(async () => {
     const o = await signer.processFile(files[3]!, { process: proc(7), now: NOW, sealIdentity: which });
     writeTmp(`${which}.notes.txt.p7m`, o.outputs[0]!.bytes);
   }
-  // NSS database trusting the test CA, with its CRL imported (pitfall P1)
+  // NSS database trusting the test CA, with its CRL imported (without the CRL, pdfsig reports "Unknown issue with Certificate")
   nssdb = join(work, 'nssdb');
   mkdirSync(nssdb);
   if (!missing.includes('certutil')) {

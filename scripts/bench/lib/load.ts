@@ -1,8 +1,9 @@
 /**
- * Runs autocannon in its own process (`node node_modules/autocannon/autocannon.js -j`), pinned to
+ * Runs autocannon in its own process (`node scripts/bench/node_modules/autocannon/autocannon.js -j`), pinned to
  * a CPU when asked, and parses its JSON result.
  */
 import path from 'node:path';
+import { peerPath } from './peers.js';
 import { cpuSeconds, machineBusySeconds, spawnTracked } from './proc.js';
 
 export interface LoadResult {
@@ -30,7 +31,7 @@ export interface LoadOptions {
 }
 
 export async function autocannon(repoRoot: string, o: LoadOptions): Promise<LoadResult> {
-  const bin = path.join(repoRoot, 'node_modules', 'autocannon', 'autocannon.js');
+  const bin = peerPath(repoRoot, 'autocannon', 'autocannon.js');
   const args = [
     bin,
     '-c', String(o.connections),

@@ -5,6 +5,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node
 import type http from 'node:http';
 import path from 'node:path';
 import { transform } from 'esbuild';
+import { peerPath } from './peers.js';
 import { httpRequest, linkNodeModules, makeTempDir, spawnTracked, type Spawned } from './proc.js';
 import { tinyZip } from './zip.js';
 
@@ -124,7 +125,7 @@ export async function bareFastifyDef(repoRoot: string): Promise<ServerDef> {
 }
 
 export function wiremockDef(repoRoot: string): ServerDef {
-  const jarDir = path.join(repoRoot, 'node_modules/wiremock/build');
+  const jarDir = peerPath(repoRoot, 'wiremock', 'build');
   const jar = path.join(jarDir, 'wiremock-standalone-3.13.2.jar');
   if (!existsSync(jar)) throw new Error(`WireMock jar not found at ${jar}`);
   return {
@@ -154,7 +155,7 @@ export function wiremockDef(repoRoot: string): ServerDef {
 }
 
 export function prismDef(repoRoot: string): ServerDef {
-  const cli = path.join(repoRoot, 'node_modules/@stoplight/prism-cli/dist/index.js');
+  const cli = peerPath(repoRoot, '@stoplight/prism-cli', 'dist', 'index.js');
   const spec = path.join(repoRoot, 'scripts/bench/peers/prism-status.yaml');
   return {
     name: 'prism',

@@ -31,7 +31,7 @@ describe('test PKI', () => {
     expect(b.untrustedCa.der.equals(a.pki.untrustedCa.der)).toBe(true);
   });
 
-  it('has the profile signing.md §2 asks for; every name says TEST', async () => {
+  it('has a qualified e-seal profile (README: seals and the test PKI); every name says TEST', async () => {
     const { pki } = await rsaPki();
     expect(pki.keyAlgorithm).toBe('RSA-2048');
     const ca = new X509Certificate(pki.ca.der);
