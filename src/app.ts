@@ -105,7 +105,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     blobs,
     processes,
     clock,
-    timing: timingProfile(config.timing),
+    timing: timingProfile(config.timing, config.profile.timing),
     limits: config.limits,
     log: log.child({ component: 'batches' }),
     showStatus: statusTable(config.statusTable).name,
@@ -152,7 +152,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   app.setChildLoggerFactory(lazyChildLogger);
   app.decorateRequest('tenant', ''); // set by the auth hooks; declared so requests keep one shape
-  installProblemHandlers(app);
+  installProblemHandlers(app, config.profile);
   installSteering(app, { faults, journal });
   app.addSchema(problemSchema);
   await registerOpenApi(app, config); // before the routes: it documents every route added after it

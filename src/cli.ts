@@ -4,6 +4,9 @@ import { ConfigError, describeConfig, helpText, loadConfig } from './config.js';
 import { type RunningServer, startServer } from './server.js';
 import { VERSION } from './version.js';
 
+/** Subcommands (src/calibrate/commands.ts); the name list is here so `--help` needs no import. */
+const CALIBRATE_COMMANDS = ['conformance', 'record', 'replay'] as const;
+
 /**
  * How long requests in flight get to finish after SIGTERM/SIGINT before their connections are cut,
  * so that the worker can still reach its safe point and SQLite can still be closed cleanly.
@@ -16,6 +19,13 @@ const DRAIN_MS = 5_000;
 const SHUTDOWN_DEADLINE_MS = 8_000;
 
 async function main(): Promise<void> {
+  const [first, ...rest] = process.argv.slice(2);
+  if (first && (CALIBRATE_COMMANDS as readonly string[]).includes(first)) {
+    // Calibration commands are clients and proxies, not the simulator: loaded only when asked for.
+    const { runCalibrateCommand } = await import('./calibrate/commands.js');
+    process.exitCode = await runCalibrateCommand(first, rest, process.env);
+    return;
+  }
   let command;
   try {
     command = loadConfig(process.argv.slice(2), process.env);

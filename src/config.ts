@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { defaultZipLimits, type ZipLimits, zipLimitSettings } from './archive/limits.js';
 import type { StatusTableName } from './domain/status.js';
 import { TIMING_PROFILES, type TimingProfileName } from './domain/timing.js';
+import { DEFAULT_PROFILE, loadProfile, ProfileError, type VendorProfile } from './calibrate/profile.js';
 
 /**
  * The only reader of process.env and the command line. Every setting is one row of SETTINGS: its
@@ -48,6 +49,14 @@ export interface Config {
   journalMaxEntries: number;
   journalMaxBytes: number;
   limits: ZipLimits;
+  /**
+   * The vendor profile in force (SEAL_SIM_PROFILE, or the committed default): dates, refusal
+   * statuses, error body shape and recorded timings. Its status table, JSON types and timing have
+   * already been folded into `statusTable`, `json` and `timing` above, where no setting said otherwise.
+   */
+  profile: VendorProfile;
+  /** The profile file given (SEAL_SIM_PROFILE), or null for the committed default. */
+  profileFile: string | null;
 }
 
 export class ConfigError extends Error {
@@ -97,7 +106,7 @@ export const SETTINGS = [
   { key: 'host', flag: 'host', env: 'HOST', default: '127.0.0.1', help: 'Address to listen on (the Docker image uses 0.0.0.0)', parse: text },
   {
     key: 'timing', flag: 'timing', env: 'SEAL_SIM_TIMING', default: 'fast',
-    help: 'How fast accepted batches move on: instant | fast (~2 s) | realistic (seconds per step, more per file) | manual (only when told)',
+    help: 'How fast accepted batches move on: instant | fast (~2 s) | realistic (seconds per step, more per file) | manual (only when told) | recorded (the durations a vendor profile observed)',
     parse: oneOf(TIMING_PROFILES),
   },
   { key: 'db', flag: 'db', env: 'SEAL_SIM_DB', default: ':memory:', help: 'SQLite database file, or :memory: for an ephemeral one', parse: text },
@@ -126,6 +135,11 @@ export const SETTINGS = [
     key: 'processesFile', flag: 'processes', env: 'SEAL_SIM_PROCESSES', default: 'fixtures/processes.json',
     help: 'JSON file defining the processes (relative paths: from the working directory, then the package)',
     parse: text,
+  },
+  {
+    key: 'profileFile', flag: 'profile', env: 'SEAL_SIM_PROFILE', default: '',
+    help: 'Vendor profile (JSON from `seal-simulator conformance --write-profile`): status table, JSON types, dates, refusal statuses, error body and timing as observed on the real service; a setting given explicitly wins (empty: the vendor documentation)',
+    parse: optionalPath,
   },
   {
     key: 'signer', flag: 'signer', env: 'SEAL_SIM_SIGNER', default: 'real',
@@ -219,33 +233,50 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
     throw new ConfigError(`${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}. Run with --help to see every setting.`);
   }
   const raw = {} as Raw;
+  const explicit = new Set<string>();
   for (const s of SETTINGS) {
     const fromFlag = (parsed.values as Record<string, string | boolean | undefined>)[s.flag] as string | undefined;
     const fromEnv = env[s.env];
     const value = fromFlag ?? fromEnv ?? s.default;
     const source = fromFlag !== undefined ? `--${s.flag}` : fromEnv !== undefined ? s.env : `default of ${s.env}`;
+    if (fromFlag !== undefined || fromEnv !== undefined) explicit.add(s.key);
     try {
       raw[s.key] = s.parse(value);
     } catch (e) {
       throw new ConfigError(`${source}=${JSON.stringify(value)} ${(e as Error).message}`);
     }
   }
-  const config = freezeConfig(raw);
+  const config = freezeConfig(raw, explicit);
   const kind = parsed.values.help ? 'help' : parsed.values.version ? 'version' : 'run';
   return { kind, config };
 }
 
-function freezeConfig(r: Raw): Config {
+function freezeConfig(r: Raw, explicit: ReadonlySet<string>): Config {
+  const profileFile = r.profileFile as string | null;
+  let profile: VendorProfile;
+  try {
+    profile = profileFile ? loadProfile(resolve(profileFile)) : DEFAULT_PROFILE;
+  } catch (e) {
+    if (e instanceof ProfileError) throw new ConfigError(`SEAL_SIM_PROFILE: ${e.message}`);
+    throw e;
+  }
+  // A profile stands in for the defaults of the settings it observed; a setting given explicitly
+  // (flag or variable) still wins, so one run can try a single difference against the profile.
+  const fromProfile = <T>(key: string, own: T, observed: T): T => (profileFile && !explicit.has(key) ? observed : own);
+  const timing = fromProfile<TimingProfileName>('timing', r.timing as TimingProfileName, profile.timing ? 'recorded' : (r.timing as TimingProfileName));
+  if (timing === 'recorded' && !profile.timing) {
+    throw new ConfigError('SEAL_SIM_TIMING=recorded needs a vendor profile with observed timings (SEAL_SIM_PROFILE, written by `seal-simulator conformance --write-profile`)');
+  }
   const config: Config = {
     port: r.port as number,
     host: r.host as string,
-    timing: r.timing as TimingProfileName,
+    timing,
     db: r.db as string,
     dataDir: r.dataDir as string | null,
     apiKeys: r.apiKeys as string[],
     auth: r.auth as boolean,
-    statusTable: r.statusTable as StatusTableName,
-    json: r.json as Config['json'],
+    statusTable: fromProfile('statusTable', r.statusTable as StatusTableName, profile.statusTable),
+    json: fromProfile('json', r.json as Config['json'], profile.json),
     processesFile: resolveProcessesFile(r.processesFile as string),
     signer: r.signer as Config['signer'],
     signerThreads: r.signerThreads as number,
@@ -266,6 +297,8 @@ function freezeConfig(r: Raw): Config {
       maxCompressionRatio: r.maxCompressionRatio as number,
       maxNameLength: r.maxNameLength as number,
     }),
+    profile,
+    profileFile,
   };
   if ((config.pkiCaCert === null) !== (config.pkiCaKey === null)) {
     throw new ConfigError('SEAL_SIM_PKI_CA_CERT and SEAL_SIM_PKI_CA_KEY must be given together');
@@ -294,6 +327,7 @@ export function helpText(): string {
     'seal-simulator — an offline simulator of the SIGNIUS SEAL batch API',
     '',
     'Usage: seal-simulator [options]',
+    '       seal-simulator conformance | record | replay ...   (calibrate against a real SEAL service; --help for each)',
     '',
     'Every option can also be set with its environment variable; a flag wins over the variable.',
     '',
@@ -313,6 +347,7 @@ export function describeConfig(c: Config): Record<string, unknown> {
     auth: c.auth ? (c.apiKeys.length ? `${c.apiKeys.length} keys` : 'any key') : 'off',
     statusTable: c.statusTable,
     json: c.json,
+    ...(c.profileFile ? { profile: c.profile.name } : {}),
     processes: c.processesFile,
     signer: c.signer,
     maxUploadBytes: c.limits.maxUploadBytes,

@@ -22,7 +22,7 @@ import { startServer } from './server.js';
  * in-memory database and a temporary data directory. Environment variables are NOT read here:
  * a fixture started from code behaves the same on every machine.
  */
-export interface StartOptions extends Omit<Config, 'limits'> {
+export interface StartOptions extends Omit<Config, 'limits' | 'profile'> {
   /** Any subset of the upload limits; the rest keep their defaults. */
   limits: Partial<ZipLimits>;
   /**

@@ -5,8 +5,8 @@ import type { Status } from './status.js';
  * The simulator never sleeps: a batch's `statusSince` timestamp and the clock decide whether the
  * next step is due. `null` means "never by itself" (manual profile: only an explicit advance).
  */
-export type TimingProfileName = 'instant' | 'fast' | 'realistic' | 'manual';
-export const TIMING_PROFILES: readonly TimingProfileName[] = ['instant', 'fast', 'realistic', 'manual'];
+export type TimingProfileName = 'instant' | 'fast' | 'realistic' | 'manual' | 'recorded';
+export const TIMING_PROFILES: readonly TimingProfileName[] = ['instant', 'fast', 'realistic', 'manual', 'recorded'];
 
 export interface TimingProfile {
   readonly name: TimingProfileName;
@@ -24,7 +24,7 @@ const profile = (
 
 const zero = () => 0;
 
-const PROFILES: Record<TimingProfileName, TimingProfile> = {
+const PROFILES: Record<Exclude<TimingProfileName, 'recorded'>, TimingProfile> = {
   /** As soon as the work is done. */
   instant: profile('instant', { ACCEPTED: zero, READY: zero, IN_PROGRESS: zero, FINISHING: zero }),
   /** Every step visible to a poller for a few hundred ms; the whole lifecycle in about 2 s. */
@@ -45,4 +45,17 @@ const PROFILES: Record<TimingProfileName, TimingProfile> = {
   manual: profile('manual', {}),
 };
 
-export const timingProfile = (name: TimingProfileName): TimingProfile => PROFILES[name];
+/**
+ * The named profile; `recorded` replays the fixed per-phase durations a vendor profile observed
+ * (the conformance kit measures one batch, so they do not grow with the file count).
+ */
+export function timingProfile(name: TimingProfileName, recorded?: Partial<Record<Status, number>> | null): TimingProfile {
+  if (name !== 'recorded') return PROFILES[name];
+  if (!recorded) throw new Error('the recorded timing needs the durations a vendor profile observed');
+  return profile('recorded', Object.fromEntries(Object.entries(recorded).map(([status, ms]) => [status, () => ms])));
+}
+
+/** The durations a named profile shows for a batch of `files` files (what the conformance kit expects). */
+export function phaseDurations(timing: TimingProfile, files: number): Partial<Record<Status, number | null>> {
+  return Object.fromEntries((['ACCEPTED', 'READY', 'IN_PROGRESS', 'FINISHING'] as const).map((s) => [s, timing.dwellMs(s, files)]));
+}

@@ -7,7 +7,7 @@ import type { ProcessDef } from '../domain/process.js';
 import type { ProcessCatalog } from '../domain/processes.js';
 import { apiKeyAuth } from './auth.js';
 import { API_KEY_SECURITY, idParam, problem, responseSchemas, TAGS, unexpectedProblem, zipDownload } from './schemas.js';
-import { vendorJson } from './vendor-json.js';
+import { vendorDateFormat, vendorJson } from './vendor-json.js';
 
 export interface BatchRoutesOptions {
   config: Config;
@@ -23,7 +23,7 @@ type IdParams = { batchId: number };
  */
 export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions): Promise<void> {
   const { config, service, processes } = opts;
-  const json = vendorJson({ style: config.json, statusTable: config.statusTable, counterpartyId: '1' });
+  const json = vendorJson({ style: config.json, statusTable: config.statusTable, counterpartyId: '1', date: vendorDateFormat(config.profile.dates) });
   const schemas = responseSchemas(config.json, config.statusTable);
   const processOf = (processId: number): ProcessDef => processes.get(processId)!;
   // OpenAPI: every vendor operation is tagged as the vendor's and needs the API-KEY header.

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, isDomainError } from '../domain/errors.js';
+import { REFUSAL_CODES, type ErrorBodyShape, type VendorProfile } from '../calibrate/profile.js';
 
 /**
  * The one table from error codes to HTTP, and the one handler that writes RFC 9457
@@ -43,8 +44,48 @@ export function sendProblem(
   detail: string,
   extra: Record<string, unknown> = {},
 ): FastifyReply {
+  const style = (reply.server as { [VENDOR_STYLE]?: VendorErrorStyle })[VENDOR_STYLE];
+  if (style && isVendorPath(reply.request.url)) return style.send(reply, code, detail, extra);
   const body = problemBody(code, detail, reply.request, extra);
   return reply.code(PROBLEMS[code].status).type(PROBLEM_CONTENT_TYPE).send(body);
+}
+
+/**
+ * How refusals of the vendor routes look under a vendor profile (SEAL_SIM_PROFILE): the HTTP
+ * status the real service was observed to answer for each kind of refusal, and its error body
+ * shape. The simulator's own routes (/_simulator, the explorer) keep problem+json.
+ */
+interface VendorErrorStyle {
+  send(reply: FastifyReply, code: ProblemCode, detail: string, extra: Record<string, unknown>): FastifyReply;
+}
+const VENDOR_STYLE = Symbol('vendorErrorStyle');
+const isVendorPath = (url: string) => url.length > 4 && url.slice(0, 5).toLowerCase() === '/api/';
+
+function vendorErrorStyle(profile: VendorProfile): VendorErrorStyle | null {
+  const moved = REFUSAL_CODES.filter((c) => profile.refusals[c] !== PROBLEMS[c].status);
+  if (moved.length === 0 && profile.errorBody.shape === 'problem+json') return null; // the default: nothing to change
+  const statusOf = (code: ProblemCode) => ((REFUSAL_CODES as readonly string[]).includes(code) ? profile.refusals[code as (typeof REFUSAL_CODES)[number]] : PROBLEMS[code].status);
+  const shape: ErrorBodyShape = profile.errorBody;
+  return {
+    send(reply, code, detail, extra) {
+      const status = statusOf(code);
+      const problem: Record<string, unknown> = { ...problemBody(code, detail, reply.request, extra), status };
+      reply.code(status);
+      switch (shape.shape) {
+        case 'problem+json':
+          return reply.type(PROBLEM_CONTENT_TYPE).send(problem);
+        case 'empty':
+          return reply.removeHeader('content-type').send();
+        case 'text':
+          return reply.type(shape.contentType).send(detail);
+        case 'json': {
+          const body = Object.fromEntries(Object.entries(shape.fields).map(([name, member]) => [name, problem[member]]));
+          // Serialised here: the route's response schema describes the problem shape, not this one.
+          return reply.type(shape.contentType).send(JSON.stringify(body));
+        }
+      }
+    },
+  };
 }
 
 /** Fastify's own errors (bad JSON, body limits, content types) in the integrator's terms. */
@@ -74,7 +115,13 @@ function fromFastifyError(err: FastifyError): { code: ProblemCode; detail: strin
 }
 
 /** Installs the error and not-found handlers on the root instance. */
-export function installProblemHandlers(app: FastifyInstance): void {
+export function installProblemHandlers(app: FastifyInstance, profile?: VendorProfile): void {
+  const style = profile ? vendorErrorStyle(profile) : null;
+  if (style) {
+    // Fastify's plugin instances are made with Object.create(parent), so every route's
+    // `reply.server` finds the root's style through its prototype chain.
+    (app as unknown as Record<symbol, VendorErrorStyle>)[VENDOR_STYLE] = style;
+  }
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (isDomainError(err)) {
       const { status } = PROBLEMS[err.code];

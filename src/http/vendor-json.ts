@@ -1,5 +1,6 @@
 import type { Batch, BatchPackage } from '../domain/batch.js';
 import type { ProcessDef } from '../domain/process.js';
+import { dateFormatter, type VendorProfile } from '../calibrate/profile.js';
 import { statusTable, type StatusTableName } from '../domain/status.js';
 
 /**
@@ -14,6 +15,8 @@ export interface VendorJsonOptions {
   statusTable: StatusTableName;
   /** counterpartyId of the caller (docs/vendor-contract.md#identifiers). */
   counterpartyId: string;
+  /** How dates are written; default `vendorDate` (a vendor profile may observe another format). */
+  date?: (ms: number) => string;
 }
 
 /** `yyyy-MM-dd HH:mm:ss`, UTC (the vendor writes no zone; docs/vendor-contract.md#dates). */
@@ -31,17 +34,23 @@ export function vendorDate(ms: number): string {
 }
 const vendorDates = new Map<number, string>();
 
+/** The profile's date writer; the cached `vendorDate` for the vendor's own format in UTC. */
+export function vendorDateFormat(dates: VendorProfile['dates']): (ms: number) => string {
+  return dates.format === 'yyyy-MM-dd HH:mm:ss' && dates.utcOffsetMinutes === 0 ? vendorDate : dateFormatter(dates);
+}
+
 export function vendorJson(opts: VendorJsonOptions) {
   const typed = opts.style === 'typed';
   const table = statusTable(opts.statusTable);
   const id = (n: number | string) => (typed ? Number(n) : String(n));
   const bool = (b: boolean) => (typed ? b : b ? 'true' : 'false');
   const code = (b: Batch) => (typed ? table.code(b.status) : String(table.code(b.status)));
+  const date = opts.date ?? vendorDate;
 
   const batchStatus = (b: Batch) => ({
     id: b.id,
     status: table.name(b.status),
-    creationDate: vendorDate(b.createdAt),
+    creationDate: date(b.createdAt),
     documents: b.documents.map((d) => ({
       id: id(d.id),
       signed: bool(d.signed),
@@ -54,7 +63,7 @@ export function vendorJson(opts: VendorJsonOptions) {
     created: (b: Batch, p: ProcessDef) => ({
       id: id(b.id),
       providerSettingsId: id(p.providerSettingsId),
-      creationDate: vendorDate(b.createdAt),
+      creationDate: date(b.createdAt),
       status: code(b),
     }),
     uploaded: (b: Batch, pkg: BatchPackage, p: ProcessDef) => ({
@@ -65,7 +74,7 @@ export function vendorJson(opts: VendorJsonOptions) {
       hash: null,
       signature: null,
       batchId: b.id,
-      creationDate: vendorDate(pkg.uploadedAt),
+      creationDate: date(pkg.uploadedAt),
       isZip: bool(true),
       tsaId: id(p.tsaId),
     }),
@@ -74,7 +83,7 @@ export function vendorJson(opts: VendorJsonOptions) {
     accepted: (b: Batch, p: ProcessDef) => ({
       id: b.id,
       providerSettingsId: id(p.providerSettingsId),
-      creationDate: vendorDate(b.createdAt),
+      creationDate: date(b.createdAt),
       status: code(b),
     }),
   };
