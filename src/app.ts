@@ -89,8 +89,55 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     schemaController: { compilersFactory: schemaCompilers({ lazy: !options.eagerSchemas }) },
   });
 
-  const temporaryDataDir = config.dataDir === null ? mkdtempSync(join(tmpdir(), 'seal-simulator-')) : null;
-  const dataDir = config.dataDir ?? temporaryDataDir!;
+  const temporary = config.dataDir === null ? new TemporaryDir() : null;
+  try {
+    return await wire(app, config, options, temporary);
+  } catch (err) {
+    // A start that fails (a bad processes file, a database that cannot be opened, a plugin error)
+    // leaves nothing behind.
+    await app.close().catch(() => {});
+    temporary?.remove();
+    throw err;
+  }
+}
+
+/**
+ * How long close() waits for the worker to finish the file in hand before abandoning it (the
+ * batch is redone on the next start): a seal takes milliseconds, but a first one may wait for
+ * the test PKI's keys, and close() must not.
+ */
+const WORKER_STOP_MS = 250;
+
+/**
+ * The temporary data directory used when no data directory is configured. It holds packages,
+ * results and the test PKI's private keys, so it is removed on close, on a failed start, and —
+ * when the process exits without closing (a deadline, a test runner that never calls close) —
+ * from the process's `exit` event.
+ */
+class TemporaryDir {
+  /** Every directory not yet removed; one `exit` listener for all of them, however many simulators run. */
+  private static readonly live = new Set<string>();
+  private static listening = false;
+  readonly path = mkdtempSync(join(tmpdir(), 'seal-simulator-'));
+
+  constructor() {
+    TemporaryDir.live.add(this.path);
+    if (!TemporaryDir.listening) {
+      TemporaryDir.listening = true;
+      process.once('exit', () => {
+        for (const path of TemporaryDir.live) rmSync(path, { recursive: true, force: true });
+      });
+    }
+  }
+
+  remove(): void {
+    TemporaryDir.live.delete(this.path);
+    rmSync(this.path, { recursive: true, force: true });
+  }
+}
+
+async function wire(app: FastifyInstance, config: Config, options: BuildOptions, temporary: TemporaryDir | null): Promise<FastifyInstance> {
+  const dataDir = config.dataDir ?? temporary!.path;
   const processes = loadProcesses(config.processesFile);
   const store = new SqliteBatchStore(config.db);
   const clock = new TenantClocks(options.clock ?? systemClock, store);
@@ -189,10 +236,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   app.addHook('onClose', async () => {
     clearInterval(ticker);
-    await worker.stop();
+    await worker.stop(WORKER_STOP_MS);
     await signer.close?.();
     store.close();
-    if (temporaryDataDir) rmSync(temporaryDataDir, { recursive: true, force: true });
+    temporary?.remove();
   });
 
   return app;
