@@ -54,19 +54,17 @@ async function main(): Promise<void> {
   const settings = describeConfig(config);
   // The start line is written whatever the log level: it is how a person, a script or a test
   // learns the URL (the real port when --port 0 was asked for).
-  // It names the address actually bound (0.0.0.0 in a container: every interface) and the URL a
-  // client on this machine uses.
-  const bound = `${server.boundAddress.includes(':') ? `[${server.boundAddress}]` : server.boundAddress}:${server.port}`;
+  const where = listeningOn(server);
   if (process.stdout.isTTY) {
     const list = Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(' ');
-    process.stdout.write(`seal-simulator ${VERSION} listening on ${bound} — ${server.url}  (${list})\n  stop with Ctrl-C\n`);
+    process.stdout.write(`seal-simulator ${VERSION} listening on ${where}  (${list})\n  stop with Ctrl-C\n`);
   } else {
     const line = {
       level: 30,
       time: Date.now(),
       pid: process.pid,
       hostname: hostname(),
-      msg: `listening on ${bound} (${server.url})`,
+      msg: `listening on ${where}`,
       address: server.boundAddress,
       url: server.url,
       port: server.port,
@@ -75,6 +73,16 @@ async function main(): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);
   }
+}
+
+/**
+ * Where the start line says the simulator listens: the address actually bound, and, when that is
+ * a wildcard (0.0.0.0 in a container), also the URL a client on this machine uses.
+ */
+function listeningOn(server: RunningServer): string {
+  const host = server.boundAddress.includes(':') ? `[${server.boundAddress}]` : server.boundAddress;
+  const bound = `http://${host}:${server.port}`;
+  return bound === server.url ? bound : `${bound} (every interface; from this machine ${server.url})`;
 }
 
 /**
