@@ -34,6 +34,7 @@ import { BlobStore } from './storage/blob-store.js';
 import { SqliteBatchStore } from './storage/sqlite-batch-store.js';
 import { VERSION } from './version.js';
 import { BatchWorker } from './worker/batch-worker.js';
+import { tenantOf } from './http/auth.js';
 
 /** Parts a test (or the control API) may reach into. */
 export interface Simulator {
@@ -138,6 +139,9 @@ class TemporaryDir {
 
 async function wire(app: FastifyInstance, config: Config, options: BuildOptions, temporary: TemporaryDir | null): Promise<FastifyInstance> {
   const dataDir = config.dataDir ?? temporary!.path;
+  // The configured keys' tenants get their labels (the board's `key …b7c1`) before any request,
+  // so batches kept from an earlier run read as their key too.
+  for (const key of config.apiKeys) tenantOf(key);
   const processes = loadProcesses(config.processesFile);
   const store = new SqliteBatchStore(config.db);
   const clock = new TenantClocks(options.clock ?? systemClock, store);
