@@ -168,7 +168,9 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
   }
 
   function journalBeforeLastByte(request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
-    if (!(payload instanceof Readable)) {
+    // A download cut off by a fault never sends its last byte: journal it now, and leave its first
+    // bytes to go out as they come (the client must see the 200 and part of the body).
+    if (!(payload instanceof Readable) || request.steer!.truncate) {
       record(request, reply, reply.statusCode);
       return payload;
     }
