@@ -108,6 +108,21 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
  * the test PKI's keys, and close() must not.
  */
 const WORKER_STOP_MS = 250;
+/** How long close() waits for the signer's threads to end (a busy machine can take longer). */
+const SIGNER_STOP_MS = 250;
+
+/** Waits for `work`, but no longer than `ms`; a rejection after that is ignored. */
+async function within(ms: number, work: Promise<void> | undefined): Promise<void> {
+  if (!work) return;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  work.catch(() => {});
+  try {
+    await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * The temporary data directory used when no data directory is configured. It holds packages,
@@ -241,7 +256,8 @@ async function wire(app: FastifyInstance, config: Config, options: BuildOptions,
   app.addHook('onClose', async () => {
     clearInterval(ticker);
     await worker.stop(WORKER_STOP_MS);
-    await signer.close?.();
+    // Signing threads end on their own once told to; close() need not wait for every one of them.
+    await within(SIGNER_STOP_MS, signer.close?.());
     store.close();
     temporary?.remove();
   });
