@@ -34,6 +34,7 @@ import { BlobStore } from './storage/blob-store.js';
 import { SqliteBatchStore } from './storage/sqlite-batch-store.js';
 import { VERSION } from './version.js';
 import { BatchWorker } from './worker/batch-worker.js';
+import { tenantOf } from './http/auth.js';
 
 /** Parts a test (or the control API) may reach into. */
 export interface Simulator {
@@ -89,8 +90,73 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     schemaController: { compilersFactory: schemaCompilers({ lazy: !options.eagerSchemas }) },
   });
 
-  const temporaryDataDir = config.dataDir === null ? mkdtempSync(join(tmpdir(), 'seal-simulator-')) : null;
-  const dataDir = config.dataDir ?? temporaryDataDir!;
+  const temporary = config.dataDir === null ? new TemporaryDir() : null;
+  try {
+    return await wire(app, config, options, temporary);
+  } catch (err) {
+    // A start that fails (a bad processes file, a database that cannot be opened, a plugin error)
+    // leaves nothing behind.
+    await app.close().catch(() => {});
+    temporary?.remove();
+    throw err;
+  }
+}
+
+/**
+ * How long close() waits for the worker to finish the file in hand before abandoning it (the
+ * batch is redone on the next start): a seal takes milliseconds, but a first one may wait for
+ * the test PKI's keys, and close() must not.
+ */
+const WORKER_STOP_MS = 250;
+/** How long close() waits for the signer's threads to end (a busy machine can take longer). */
+const SIGNER_STOP_MS = 250;
+
+/** Waits for `work`, but no longer than `ms`; a rejection after that is ignored. */
+async function within(ms: number, work: Promise<void> | undefined): Promise<void> {
+  if (!work) return;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  work.catch(() => {});
+  try {
+    await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The temporary data directory used when no data directory is configured. It holds packages,
+ * results and the test PKI's private keys, so it is removed on close, on a failed start, and —
+ * when the process exits without closing (a deadline, a test runner that never calls close) —
+ * from the process's `exit` event.
+ */
+class TemporaryDir {
+  /** Every directory not yet removed; one `exit` listener for all of them, however many simulators run. */
+  private static readonly live = new Set<string>();
+  private static listening = false;
+  readonly path = mkdtempSync(join(tmpdir(), 'seal-simulator-'));
+
+  constructor() {
+    TemporaryDir.live.add(this.path);
+    if (!TemporaryDir.listening) {
+      TemporaryDir.listening = true;
+      process.once('exit', () => {
+        for (const path of TemporaryDir.live) rmSync(path, { recursive: true, force: true });
+      });
+    }
+  }
+
+  remove(): void {
+    TemporaryDir.live.delete(this.path);
+    rmSync(this.path, { recursive: true, force: true });
+  }
+}
+
+async function wire(app: FastifyInstance, config: Config, options: BuildOptions, temporary: TemporaryDir | null): Promise<FastifyInstance> {
+  const dataDir = config.dataDir ?? temporary!.path;
+  // The configured keys' tenants get their labels (the board's `key …b7c1`) before any request,
+  // so batches kept from an earlier run read as their key too.
+  for (const key of config.apiKeys) tenantOf(key);
   const processes = loadProcesses(config.processesFile);
   const store = new SqliteBatchStore(config.db);
   const clock = new TenantClocks(options.clock ?? systemClock, store);
@@ -189,10 +255,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   app.addHook('onClose', async () => {
     clearInterval(ticker);
-    await worker.stop();
-    await signer.close?.();
+    await worker.stop(WORKER_STOP_MS);
+    // Signing threads end on their own once told to; close() need not wait for every one of them.
+    await within(SIGNER_STOP_MS, signer.close?.());
     store.close();
-    if (temporaryDataDir) rmSync(temporaryDataDir, { recursive: true, force: true });
+    temporary?.remove();
   });
 
   return app;

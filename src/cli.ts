@@ -8,8 +8,9 @@ import { VERSION } from './version.js';
 const CALIBRATE_COMMANDS = ['conformance', 'record', 'replay'] as const;
 
 /**
- * How long requests in flight get to finish after SIGTERM/SIGINT before their connections are cut,
- * so that the worker can still reach its safe point and SQLite can still be closed cleanly.
+ * How long requests in flight get to finish after SIGTERM/SIGINT before their connections are cut
+ * (idle keep-alive connections are closed at once). Longer than a library user's close(): a
+ * client of a long-running server may be mid-upload when a container is stopped.
  */
 const DRAIN_MS = 5_000;
 /**
@@ -53,16 +54,18 @@ async function main(): Promise<void> {
   const settings = describeConfig(config);
   // The start line is written whatever the log level: it is how a person, a script or a test
   // learns the URL (the real port when --port 0 was asked for).
+  const where = listeningOn(server);
   if (process.stdout.isTTY) {
     const list = Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(' ');
-    process.stdout.write(`seal-simulator ${VERSION} listening on ${server.url}  (${list})\n  stop with Ctrl-C\n`);
+    process.stdout.write(`seal-simulator ${VERSION} listening on ${where}  (${list})\n  stop with Ctrl-C\n`);
   } else {
     const line = {
       level: 30,
       time: Date.now(),
       pid: process.pid,
       hostname: hostname(),
-      msg: `listening on ${server.url}`,
+      msg: `listening on ${where}`,
+      address: server.boundAddress,
       url: server.url,
       port: server.port,
       version: VERSION,
@@ -73,9 +76,19 @@ async function main(): Promise<void> {
 }
 
 /**
+ * Where the start line says the simulator listens: the address actually bound, and, when that is
+ * a wildcard (0.0.0.0 in a container), also the URL a client on this machine uses.
+ */
+function listeningOn(server: RunningServer): string {
+  const host = server.boundAddress.includes(':') ? `[${server.boundAddress}]` : server.boundAddress;
+  const bound = `http://${host}:${server.port}`;
+  return bound === server.url ? bound : `${bound} (every interface; from this machine ${server.url})`;
+}
+
+/**
  * SIGTERM/SIGINT: stop accepting connections, let requests in flight finish (for DRAIN_MS), let the
- * worker stop at its next file boundary (an interrupted batch is redone on the next start), close
- * SQLite, exit 0. A second signal, or the deadline, exits at once with 1; SQLite's committed
+ * worker stop at its next file boundary or give up on the file in hand (an interrupted batch is
+ * redone on the next start), close SQLite, remove a temporary data directory, exit 0. A second signal, or the deadline, exits at once with 1; SQLite's committed
  * transactions are durable either way.
  */
 class Stopper {
@@ -114,12 +127,7 @@ class Stopper {
     const server = this.server!;
     const started = Date.now();
     server.app.log.info({ signal }, 'shutting down');
-    const drain = setTimeout(() => {
-      server.app.log.warn({ signal, ms: DRAIN_MS }, 'requests still in flight; closing their connections');
-      server.app.server.closeAllConnections();
-    }, DRAIN_MS);
-    drain.unref();
-    server.close().then(
+    server.close({ drainMs: DRAIN_MS }).then(
       () => {
         server.app.log.info({ signal, ms: Date.now() - started }, 'stopped');
         process.exit(0);

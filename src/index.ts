@@ -60,8 +60,12 @@ export interface RunningSimulator {
   /** The test CA certificate (PEM) that issued the seal and TSA certificates: trust it to verify seals. */
   caPem(): Promise<string>;
   /**
-   * Stops accepting requests, finishes the ones in flight, lets the worker reach a safe point and
-   * closes the database. Safe to call more than once.
+   * Stops accepting requests and returns within about a second whatever clients do: idle
+   * keep-alive connections (Node's `fetch` keeps them) are closed at once, requests in flight get
+   * 250 ms to finish before their connections are cut (a download, a `dribble` fault, a slow
+   * upload), the worker stops at a safe point or abandons the file in hand, the database is
+   * closed and the temporary data directory (test PKI keys included) removed. Later calls return
+   * the first call's promise.
    */
   close(): Promise<void>;
 }
@@ -151,5 +155,5 @@ export type { StatusTableName } from './domain/status.js';
 export type { TimingProfileName } from './domain/timing.js';
 export type { ZipLimits } from './archive/limits.js';
 export { API_KEY_HEADER, tenantOf } from './http/auth.js';
-export { type RunningServer, startServer } from './server.js';
+export { type CloseOptions, DEFAULT_DRAIN_MS, type RunningServer, startServer } from './server.js';
 export { VERSION } from './version.js';

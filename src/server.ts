@@ -1,15 +1,39 @@
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { buildApp, type BuildOptions } from './app.js';
 
+export interface CloseOptions {
+  /**
+   * How long requests in flight may take to finish before their connections are cut (default
+   * {@link DEFAULT_DRAIN_MS}). Idle keep-alive connections are closed at once whatever this is.
+   */
+  drainMs?: number;
+}
+
 export interface RunningServer {
   app: FastifyInstance;
-  /** e.g. http://127.0.0.1:8080 (the real port when 0 was asked for). */
+  /** e.g. http://127.0.0.1:8080 (the real port when 0 was asked for): where a client on this machine reaches it. */
   url: string;
-  /** The port listened on (the real one when 0 was asked for). */
+  /** The port listened on (the real port when 0 was asked for). */
   port: number;
-  close(): Promise<void>;
+  /** The address actually bound, e.g. `0.0.0.0`, `127.0.0.1` or `::`. */
+  boundAddress: string;
+  /**
+   * Stops accepting connections, closes idle keep-alive connections at once and busy ones as soon
+   * as their response is complete, cuts whatever is still in flight after `drainMs`, then stops the
+   * worker and closes the database (see buildApp). Later calls return the first call's promise.
+   */
+  close(options?: CloseOptions): Promise<void>;
 }
+
+/**
+ * What a library user's `close()` allows requests in flight: short, because a test suite's
+ * `afterAll` waits for it (a download or upload still running then is a test that is finishing).
+ */
+export const DEFAULT_DRAIN_MS = 250;
+/** How often connections that went idle during the drain are looked for and closed. */
+const SWEEP_MS = 10;
 
 const PKI_WARMUP_DELAY_MS = 300;
 
@@ -27,11 +51,43 @@ export async function startServer(config: Config, options: BuildOptions = {}): P
   // waiting for start-up) have been answered: listening never waits for module loading or key
   // generation, and the first batch or time stamp normally finds the PKI ready.
   setTimeout(() => app.sim.pki.get().catch((err) => app.log.error({ err }, 'could not load or create the test PKI')), PKI_WARMUP_DELAY_MS).unref();
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
+  const address = app.server.address() as AddressInfo;
+  const port = address.port;
+  const url = `http://${reachableHost(address.address)}:${port}`;
   let closing: Promise<void> | undefined;
-  return { app, url, port, close: () => (closing ??= app.close()) };
+  return { app, url, port, boundAddress: address.address, close: (opts = {}) => (closing ??= closeApp(app, opts.drainMs ?? DEFAULT_DRAIN_MS)) };
 }
 
+/** A host a client on this machine can use for `bound`: a wildcard address is reached over loopback. */
+function reachableHost(bound: string): string {
+  if (bound === '0.0.0.0') return '127.0.0.1';
+  if (bound === '::') return '127.0.0.1'; // a dual-stack wildcard also answers on IPv4 loopback
+  return bound.includes(':') ? `[${bound}]` : bound;
+}
+
+/**
+ * The one way the simulator stops, for the library and the CLI alike. Node's `server.close()`
+ * closes only the connections idle at that moment; one whose response is still being written
+ * (a download whose last bytes the client already has, a `dribble` fault, a slow upload) would
+ * then be kept open for Fastify's 72 s keep-alive once it goes idle, and `app.close()` waits for
+ * every connection. So: sweep idle connections until closed, and cut the rest after `drainMs`.
+ */
+async function closeApp(app: FastifyInstance, drainMs: number): Promise<void> {
+  const server = app.server;
+  const closed = app.close();
+  if (!server.listening) return closed;
+  const sweep = setInterval(() => server.closeIdleConnections(), SWEEP_MS);
+  const cut = setTimeout(() => {
+    clearInterval(sweep);
+    server.getConnections((_err, count) => {
+      if (count > 0) app.log.info({ connections: count, drainMs }, 'requests still in flight after the drain; closing their connections');
+      server.closeAllConnections();
+    });
+  }, drainMs);
+  try {
+    await closed;
+  } finally {
+    clearInterval(sweep);
+    clearTimeout(cut);
+  }
+}

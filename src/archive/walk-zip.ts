@@ -506,12 +506,7 @@ async function inflateEntry(
     },
   });
 
-  const source = handle.createReadStream({
-    start: entry.dataStart,
-    end: entry.dataStart + entry.compressedSize - 1, // inclusive
-    autoClose: false, // the handle belongs to walkZip
-    highWaterMark: READ_CHUNK,
-  });
+  const source = readRange(handle, entry.dataStart, entry.compressedSize);
   const inflater = entry.method === DEFLATE ? zlib.createInflateRaw({ chunkSize: READ_CHUNK }) : undefined;
   try {
     if (inflater) await pipeline(source, inflater, sink);
@@ -535,6 +530,23 @@ async function inflateEntry(
     );
   }
   return out;
+}
+
+/**
+ * `length` bytes of the file from `start`, in READ_CHUNK pieces (fewer if the file ends first: the
+ * size checks then name the entry). Read with the handle itself rather than
+ * `handle.createReadStream()`: every such stream adds a `close` listener to the handle that stays
+ * until the handle closes, so a package of more than ten entries would make Node warn of a leak.
+ */
+async function* readRange(handle: FileHandle, start: number, length: number): AsyncGenerator<Buffer> {
+  const end = start + length;
+  for (let position = start; position < end; ) {
+    const want = Math.min(READ_CHUNK, end - position);
+    const { bytesRead, buffer } = await handle.read(Buffer.allocUnsafe(want), 0, want, position);
+    if (bytesRead === 0) return;
+    position += bytesRead;
+    yield bytesRead === want ? buffer : buffer.subarray(0, bytesRead);
+  }
 }
 
 function isZlibError(err: unknown): boolean {

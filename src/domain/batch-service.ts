@@ -155,7 +155,10 @@ export class BatchService {
     const batch = this.status(tenant, batchId);
     if (batch.status !== 'CLOSED' || !batch.result) throw this.conflict(batch.id, batch.status, 'download');
     const handle = await open(this.deps.blobs.absolute(batch.result.path), 'r');
-    return { stream: handle.createReadStream(), size: batch.result.size, fileName: `batch-${batch.id}-signed.zip` };
+    // Bounded by the recorded size, the stream ends with its last chunk instead of after one more
+    // read that finds the end of the file: the response is complete as soon as its bytes are sent.
+    const stream = handle.createReadStream(batch.result.size > 0 ? { end: batch.result.size - 1 } : {});
+    return { stream, size: batch.result.size, fileName: `batch-${batch.id}-signed.zip` };
   }
 
   /**

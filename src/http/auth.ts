@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Config } from '../config.js';
 import { DomainError } from '../domain/errors.js';
+import { rememberKey } from './tenant-label.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -20,6 +21,7 @@ export function tenantOf(apiKey: string): string {
   let tenant = tenants.get(apiKey);
   if (tenant === undefined) {
     tenant = `t-${createHash('sha256').update(apiKey).digest('hex').slice(0, 12)}`;
+    rememberKey(apiKey, tenant);
     if (tenants.size >= MAX_CACHED_TENANTS) tenants.clear(); // bounded: a flood of random keys cannot grow it
     tenants.set(apiKey, tenant);
   }

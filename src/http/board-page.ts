@@ -28,6 +28,10 @@ export const BOARD_HTML = /* html */ `<!doctype html>
   .s-CLOSED { background:#dff3e7; color:var(--ok); } .s-DELETED { background:#eee; color:#777; }
   .s-IN_PROGRESS, .s-READY, .s-ACCEPTED, .s-FINISHING { background:#fff3d6; color:var(--warn); }
   .file { white-space:nowrap; } .ok { color:var(--ok); } .bad { color:var(--bad); }
+  .fs { display:inline-block; min-width:68px; font-size:11px; font-weight:600; text-transform:uppercase; letter-spacing:.02em; }
+  .fs-signed, .fs-succeeded { color:var(--ok); } .fs-failed { color:var(--bad); } .fs-pending { color:var(--muted); }
+  .legend { color:var(--muted); font-size:12px; margin:0; } .legend .fs { min-width:0; margin-right:4px; }
+  .tid { color:var(--muted); font-weight:400; }
   button { font:inherit; font-size:12px; padding:3px 9px; border-radius:5px; border:1px solid #c9cfda; background:#fff; cursor:pointer; }
   button:hover { border-color:var(--accent); color:var(--accent); }
   button.danger:hover { border-color:var(--bad); color:var(--bad); }
@@ -42,9 +46,17 @@ export const BOARD_HTML = /* html */ `<!doctype html>
   <h1>seal-simulator · batch board</h1>
   <span class="meta" id="meta"></span>
   <span class="live" id="live">connecting…</span>
+  <span class="meta">times in UTC</span>
   <a href="/docs">API explorer</a>
 </header>
 <main>
+  <section id="legend"><p class="legend">Statuses are the names BatchStatus reports (status table <span id="table"></span>).
+    Files, as BatchStatus's documents say:
+    <span class="fs fs-signed">signed</span> signed "true" ·
+    <span class="fs fs-failed">failed</span> signingResult_Success "false" after processing ·
+    <span class="fs fs-pending">pending</span> not processed yet ·
+    <span class="fs fs-succeeded">succeeded</span> signingResult_Success "true", signed "false" (a validate process checks, it does not seal).
+    A tenant is shown by its API key's last characters.</p></section>
   <div id="tenants"></div>
   <section><h2>Active faults <span class="sub" id="seed"></span></h2><div id="faults"></div></section>
   <section><h2>Latest requests <span class="sub" id="jstats"></span></h2><div id="journal"></div></section>
@@ -54,6 +66,8 @@ export const BOARD_HTML = /* html */ `<!doctype html>
 const token = new URLSearchParams(location.search).get('token');
 const q = (extra) => { const p = new URLSearchParams(extra || {}); if (token) p.set('token', token); const s = p.toString(); return s ? '?' + s : ''; };
 const esc = (v) => String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&':'&amp;', '<':'&lt;', '>':'&gt;', '"':'&quot;', "'":'&#39;' })[c]);
+/** The one time format of the page: UTC, as the API writes dates (yyyy-MM-dd HH:mm:ss). */
+const utc = (iso) => esc(String(iso ?? '').replace('T', ' ').slice(0, 19));
 const dur = (ms) => ms < 1000 ? ms + ' ms' : ms < 60000 ? (ms / 1000).toFixed(1) + ' s' : ms < 3600000 ? Math.floor(ms / 60000) + ' min ' + Math.floor(ms % 60000 / 1000) + ' s' : (ms / 3600000).toFixed(1) + ' h';
 function toast(text) { const t = document.getElementById('toast'); t.textContent = text; t.className = 'show'; setTimeout(() => t.className = '', 2200); }
 async function call(method, path, body, extra) {
@@ -77,18 +91,19 @@ document.addEventListener('click', (e) => {
 function render(state) {
   document.getElementById('meta').textContent = 'timing: ' + state.timing + ' · ' + state.tenants.length + ' tenant(s)';
   document.getElementById('seed').textContent = 'fault seed ' + state.seed;
+  document.getElementById('table').textContent = state.statusTable;
   const js = state.journalStats; document.getElementById('jstats').textContent = js.entries + ' kept · ' + Math.round(js.bytes / 1024) + ' KiB of ' + Math.round(js.maxBytes / 1024) + ' KiB';
   document.getElementById('tenants').innerHTML = state.tenants.length === 0
     ? '<section><h2>No batches yet</h2><p class="empty">Create one with POST /api/CreateBatch/1 and any API-KEY header; it appears here.</p></section>'
-    : state.tenants.map((t) => '<section data-tenant="' + esc(t.tenant) + '"><h2>Tenant <code>' + esc(t.tenant) + '</code>'
-      + '<span class="sub">clock ' + esc(t.clock.now.replace('T', ' ').replace(/\\.\\d+Z$/, 'Z')) + ' · speed ' + t.clock.speed + '×</span>'
+    : state.tenants.map((t) => '<section data-tenant="' + esc(t.tenant) + '"><h2>Tenant <span data-label>' + esc(t.label) + '</span> <code class="tid">' + esc(t.tenant) + '</code>'
+      + '<span class="sub">clock ' + utc(t.clock.now) + ' · speed ' + t.clock.speed + '×</span>'
       + '<button data-act="clock" data-id="' + esc(t.tenant) + '" data-by="1m">+1 min</button>'
       + '<button data-act="clock" data-id="' + esc(t.tenant) + '" data-by="1h">+1 h</button>'
       + '<button class="danger" data-act="reset" data-id="' + esc(t.tenant) + '">Reset tenant</button></h2>'
       + (t.batches.length === 0 ? '<p class="empty">No batches.</p>' : '<table><thead><tr><th>Batch</th><th>Process</th><th>Status</th><th>In status</th><th>Files</th><th></th></tr></thead><tbody>'
       + t.batches.map((b) => '<tr data-batch="' + b.id + '"><td>#' + b.id + '</td><td>' + b.processId + '</td>'
-        + '<td><span class="status s-' + b.status + '" data-status>' + b.status + '</span></td><td>' + dur(b.timeInStatusMs) + '</td>'
-        + '<td>' + (b.documents.map((d) => '<div class="file">' + (b.result ? (d.success ? '<span class="ok">✔</span> ' : '<span class="bad">✘</span> ') : '· ') + esc(d.fileName) + '</div>').join('') || '<span class="empty">no package</span>') + '</td>'
+        + '<td><span class="status s-' + esc(b.apiStatus) + '" data-status>' + esc(b.apiStatus) + '</span></td><td>' + dur(b.timeInStatusMs) + '</td>'
+        + '<td>' + (b.documents.map((d) => '<div class="file" data-file="' + esc(d.fileName) + '"><span class="fs fs-' + d.state + '" data-state>' + d.state + '</span> ' + esc(d.fileName) + '</div>').join('') || '<span class="empty">no package</span>') + '</td>'
         + '<td>' + (!b.package || ['CLOSED', 'DELETED'].includes(b.status) ? '' : '<button data-act="advance" data-id="' + b.id + '">Advance</button> <button data-act="close" data-id="' + b.id + '">To CLOSED</button> ')
         + '<button data-act="fail" data-id="' + b.id + '" data-tenant="' + esc(t.tenant) + '">Fail next poll</button> <button class="danger" data-act="forget" data-id="' + b.id + '">Forget</button></td></tr>').join('')
       + '</tbody></table>') + '</section>').join('');
@@ -96,15 +111,16 @@ function render(state) {
     : '<table><thead><tr><th>Id</th><th>Kind</th><th>Route</th><th>Tenant</th><th>Batch / file</th><th>Left</th><th>Fired</th><th></th></tr></thead><tbody>'
       + state.faults.map((f) => '<tr><td>' + esc(f.id) + '</td><td>' + esc(f.kind) + '</td><td>' + esc(f.route) + '</td><td>' + esc(f.tenant || 'all') + '</td><td>' + esc(f.batchId ?? '') + ' ' + esc(f.fileName ?? '') + '</td><td>' + (f.remaining ?? ('p=' + f.probability)) + '</td><td>' + f.fired + '</td><td><button data-act="unfault" data-id="' + esc(f.id) + '">Remove</button></td></tr>').join('') + '</tbody></table>';
   document.getElementById('journal').innerHTML = state.journal.length === 0 ? '<p class="empty">No vendor-API requests yet.</p>'
-    : '<table><thead><tr><th>#</th><th>Time</th><th>Tenant</th><th>Request</th><th>Status</th><th>ms</th><th>Fault</th></tr></thead><tbody>'
-      + state.journal.slice().reverse().map((e) => '<tr><td>' + e.seq + '</td><td>' + esc(e.at.slice(11, 23)) + '</td><td><code>' + esc(e.tenant) + '</code></td><td><code>' + esc(e.method + ' ' + e.path) + '</code></td><td class="' + (e.status >= 400 || e.status === 0 ? 'bad' : 'ok') + '">' + (e.status || '—') + '</td><td>' + e.latencyMs + '</td><td>' + esc(e.fault ?? '') + '</td></tr>').join('') + '</tbody></table>';
+    : '<table><thead><tr><th>#</th><th>Time (UTC)</th><th>Tenant</th><th>Request</th><th>Status</th><th>ms</th><th>Fault</th></tr></thead><tbody>'
+      + state.journal.slice().reverse().map((e) => '<tr><td>' + e.seq + '</td><td>' + utc(e.at) + '</td><td title="' + esc(e.tenant) + '">' + esc(e.tenantLabel) + '</td><td><code>' + esc(e.method + ' ' + e.path) + '</code></td><td class="' + (e.status >= 400 || e.status === 0 ? 'bad' : 'ok') + '">' + (e.status || '—') + '</td><td>' + e.latencyMs + '</td><td>' + esc(e.fault ?? '') + '</td></tr>').join('') + '</tbody></table>';
 }
 async function refresh() {
   try {
     const res = await fetch('/_simulator/state' + q());
     if (!res.ok) throw new Error('HTTP ' + res.status);
-    render(await res.json());
-    document.getElementById('live').textContent = 'live · updated ' + new Date().toLocaleTimeString();
+    const state = await res.json();
+    render(state);
+    document.getElementById('live').innerHTML = 'live · updated ' + utc(state.at);
   } catch (e) { document.getElementById('live').textContent = 'disconnected (' + e.message + ')'; }
 }
 refresh();

@@ -134,6 +134,12 @@ export function installProblemHandlers(app: FastifyInstance, profile?: VendorPro
       request.log.info({ code: known.code, fastifyCode: err.code }, known.detail);
       return sendProblem(reply, known.code, known.detail);
     }
+    // The client went away mid-request (an upload cut off, or its connection closed by a
+    // shutdown): nobody is left to answer, and it is not the simulator's failure.
+    if (request.raw.destroyed && (err as { code?: unknown }).code === 'ECONNRESET') {
+      request.log.info({ err: err.message }, 'the connection closed before the request was complete');
+      return reply.send();
+    }
     // Unexpected: log everything, tell the caller nothing internal.
     request.log.error({ err }, 'unexpected error');
     return sendProblem(reply, 'internal', `The simulator failed unexpectedly; the log has the details under traceId ${request.id}.`);

@@ -1,4 +1,4 @@
-import { PassThrough, Readable, Transform } from 'node:stream';
+import { PassThrough, pipeline, Readable, Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { dribble, statusHeaders, statusProblem, truncatedLength } from '../faults/effects.js';
@@ -17,9 +17,9 @@ import { PROBLEM_CONTENT_TYPE } from './problem.js';
  *
  * Order within a request: auth (route plugin, onRequest) → preHandler here: decode Prefer, add
  * domain faults for the batch, then latency, then one terminal fault (status / reset / empty),
- * then decide dribble / truncate-download for onSend → handler → onSend (slow or cut body) →
- * onResponse (journal; also for requests refused before the preHandler, e.g. 401 or 400). A reset
- * or empty reply never reaches onResponse, so it is journaled at once.
+ * then decide dribble / truncate-download for onSend → handler → onSend (slow or cut body; journal,
+ * before the last byte leaves; also for requests refused before the preHandler, e.g. 401 or 400).
+ * A reset or empty reply never reaches onSend, so it is journaled at once.
  */
 interface Steer {
   route: VendorRoute;
@@ -80,10 +80,15 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
       applyFaults(request, reply, steer).then(() => done(), done);
     };
     options.preHandler = withHook(options.preHandler as Hook | Hook[] | undefined, preHandler) as typeof options.preHandler;
-    options.onSend = withHook(options.onSend as Hook | Hook[] | undefined, onSend) as typeof options.onSend;
-    options.onResponse = withHook(options.onResponse as Hook | Hook[] | undefined, (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    options.onSend = withHook(options.onSend as Hook | Hook[] | undefined, (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, payload?: unknown) => void) => {
       request.steer ??= newSteer(route, request); // refused before the preHandler (401, 400)
-      if (!request.steer.journaled) record(request, reply, reply.statusCode);
+      onSend(request, reply, payload, done);
+    }) as typeof options.onSend;
+    // A safety net: a response that did not pass the onSend above (a hook before it failed) is
+    // journaled when it has finished.
+    options.onResponse = withHook(options.onResponse as Hook | Hook[] | undefined, (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+      request.steer ??= newSteer(route, request);
+      record(request, reply, reply.statusCode);
       done();
     }) as typeof options.onResponse;
   });
@@ -136,9 +141,15 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
     if (steer.route === 'batchfile') steer.truncate = fire(['truncate-download']);
   }
 
+  /**
+   * Applies the body faults, then journals the request before the client can have the whole
+   * response: at once for a body sent in one piece, or just before the last chunk of a streamed
+   * one. (Journaling when the response has finished would let a client that already holds every
+   * byte read the journal, or verify it, before its own request is in it.)
+   */
   function onSend(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, payload?: unknown) => void): void {
-    const steer = request.steer;
-    if (!steer || (!steer.pendingDomain && !steer.truncate && !steer.dribble)) return done(null, payload);
+    const steer = request.steer!;
+    if (!steer.pendingDomain && !steer.truncate && !steer.dribble) return done(null, journalBeforeLastByte(request, reply, payload));
     if (steer.pendingDomain && reply.statusCode === 201 && typeof payload === 'string') {
       const id = Number((JSON.parse(payload) as { id: unknown }).id);
       faults.add({ ...steer.pendingDomain, tenant: request.tenant, batchId: id });
@@ -153,11 +164,23 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
       const { chunkBytes, intervalMs } = steer.dribble.params;
       body = Readable.from(dribble(asChunks(body), chunkBytes, intervalMs));
     }
-    done(null, body);
+    done(null, journalBeforeLastByte(request, reply, body));
   }
 
+  function journalBeforeLastByte(request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
+    // A download cut off by a fault never sends its last byte: journal it now, and leave its first
+    // bytes to go out as they come (the client must see the 200 and part of the body).
+    if (!(payload instanceof Readable) || request.steer!.truncate) {
+      record(request, reply, reply.statusCode);
+      return payload;
+    }
+    return recordBeforeLastChunk(payload, () => record(request, reply, reply.statusCode));
+  }
+
+  /** Journals a request once (later calls do nothing). */
   function record(request: FastifyRequest, reply: FastifyReply, status: number): void {
     const steer = request.steer!;
+    if (steer.journaled) return;
     steer.journaled = true;
     const metered = steer.meter?.result();
     journal.record({
@@ -175,6 +198,29 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
     });
   }
 
+}
+
+/**
+ * `source` with its last chunk held back until `record` has run: the source's end is known only
+ * after its last chunk, so each chunk is passed on when the next one arrives. A source that fails,
+ * or a client that goes away, records too (what was sent by then is what the client got), and
+ * destroys both streams (a download's file handle included).
+ */
+function recordBeforeLastChunk(source: Readable, record: () => void): Readable {
+  let held: Buffer | undefined;
+  const out = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      const previous = held;
+      held = chunk;
+      done(null, previous);
+    },
+    flush(done) {
+      record();
+      done(null, held);
+    },
+  });
+  pipeline(source, out, () => record());
+  return out;
 }
 
 /** Swaps a streamed request body for one that counts and hashes the bytes as they pass. */

@@ -82,14 +82,24 @@ export class BatchWorker {
 
   /**
    * Takes no new batches and interrupts the batches in hand after their current file; resolves
-   * once nothing is running. Nothing recorded is lost: an interrupted batch is redone on the next
-   * start.
+   * once nothing is running, or after `waitMs` even if a file is still being worked on (its
+   * batch is abandoned: whatever it does next fails quietly once the signer and the store are
+   * closed). Nothing recorded is lost: an interrupted batch is redone on the next start.
    */
-  async stop(): Promise<void> {
+  async stop(waitMs = Infinity): Promise<void> {
     this.stopping = true;
     this.queue.length = 0;
     this.queued.clear();
-    await Promise.all(this.active.values());
+    const running = Promise.all(this.active.values());
+    if (Number.isFinite(waitMs)) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
+      await Promise.race([running, late]);
+      clearTimeout(timer);
+      if (this.active.size > 0) this.deps.log.info({ batches: [...this.active.keys()], waitMs }, 'batch work abandoned by shutdown; it resumes on the next start');
+    } else {
+      await running;
+    }
     this.finished.emit('batch', null); // wake whenDone() callers: nothing more will run
     this.idleWaiters.splice(0).forEach((w) => w());
   }
@@ -111,7 +121,9 @@ export class BatchWorker {
     try {
       await this.process(item);
     } catch (err) {
-      if (err instanceof WorkerStopped) {
+      // After stop(), the signer, the store or a temporary data directory may be gone under a
+      // file in hand: any failure then is the shutdown's, not the batch's.
+      if (err instanceof WorkerStopped || this.stopping) {
         this.deps.log.info({ batchId: id }, 'batch work interrupted by shutdown; it resumes on the next start');
         return;
       }

@@ -97,7 +97,7 @@ describe('seal-simulator (the bin)', { timeout: 60_000 }, () => {
     running = await startCli(['--port', '0', '--log-level', 'silent']);
     const { start, url } = running;
     // the start line is written whatever the log level
-    expect(start).toMatchObject({ level: 30, msg: `listening on ${url}`, version: pkg.version, port: expect.any(Number) });
+    expect(start).toMatchObject({ level: 30, msg: `listening on ${url}`, address: '127.0.0.1', version: pkg.version, port: expect.any(Number) });
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const port = Number(new URL(url).port);
     expect(port).toBeGreaterThan(0);
@@ -110,6 +110,15 @@ describe('seal-simulator (the bin)', { timeout: 60_000 }, () => {
 
     const exit = await running.stop('SIGTERM');
     expect(exit).toMatchObject({ code: 0, signal: null });
+  });
+
+  it('names the address actually bound: 0.0.0.0 (a container) is every interface, reached here on 127.0.0.1', async () => {
+    running = await startCli(['--port', '0', '--host', '0.0.0.0']);
+    const { start, url } = running;
+    expect(start.address).toBe('0.0.0.0');
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(start.msg).toBe(`listening on http://0.0.0.0:${start.port} (every interface; from this machine ${url})`);
+    expect((await fetch(`${url}/_simulator/health`, { signal: AbortSignal.timeout(5_000) })).status).toBe(200);
   });
 
   it('SIGINT (Ctrl-C) also exits 0', async () => {
