@@ -12,6 +12,7 @@ import { statusTable } from './domain/status.js';
 import { timingProfile } from './domain/timing.js';
 import { batchRoutes } from './http/batch-routes.js';
 import { lazyChildLogger } from './http/lazy-child-logger.js';
+import { redactUrl } from './http/redact-url.js';
 import { schemaCompilers } from './http/schema-compilers.js';
 import { registerOpenApi } from './http/openapi.js';
 import { frameworkErrors, installProblemHandlers } from './http/problem.js';
@@ -143,7 +144,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   if ((app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('info') ?? true) {
     app.addHook('onResponse', (request, reply, done) => {
       request.log.info(
-        { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+        { method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
         'request',
       );
       done();
@@ -152,6 +153,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   app.setChildLoggerFactory(lazyChildLogger);
   app.decorateRequest('tenant', ''); // set by the auth hooks; declared so requests keep one shape
+  app.decorateRequest('controlAdmin', false); // set by the control guard (src/http/control-access.ts)
   installProblemHandlers(app, config.profile);
   installSteering(app, { faults, journal });
   app.addSchema(problemSchema);
@@ -170,7 +172,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(tsaRoutes, { prefix: '/tsa', config, processes, clock, pki });
   await app.register(pkiRoutes, { prefix: '/_simulator/pki', pki });
   await app.register(boardRoutes, { prefix: '/_simulator', sim });
-  await app.register(steeringRoutes, { prefix: '/_simulator', faults, journal, adminToken: config.adminToken });
+  await app.register(steeringRoutes, { prefix: '/_simulator', faults, journal, config });
 
   const tickMs = options.tickMs ?? 50;
   let ticker: NodeJS.Timeout | undefined;

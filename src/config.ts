@@ -168,7 +168,7 @@ export const SETTINGS = [
   },
   {
     key: 'adminToken', flag: 'admin-token', env: 'SEAL_SIM_ADMIN_TOKEN', default: '',
-    help: 'If set, the /_simulator/ control API and board require this token (Authorization: Bearer <token> or ?token=)',
+    help: 'If set, every /_simulator/ control route and the board (all but health, processes and pki/) require this token: Authorization: Bearer <token>, X-Admin-Token: <token> or ?token=',
     parse: optionalPath,
   },
   {

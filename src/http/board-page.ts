@@ -51,8 +51,9 @@ export const BOARD_HTML = /* html */ `<!doctype html>
 </main>
 <div id="toast"></div>
 <script>
-const token = new URLSearchParams(location.search).get('token');
-const q = (extra) => { const p = new URLSearchParams(extra || {}); if (token) p.set('token', token); const s = p.toString(); return s ? '?' + s : ''; };
+// The board reads and acts on every tenant (scope=all). The admin token, when one is set, travels
+// in the HttpOnly cookie the server set when the page was opened with ?token=, never in a URL.
+const q = (extra) => { const p = new URLSearchParams(extra || {}); p.set('scope', 'all'); return '?' + p.toString(); };
 const esc = (v) => String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&':'&amp;', '<':'&lt;', '>':'&gt;', '"':'&quot;', "'":'&#39;' })[c]);
 const dur = (ms) => ms < 1000 ? ms + ' ms' : ms < 60000 ? (ms / 1000).toFixed(1) + ' s' : ms < 3600000 ? Math.floor(ms / 60000) + ' min ' + Math.floor(ms % 60000 / 1000) + ' s' : (ms / 3600000).toFixed(1) + ' h';
 function toast(text) { const t = document.getElementById('toast'); t.textContent = text; t.className = 'show'; setTimeout(() => t.className = '', 2200); }

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, isDomainError } from '../domain/errors.js';
 import { REFUSAL_CODES, type ErrorBodyShape, type VendorProfile } from '../calibrate/profile.js';
+import { redactText, redactUrl } from './redact-url.js';
 
 /**
  * The one table from error codes to HTTP, and the one handler that writes RFC 9457
@@ -35,7 +36,7 @@ export function problemBody(
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> {
   const { status, title } = PROBLEMS[code];
-  return { type: problemType(code), title, status, detail, instance: request.url, traceId: request.id, ...extra };
+  return { type: problemType(code), title, status, detail, instance: redactUrl(request.url), traceId: request.id, ...extra };
 }
 
 export function sendProblem(
@@ -153,6 +154,6 @@ export function installProblemHandlers(app: FastifyInstance, profile?: VendorPro
  * Fastify's own JSON, not a problem document.
  */
 export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  request.log.info({ fastifyCode: err.code }, err.message);
+  request.log.info({ fastifyCode: err.code }, redactText(err.message));
   sendProblem(reply, 'invalid_request', `${err.message.replace(/\.?$/, '.')} Percent-encode the path (e.g. encodeURIComponent).`);
 }

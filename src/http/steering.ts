@@ -8,6 +8,7 @@ import { decodePrefer } from '../faults/prefer.js';
 import { BodyMeter } from '../journal/journal.js';
 import type { Journal } from '../journal/journal.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
+import { redactUrl } from './redact-url.js';
 
 /**
  * Steering of vendor-API requests: per-request faults (from the fault registry or a `Prefer`
@@ -115,7 +116,7 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
 
     const terminal = fire(TERMINAL);
     if (terminal?.params.kind === 'status') {
-      const body = { ...statusProblem(terminal.params, terminal.label), instance: request.url, traceId: request.id };
+      const body = { ...statusProblem(terminal.params, terminal.label), instance: redactUrl(request.url), traceId: request.id };
       reply
         .code(terminal.params.status)
         .headers({ ...statusHeaders(terminal.params), [FAULT_HEADER]: terminal.label })
@@ -163,7 +164,7 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
     journal.record({
       tenant: request.tenant || 'anonymous', // '' until auth has named one (a 401)
       method: request.method,
-      path: request.url,
+      path: redactUrl(request.url), // the journal is readable by tenants: no credentials in it
       route: steer.route,
       batchId: steer.batchId,
       headers: request.headers,

@@ -27,13 +27,20 @@ describe('control API: batches', () => {
     expect(one.transitions.map((t: any) => t.to)).toEqual(['NEW', 'UPLOADED', 'ACCEPTED', 'READY', 'IN_PROGRESS', 'FINISHING', 'CLOSED']);
   });
 
-  it('scopes lists to the API key, and lists every tenant without one', async () => {
+  it('scopes lists to the API key, and lists every tenant only when asked with scope=all', async () => {
     sim = await startTestSim();
     await sim.createBatch(1, 'alpha');
     await sim.createBatch(1, 'beta');
     expect((await control('GET', '/batches', undefined, 'alpha')).json().batches).toHaveLength(1);
-    expect((await control('GET', `/batches?tenant=${tenantOf('beta')}`, undefined, null)).json().batches).toHaveLength(1);
-    expect((await control('GET', '/batches', undefined, null)).json().batches).toHaveLength(2);
+    expect((await control('GET', `/batches?scope=all&tenant=${tenantOf('beta')}`, undefined, null)).json().batches).toHaveLength(1);
+    expect((await control('GET', '/batches?scope=all', undefined, null)).json().batches).toHaveLength(2);
+    // Without a key and without scope=all the call says what to send, and acts on nobody.
+    const vague = await control('GET', '/batches', undefined, null);
+    expect(vague.statusCode).toBe(400);
+    expect(vague.json().detail).toMatch(/API-KEY.*scope=all/);
+    expect((await control('GET', `/batches?tenant=${tenantOf('beta')}`, undefined, null)).statusCode).toBe(400);
+    // A key cannot reach another tenant by naming it.
+    expect((await control('GET', `/batches?tenant=${tenantOf('beta')}`, undefined, 'alpha')).statusCode).toBe(400);
   });
 
   it('forgets one batch outright', async () => {
@@ -74,7 +81,9 @@ describe('control API: batches', () => {
     expect((await control('POST', '/reset', undefined, 'alpha')).json()).toEqual({ tenant: tenantOf('alpha'), batches: 1 });
     expect((await sim.status(a, 'alpha')).code).toBe(404);
     expect((await sim.status(b, 'beta')).code).toBe(200);
-    expect((await control('POST', '/reset', undefined, null)).json()).toEqual({ tenant: null, batches: 1 });
+    expect((await control('POST', '/reset', undefined, null)).statusCode).toBe(400); // no scope: nobody is reset
+    expect((await sim.status(b, 'beta')).code).toBe(200);
+    expect((await control('POST', '/reset?scope=all', undefined, null)).json()).toEqual({ tenant: null, batches: 1 });
     expect((await sim.status(b, 'beta')).code).toBe(404);
   });
 });
@@ -110,7 +119,8 @@ describe('control API: virtual clock per tenant', () => {
   it('explains a bad duration or a missing tenant', async () => {
     sim = await startTestSim();
     expect((await control('POST', '/clock/advance', { by: 'soon' })).json().detail).toMatch(/not a duration/);
-    expect((await control('GET', '/clock', undefined, null)).json().detail).toMatch(/Say whose clock/);
+    expect((await control('GET', '/clock', undefined, null)).json().detail).toMatch(/Say whose/);
+    expect((await control('GET', '/clock?scope=all', undefined, null)).json().detail).toMatch(/Say whose clock/);
   });
 
   it('keeps the clock across a restart of the same database', async () => {
