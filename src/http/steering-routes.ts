@@ -206,7 +206,7 @@ export async function steeringRoutes(
         summary: 'Verify that a sequence of calls was made',
         operationId: 'simVerifyJournal',
         description:
-          'Answers whether the `expected` calls appear in this order in the journal (other calls may come between). A step matches on any of `route`, `method`, `path` (exact, or "/regex/"), `batchId`, `status` (e.g. 200 or "2xx"), and may repeat (`minTimes`, `maxTimes`) — e.g. [{"route":"BatchStatus","minTimes":2},{"route":"batchfile","status":200}].',
+          rule('Answers whether the `expected` calls appear in this order in the journal (other calls may come between). A step matches on any of `route`, `method`, `path` (exact, with or without the query; or a glob where `*` stands for any characters, e.g. "/api/BatchStatus/*"), `pathPrefix`, `batchId`, `status` (e.g. 200 or "2xx"), and may repeat (`minTimes`, `maxTimes`) — e.g. [{"route":"BatchStatus","minTimes":2},{"route":"batchfile","status":200}]. Regular expressions are not accepted (a caller\'s pattern could stall the server for everyone): a `path` written as "/regex/" or a `regex` field is a 400 saying what to use instead.'),
         querystring: scopeQuery,
         body: { type: 'object', required: ['expected'], properties: { expected: { type: 'array' }, tenant: { type: 'string' } } },
         response: {
