@@ -94,9 +94,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const dataDir = config.dataDir ?? temporaryDataDir!;
   const processes = loadProcesses(config.processesFile);
   const store = new SqliteBatchStore(config.db);
-  const clock = new TenantClocks(options.clock ?? systemClock, store);
-  const blobs = new BlobStore(dataDir);
   const log = app.log as unknown as Logger;
+  const clock = new TenantClocks(options.clock ?? systemClock, store, {
+    onRepair: (tenant, why) => log.warn({ tenant, component: 'clocks' }, `tenant clock reset to real time at start: ${why}`),
+  });
+  const blobs = new BlobStore(dataDir);
   const faults = new FaultRegistry({ seed: config.faultSeed });
   for (const spec of config.faultsFile ? loadFaultsFile(config.faultsFile) : []) faults.add(spec);
   const domainFaults = new DomainFaults(faults);

@@ -4,7 +4,7 @@ import type { Batch } from '../domain/batch.js';
 import { DomainError } from '../domain/errors.js';
 import { nextAdvanceAt } from '../domain/progression.js';
 import { STATUSES, type Status } from '../domain/status.js';
-import { parseDuration } from '../domain/tenant-clocks.js';
+import { MAX_TIME, MIN_TIME, parseDuration } from '../domain/tenant-clocks.js';
 import { CONTROL_RULE_TEXT, controlGuard, controlScope, scopeQueryProperties } from './control-access.js';
 import { NO_SECURITY, problem, TAGS } from './schemas.js';
 
@@ -182,7 +182,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
     '/clock',
     {
       schema: {
-        ...clockDoc('simSetClock', "Set a tenant's clock", 'Set the time (`at`, ISO 8601) and/or the speed (0 = frozen, 1 = real time, 60 = a minute per second).'),
+        ...clockDoc('simSetClock', "Set a tenant's clock", 'Set the time (`at`, ISO 8601, years 1970–9999) and/or the speed (0 = frozen, 1 = real time, 60 = a minute per second). A time outside that range, or a speed that would carry the clock past 9999 within a day of real time, is a 400.'),
         body: {
           type: 'object',
           properties: { at: { type: 'string', format: 'date-time' }, speed: { type: 'number', minimum: 0 } },
@@ -204,7 +204,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
     '/clock/advance',
     {
       schema: {
-        ...clockDoc('simAdvanceClock', "Advance a tenant's clock", 'Move time forward by a duration: milliseconds, "90s", "5m", "1h30m", "2d" or ISO 8601 "PT5M". Batches that become due move on at once.'),
+        ...clockDoc('simAdvanceClock', "Advance a tenant's clock", 'Move time forward by a duration: milliseconds, "90s", "5m", "1h30m", "2d" or ISO 8601 "PT5M". Batches that become due move on at once. A clock stays within years 1970–9999: an advance past that is a 400 that says how much may be added.'),
         body: { type: 'object', required: ['by'], properties: { by: { type: ['string', 'number'] } }, additionalProperties: false },
         response: { 200: clockSchema, ...errors },
       },
@@ -218,7 +218,9 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
   );
 }
 
-const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+/** A stored time as ISO text; one outside what a date can hold (written by an older version) is shown clamped, never a 500. */
+const iso = (ms: number | null | undefined) =>
+  ms === null || ms === undefined ? null : new Date(Number.isFinite(ms) ? Math.min(MAX_TIME, Math.max(MIN_TIME, ms)) : MAX_TIME).toISOString();
 
 export function view(sim: Simulator, b: Batch) {
   const now = sim.clock.now(b.tenant).getTime();

@@ -123,6 +123,52 @@ describe('control API: virtual clock per tenant', () => {
     expect((await control('GET', '/clock?scope=all', undefined, null)).json().detail).toMatch(/Say whose clock/);
   });
 
+  it('keeps every clock within years 1970..9999: advance, set and speed that would leave it are 400s', async () => {
+    sim = await startTestSim();
+    // The finding: advancing by 8.64e15 ms left the tenant's routes and the board answering 500.
+    const far = await control('POST', '/clock/advance', { by: 8.64e15 });
+    expect(far.statusCode).toBe(400);
+    expect(far.json().detail).toMatch(/past 9999-12-31T23:59:59\.999Z.*at most \d+ ms can be added/);
+    expect((await control('PUT', '/clock', { at: '+010000-01-01T00:00:00Z' })).statusCode).toBe(400);
+    expect((await control('PUT', '/clock', { at: '1969-12-31T23:59:59Z' })).json().detail).toMatch(/between 1970-01-01/);
+    expect((await control('PUT', '/clock', { at: '9000-01-01T00:00:00Z' })).statusCode).toBe(200);
+    const fast = await control('PUT', '/clock', { speed: 1_000_000 });
+    expect(fast.statusCode).toBe(400);
+    expect(fast.json().detail).toMatch(/would pass 9999-12-31.*at most \d+/);
+    expect((await control('GET', '/clock')).json()).toMatchObject({ now: '9000-01-01T00:00:00.000Z', speed: 1 });
+    expect((await sim.request({ method: 'POST', url: '/api/CreateBatch/1' })).statusCode).toBe(201);
+    expect((await sim.request({ method: 'GET', url: '/_simulator/state?scope=all', key: null })).statusCode).toBe(200);
+  });
+
+  it('repairs a stored clock that is out of range (an older version let it be) at start, with a warning', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { default: Database } = await import('better-sqlite3');
+    const { Writable } = await import('node:stream');
+    const dir = mkdtempSync(join(tmpdir(), 'seal-clock-'));
+    const db = join(dir, 'db.sqlite');
+    try {
+      sim = await startTestSim({ db, dataDir: dir });
+      const id = await sim.createBatch();
+      await control('PUT', '/clock', { at: '2031-01-01T00:00:00Z', speed: 0 });
+      await sim.close();
+      const raw = new Database(db);
+      raw.prepare('UPDATE clocks SET anchor_virtual = ?').run(1.8e16); // what advance {"by": 8.64e15} twice stored
+      raw.close();
+      let logged = '';
+      const stream = new Writable({ write: (chunk, _enc, done) => ((logged += String(chunk)), done()) });
+      sim = await startTestSim({ db, dataDir: dir }, { logger: { level: 'warn', stream } });
+      expect(logged).toMatch(/"level":40.*tenant clock reset to real time at start/);
+      expect((await control('GET', '/clock')).statusCode).toBe(200);
+      expect((await sim.status(id)).code).toBe(200);
+      expect((await sim.request({ method: 'GET', url: '/_simulator/state?scope=all', key: null })).statusCode).toBe(200);
+    } finally {
+      await sim.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('keeps the clock across a restart of the same database', async () => {
     const { mkdtempSync, rmSync } = await import('node:fs');
     const { join } = await import('node:path');
