@@ -13,6 +13,7 @@ import { timingProfile } from './domain/timing.js';
 import { batchRoutes } from './http/batch-routes.js';
 import { lazyChildLogger } from './http/lazy-child-logger.js';
 import { redactUrl } from './http/redact-url.js';
+import { installRequestTimeouts } from './http/slow-clients.js';
 import { schemaCompilers } from './http/schema-compilers.js';
 import { registerOpenApi } from './http/openapi.js';
 import { frameworkErrors, installProblemHandlers } from './http/problem.js';
@@ -86,6 +87,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // The upload route streams its own body with its own limit; this is for small JSON bodies.
     bodyLimit: 1024 * 1024,
     frameworkErrors,
+    // Slow clients: headers must arrive within the request timeout (Node answers 408 and closes),
+    // checked often enough for short settings; bodies are timed by installRequestTimeouts below,
+    // and uploads by their own watchdog (they may take far longer, at a minimum rate).
+    http: { requestTimeout: 0, headersTimeout: config.requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(config.requestTimeoutMs / 4))) },
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
     schemaController: { compilersFactory: schemaCompilers({ lazy: !options.eagerSchemas }) },
   });
@@ -99,7 +104,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     onRepair: (tenant, why) => log.warn({ tenant, component: 'clocks' }, `tenant clock reset to real time at start: ${why}`),
   });
   const blobs = new BlobStore(dataDir);
-  const faults = new FaultRegistry({ seed: config.faultSeed });
+  const faults = new FaultRegistry({ seed: config.faultSeed, maxPerTenant: config.maxFaultsPerTenant });
   for (const spec of config.faultsFile ? loadFaultsFile(config.faultsFile) : []) faults.add(spec);
   const domainFaults = new DomainFaults(faults);
   const journal = new Journal({ maxEntries: config.journalMaxEntries, maxBytes: config.journalMaxBytes });
@@ -113,6 +118,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     log: log.child({ component: 'batches' }),
     showStatus: statusTable(config.statusTable).name,
     progressHooks: domainFaults,
+    uploads: { deadlineMs: config.uploadTimeoutMs, minBytesPerSecond: config.uploadMinBytesPerSecond, maxPerTenant: config.maxUploadsPerKey },
+    quotas: { maxBatches: config.maxBatchesPerTenant, maxStoredBytes: config.maxStoredBytesPerTenant },
   });
   const pki = new TestPki({ dataDir, caCertPemPath: config.pkiCaCert, caKeyPemPath: config.pkiCaKey, keyAlgorithm: config.pkiKeyAlgorithm });
   const signer: Signer =
@@ -157,6 +164,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorateRequest('tenant', ''); // set by the auth hooks; declared so requests keep one shape
   app.decorateRequest('controlAdmin', false); // set by the control guard (src/http/control-access.ts)
   installProblemHandlers(app, config.profile);
+  installRequestTimeouts(app, config);
   installSteering(app, { faults, journal });
   app.addSchema(problemSchema);
   await registerOpenApi(app, config); // before the routes: it documents every route added after it

@@ -81,7 +81,11 @@ export async function steeringRoutes(
         ].join('\n\n'),
         querystring: scopeQuery,
         body: { oneOf: [anyObject, { type: 'array', items: anyObject }] },
-        response: { 201: { description: 'The faults as stored (with id, seed and remaining count)', type: 'object', required: ['faults'], properties: { faults: { type: 'array', items: faultSchema } } }, ...errors },
+        response: {
+          201: { description: 'The faults as stored (with id, seed and remaining count)', type: 'object', required: ['faults'], properties: { faults: { type: 'array', items: faultSchema } } },
+          ...errors,
+          429: problem('The tenant holds SEAL_SIM_MAX_FAULTS_PER_TENANT active faults (or the simulator 10 000); remove some first', 'too_many_faults'),
+        },
       },
     },
     async (request, reply) => {
