@@ -27,11 +27,20 @@ declare module 'fastify' {
 
 export function installRequestTimeouts(app: FastifyInstance, config: Pick<Config, 'requestTimeoutMs'>): void {
   const limit = config.requestTimeoutMs;
-  app.addHook('preParsing', (request, _reply, payload, done) => {
-    // Bodyless requests (a GET, the status poll) are complete by now and pay nothing more.
-    if (request.raw.complete || request.routeOptions.config?.streamsOwnBody) return done(null, payload);
-    done(null, timedBody(payload, limit) as unknown as typeof payload);
+  app.addHook('preParsing', (request, reply, payload, done) => {
+    // Requests without a body (a GET, the status poll) pay nothing more; Fastify reads no body
+    // for GET and HEAD, nor one that declares none.
+    if (!hasBody(request) || request.routeOptions.config?.streamsOwnBody) return done(null, payload);
+    const timed = timedBody(payload, limit);
+    reply.raw.once('close', () => timed.emit('settled'));
+    done(null, timed as unknown as typeof payload);
   });
+}
+
+function hasBody(request: FastifyRequest): boolean {
+  if (request.method === 'GET' || request.method === 'HEAD' || request.raw.complete) return false;
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /** The body, failing with a 408 DomainError if it has not ended within `limit` ms. */
@@ -55,6 +64,8 @@ function timedBody(payload: Readable, limit: number): Readable {
   const clear = () => clearTimeout(timer);
   timed.once('end', clear);
   timed.once('close', clear);
+  timed.once('settled', clear); // the answer went out (e.g. refused before the body was read)
+  timed.on('error', () => {}); // reported through Fastify's body reader, or to nobody once answered
   payload.on('error', (err) => timed.destroy(err));
   // Fastify's body reader looks for this to compare with Content-Length.
   Object.defineProperty(timed, 'receivedEncodedLength', { get: () => (payload as { receivedEncodedLength?: number }).receivedEncodedLength });
