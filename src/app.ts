@@ -12,6 +12,8 @@ import { statusTable } from './domain/status.js';
 import { timingProfile } from './domain/timing.js';
 import { batchRoutes } from './http/batch-routes.js';
 import { lazyChildLogger } from './http/lazy-child-logger.js';
+import { redactUrl } from './http/redact-url.js';
+import { installRequestTimeouts } from './http/slow-clients.js';
 import { schemaCompilers } from './http/schema-compilers.js';
 import { registerOpenApi } from './http/openapi.js';
 import { frameworkErrors, installProblemHandlers } from './http/problem.js';
@@ -86,6 +88,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // The upload route streams its own body with its own limit; this is for small JSON bodies.
     bodyLimit: 1024 * 1024,
     frameworkErrors,
+    // Slow clients: headers must arrive within the request timeout (Node answers 408 and closes),
+    // checked often enough for short settings; bodies are timed by installRequestTimeouts below,
+    // and uploads by their own watchdog (they may take far longer, at a minimum rate).
+    http: { requestTimeout: 0, headersTimeout: config.requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(config.requestTimeoutMs / 4))) },
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
     schemaController: { compilersFactory: schemaCompilers({ lazy: !options.eagerSchemas }) },
   });
@@ -159,10 +165,12 @@ async function wire(app: FastifyInstance, config: Config, options: BuildOptions,
   for (const key of config.apiKeys) tenantOf(key);
   const processes = loadProcesses(config.processesFile);
   const store = new SqliteBatchStore(config.db);
-  const clock = new TenantClocks(options.clock ?? systemClock, store);
-  const blobs = new BlobStore(dataDir);
   const log = app.log as unknown as Logger;
-  const faults = new FaultRegistry({ seed: config.faultSeed });
+  const clock = new TenantClocks(options.clock ?? systemClock, store, {
+    onRepair: (tenant, why) => log.warn({ tenant, component: 'clocks' }, `tenant clock reset to real time at start: ${why}`),
+  });
+  const blobs = new BlobStore(dataDir);
+  const faults = new FaultRegistry({ seed: config.faultSeed, maxPerTenant: config.maxFaultsPerTenant });
   for (const spec of config.faultsFile ? loadFaultsFile(config.faultsFile) : []) faults.add(spec);
   const domainFaults = new DomainFaults(faults);
   const journal = new Journal({ maxEntries: config.journalMaxEntries, maxBytes: config.journalMaxBytes });
@@ -176,6 +184,8 @@ async function wire(app: FastifyInstance, config: Config, options: BuildOptions,
     log: log.child({ component: 'batches' }),
     showStatus: statusTable(config.statusTable).name,
     progressHooks: domainFaults,
+    uploads: { deadlineMs: config.uploadTimeoutMs, minBytesPerSecond: config.uploadMinBytesPerSecond, maxPerTenant: config.maxUploadsPerKey },
+    quotas: { maxBatches: config.maxBatchesPerTenant, maxStoredBytes: config.maxStoredBytesPerTenant },
   });
   const pki = new TestPki({ dataDir, caCertPemPath: config.pkiCaCert, caKeyPemPath: config.pkiCaKey, keyAlgorithm: config.pkiKeyAlgorithm });
   const signer: Signer =
@@ -209,7 +219,7 @@ async function wire(app: FastifyInstance, config: Config, options: BuildOptions,
   if ((app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('info') ?? true) {
     app.addHook('onResponse', (request, reply, done) => {
       request.log.info(
-        { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+        { method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
         'request',
       );
       done();
@@ -218,7 +228,9 @@ async function wire(app: FastifyInstance, config: Config, options: BuildOptions,
 
   app.setChildLoggerFactory(lazyChildLogger);
   app.decorateRequest('tenant', ''); // set by the auth hooks; declared so requests keep one shape
+  app.decorateRequest('controlAdmin', false); // set by the control guard (src/http/control-access.ts)
   installProblemHandlers(app, config.profile);
+  installRequestTimeouts(app, config);
   installSteering(app, { faults, journal });
   app.addSchema(problemSchema);
   await registerOpenApi(app, config); // before the routes: it documents every route added after it
@@ -236,7 +248,7 @@ async function wire(app: FastifyInstance, config: Config, options: BuildOptions,
   await app.register(tsaRoutes, { prefix: '/tsa', config, processes, clock, pki });
   await app.register(pkiRoutes, { prefix: '/_simulator/pki', pki });
   await app.register(boardRoutes, { prefix: '/_simulator', sim });
-  await app.register(steeringRoutes, { prefix: '/_simulator', faults, journal, adminToken: config.adminToken });
+  await app.register(steeringRoutes, { prefix: '/_simulator', faults, journal, config });
 
   const tickMs = options.tickMs ?? 50;
   let ticker: NodeJS.Timeout | undefined;

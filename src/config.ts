@@ -48,6 +48,20 @@ export interface Config {
   faultSeed: number;
   journalMaxEntries: number;
   journalMaxBytes: number;
+  /** Headers, then the body, of a request other than an upload must each arrive within this (408). */
+  requestTimeoutMs: number;
+  /** An upload must be received completely within this (408). */
+  uploadTimeoutMs: number;
+  /** An upload slower than this over any RATE_WINDOW_MS is cut off (408); 0: no minimum. */
+  uploadMinBytesPerSecond: number;
+  /** Uploads one API key may have in flight at once (429 above). */
+  maxUploadsPerKey: number;
+  /** Active faults one tenant may hold (429 above). */
+  maxFaultsPerTenant: number;
+  /** Batches (not DELETED) one tenant may hold (429 above). */
+  maxBatchesPerTenant: number;
+  /** Bytes of packages and results one tenant may store (507 above). */
+  maxStoredBytesPerTenant: number;
   limits: ZipLimits;
   /**
    * The vendor profile in force (SEAL_SIM_PROFILE, or the committed default): dates, refusal
@@ -168,7 +182,7 @@ export const SETTINGS = [
   },
   {
     key: 'adminToken', flag: 'admin-token', env: 'SEAL_SIM_ADMIN_TOKEN', default: '',
-    help: 'If set, the /_simulator/ control API and board require this token (Authorization: Bearer <token> or ?token=)',
+    help: 'If set, every /_simulator/ control route and the board (all but health, processes and pki/) require this token: Authorization: Bearer <token>, X-Admin-Token: <token> or ?token=',
     parse: optionalPath,
   },
   {
@@ -181,6 +195,34 @@ export const SETTINGS = [
   {
     key: 'journalMaxBytes', flag: 'journal-max-bytes', env: 'SEAL_SIM_JOURNAL_MAX_BYTES', default: String(8 * MiB),
     help: 'Most bytes the journal may hold (oldest dropped first; default 8 MiB)', parse: int(1024),
+  },
+  {
+    key: 'requestTimeoutMs', flag: 'request-timeout-ms', env: 'SEAL_SIM_REQUEST_TIMEOUT_MS', default: '30000',
+    help: 'Time a client has to send the headers, and then the body, of a request other than an upload (408 after it)', parse: int(100, 3_600_000),
+  },
+  {
+    key: 'uploadTimeoutMs', flag: 'upload-timeout-ms', env: 'SEAL_SIM_UPLOAD_TIMEOUT_MS', default: '600000',
+    help: 'Time an upload has to arrive completely (408 after it; the partial file is removed; default 10 min)', parse: int(100),
+  },
+  {
+    key: 'uploadMinBytesPerSecond', flag: 'upload-min-bytes-per-second', env: 'SEAL_SIM_UPLOAD_MIN_BYTES_PER_SECOND', default: '16384',
+    help: 'Slowest upload accepted, in bytes per second over any 5 s (408 below it; 0: no minimum)', parse: int(0),
+  },
+  {
+    key: 'maxUploadsPerKey', flag: 'max-uploads-per-key', env: 'SEAL_SIM_MAX_UPLOADS_PER_KEY', default: '4',
+    help: 'Uploads one API key may have in flight at once (429 above it)', parse: int(1, 10_000),
+  },
+  {
+    key: 'maxFaultsPerTenant', flag: 'max-faults-per-tenant', env: 'SEAL_SIM_MAX_FAULTS_PER_TENANT', default: '1000',
+    help: 'Active faults one tenant may hold (429 above it)', parse: int(1, 10_000),
+  },
+  {
+    key: 'maxBatchesPerTenant', flag: 'max-batches-per-tenant', env: 'SEAL_SIM_MAX_BATCHES_PER_TENANT', default: '10000',
+    help: 'Batches one tenant may hold, DELETED ones not counted (429 from CreateBatch above it)', parse: int(1),
+  },
+  {
+    key: 'maxStoredBytesPerTenant', flag: 'max-stored-bytes-per-tenant', env: 'SEAL_SIM_MAX_STORED_BYTES_PER_TENANT', default: String(4096 * MiB),
+    help: 'Bytes of packages and results one tenant may store (507 from upload above it; default 4096 MiB)', parse: int(1),
   },
   {
     key: 'maxUploadBytes', flag: 'max-upload-bytes', env: zipLimitSettings.maxUploadBytes, default: String(defaultZipLimits.maxUploadBytes),
@@ -289,6 +331,13 @@ function freezeConfig(r: Raw, explicit: ReadonlySet<string>): Config {
     faultSeed: r.faultSeed as number,
     journalMaxEntries: r.journalMaxEntries as number,
     journalMaxBytes: r.journalMaxBytes as number,
+    requestTimeoutMs: r.requestTimeoutMs as number,
+    uploadTimeoutMs: r.uploadTimeoutMs as number,
+    uploadMinBytesPerSecond: r.uploadMinBytesPerSecond as number,
+    maxUploadsPerKey: r.maxUploadsPerKey as number,
+    maxFaultsPerTenant: r.maxFaultsPerTenant as number,
+    maxBatchesPerTenant: r.maxBatchesPerTenant as number,
+    maxStoredBytesPerTenant: r.maxStoredBytesPerTenant as number,
     limits: Object.freeze({
       maxUploadBytes: r.maxUploadBytes as number,
       maxEntries: r.maxEntries as number,

@@ -8,7 +8,7 @@ import type { BatchStore, DocumentOutcome } from '../storage/batch-store.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { Batch, BatchPackage, Transition } from './batch.js';
 import type { Clock } from './clock.js';
-import { DomainError } from './errors.js';
+import { DomainError, isDomainError } from './errors.js';
 import { LIFECYCLE_ORDER, type LifecycleEvent, PROCESSING, remedy, transition } from './lifecycle.js';
 import type { ProcessDef } from './process.js';
 import type { ProcessCatalog } from './processes.js';
@@ -52,7 +52,29 @@ export interface BatchServiceDeps {
   /** Told when a batch has been accepted and has work to do (the worker's queue). */
   onAccepted?: (batchId: number) => void;
   progressHooks?: ProgressHooks;
+  /** How slow an upload may be, and how many one tenant may have in flight (absent: no bounds). */
+  uploads?: UploadPolicy;
+  /** What one tenant may hold (absent: no bounds). */
+  quotas?: TenantQuotas;
 }
+
+export interface UploadPolicy {
+  deadlineMs: number;
+  minBytesPerSecond: number;
+  maxPerTenant: number;
+}
+
+export interface TenantQuotas {
+  maxBatches: number;
+  maxStoredBytes: number;
+}
+
+/** The settings the per-tenant refusals name. */
+export const TENANT_LIMIT_SETTINGS = {
+  maxUploads: 'SEAL_SIM_MAX_UPLOADS_PER_KEY',
+  maxBatches: 'SEAL_SIM_MAX_BATCHES_PER_TENANT',
+  maxStoredBytes: 'SEAL_SIM_MAX_STORED_BYTES_PER_TENANT',
+} as const;
 
 /** The work the worker has to do for one batch. */
 export interface WorkItem {
@@ -78,6 +100,8 @@ export class BatchService {
   /** Resolves when the worker has finished (or given up on) a batch; set by the app. */
   awaitWork: (batchId: number) => Promise<void> = async () => {};
   progressHooks: ProgressHooks | undefined;
+  /** Uploads being received, per tenant (bounded by UploadPolicy.maxPerTenant). */
+  private readonly uploadsInFlight = new Map<string, number>();
 
   constructor(private readonly deps: BatchServiceDeps) {
     this.onAccepted = deps.onAccepted ?? (() => {});
@@ -94,6 +118,14 @@ export class BatchService {
 
   createBatch(tenant: string, processId: number): Batch {
     this.deps.processes.require(processId);
+    const max = this.deps.quotas?.maxBatches;
+    if (max !== undefined && this.deps.store.tenantUsage(tenant).batches >= max) {
+      throw new DomainError(
+        'too_many_batches',
+        `This API key already holds ${max} batches, the most allowed (setting ${TENANT_LIMIT_SETTINGS.maxBatches}). Delete batches you no longer need (DELETE /api/BatchDeleteCache/{batchId}, or POST /_simulator/reset with your API-KEY) and create it again.`,
+        { limit: max, setting: TENANT_LIMIT_SETTINGS.maxBatches },
+      );
+    }
     const batch = this.deps.store.createBatch({ tenant, processId, at: this.now(tenant) });
     this.deps.log.info({ batchId: batch.id, tenant, processId, to: 'NEW' }, 'batch created');
     return batch;
@@ -116,10 +148,35 @@ export class BatchService {
   ): Promise<{ batch: Batch; package: BatchPackage }> {
     const before = this.require(tenant, batchId);
     this.allowed(before, 'upload'); // refuse before reading a byte
-    const { blobs, limits } = this.deps;
+    const { blobs, limits, uploads } = this.deps;
+    const inFlight = this.uploadsInFlight.get(tenant) ?? 0;
+    if (uploads && inFlight >= uploads.maxPerTenant) {
+      throw new DomainError(
+        'too_many_uploads',
+        `This API key already has ${inFlight} uploads in progress, the most allowed at once (setting ${TENANT_LIMIT_SETTINGS.maxUploads}). Wait for one to finish, then upload again.`,
+        { limit: uploads.maxPerTenant, setting: TENANT_LIMIT_SETTINGS.maxUploads },
+      );
+    }
+    // The package this upload replaces frees its bytes; the room left bounds what is read.
+    const replaced = before.package?.size ?? 0;
+    const room = this.storageRoom(tenant, replaced, 0);
+    const maxBytes = Math.min(limits.maxUploadBytes, room);
+    this.uploadsInFlight.set(tenant, inFlight + 1);
     const path = blobs.newPackagePath(batchId);
     try {
-      const received = await receiveUpload(body, blobs.absolute(path), limits.maxUploadBytes);
+      let received: { size: number; sha256: string };
+      try {
+        received = await receiveUpload(body, blobs.absolute(path), maxBytes, {
+          deadlineMs: uploads?.deadlineMs,
+          minBytesPerSecond: uploads?.minBytesPerSecond,
+        });
+      } catch (e) {
+        // Past the tenant's room rather than the upload limit: say which limit it was.
+        if (isDomainError(e) && e.code === 'package_too_large' && maxBytes < limits.maxUploadBytes) throw this.storageFull(tenant, room);
+        throw e;
+      }
+      // Other uploads of this tenant may have landed meanwhile.
+      if (this.storageRoom(tenant, replaced, received.size) < 0) throw this.storageFull(tenant, 0);
       const entries = await inspectZip(blobs.absolute(path), limits);
       const current = this.require(tenant, batchId);
       const to = this.allowed(current, 'upload');
@@ -134,7 +191,30 @@ export class BatchService {
     } catch (e) {
       await blobs.remove(path);
       throw e;
+    } finally {
+      const left = (this.uploadsInFlight.get(tenant) ?? 1) - 1;
+      if (left > 0) this.uploadsInFlight.set(tenant, left);
+      else this.uploadsInFlight.delete(tenant);
     }
+  }
+
+  /** Bytes the tenant may still store if `replaced` bytes go and `adding` come (negative: over). */
+  private storageRoom(tenant: string, replaced: number, adding: number): number {
+    const max = this.deps.quotas?.maxStoredBytes;
+    if (max === undefined) return Number.MAX_SAFE_INTEGER;
+    const room = max - (this.deps.store.tenantUsage(tenant).bytes - replaced) - adding;
+    if (adding === 0 && room <= 0) throw this.storageFull(tenant, room);
+    return room;
+  }
+
+  private storageFull(tenant: string, room: number): DomainError {
+    const max = this.deps.quotas!.maxStoredBytes;
+    const used = this.deps.store.tenantUsage(tenant).bytes;
+    return new DomainError(
+      'storage_full',
+      `The packages and results of this API key's batches hold ${used} bytes of the ${max} allowed (setting ${TENANT_LIMIT_SETTINGS.maxStoredBytes})${room > 0 ? `; only ${room} more bytes fit` : ''}. Delete batches you no longer need (DELETE /api/BatchDeleteCache/{batchId}, or POST /_simulator/reset with your API-KEY), then upload again.`,
+      { limit: max, setting: TENANT_LIMIT_SETTINGS.maxStoredBytes },
+    );
   }
 
   accept(tenant: string, batchId: number): Batch {

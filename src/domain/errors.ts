@@ -10,6 +10,11 @@ export type ErrorCode =
   | 'wrong_state' // the lifecycle does not allow this call now
   | 'package_invalid' // the uploaded ZIP breaks a rule (names the entry where there is one)
   | 'package_too_large' // the upload body or an inflated entry goes past a size limit
+  | 'request_timeout' // the client sent its request (or upload) too slowly, or not within the deadline
+  | 'too_many_uploads' // the API key already has SEAL_SIM_MAX_UPLOADS_PER_KEY uploads in flight
+  | 'too_many_faults' // the tenant (or the simulator) holds as many active faults as allowed
+  | 'too_many_batches' // the tenant holds SEAL_SIM_MAX_BATCHES_PER_TENANT batches
+  | 'storage_full' // the tenant's packages and results would pass SEAL_SIM_MAX_STORED_BYTES_PER_TENANT
   | 'unsupported_media_type'
   | 'not_implemented'
   | 'unavailable'; // the store cannot be written (health)

@@ -70,6 +70,7 @@ export class DomainFaults implements ProgressHooks, WorkFaults {
 
   /** The batch is done with (expired, deleted, forgotten): drop what was remembered for it. */
   settled(batchId: number): void {
+    this.registry.dropBatch(batchId); // faults bound to an ended batch can never fire
     this.expiries.delete(batchId);
     for (const key of this.holds.keys()) if (key.startsWith(`${batchId}:`)) this.holds.delete(key);
   }

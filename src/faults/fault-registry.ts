@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DomainError } from '../domain/errors.js';
 import type { Status } from '../domain/status.js';
-import { type FaultKind, type FaultSpec, parseFaultSpec, parseFaultSpecs } from './fault-spec.js';
+import { type FaultKind, type FaultSpec, isHttpKind, parseFaultSpec, parseFaultSpecs } from './fault-spec.js';
 import { deriveSeed, Prng, randomSeed } from './prng.js';
 
 /** A fault as stored and shown by the control API: the spec plus its id, seed and progress. */
@@ -61,6 +61,8 @@ export interface FaultRegistryOptions {
   seed?: number;
   /** At most this many faults at once (add beyond it is refused). Default 10 000. */
   maxFaults?: number;
+  /** At most this many faults of one tenant at once (SEAL_SIM_MAX_FAULTS_PER_TENANT). Default 1 000. */
+  maxPerTenant?: number;
 }
 
 interface Entry {
@@ -76,6 +78,11 @@ interface Entry {
 export class FaultRegistry {
   readonly seed: number;
   private readonly maxFaults: number;
+  private readonly maxPerTenant: number;
+  /** Active faults per tenant ('' for the ones of every tenant), for the per-tenant cap. */
+  private readonly perTenant = new Map<string, number>();
+  /** Faults bound to a batch, by batch id: dropped together when the batch ends. */
+  private readonly byBatch = new Map<number, Set<Entry>>();
   private readonly byId = new Map<string, Entry>();
   /** Entries by kind, then by tenant ('' for faults of every tenant), in the order added. */
   private readonly index = new Map<FaultKind, Map<string, Entry[]>>();
@@ -85,6 +92,7 @@ export class FaultRegistry {
   constructor(opts: FaultRegistryOptions = {}) {
     this.seed = opts.seed === undefined ? randomSeed() : opts.seed >>> 0;
     this.maxFaults = opts.maxFaults ?? 10_000;
+    this.maxPerTenant = opts.maxPerTenant ?? 1_000;
   }
 
   get size(): number {
@@ -94,9 +102,10 @@ export class FaultRegistry {
   /** Validates (see parseFaultSpec) and stores a fault; returns it as stored. */
   add(input: unknown): StoredFault {
     const spec = parseFaultSpec(input);
-    if (this.byId.size >= this.maxFaults) {
-      throw new DomainError('invalid_request', `There are already ${this.maxFaults} active faults; remove or clear some first.`);
-    }
+    const owner = spec.tenant ?? '';
+    const held = this.perTenant.get(owner) ?? 0;
+    if (spec.tenant !== undefined && held >= this.maxPerTenant) throw this.tenantFull(spec.tenant, held);
+    if (this.byId.size >= this.maxFaults) throw this.globalFull();
     let id = spec.id;
     if (id === undefined) {
       do id = `f${this.nextId++}`;
@@ -115,12 +124,41 @@ export class FaultRegistry {
     };
     const entry: Entry = { seq: this.nextSeq++, fault, rng: new Prng(seed) };
     this.byId.set(id, entry);
+    this.perTenant.set(owner, held + 1);
+    if (spec.batchId !== undefined) {
+      let bound = this.byBatch.get(spec.batchId);
+      if (!bound) this.byBatch.set(spec.batchId, (bound = new Set()));
+      bound.add(entry);
+    }
     let byTenant = this.index.get(spec.kind);
     if (!byTenant) this.index.set(spec.kind, (byTenant = new Map()));
     let list = byTenant.get(spec.tenant ?? '');
     if (!list) byTenant.set(spec.tenant ?? '', (list = []));
     list.push(entry);
     return snapshot(fault);
+  }
+
+  /** Throws the 429 `add` would throw for one more fault of this tenant. */
+  assertRoom(tenant: string): void {
+    const held = this.perTenant.get(tenant) ?? 0;
+    if (held >= this.maxPerTenant) throw this.tenantFull(tenant, held);
+    if (this.byId.size >= this.maxFaults) throw this.globalFull();
+  }
+
+  private tenantFull(tenant: string, held: number): DomainError {
+    return new DomainError(
+      'too_many_faults',
+      `Tenant ${tenant} already has ${held} active faults, the most allowed (setting SEAL_SIM_MAX_FAULTS_PER_TENANT). Remove some (DELETE /_simulator/faults with your API-KEY) or let them fire, then add again.`,
+      { limit: this.maxPerTenant, setting: 'SEAL_SIM_MAX_FAULTS_PER_TENANT' },
+    );
+  }
+
+  private globalFull(): DomainError {
+    return new DomainError(
+      'too_many_faults',
+      `There are already ${this.maxFaults} active faults in the simulator; remove or clear some first (DELETE /_simulator/faults).`,
+      { limit: this.maxFaults },
+    );
   }
 
   get(id: string): StoredFault | undefined {
@@ -158,6 +196,8 @@ export class FaultRegistry {
       const n = this.byId.size;
       this.byId.clear();
       this.index.clear();
+      this.perTenant.clear();
+      this.byBatch.clear();
       return n;
     }
     let n = 0;
@@ -252,8 +292,34 @@ export class FaultRegistry {
     return { fault: snapshot(f), params, label: `${labelOf(params)}#${f.id}` };
   }
 
+  /**
+   * Removes the domain faults bound to a batch that has ended (DELETED, expired, forgotten): the
+   * batch is never processed again, so they could never fire. (HTTP faults stay: requests naming
+   * the batch still arrive.) Returns how many.
+   */
+  dropBatch(batchId: number): number {
+    const bound = this.byBatch.get(batchId);
+    if (!bound) return 0;
+    let n = 0;
+    for (const e of [...bound]) {
+      if (isHttpKind(e.fault.kind)) continue;
+      this.drop(e);
+      n++;
+    }
+    return n;
+  }
+
   private drop(e: Entry): void {
-    this.byId.delete(e.fault.id);
+    if (!this.byId.delete(e.fault.id)) return;
+    const owner = e.fault.tenant ?? '';
+    const held = (this.perTenant.get(owner) ?? 1) - 1;
+    if (held > 0) this.perTenant.set(owner, held);
+    else this.perTenant.delete(owner);
+    if (e.fault.batchId !== undefined) {
+      const bound = this.byBatch.get(e.fault.batchId);
+      bound?.delete(e);
+      if (bound?.size === 0) this.byBatch.delete(e.fault.batchId);
+    }
     const byTenant = this.index.get(e.fault.kind);
     const key = e.fault.tenant ?? '';
     const list = byTenant?.get(key);

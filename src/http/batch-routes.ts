@@ -64,6 +64,7 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
           400: problem('processId is not a positive integer'),
           404: problem('No process with this id', 'process_not_found'),
           415: problem('A request body in a content type the simulator cannot read (CreateBatch takes no body)'),
+          429: problem('This API key holds SEAL_SIM_MAX_BATCHES_PER_TENANT batches already (delete some), or a Prefer fault would pass SEAL_SIM_MAX_FAULTS_PER_TENANT; `setting` names the limit', 'too_many_batches'),
         },
       },
     },
@@ -83,6 +84,7 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
     upload.post<{ Params: IdParams }>(
       '/upload/:batchId',
       {
+        config: { streamsOwnBody: true }, // its deadline and minimum rate are the intake's (src/http/slow-clients.ts)
         schema: {
           ...vendor,
           operationId: 'upload',
@@ -92,7 +94,7 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
             '',
             'Allowed while the batch is NEW (or UPLOADED). Uploading again before AcceptBatch replaces the package (see docs/vendor-contract.md#wrong-state). The answer is one row for the package itself; `GET /api/BatchStatus/{batchId}` then lists the files inside it.',
             '',
-            '**Errors:** 400 when the body is empty, not a ZIP, or breaks a rule (nested folders, path traversal, duplicate or invalid names, encryption, a ZIP bomb…): `reason` and `entry` in the problem say which; 413 when the body or a file inside it is larger than the configured limits (`setting` names the limit to raise); 409 when the batch was already accepted or deleted; 404 for an unknown batch.',
+            '**Errors:** 400 when the body is empty, not a ZIP, or breaks a rule (nested folders, path traversal, duplicate or invalid names, encryption, a ZIP bomb…): `reason` and `entry` in the problem say which; 413 when the body or a file inside it is larger than the configured limits (`setting` names the limit to raise); 409 when the batch was already accepted or deleted; 404 for an unknown batch; 408 when the body arrives too slowly or too late (SEAL_SIM_UPLOAD_MIN_BYTES_PER_SECOND, SEAL_SIM_UPLOAD_TIMEOUT_MS); 429 when this key already has SEAL_SIM_MAX_UPLOADS_PER_KEY uploads in progress; 507 when its stored packages and results would pass SEAL_SIM_MAX_STORED_BYTES_PER_TENANT. A partial body is never kept.',
             '',
             '**Simulator\'s decisions:** the package is named after the filename of a `Content-Disposition` request header if present, else `batch-{batchId}.zip`; the size and content limits are the simulator\'s (the vendor documents none).',
           ].join('\n'),
@@ -110,8 +112,11 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
             ...batchErrors,
             400: problem('Not a flat, well-formed ZIP, or batchId is not a positive integer; `reason` and `entry` name the fault', 'package_invalid'),
             409: problem('The batch was already accepted or deleted'),
+            408: problem('The body arrived too slowly (below SEAL_SIM_UPLOAD_MIN_BYTES_PER_SECOND) or not within SEAL_SIM_UPLOAD_TIMEOUT_MS; nothing was kept', 'request_timeout'),
             413: problem('The package, or a file inside it, is larger than the configured limits; `setting` names the limit'),
             415: problem('The body was sent as multipart/form-data instead of raw bytes'),
+            429: problem('This API key already has SEAL_SIM_MAX_UPLOADS_PER_KEY uploads in progress; wait for one to finish', 'too_many_uploads'),
+            507: problem("This API key's packages and results would pass SEAL_SIM_MAX_STORED_BYTES_PER_TENANT; delete batches you no longer need", 'storage_full'),
           },
         },
       },
@@ -205,8 +210,10 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
       ...batchErrors,
       400: problem('No batch id given, an invalid one, or two different ones'),
       409: problem('The batch has no package yet, or was already accepted or deleted'),
+      408: problem('The request body did not arrive within SEAL_SIM_REQUEST_TIMEOUT_MS', 'request_timeout'),
       413: problem('The request body is larger than 4 KiB'),
       415: problem('A body in a content type other than JSON, text or a form'),
+      429: problem('A Prefer fault would pass SEAL_SIM_MAX_FAULTS_PER_TENANT; remove some faults first', 'too_many_faults'),
     };
     accept.post(
       '/AcceptBatch',

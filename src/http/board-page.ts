@@ -63,8 +63,9 @@ export const BOARD_HTML = /* html */ `<!doctype html>
 </main>
 <div id="toast"></div>
 <script>
-const token = new URLSearchParams(location.search).get('token');
-const q = (extra) => { const p = new URLSearchParams(extra || {}); if (token) p.set('token', token); const s = p.toString(); return s ? '?' + s : ''; };
+// The board reads and acts on every tenant (scope=all). The admin token, when one is set, travels
+// in the HttpOnly cookie the server set when the page was opened with ?token=, never in a URL.
+const q = (extra) => { const p = new URLSearchParams(extra || {}); p.set('scope', 'all'); return '?' + p.toString(); };
 const esc = (v) => String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&':'&amp;', '<':'&lt;', '>':'&gt;', '"':'&quot;', "'":'&#39;' })[c]);
 /** The one time format of the page: UTC, as the API writes dates (yyyy-MM-dd HH:mm:ss). */
 const utc = (iso) => esc(String(iso ?? '').replace('T', ' ').slice(0, 19));

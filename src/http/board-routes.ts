@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Simulator } from '../app.js';
-import { adminGuard, view } from './control-routes.js';
+import { adminCookie, CONTROL_RULE_TEXT, controlGuard, controlScope, scopeQueryProperties } from './control-access.js';
+import { view } from './control-routes.js';
 import { BOARD_HTML } from './board-page.js';
-import { NO_SECURITY, TAGS } from './schemas.js';
+import { NO_SECURITY, problem, TAGS } from './schemas.js';
 import { tenantLabel } from './tenant-label.js';
 import { statusTable } from '../domain/status.js';
 
@@ -25,7 +26,7 @@ export function fileState(d: { signed: boolean; success: boolean }, processed: b
  */
 export async function boardRoutes(app: FastifyInstance, opts: { sim: Simulator }): Promise<void> {
   const { sim } = opts;
-  app.addHook('onRequest', adminGuard(sim.config.adminToken));
+  app.addHook('onRequest', controlGuard(sim.config));
 
   app.get(
     '/',
@@ -35,11 +36,24 @@ export async function boardRoutes(app: FastifyInstance, opts: { sim: Simulator }
         security: NO_SECURITY,
         summary: 'The batch board (HTML)',
         operationId: 'simBoard',
-        description: "Each tenant's batches live (status, time in status, files and results), clocks, active faults and the latest journal entries, with buttons to advance, fail or reset. Polls /_simulator/state once a second.",
-        response: { 200: { description: 'The board page', content: { 'text/html': { schema: { type: 'string' } } } } },
+        description:
+          "Each tenant's batches live (status, time in status, files and results), clocks, active faults and the latest journal entries, with buttons to advance, fail or reset. Polls /_simulator/state?scope=all once a second. When SEAL_SIM_ADMIN_TOKEN is set, open it once as /_simulator/?token=<token>: the page stores the token in an HttpOnly cookie (seal_sim_admin, SameSite=Strict, Path=/_simulator) and redirects to /_simulator/, so the token never stays in the address bar and its polling never carries it in a URL.",
+        querystring: { type: 'object', properties: { token: scopeQueryProperties.token } },
+        response: {
+          200: { description: 'The board page', content: { 'text/html': { schema: { type: 'string' } } } },
+          303: { type: 'null', description: 'Opened with ?token=: the cookie is set and the page reloads without the token in its URL' },
+          401: problem('Admin token missing or wrong'),
+        },
       },
     },
-    async (_request, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(BOARD_HTML),
+    async (request, reply) => {
+      const token = sim.config.adminToken;
+      // The guard has already checked the token; here it only moves from the URL to a cookie.
+      if (token && typeof (request.query as { token?: unknown }).token === 'string') {
+        return reply.code(303).header('set-cookie', adminCookie(token)).header('cache-control', 'no-store').header('location', '/_simulator/').send();
+      }
+      return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(BOARD_HTML);
+    },
   );
 
   app.get(
@@ -50,8 +64,9 @@ export async function boardRoutes(app: FastifyInstance, opts: { sim: Simulator }
         security: NO_SECURITY,
         summary: 'Everything the board shows, in one snapshot',
         description:
-          'Every tenant with its virtual clock and its latest batches (as GET /_simulator/batches shows them), the active faults and the newest journal entries. The board polls this once a second; a script can too.',
+          `Every tenant with its virtual clock and its latest batches (as GET /_simulator/batches shows them), the active faults and the newest journal entries; with an API-KEY header, that key's tenant only. The board polls this once a second with scope=all; a script can too. A tenant whose state cannot be shown is listed with an \`error\` instead of failing the whole snapshot.\n\n${CONTROL_RULE_TEXT}`,
         operationId: 'simBoardState',
+        querystring: { type: 'object', properties: scopeQueryProperties },
         response: {
           200: {
             description: 'A snapshot of tenants, batches, clocks, faults and recent requests',
@@ -72,12 +87,15 @@ export async function boardRoutes(app: FastifyInstance, opts: { sim: Simulator }
               journalStats: { type: 'object', additionalProperties: true },
             },
           },
+          400: problem('No scope: send scope=all (every tenant) or an API-KEY header (that tenant)'),
+          401: problem('Admin token missing or wrong, or scope=all without it while SEAL_SIM_API_KEYS is set'),
         },
       },
     },
-    async () => {
-      const batches = sim.service.list({ limit: 500 });
-      const tenants = new Set([...batches.map((b) => b.tenant), ...sim.clock.tenants()]);
+    async (request) => {
+      const only = controlScope(request, sim.config).tenant;
+      const batches = sim.service.list({ tenant: only, limit: 500 });
+      const tenants = only !== undefined ? new Set([only]) : new Set([...batches.map((b) => b.tenant), ...sim.clock.tenants()]);
       const table = statusTable(sim.config.statusTable);
       return {
         at: new Date().toISOString(),
@@ -85,25 +103,40 @@ export async function boardRoutes(app: FastifyInstance, opts: { sim: Simulator }
         statusTable: sim.config.statusTable,
         seed: sim.faults.seed,
         tenants: [...tenants].sort().map((tenant) => {
-          const c = sim.clock.read(tenant);
-          return {
-            tenant,
-            label: tenantLabel(tenant),
-            clock: { now: c.now.toISOString(), speed: c.speed, offsetMs: c.offsetMs },
-            batches: batches
-              .filter((b) => b.tenant === tenant)
-              .map((b) => {
-                const v = view(sim, b);
-                return {
-                  ...v,
-                  apiStatus: table.name(b.status),
-                  documents: v.documents.map((d) => ({ ...d, state: fileState(d, b.result !== null) })),
-                };
-              }),
-          };
+          // One tenant's bad state (a clock or timestamp no date can show) must not cost everyone
+          // the snapshot: it is listed with the error, the others as usual.
+          let clockView: { now: string; speed: number; offsetMs: number } | null = null;
+          try {
+            const c = sim.clock.read(tenant);
+            clockView = { now: c.now.toISOString(), speed: c.speed, offsetMs: c.offsetMs };
+            return {
+              tenant,
+              label: tenantLabel(tenant),
+              clock: clockView,
+              batches: batches
+                .filter((b) => b.tenant === tenant)
+                .map((b) => {
+                  const v = view(sim, b);
+                  return {
+                    ...v,
+                    apiStatus: table.name(b.status),
+                    documents: v.documents.map((d) => ({ ...d, state: fileState(d, b.result !== null) })),
+                  };
+                }),
+            };
+          } catch (err) {
+            request.log.warn({ tenant, err: (err as Error).message }, 'board: could not show a tenant');
+            return {
+              tenant,
+              label: tenantLabel(tenant),
+              clock: clockView ?? { now: new Date().toISOString(), speed: 1, offsetMs: 0 },
+              batches: [],
+              error: `This tenant's state cannot be shown (${(err as Error).message}); POST /_simulator/reset with its API-KEY clears it.`,
+            };
+          }
         }),
-        faults: sim.faults.list(),
-        journal: sim.journal.query({ limit: 30 }).map((e) => ({ ...e, tenantLabel: tenantLabel(e.tenant) })),
+        faults: sim.faults.list(only),
+        journal: sim.journal.query({ limit: 30, ...(only !== undefined && { tenant: only }) }).map((e) => ({ ...e, tenantLabel: tenantLabel(e.tenant) })),
         journalStats: sim.journal.stats(),
       };
     },

@@ -4,21 +4,29 @@ import type { Batch } from '../domain/batch.js';
 import { DomainError } from '../domain/errors.js';
 import { nextAdvanceAt } from '../domain/progression.js';
 import { STATUSES, type Status } from '../domain/status.js';
-import { parseDuration } from '../domain/tenant-clocks.js';
-import { apiKeyOf, tenantOf } from './auth.js';
+import { MAX_TIME, MIN_TIME, parseDuration } from '../domain/tenant-clocks.js';
+import { CONTROL_RULE_TEXT, controlGuard, controlScope, scopeQueryProperties } from './control-access.js';
 import { NO_SECURITY, problem, TAGS } from './schemas.js';
 
 /**
- * The control API under /_simulator/: what a test needs beyond the vendor's API. Scoped per tenant:
- * send the tenant's API-KEY header (or ?tenant=<tenant id>) to act on that tenant only; with
- * neither, list and reset calls act on every tenant. Guarded by SEAL_SIM_ADMIN_TOKEN when set.
+ * The control API under /_simulator/: what a test needs beyond the vendor's API. Who may call it
+ * and on which tenants it acts is decided in one place, src/http/control-access.ts: the API-KEY
+ * header names one tenant; every tenant needs the admin token or ?scope=all.
  */
 
 export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator }): Promise<void> {
   const { sim } = opts;
   const { service, clock } = sim;
 
-  app.addHook('onRequest', adminGuard(sim.config.adminToken));
+  app.addHook('onRequest', controlGuard(sim.config));
+  /** The tenant a call acts on, or undefined for every tenant (400/401 when it may not say so). */
+  const scopeOf = (request: FastifyRequest, named?: string): string | undefined => controlScope(request, sim.config, named).tenant;
+  /** A call that acts on exactly one tenant (a clock): an all-tenant call must name it. */
+  const requireTenant = (request: FastifyRequest): string => {
+    const tenant = scopeOf(request);
+    if (!tenant) throw new DomainError('invalid_request', "Say whose clock: send the tenant's API-KEY header, or ?tenant=<tenant id> with scope=all or the admin token.");
+    return tenant;
+  };
 
   const batchParams = {
     type: 'object',
@@ -27,12 +35,14 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
   };
   const scopeQuery = {
     type: 'object',
-    properties: {
-      tenant: { type: 'string', description: 'A tenant id (t-… as listed by GET /_simulator/batches); or send the API-KEY header' },
-      limit: { type: 'integer', minimum: 1, maximum: 10000, default: 200 },
-    },
+    properties: { ...scopeQueryProperties, limit: { type: 'integer', minimum: 1, maximum: 10000, default: 200 } },
   };
-  const errors = { 400: problem('Invalid parameter'), 401: problem('Admin token missing or wrong') };
+  const plainScopeQuery = { type: 'object', properties: scopeQueryProperties };
+  const errors = {
+    400: problem('Invalid parameter, or the call names no scope: send the tenant\'s API-KEY header, or ?scope=all'),
+    401: problem('Admin token missing or wrong, an API-KEY not configured, or scope=all without the admin token while SEAL_SIM_API_KEYS is set'),
+  };
+  const rule = (text: string) => `${text}\n\n${CONTROL_RULE_TEXT}`;
 
   app.get<{ Querystring: { tenant?: string; limit: number } }>(
     '/batches',
@@ -42,7 +52,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
         security: NO_SECURITY,
         summary: 'List batches',
         operationId: 'simListBatches',
-        description: 'Newest first, with state, timestamps, files and results. Scoped to one tenant by API-KEY or ?tenant=.',
+        description: rule('Newest first, with state, timestamps, files and results.'),
         querystring: scopeQuery,
         response: { 200: { description: 'The batches, newest first', type: 'object', required: ['batches'], properties: { batches: { type: 'array', items: batchViewSchema } } }, ...errors },
       },
@@ -60,8 +70,9 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
         security: NO_SECURITY,
         summary: 'Inspect one batch',
         operationId: 'simGetBatch',
-        description: 'Everything the simulator knows about a batch, including its transition history.',
+        description: rule('Everything the simulator knows about a batch, including its transition history.'),
         params: batchParams,
+        querystring: plainScopeQuery,
         response: { 200: batchViewSchema, ...errors, 404: problem('No such batch (for this tenant)') },
       },
     },
@@ -79,8 +90,9 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
         security: NO_SECURITY,
         summary: 'Forget one batch outright',
         operationId: 'simForgetBatch',
-        description: 'Removes the batch, its files and its history; afterwards the vendor routes answer 404 for it. (BatchDeleteCache, by contrast, keeps it as DELETED.)',
+        description: rule('Removes the batch, its files and its history; afterwards the vendor routes answer 404 for it. (BatchDeleteCache, by contrast, keeps it as DELETED.)'),
         params: batchParams,
+        querystring: plainScopeQuery,
         response: { 204: { type: 'null', description: 'Forgotten' }, ...errors, 404: problem('No such batch (for this tenant)') },
       },
     },
@@ -99,8 +111,9 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
         summary: 'Move a batch on now',
         operationId: 'simAdvanceBatch',
         description:
-          'One step (UPLOADED → ACCEPTED → READY → IN_PROGRESS → FINISHING → CLOSED), or straight `to` a named status, ignoring the timing profile. The only way batches move in the `manual` timing profile. An UPLOADED batch is accepted on the way; IN_PROGRESS waits for the worker, so a CLOSED batch always has its package.',
+          rule('One step (UPLOADED → ACCEPTED → READY → IN_PROGRESS → FINISHING → CLOSED), or straight `to` a named status, ignoring the timing profile. The only way batches move in the `manual` timing profile. An UPLOADED batch is accepted on the way; IN_PROGRESS waits for the worker, so a CLOSED batch always has its package.'),
         params: batchParams,
+        querystring: plainScopeQuery,
         body: {
           type: ['object', 'null'],
           properties: { to: { type: 'string', enum: STATUSES.filter((s) => !['NEW', 'UPLOADED', 'DELETED'].includes(s)) } },
@@ -121,7 +134,8 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
         summary: 'Reset the simulator, or one tenant',
         operationId: 'simReset',
         description:
-          "Forgets batches (with their files), the tenant's virtual clock, its faults and its journal entries. With the API-KEY header or a `tenant` in the body only that tenant is reset; otherwise everything.",
+          rule("Forgets batches (with their files), the tenant's virtual clock, its faults and its journal entries. With the API-KEY header only that key's tenant is reset; with scope=all (or the admin token) everything, or only the tenant named by `tenant` in the body or the query."),
+        querystring: plainScopeQuery,
         body: { type: ['object', 'null'], properties: { tenant: { type: 'string' } }, additionalProperties: false },
         response: {
           200: { description: 'Who was reset and how many batches were forgotten', type: 'object', required: ['tenant', 'batches'], properties: { tenant: { type: ['string', 'null'] }, batches: { type: 'integer' } } },
@@ -130,7 +144,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
       },
     },
     async (request) => {
-      const tenant = scopeOf(request) ?? request.body?.tenant;
+      const tenant = scopeOf(request, request.body?.tenant);
       const batches = await sim.reset(tenant);
       return { tenant: tenant ?? null, batches };
     },
@@ -156,8 +170,8 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
     tags: [TAGS.control],
         security: NO_SECURITY,
     summary,
-    description: `${description} The tenant is the one of the API-KEY header (or ?tenant=).`,
-    querystring: { type: 'object', properties: { tenant: { type: 'string' } } },
+    description: rule(`${description} The tenant is the one of the API-KEY header (or, with scope=all or the admin token, ?tenant=).`),
+    querystring: plainScopeQuery,
   });
 
   app.get('/clock', { schema: { ...clockDoc('simGetClock', "Read a tenant's clock", 'Every time the simulator shows or stamps for this tenant comes from this clock.'), response: { 200: clockSchema, ...errors } } }, async (request) =>
@@ -168,7 +182,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
     '/clock',
     {
       schema: {
-        ...clockDoc('simSetClock', "Set a tenant's clock", 'Set the time (`at`, ISO 8601) and/or the speed (0 = frozen, 1 = real time, 60 = a minute per second).'),
+        ...clockDoc('simSetClock', "Set a tenant's clock", 'Set the time (`at`, ISO 8601, years 1970–9999) and/or the speed (0 = frozen, 1 = real time, 60 = a minute per second). A time outside that range, or a speed that would carry the clock past 9999 within a day of real time, is a 400.'),
         body: {
           type: 'object',
           properties: { at: { type: 'string', format: 'date-time' }, speed: { type: 'number', minimum: 0 } },
@@ -190,7 +204,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
     '/clock/advance',
     {
       schema: {
-        ...clockDoc('simAdvanceClock', "Advance a tenant's clock", 'Move time forward by a duration: milliseconds, "90s", "5m", "1h30m", "2d" or ISO 8601 "PT5M". Batches that become due move on at once.'),
+        ...clockDoc('simAdvanceClock', "Advance a tenant's clock", 'Move time forward by a duration: milliseconds, "90s", "5m", "1h30m", "2d" or ISO 8601 "PT5M". Batches that become due move on at once. A clock stays within years 1970–9999: an advance past that is a 400 that says how much may be added.'),
         body: { type: 'object', required: ['by'], properties: { by: { type: ['string', 'number'] } }, additionalProperties: false },
         response: { 200: clockSchema, ...errors },
       },
@@ -204,36 +218,9 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
   );
 }
 
-/** The tenant a control call is about: the API-KEY header's, or ?tenant=, or none (all tenants). */
-export function scopeOf(request: FastifyRequest): string | undefined {
-  const key = apiKeyOf(request);
-  if (key) return tenantOf(key);
-  const query = request.query as { tenant?: string } | undefined;
-  return query?.tenant?.trim() || undefined;
-}
-
-function requireTenant(request: FastifyRequest): string {
-  const tenant = scopeOf(request);
-  if (!tenant) throw new DomainError('invalid_request', 'Say whose clock: send the tenant\'s API-KEY header, or ?tenant=<tenant id>.');
-  return tenant;
-}
-
-/** Bearer token, X-Admin-Token header or ?token= (for the board in a browser). */
-export function adminGuard(token: string | null) {
-  return async (request: FastifyRequest): Promise<void> => {
-    if (!token) return;
-    const auth = request.headers.authorization;
-    const given =
-      (auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined) ??
-      (request.headers['x-admin-token'] as string | undefined) ??
-      (request.query as { token?: string } | undefined)?.token;
-    if (given !== token) {
-      throw new DomainError('unauthorized', 'The control API needs the admin token (SEAL_SIM_ADMIN_TOKEN): send Authorization: Bearer <token>.');
-    }
-  };
-}
-
-const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+/** A stored time as ISO text; one outside what a date can hold (written by an older version) is shown clamped, never a 500. */
+const iso = (ms: number | null | undefined) =>
+  ms === null || ms === undefined ? null : new Date(Number.isFinite(ms) ? Math.min(MAX_TIME, Math.max(MIN_TIME, ms)) : MAX_TIME).toISOString();
 
 export function view(sim: Simulator, b: Batch) {
   const now = sim.clock.now(b.tenant).getTime();

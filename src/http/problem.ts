@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, isDomainError } from '../domain/errors.js';
 import { REFUSAL_CODES, type ErrorBodyShape, type VendorProfile } from '../calibrate/profile.js';
+import { redactText, redactUrl } from './redact-url.js';
+import { closeAfterRefusal } from './slow-clients.js';
 
 /**
  * The one table from error codes to HTTP, and the one handler that writes RFC 9457
@@ -17,11 +19,16 @@ export const PROBLEMS: Record<ProblemCode, { status: number; title: string }> = 
   process_not_found: { status: 404, title: 'Process not found' },
   route_not_found: { status: 404, title: 'No such endpoint' },
   wrong_state: { status: 409, title: 'The batch is not in a state that allows this call' },
+  request_timeout: { status: 408, title: 'The request did not arrive in time' },
   package_too_large: { status: 413, title: 'The uploaded package is too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported content type' },
+  too_many_uploads: { status: 429, title: 'Too many uploads in flight for this API key' },
+  too_many_faults: { status: 429, title: 'Too many active faults' },
+  too_many_batches: { status: 429, title: 'Too many batches for this API key' },
   internal: { status: 500, title: 'Internal error in the simulator' },
   not_implemented: { status: 501, title: 'Not implemented by the simulator' },
   unavailable: { status: 503, title: 'The simulator cannot serve this now' },
+  storage_full: { status: 507, title: 'Storage limit of this API key reached' },
 };
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -35,7 +42,7 @@ export function problemBody(
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> {
   const { status, title } = PROBLEMS[code];
-  return { type: problemType(code), title, status, detail, instance: request.url, traceId: request.id, ...extra };
+  return { type: problemType(code), title, status, detail, instance: redactUrl(request.url), traceId: request.id, ...extra };
 }
 
 export function sendProblem(
@@ -114,6 +121,15 @@ function fromFastifyError(err: FastifyError): { code: ProblemCode; detail: strin
   return null;
 }
 
+const CLIENT_GONE_CODES = new Set(['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+/** The client hung up mid-request (e.g. mid-upload): its request body failed because its socket went. */
+function clientWentAway(err: FastifyError, request: FastifyRequest): boolean {
+  if (isDomainError(err)) return false;
+  const gone = request.raw.destroyed || request.raw.socket?.destroyed === true || (request.raw as { aborted?: boolean }).aborted === true;
+  return gone && (CLIENT_GONE_CODES.has(String(err.code)) || err.message === 'aborted');
+}
+
 /** Installs the error and not-found handlers on the root instance. */
 export function installProblemHandlers(app: FastifyInstance, profile?: VendorProfile): void {
   const style = profile ? vendorErrorStyle(profile) : null;
@@ -123,9 +139,15 @@ export function installProblemHandlers(app: FastifyInstance, profile?: VendorPro
     (app as unknown as Record<symbol, VendorErrorStyle>)[VENDOR_STYLE] = style;
   }
   app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (clientWentAway(err, request)) {
+      // Not a server fault: one line at info, no stack. The answer below goes nowhere.
+      request.log.info({ code: err.code ?? null, method: request.method }, 'client closed the connection before the request was complete');
+      return sendProblem(reply, 'invalid_request', 'The connection was closed before the request was complete.');
+    }
     if (isDomainError(err)) {
       const { status } = PROBLEMS[err.code];
       if (status === 413) reply.header('connection', 'close'); // do not read the rest of a huge body
+      else closeAfterRefusal(request, reply, status);
       request.log.info({ code: err.code, status }, err.detail);
       return sendProblem(reply, err.code, err.detail, err.extra);
     }
@@ -159,6 +181,6 @@ export function installProblemHandlers(app: FastifyInstance, profile?: VendorPro
  * Fastify's own JSON, not a problem document.
  */
 export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  request.log.info({ fastifyCode: err.code }, err.message);
+  request.log.info({ fastifyCode: err.code }, redactText(err.message));
   sendProblem(reply, 'invalid_request', `${err.message.replace(/\.?$/, '.')} Percent-encode the path (e.g. encodeURIComponent).`);
 }

@@ -77,8 +77,8 @@ export const problemSchema = {
       description: `A stable code for package errors. 400: ${packageInvalidReasons.join(', ')}. 413: ${packageTooLargeReasons.join(', ')}.`,
       examples: ['nested-path'],
     },
-    limit: { type: 'integer', description: 'For 413: the limit that was exceeded, in bytes' },
-    setting: { type: 'string', description: 'For 413: the setting that raises the limit', examples: ['SEAL_SIM_MAX_UPLOAD_BYTES'] },
+    limit: { type: 'integer', description: 'For 408, 413, 429 and 507: the limit that was reached (bytes, a count, ms or bytes per second)' },
+    setting: { type: 'string', description: 'For 408, 413, 429 and 507: the setting that sets the limit', examples: ['SEAL_SIM_MAX_UPLOAD_BYTES'] },
   },
   additionalProperties: true,
 } as const;

@@ -5,17 +5,27 @@ import type { FaultRegistry } from '../faults/fault-registry.js';
 import { FAULT_KINDS, FAULT_ROUTES } from '../faults/fault-spec.js';
 import { type Journal, parseJournalQuery } from '../journal/journal.js';
 import { type ExpectedCall, verifySequence } from '../journal/verify.js';
-import { adminGuard, scopeOf } from './control-routes.js';
+import type { Config } from '../config.js';
+import { CONTROL_RULE_TEXT, controlGuard, controlScope, scopeQueryProperties } from './control-access.js';
 import { NO_SECURITY, problem, TAGS } from './schemas.js';
 
 /**
  * Control API for faults and the request journal (/_simulator/faults, /_simulator/journal…).
- * Scoped like the rest of the control API: the API-KEY header (or ?tenant=) names a tenant.
+ * Scoped like the rest of the control API (src/http/control-access.ts): the API-KEY header names
+ * one tenant; every tenant needs the admin token or ?scope=all.
  */
-export async function steeringRoutes(app: FastifyInstance, opts: { faults: FaultRegistry; journal: Journal; adminToken: string | null }): Promise<void> {
-  const { faults, journal } = opts;
-  app.addHook('onRequest', adminGuard(opts.adminToken));
-  const errors = { 400: problem('Invalid fault, filter or expectation; the detail says which field'), 401: problem('Admin token missing or wrong') };
+export async function steeringRoutes(
+  app: FastifyInstance,
+  opts: { faults: FaultRegistry; journal: Journal; config: Pick<Config, 'adminToken' | 'apiKeys'> },
+): Promise<void> {
+  const { faults, journal, config } = opts;
+  app.addHook('onRequest', controlGuard(config));
+  const scopeOf = (request: FastifyRequest, named?: string): string | undefined => controlScope(request, config, named).tenant;
+  const rule = (text: string) => `${text}\n\n${CONTROL_RULE_TEXT}`;
+  const errors = {
+    400: problem('Invalid fault, filter or expectation (the detail says which field), or no scope: send the tenant\'s API-KEY header, or ?scope=all'),
+    401: problem('Admin token missing or wrong, an API-KEY not configured, or scope=all without the admin token while SEAL_SIM_API_KEYS is set'),
+  };
   const anyObject = { type: 'object', additionalProperties: true };
   const faultSchema = {
     type: 'object',
@@ -36,7 +46,7 @@ export async function steeringRoutes(app: FastifyInstance, opts: { faults: Fault
       matched: { type: 'integer' },
     },
   };
-  const scopeQuery = { type: 'object', properties: { tenant: { type: 'string' }, token: { type: 'string' } } };
+  const scopeQuery = { type: 'object', properties: scopeQueryProperties };
 
   app.get(
     '/faults',
@@ -46,7 +56,7 @@ export async function steeringRoutes(app: FastifyInstance, opts: { faults: Fault
         security: NO_SECURITY,
         summary: 'List active faults',
         operationId: 'simListFaults',
-        description: "The tenant's faults and the ones that apply to every tenant, with how often each matched and fired and what remains.",
+        description: rule("The tenant's faults and the ones that apply to every tenant, with how often each matched and fired and what remains."),
         querystring: scopeQuery,
         response: { 200: { description: 'Active faults and the registry seed', type: 'object', required: ['seed', 'faults'], properties: { seed: { type: 'integer' }, faults: { type: 'array', items: faultSchema } } }, ...errors },
       },
@@ -66,17 +76,27 @@ export async function steeringRoutes(app: FastifyInstance, opts: { faults: Fault
           'One fault or a list. Each matches a `route` (CreateBatch, upload, BatchStatus, BatchDeleteCache, AcceptBatch, batchfile, tsa or *), optionally a `batchId` or `fileName`, and fires for the next `count` matching calls (default 1) or with a seeded `probability`.',
           'HTTP kinds: `latency` {ms | minMs,maxMs}, `status` {status, detail?, retryAfter?}, `reset`, `empty`, `dribble` {chunkBytes, intervalMs}, `truncate-download` {fraction | bytes}.',
           'Domain kinds (matched when the batch is processed, route AcceptBatch or *): `seal-fail` {fileName?}, `stall` {status, durationMs}, `corrupt-package`, `truncate-package`, `expire` {afterMs}, `expired-cert`, `untrusted-cert`.',
-          "Sent with an API-KEY header, a fault without `tenant` belongs to that key's tenant; otherwise it applies to every tenant.",
+          "Sent with an API-KEY header, a fault belongs to that key's tenant (a `tenant` naming another is refused); with scope=all (or the admin token) it applies to the `tenant` it names, or to every tenant.",
+          CONTROL_RULE_TEXT,
         ].join('\n\n'),
         querystring: scopeQuery,
         body: { oneOf: [anyObject, { type: 'array', items: anyObject }] },
-        response: { 201: { description: 'The faults as stored (with id, seed and remaining count)', type: 'object', required: ['faults'], properties: { faults: { type: 'array', items: faultSchema } } }, ...errors },
+        response: {
+          201: { description: 'The faults as stored (with id, seed and remaining count)', type: 'object', required: ['faults'], properties: { faults: { type: 'array', items: faultSchema } } },
+          ...errors,
+          429: problem('The tenant holds SEAL_SIM_MAX_FAULTS_PER_TENANT active faults (or the simulator 10 000); remove some first', 'too_many_faults'),
+        },
       },
     },
     async (request, reply) => {
-      const tenant = scopeOf(request);
       const list = Array.isArray(request.body) ? request.body : [request.body];
-      const added = list.map((spec) => faults.add(tenant && isObject(spec) && spec.tenant === undefined ? { ...spec, tenant } : spec));
+      // Each fault's own `tenant` is checked against the caller's scope like ?tenant= is.
+      const scoped = list.map((spec) => {
+        const named = isObject(spec) && typeof spec.tenant === 'string' ? spec.tenant : undefined;
+        const tenant = scopeOf(request, named);
+        return tenant && isObject(spec) ? { ...spec, tenant } : spec;
+      });
+      const added = scoped.map((spec) => faults.add(spec));
       return reply.code(201).send({ faults: added });
     },
   );
@@ -89,7 +109,7 @@ export async function steeringRoutes(app: FastifyInstance, opts: { faults: Fault
         security: NO_SECURITY,
         summary: 'Remove faults',
         operationId: 'simClearFaults',
-        description: "Removes the tenant's own faults (API-KEY or ?tenant=), or every fault.",
+        description: rule("Removes the tenant's own faults, or (scope=all without ?tenant=) every fault."),
         querystring: scopeQuery,
         response: { 200: { description: 'How many were removed', type: 'object', required: ['removed'], properties: { removed: { type: 'integer' } } }, ...errors },
       },
@@ -105,22 +125,23 @@ export async function steeringRoutes(app: FastifyInstance, opts: { faults: Fault
         security: NO_SECURITY,
         summary: 'Remove one fault',
         operationId: 'simRemoveFault',
-        description: "Removes a fault by the id POST /_simulator/faults gave it (only the tenant's own when an API-KEY is sent).",
+        description: rule("Removes a fault by the id POST /_simulator/faults gave it (only the tenant's own when an API-KEY is sent)."),
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } },
         querystring: scopeQuery,
         response: { 204: { type: 'null', description: 'Removed' }, ...errors, 404: problem('No such fault (for this tenant)') },
       },
     },
     async (request, reply) => {
-      if (!faults.remove(request.params.id, scopeOf(request))) {
-        throw new DomainError('batch_not_found', `There is no fault ${request.params.id}${scopeOf(request) ? ' for this tenant' : ''}.`);
+      const tenant = scopeOf(request);
+      if (!faults.remove(request.params.id, tenant)) {
+        throw new DomainError('batch_not_found', `There is no fault ${request.params.id}${tenant ? ' for this tenant' : ''}.`);
       }
       return reply.code(204).send();
     },
   );
 
   const journalQuery = (request: FastifyRequest) => {
-    const { token: _token, ...rest } = request.query as Record<string, unknown>;
+    const { token: _token, scope: _scope, ...rest } = request.query as Record<string, unknown>;
     const q = parseJournalQuery(rest);
     const tenant = scopeOf(request);
     return tenant ? { ...q, tenant } : q;
@@ -129,7 +150,7 @@ export async function steeringRoutes(app: FastifyInstance, opts: { faults: Fault
     type: 'object',
     additionalProperties: true,
     properties: {
-      tenant: { type: 'string' },
+      ...scopeQueryProperties,
       route: { type: 'string' },
       batchId: { type: 'integer' },
       method: { type: 'string' },
@@ -150,7 +171,7 @@ export async function steeringRoutes(app: FastifyInstance, opts: { faults: Fault
         summary: 'Query the request journal',
         operationId: 'simQueryJournal',
         description:
-          'Every vendor-API request: method, path, headers (secrets redacted), body size and SHA-256 (uploads), status, latency and any fault applied. Oldest first; `limit` keeps the newest. Bounded by SEAL_SIM_JOURNAL_MAX_ENTRIES and _BYTES.',
+          rule('Every vendor-API request: method, path (credential query parameters such as token or api_key redacted), headers (secrets redacted), body size and SHA-256 (uploads), status, latency and any fault applied. Oldest first; `limit` keeps the newest. Bounded by SEAL_SIM_JOURNAL_MAX_ENTRIES and _BYTES.'),
         querystring: filters,
         response: {
           200: { description: 'Matching entries, oldest first, and the journal size', type: 'object', required: ['entries', 'stats'], properties: { entries: { type: 'array', items: entrySchema }, stats: anyObject } },
@@ -169,7 +190,7 @@ export async function steeringRoutes(app: FastifyInstance, opts: { faults: Fault
         security: NO_SECURITY,
         summary: 'Export the journal as NDJSON',
         operationId: 'simExportJournal',
-        description: 'The same entries and filters as GET /_simulator/journal, one JSON object per line.',
+        description: rule('The same entries and filters as GET /_simulator/journal, one JSON object per line.'),
         querystring: filters,
         response: { 200: { description: 'One entry per line', content: { 'application/x-ndjson': { schema: { type: 'string' } } } }, ...errors },
       },
@@ -189,7 +210,8 @@ export async function steeringRoutes(app: FastifyInstance, opts: { faults: Fault
         summary: 'Verify that a sequence of calls was made',
         operationId: 'simVerifyJournal',
         description:
-          'Answers whether the `expected` calls appear in this order in the journal (other calls may come between). A step matches on any of `route`, `method`, `path` (exact, or "/regex/"), `batchId`, `status` (e.g. 200 or "2xx"), and may repeat (`minTimes`, `maxTimes`) — e.g. [{"route":"BatchStatus","minTimes":2},{"route":"batchfile","status":200}].',
+          rule('Answers whether the `expected` calls appear in this order in the journal (other calls may come between). A step matches on any of `route`, `method`, `path` (exact, with or without the query; or a glob where `*` stands for any characters, e.g. "/api/BatchStatus/*"), `pathPrefix`, `batchId`, `status` (e.g. 200 or "2xx"), and may repeat (`minTimes`, `maxTimes`) — e.g. [{"route":"BatchStatus","minTimes":2},{"route":"batchfile","status":200}]. Regular expressions are not accepted (a caller\'s pattern could stall the server for everyone): a `path` written as "/regex/" or a `regex` field is a 400 saying what to use instead.'),
+        querystring: scopeQuery,
         body: { type: 'object', required: ['expected'], properties: { expected: { type: 'array' }, tenant: { type: 'string' } } },
         response: {
           200: {
@@ -208,7 +230,7 @@ export async function steeringRoutes(app: FastifyInstance, opts: { faults: Fault
       },
     },
     async (request) => {
-      const tenant = scopeOf(request) ?? request.body.tenant;
+      const tenant = scopeOf(request, request.body.tenant);
       // verifySequence validates `expected` itself (400 with the step at fault); the journal is scoped here.
       const result = verifySequence(journal.query(tenant ? { tenant } : {}), request.body.expected as ExpectedCall[]);
       return { matched: result.matched, matchedSeqs: result.matchedSeqs, failedAt: result.failedAt, reason: result.reason };
@@ -223,7 +245,7 @@ export async function steeringRoutes(app: FastifyInstance, opts: { faults: Fault
         security: NO_SECURITY,
         summary: 'Clear the journal',
         operationId: 'simClearJournal',
-        description: "Clears the tenant's entries (API-KEY or ?tenant=), or all.",
+        description: rule("Clears the tenant's entries, or (scope=all without ?tenant=) all."),
         querystring: scopeQuery,
         response: { 200: { description: 'How many were removed', type: 'object', required: ['removed'], properties: { removed: { type: 'integer' } } }, ...errors },
       },

@@ -8,6 +8,8 @@ import { decodePrefer } from '../faults/prefer.js';
 import { BodyMeter } from '../journal/journal.js';
 import type { Journal } from '../journal/journal.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
+import { redactUrl } from './redact-url.js';
+import { acceptBatchId } from './batch-routes.js';
 
 /**
  * Steering of vendor-API requests: per-request faults (from the fault registry or a `Prefer`
@@ -28,8 +30,13 @@ interface Steer {
   meter: BodyMeter | null;
   dribble: FiredFault | null;
   truncate: FiredFault | null;
-  /** A domain fault asked for on CreateBatch: registered for the new batch once its id is known. */
+  /**
+   * A domain fault asked for with Prefer: registered for this request's batch only once the
+   * request has succeeded on a real batch (a 404 or 409 registers nothing).
+   */
   pendingDomain: FaultSpec | null;
+  /** The id of a Prefer domain fault armed for this request's batch (withdrawn if the call fails). */
+  armed: string | null;
   journaled: boolean;
 }
 
@@ -54,7 +61,7 @@ function batchIdOf(request: FastifyRequest): number | null {
 }
 
 function newSteer(route: VendorRoute, request: FastifyRequest): Steer {
-  return { route, batchId: batchIdOf(request), labels: [], meter: null, dribble: null, truncate: null, pendingDomain: null, journaled: false };
+  return { route, batchId: batchIdOf(request), labels: [], meter: null, dribble: null, truncate: null, pendingDomain: null, armed: null, journaled: false };
 }
 
 type Hook = (...args: never[]) => unknown;
@@ -82,12 +89,14 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
     options.preHandler = withHook(options.preHandler as Hook | Hook[] | undefined, preHandler) as typeof options.preHandler;
     options.onSend = withHook(options.onSend as Hook | Hook[] | undefined, (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, payload?: unknown) => void) => {
       request.steer ??= newSteer(route, request); // refused before the preHandler (401, 400)
+      if (reply.statusCode < 200 || reply.statusCode >= 300) disarm(request.steer);
       onSend(request, reply, payload, done);
     }) as typeof options.onSend;
     // A safety net: a response that did not pass the onSend above (a hook before it failed) is
-    // journaled when it has finished.
+    // journaled when it has finished, and a Prefer fault armed for it withdrawn.
     options.onResponse = withHook(options.onResponse as Hook | Hook[] | undefined, (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
       request.steer ??= newSteer(route, request);
+      if (reply.statusCode < 200 || reply.statusCode >= 300) disarm(request.steer);
       record(request, reply, reply.statusCode);
       done();
     }) as typeof options.onResponse;
@@ -102,10 +111,16 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
       if (isHttpKind(preferred.kind)) {
         const fired = faults.fireNow(preferred);
         if (fired) oneShot.push(fired);
-      } else if (steer.route === 'CreateBatch') {
-        steer.pendingDomain = preferred;
       } else {
-        faults.add({ ...preferred, tenant, batchId: steer.batchId ?? undefined });
+        // Refuse over the tenant's fault limit before the call does anything.
+        faults.assertRoom(tenant);
+        if (steer.route === 'CreateBatch') steer.pendingDomain = preferred; // the batch has no id yet
+        else {
+          // Armed before the handler runs (the worker may start on an accepted batch at once), and
+          // withdrawn in onResponse unless the call succeeded on a real batch of this tenant.
+          const batchId = steer.batchId ?? (steer.route === 'AcceptBatch' ? acceptIdOf(request) : null);
+          if (batchId !== null) steer.armed = faults.add({ ...preferred, tenant, batchId }).id;
+        }
       }
     }
     const match = { tenant, route: steer.route, batchId: steer.batchId ?? undefined };
@@ -120,7 +135,7 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
 
     const terminal = fire(TERMINAL);
     if (terminal?.params.kind === 'status') {
-      const body = { ...statusProblem(terminal.params, terminal.label), instance: request.url, traceId: request.id };
+      const body = { ...statusProblem(terminal.params, terminal.label), instance: redactUrl(request.url), traceId: request.id };
       reply
         .code(terminal.params.status)
         .headers({ ...statusHeaders(terminal.params), [FAULT_HEADER]: terminal.label })
@@ -129,6 +144,7 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
       return;
     }
     if (terminal && (terminal.params.kind === 'reset' || terminal.params.kind === 'empty')) {
+      disarm(steer);
       record(request, reply, 0);
       const socket = request.raw.socket;
       if (terminal.params.kind === 'reset') socket.resetAndDestroy();
@@ -150,9 +166,8 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
   function onSend(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, payload?: unknown) => void): void {
     const steer = request.steer!;
     if (!steer.pendingDomain && !steer.truncate && !steer.dribble) return done(null, journalBeforeLastByte(request, reply, payload));
-    if (steer.pendingDomain && reply.statusCode === 201 && typeof payload === 'string') {
-      const id = Number((JSON.parse(payload) as { id: unknown }).id);
-      faults.add({ ...steer.pendingDomain, tenant: request.tenant, batchId: id });
+    if (steer.pendingDomain && reply.statusCode >= 200 && reply.statusCode < 300 && typeof payload === 'string') {
+      registerPreferred(request, steer, payload);
     }
     let body = payload as unknown;
     if (steer.truncate?.params.kind === 'truncate-download' && body instanceof Readable) {
@@ -178,6 +193,31 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
   }
 
   /** Journals a request once (later calls do nothing). */
+
+  /** A Prefer domain fault armed for a call that did not succeed is withdrawn: it would never fire. */
+  function disarm(steer: Steer): void {
+    if (steer.armed === null) return;
+    faults.remove(steer.armed);
+    steer.armed = null;
+  }
+
+  /** The Prefer domain fault of a CreateBatch, bound to the batch it created. */
+  function registerPreferred(request: FastifyRequest, steer: Steer, payload: string): void {
+    let id: number;
+    try {
+      id = Number((JSON.parse(payload) as { id?: unknown }).id);
+    } catch {
+      return;
+    }
+    if (!Number.isSafeInteger(id) || id < 1) return;
+    try {
+      faults.add({ ...steer.pendingDomain!, tenant: request.tenant, batchId: id });
+    } catch (err) {
+      // Only a race with another request can fill the tenant's limit since the preHandler checked it.
+      request.log.warn({ err: (err as Error).message }, 'Prefer fault not registered');
+    }
+  }
+
   function record(request: FastifyRequest, reply: FastifyReply, status: number): void {
     const steer = request.steer!;
     if (steer.journaled) return;
@@ -186,7 +226,7 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
     journal.record({
       tenant: request.tenant || 'anonymous', // '' until auth has named one (a 401)
       method: request.method,
-      path: request.url,
+      path: redactUrl(request.url), // the journal is readable by tenants: no credentials in it
       route: steer.route,
       batchId: steer.batchId,
       headers: request.headers,
@@ -221,6 +261,15 @@ function recordBeforeLastChunk(source: Readable, record: () => void): Readable {
   });
   pipeline(source, out, () => record());
   return out;
+}
+
+/** AcceptBatch's batch id from the query or body (the path id is steer.batchId); null if none or unclear. */
+function acceptIdOf(request: FastifyRequest): number | null {
+  try {
+    return acceptBatchId(request as FastifyRequest<{ Params: { batchId?: string }; Querystring: { batchId?: string } }>);
+  } catch {
+    return null; // the route answers 400 for it
+  }
 }
 
 /** Swaps a streamed request body for one that counts and hashes the bytes as they pass. */

@@ -7,8 +7,9 @@ import type { JournalEntry } from './journal.js';
  *
  * Each expected step matches entries on every field it gives:
  * - `route` (vendor route name, case-insensitive), `method` (case-insensitive), `batchId`;
- * - `path`: the exact request path (with or without its query string), or a regular expression
- *   written between slashes, `"/^\\/api\\/BatchStatus\\/\\d+$/"`, tested against path and query;
+ * - `path`: the exact request path (with or without its query string), or a glob where `*` stands
+ *   for any run of characters (`"/api/BatchStatus/*"`), matched against the path with and without
+ *   its query; `pathPrefix`: the path starts with this text;
  * - `status`: a number, or a class `"2xx"` .. `"5xx"`.
  *
  * Steps must appear in order; other calls may be interleaved. A step needs at least `minTimes`
@@ -21,6 +22,7 @@ export interface ExpectedCall {
   route?: string;
   method?: string;
   path?: string;
+  pathPrefix?: string;
   batchId?: number;
   status?: number | StatusClass;
   minTimes?: number;
@@ -40,7 +42,13 @@ export interface VerifyResult {
 }
 
 export const MAX_STEPS = 200;
-const KEYS = ['route', 'method', 'path', 'batchId', 'status', 'minTimes', 'maxTimes'] as const;
+const KEYS = ['route', 'method', 'path', 'pathPrefix', 'batchId', 'status', 'minTimes', 'maxTimes'] as const;
+/** Longest `path` or `pathPrefix` accepted (a journaled path is bounded too). */
+export const MAX_PATTERN_LENGTH = 2048;
+/** Fields older clients (or other tools) use for a regular expression: refused with what to use instead. */
+const REGEX_FIELDS = ['regex', 'pathRegex', 'pathPattern', 'pattern', 'regexp'];
+const NO_REGEX =
+  'regular expressions are not accepted (a caller-supplied pattern could stall the server). Match with an exact "path", a glob where * stands for any characters (e.g. "path": "/api/BatchStatus/*"), or "pathPrefix"';
 
 const bad = (detail: string): never => {
   throw new DomainError('invalid_request', detail);
@@ -60,12 +68,14 @@ export function parseExpected(input: unknown, where = 'expected'): ExpectedCall[
     const step: ExpectedCall = {};
     for (const key of Object.keys(o)) {
       if (o[key] === undefined) continue;
+      if (REGEX_FIELDS.includes(key)) bad(`${at}.${key}: ${NO_REGEX}.`);
       if (!(KEYS as readonly string[]).includes(key)) bad(`${at} has an unknown field "${key}"; steps take ${KEYS.join(', ')}.`);
     }
-    const str = (k: 'route' | 'method' | 'path'): void => {
+    const str = (k: 'route' | 'method' | 'path' | 'pathPrefix'): void => {
       const v = o[k];
       if (v === undefined || v === null) return;
       if (typeof v !== 'string' || v === '') bad(`${at}.${k} must be a non-empty string; got ${JSON.stringify(v)}.`);
+      if ((v as string).length > MAX_PATTERN_LENGTH) bad(`${at}.${k} is ${(v as string).length} characters long; at most ${MAX_PATTERN_LENGTH}.`);
       step[k] = v as string;
     };
     const int = (k: 'batchId' | 'minTimes' | 'maxTimes', min: number): void => {
@@ -77,6 +87,7 @@ export function parseExpected(input: unknown, where = 'expected'): ExpectedCall[
     str('route');
     str('method');
     str('path');
+    str('pathPrefix');
     int('batchId', 1);
     int('minTimes', 1);
     int('maxTimes', 1);
@@ -90,26 +101,51 @@ export function parseExpected(input: unknown, where = 'expected'): ExpectedCall[
     if (step.minTimes !== undefined && step.maxTimes !== undefined && step.maxTimes < step.minTimes) {
       bad(`${at}.maxTimes (${step.maxTimes}) is less than minTimes (${step.minTimes}).`);
     }
-    if (step.route === undefined && step.method === undefined && step.path === undefined && step.batchId === undefined && step.status === undefined) {
-      bad(`${at} matches every call; give at least one of route, method, path, batchId, status.`);
+    if (step.route === undefined && step.method === undefined && step.path === undefined && step.pathPrefix === undefined && step.batchId === undefined && step.status === undefined) {
+      bad(`${at} matches every call; give at least one of route, method, path, pathPrefix, batchId, status.`);
     }
     return step;
   });
 }
 
-const isRegexPath = (p: string): boolean => p.length >= 2 && p.startsWith('/') && p.endsWith('/');
+/**
+ * A `path` written as a regular expression, as earlier versions accepted: between slashes and
+ * using regex syntax. Refused with advice rather than silently matched as text.
+ */
+const looksLikeRegex = (p: string): boolean => p.length >= 2 && p.startsWith('/') && p.endsWith('/') && /[\\^$()[\]{}+?|]/.test(p);
 
-function compilePath(p: string, at: string): ((path: string) => boolean) {
-  if (isRegexPath(p)) {
-    let re: RegExp;
-    try {
-      re = new RegExp(p.slice(1, -1));
-    } catch (e) {
-      return bad(`${at}.path ${JSON.stringify(p)} is not a valid regular expression: ${(e as Error).message}.`);
-    }
-    return (path) => re.test(path);
+function compilePath(p: string, at: string): (path: string) => boolean {
+  if (looksLikeRegex(p)) return bad(`${at}.path ${JSON.stringify(p)} looks like a regular expression; ${NO_REGEX}.`);
+  if (p.includes('*')) {
+    const glob = compileGlob(p);
+    return (path) => glob(path) || glob(path.split('?')[0]!);
   }
   return (path) => path === p || path.split('?')[0] === p;
+}
+
+/**
+ * A glob where `*` matches any run of characters (every other character is literal). No
+ * backtracking: the literal pieces between stars are found left to right, each at its first
+ * occurrence after the previous one (for star-only globs the leftmost choice is always right), so
+ * a match costs at most one indexOf pass per piece — never exponential, whatever the input.
+ */
+export function compileGlob(pattern: string): (text: string) => boolean {
+  const pieces = pattern.split('*');
+  const head = pieces[0]!;
+  const tail = pieces[pieces.length - 1]!;
+  const middle = pieces.slice(1, -1).filter((piece) => piece !== '');
+  if (pieces.length === 1) return (text) => text === pattern;
+  return (text) => {
+    if (text.length < head.length + tail.length || !text.startsWith(head) || !text.endsWith(tail)) return false;
+    let at = head.length;
+    const end = text.length - tail.length;
+    for (const piece of middle) {
+      const found = text.indexOf(piece, at);
+      if (found < 0 || found + piece.length > end) return false;
+      at = found + piece.length;
+    }
+    return true;
+  };
 }
 
 type Matcher = (e: JournalEntry) => boolean;
@@ -118,13 +154,15 @@ function compileStep(s: ExpectedCall, at: string): Matcher {
   const route = s.route?.toLowerCase();
   const method = s.method?.toUpperCase();
   const path = s.path === undefined ? undefined : compilePath(s.path, at);
+  const prefix = s.pathPrefix;
   const status = s.status;
   return (e) =>
     (route === undefined || (e.route ?? '').toLowerCase() === route) &&
     (method === undefined || e.method.toUpperCase() === method) &&
     (s.batchId === undefined || e.batchId === s.batchId) &&
     (status === undefined || (typeof status === 'number' ? e.status === status : Math.floor(e.status / 100) === Number(status[0]))) &&
-    (path === undefined || path(e.path));
+    (path === undefined || path(e.path)) &&
+    (prefix === undefined || e.path.startsWith(prefix));
 }
 
 export const describeStep = (s: ExpectedCall): string => {
@@ -132,6 +170,7 @@ export const describeStep = (s: ExpectedCall): string => {
   if (s.method) parts.push(s.method.toUpperCase());
   if (s.route) parts.push(s.route);
   if (s.path) parts.push(s.path);
+  if (s.pathPrefix) parts.push(`${s.pathPrefix}…`);
   if (s.batchId !== undefined) parts.push(`batch ${s.batchId}`);
   if (s.status !== undefined) parts.push(`→ ${s.status}`);
   return parts.join(' ');

@@ -47,6 +47,9 @@ export interface BatchStore extends ClockPersistence {
   /** Removes every batch of a tenant, or every batch when tenant is undefined; returns their ids. */
   purgeTenant(tenant: string | undefined): Batch[];
 
+  /** What one tenant holds: batches not DELETED, and the bytes of their current packages and results. */
+  tenantUsage(tenant: string): { batches: number; bytes: number };
+
   /** Throws when the database cannot be written (health check). */
   checkWritable(): void;
   close(): void;

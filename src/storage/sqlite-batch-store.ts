@@ -278,6 +278,17 @@ export class SqliteBatchStore implements BatchStore {
     else this.db.prepare(`DELETE FROM clocks WHERE tenant = ?`).run(tenant);
   }
 
+  tenantUsage(tenant: string): { batches: number; bytes: number } {
+    this.usageStmt ??= this.db.prepare<[string], { batches: number; bytes: number }>(
+      `SELECT COUNT(*) AS batches, COALESCE(SUM(u.size), 0) + COALESCE(SUM(b.result_size), 0) AS bytes
+         FROM batches b LEFT JOIN uploads u ON u.id = b.package_id
+        WHERE b.tenant = ? AND b.status <> 'DELETED'`,
+    );
+    const row = this.usageStmt.get(tenant)!;
+    return { batches: row.batches, bytes: row.bytes };
+  }
+  private usageStmt: import('better-sqlite3').Statement<[string], { batches: number; bytes: number }> | undefined;
+
   checkWritable(): void {
     this.stmt.writable.run();
   }

@@ -27,13 +27,20 @@ describe('control API: batches', () => {
     expect(one.transitions.map((t: any) => t.to)).toEqual(['NEW', 'UPLOADED', 'ACCEPTED', 'READY', 'IN_PROGRESS', 'FINISHING', 'CLOSED']);
   });
 
-  it('scopes lists to the API key, and lists every tenant without one', async () => {
+  it('scopes lists to the API key, and lists every tenant only when asked with scope=all', async () => {
     sim = await startTestSim();
     await sim.createBatch(1, 'alpha');
     await sim.createBatch(1, 'beta');
     expect((await control('GET', '/batches', undefined, 'alpha')).json().batches).toHaveLength(1);
-    expect((await control('GET', `/batches?tenant=${tenantOf('beta')}`, undefined, null)).json().batches).toHaveLength(1);
-    expect((await control('GET', '/batches', undefined, null)).json().batches).toHaveLength(2);
+    expect((await control('GET', `/batches?scope=all&tenant=${tenantOf('beta')}`, undefined, null)).json().batches).toHaveLength(1);
+    expect((await control('GET', '/batches?scope=all', undefined, null)).json().batches).toHaveLength(2);
+    // Without a key and without scope=all the call says what to send, and acts on nobody.
+    const vague = await control('GET', '/batches', undefined, null);
+    expect(vague.statusCode).toBe(400);
+    expect(vague.json().detail).toMatch(/API-KEY.*scope=all/);
+    expect((await control('GET', `/batches?tenant=${tenantOf('beta')}`, undefined, null)).statusCode).toBe(400);
+    // A key cannot reach another tenant by naming it.
+    expect((await control('GET', `/batches?tenant=${tenantOf('beta')}`, undefined, 'alpha')).statusCode).toBe(400);
   });
 
   it('forgets one batch outright', async () => {
@@ -74,7 +81,9 @@ describe('control API: batches', () => {
     expect((await control('POST', '/reset', undefined, 'alpha')).json()).toEqual({ tenant: tenantOf('alpha'), batches: 1 });
     expect((await sim.status(a, 'alpha')).code).toBe(404);
     expect((await sim.status(b, 'beta')).code).toBe(200);
-    expect((await control('POST', '/reset', undefined, null)).json()).toEqual({ tenant: null, batches: 1 });
+    expect((await control('POST', '/reset', undefined, null)).statusCode).toBe(400); // no scope: nobody is reset
+    expect((await sim.status(b, 'beta')).code).toBe(200);
+    expect((await control('POST', '/reset?scope=all', undefined, null)).json()).toEqual({ tenant: null, batches: 1 });
     expect((await sim.status(b, 'beta')).code).toBe(404);
   });
 });
@@ -110,7 +119,54 @@ describe('control API: virtual clock per tenant', () => {
   it('explains a bad duration or a missing tenant', async () => {
     sim = await startTestSim();
     expect((await control('POST', '/clock/advance', { by: 'soon' })).json().detail).toMatch(/not a duration/);
-    expect((await control('GET', '/clock', undefined, null)).json().detail).toMatch(/Say whose clock/);
+    expect((await control('GET', '/clock', undefined, null)).json().detail).toMatch(/Say whose/);
+    expect((await control('GET', '/clock?scope=all', undefined, null)).json().detail).toMatch(/Say whose clock/);
+  });
+
+  it('keeps every clock within years 1970..9999: advance, set and speed that would leave it are 400s', async () => {
+    sim = await startTestSim();
+    // The finding: advancing by 8.64e15 ms left the tenant's routes and the board answering 500.
+    const far = await control('POST', '/clock/advance', { by: 8.64e15 });
+    expect(far.statusCode).toBe(400);
+    expect(far.json().detail).toMatch(/past 9999-12-31T23:59:59\.999Z.*at most \d+ ms can be added/);
+    expect((await control('PUT', '/clock', { at: '+010000-01-01T00:00:00Z' })).statusCode).toBe(400);
+    expect((await control('PUT', '/clock', { at: '1969-12-31T23:59:59Z' })).json().detail).toMatch(/between 1970-01-01/);
+    expect((await control('PUT', '/clock', { at: '9000-01-01T00:00:00Z' })).statusCode).toBe(200);
+    const fast = await control('PUT', '/clock', { speed: 1_000_000 });
+    expect(fast.statusCode).toBe(400);
+    expect(fast.json().detail).toMatch(/would pass 9999-12-31.*at most \d+/);
+    expect((await control('GET', '/clock')).json()).toMatchObject({ now: '9000-01-01T00:00:00.000Z', speed: 1 });
+    expect((await sim.request({ method: 'POST', url: '/api/CreateBatch/1' })).statusCode).toBe(201);
+    expect((await sim.request({ method: 'GET', url: '/_simulator/state?scope=all', key: null })).statusCode).toBe(200);
+  });
+
+  it('repairs a stored clock that is out of range (an older version let it be) at start, with a warning', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { default: Database } = await import('better-sqlite3');
+    const { Writable } = await import('node:stream');
+    const dir = mkdtempSync(join(tmpdir(), 'seal-clock-'));
+    const db = join(dir, 'db.sqlite');
+    try {
+      sim = await startTestSim({ db, dataDir: dir });
+      const id = await sim.createBatch();
+      await control('PUT', '/clock', { at: '2031-01-01T00:00:00Z', speed: 0 });
+      await sim.close();
+      const raw = new Database(db);
+      raw.prepare('UPDATE clocks SET anchor_virtual = ?').run(1.8e16); // what advance {"by": 8.64e15} twice stored
+      raw.close();
+      let logged = '';
+      const stream = new Writable({ write: (chunk, _enc, done) => ((logged += String(chunk)), done()) });
+      sim = await startTestSim({ db, dataDir: dir }, { logger: { level: 'warn', stream } });
+      expect(logged).toMatch(/"level":40.*tenant clock reset to real time at start/);
+      expect((await control('GET', '/clock')).statusCode).toBe(200);
+      expect((await sim.status(id)).code).toBe(200);
+      expect((await sim.request({ method: 'GET', url: '/_simulator/state?scope=all', key: null })).statusCode).toBe(200);
+    } finally {
+      await sim.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps the clock across a restart of the same database', async () => {

@@ -189,7 +189,7 @@ describe('journal', () => {
     await sim.request({ method: 'GET', url: '/api/BatchStatus/999', key: null });
     await sim.request({ method: 'GET', url: '/api/BatchStatus/abc' });
     await sim.request({ method: 'GET', url: '/_simulator/health', key: null });
-    const { entries } = (await sim.request({ method: 'GET', url: '/_simulator/journal', key: null })).json();
+    const { entries } = (await sim.request({ method: 'GET', url: '/_simulator/journal?scope=all', key: null })).json();
     expect(entries.map((e: any) => [e.route, e.status, e.batchId, e.tenant])).toEqual([
       ['CreateBatch', 201, null, tenantOf(KEY)],
       ['upload', 202, id, tenantOf(KEY)],
@@ -211,9 +211,9 @@ describe('journal', () => {
     await sim.createBatch(1, 'beta');
     const mine = (await sim.request({ method: 'GET', url: '/_simulator/journal', key: 'alpha' })).json().entries;
     expect(mine.map((e: any) => e.route)).toEqual(['CreateBatch', 'BatchStatus']);
-    const byRoute = (await sim.request({ method: 'GET', url: `/_simulator/journal?route=BatchStatus&batchId=${a}`, key: null })).json().entries;
+    const byRoute = (await sim.request({ method: 'GET', url: `/_simulator/journal?scope=all&route=BatchStatus&batchId=${a}`, key: null })).json().entries;
     expect(byRoute).toHaveLength(1);
-    const nd = await sim.request({ method: 'GET', url: '/_simulator/journal.ndjson', key: null });
+    const nd = await sim.request({ method: 'GET', url: '/_simulator/journal.ndjson?scope=all', key: null });
     expect(nd.headers['content-type']).toMatch(/application\/x-ndjson/);
     const lines = nd.body.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((l) => l.route)).toEqual(['CreateBatch', 'BatchStatus', 'CreateBatch']);

@@ -23,7 +23,10 @@ const FLOW_DEADLINE_MS = 30_000;
 
 let sim: SimProcess;
 beforeAll(async () => {
-  sim = await startCli(['--port', '0', '--timing', 'instant', '--signer', 'placeholder', '--log-level', 'warn']);
+  // Every client here shares one API key (the point is the process under concurrency), so that key
+  // may have as many uploads in flight as there are clients (SEAL_SIM_MAX_UPLOADS_PER_KEY).
+  const uploads = String(Math.max(CLIENTS, RACES));
+  sim = await startCli(['--port', '0', '--timing', 'instant', '--signer', 'placeholder', '--log-level', 'warn', '--max-uploads-per-key', uploads]);
 });
 afterAll(async () => {
   await sim?.stop('SIGTERM');

@@ -44,6 +44,11 @@ export function simEnv(port: number, dataDir: string): NodeJS.ProcessEnv {
     SEAL_SIM_MAX_UPLOAD_BYTES: String(2 * GiB),
     SEAL_SIM_MAX_TOTAL_BYTES: String(8 * GiB),
     SEAL_SIM_MAX_ENTRY_BYTES: String(2 * GiB),
+    // The benchmarks drive everything with one API key: its per-tenant limits must not be the
+    // thing measured (10 000+ stored batches, multi-GiB uploads, concurrent uploads).
+    SEAL_SIM_MAX_BATCHES_PER_TENANT: String(1_000_000),
+    SEAL_SIM_MAX_STORED_BYTES_PER_TENANT: String(1024 * GiB),
+    SEAL_SIM_MAX_UPLOADS_PER_KEY: '1000',
     SEAL_SIM_LOG_LEVEL: 'warn',
     SEAL_SIM_DATA_DIR: dataDir,
     NODE_ENV: 'production',

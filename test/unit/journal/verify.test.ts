@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../../src/domain/errors.js';
 import { Journal, type JournalEntry } from '../../../src/journal/journal.js';
-import { parseExpected, verifySequence } from '../../../src/journal/verify.js';
+import { compileGlob, parseExpected, verifySequence } from '../../../src/journal/verify.js';
 
 const A = 't-aaaaaaaaaaaa';
 const B = 't-bbbbbbbbbbbb';
@@ -83,8 +83,10 @@ describe('verifySequence', () => {
     expect(verifySequence(happy, [{ route: 'BatchStatus', batchId: 9 }], { tenant: B }).matched).toBe(true);
   });
 
-  it('matches method, exact path, regex path and status class', () => {
-    expect(verifySequence(happy, [{ method: 'post', path: '/api/upload/7' }, { path: '/^\\/api\\/batchfile\\/\\d+$/', status: '2xx' }]).matched).toBe(true);
+  it('matches method, exact path, glob path, path prefix and status class', () => {
+    expect(verifySequence(happy, [{ method: 'post', path: '/api/upload/7' }, { path: '/api/batchfile/*', status: '2xx' }]).matched).toBe(true);
+    expect(verifySequence(happy, [{ method: 'post', pathPrefix: '/api/up' }, { path: '/api/*file/*', status: '2xx' }]).matched).toBe(true);
+    expect(verifySequence(happy, [{ path: '/api/batchfile/*8' }]).matched).toBe(false);
     expect(verifySequence(happy, [{ path: '/api/upload/8' }]).matched).toBe(false);
     expect(verifySequence(happy, [{ route: 'batchfile', status: '4xx' }]).reason).toMatch(/Calls to batchfile seen: GET \/api\/batchfile\/7 → 200 \(seq 8\)/);
   });
@@ -92,6 +94,27 @@ describe('verifySequence', () => {
   it('an entry matching this and the next step goes to the next step', () => {
     const r = verifySequence(happy, [{ route: 'BatchStatus' }, { route: 'BatchStatus', batchId: 7 }], { tenant: A });
     expect(r).toMatchObject({ matched: true, steps: [[5], [6, 7]] });
+  });
+});
+
+describe('compileGlob', () => {
+  it('matches * as any run of characters and everything else literally', () => {
+    const g = compileGlob('/api/*/7*');
+    expect(g('/api/BatchStatus/7')).toBe(true);
+    expect(g('/api/BatchStatus/7?x=1')).toBe(true);
+    expect(g('/api/BatchStatus/8')).toBe(false);
+    expect(compileGlob('a*a')('a')).toBe(false);
+    expect(compileGlob('a*a')('aa')).toBe(true);
+    expect(compileGlob('*')('')).toBe(true);
+    expect(compileGlob('a.c')('abc')).toBe(false); // no regex meaning
+  });
+
+  it('costs no more than a few passes over the text for a hostile pattern', () => {
+    // The shape that backtracks exponentially in a regex engine: many stars and a near miss.
+    const g = compileGlob(`${'*a'.repeat(500)}b`);
+    const started = performance.now();
+    expect(g('a'.repeat(100_000))).toBe(false);
+    expect(performance.now() - started).toBeLessThan(2_000); // generous: exponential would never end
   });
 });
 
@@ -106,7 +129,9 @@ describe('parseExpected', () => {
     [[{ route: 'x', minTimes: 0 }], /minTimes must be an integer of at least 1/],
     [[{ route: 'x', minTimes: 3, maxTimes: 2 }], /maxTimes \(2\) is less than minTimes \(3\)/],
     [[{ status: 'ok' }], /status must be an HTTP status \(100\.\.599\) or a class like "2xx"/],
-    [[{ path: '/(/' }], /path "\/\(\/" is not a valid regular expression/],
+    [[{ path: '/^\\/api\\/BatchStatus\\/1\\?(a+)+$/' }], /looks like a regular expression; regular expressions are not accepted.*glob.*pathPrefix/],
+    [[{ route: 'x', regex: '^/api' }], /expected\[0\]\.regex: regular expressions are not accepted/],
+    [[{ path: `/${'a'.repeat(3000)}` }], /at most 2048/],
     [[{ batchId: 1.5 }], /batchId must be an integer/],
   ];
   for (const [input, message] of bad) {
