@@ -1,0 +1,92 @@
+/**
+ * PAdES (ETSI EN 319 142-1): every signature of every revision, and the document time-stamps.
+ * Level evidence per signature:
+ *   B-T   a signature-time-stamp in its CMS, or a document time-stamp in a later revision
+ *   B-LT  a DSS dictionary (with certificates and CRLs or OCSP responses) added in a revision after
+ *         the signature's
+ *   B-LTA a document time-stamp whose revision covers that DSS
+ * Bytes appended after the last signed revision are accepted only when they add validation data
+ * (a DSS); anything else is reported against the last signature.
+ *
+ *   padesSignatures(pdf, trust, maxSignatures): PadesResult
+ */
+import { cadesFacts } from './cades.js';
+import { checkTimeStamp, type TimeStampReport } from './timestamp.js';
+import { emptyFacts, judge, type SignatureReport } from './judge.js';
+import { scanPdf, type PdfField } from './pdf.js';
+import type { Trust } from './trust.js';
+
+export interface Revision {
+  /** 1-based position among the file's signature fields. */
+  number: number;
+  byteRange: [number, number, number, number];
+  /** The revision this field signs is the whole file (nothing was appended after it). */
+  coversWholeFile: boolean;
+}
+
+export type PdfSignatureReport = SignatureReport & { revision: Revision };
+export type DocumentTimeStampReport = TimeStampReport & { revision: Revision };
+
+export interface PadesResult {
+  signatures: PdfSignatureReport[];
+  documentTimeStamps: DocumentTimeStampReport[];
+  /** Set when the file holds more signature fields than allowed (nothing was checked). */
+  tooMany?: number;
+}
+
+const ACCEPTED_SUBFILTERS = ['ETSI.CAdES.detached', 'adbe.pkcs7.detached'];
+
+export function padesSignatures(pdf: Buffer, trust: Trust, maxSignatures: number): PadesResult {
+  const scan = scanPdf(pdf, maxSignatures);
+  if (scan.tooMany !== undefined) return { signatures: [], documentTimeStamps: [], tooMany: scan.tooMany };
+  const revisionOf = (f: PdfField): Revision => ({ number: f.index, byteRange: f.byteRange, coversWholeFile: !f.broken && f.revisionEnd === pdf.length });
+  const docTs = scan.fields
+    .filter((f) => f.kind === 'document-timestamp')
+    .map((f) => ({
+      field: f,
+      report: f.broken
+        ? { type: 'DOCUMENT_TIMESTAMP' as const, indication: 'TOTAL-FAILED' as const, subIndication: 'FORMAT_FAILURE' as const, reasons: [f.broken] }
+        : checkTimeStamp(f.contents, f.covered, 'DOCUMENT_TIMESTAMP', trust),
+    }));
+  const dss = scan.dss;
+  const dssUsable = !!dss && dss.certs.length > 0 && dss.crls.length + dss.ocsps.length > 0;
+  // The end of the last revision that some field signs: later bytes were appended after signing.
+  const signedEnd = Math.max(0, ...scan.fields.filter((f) => !f.broken).map((f) => f.revisionEnd));
+  const appendedOnlyValidationData = signedEnd < pdf.length && !!dss && dss.offset >= signedEnd;
+  const sigFields = scan.fields.filter((f) => f.kind === 'signature');
+  const lastSig = sigFields.filter((f) => !f.broken).at(-1);
+  const signatures = sigFields.map((f, i): PdfSignatureReport => {
+    const id = `S-${i + 1}`;
+    let facts;
+    if (f.broken) {
+      facts = emptyFacts('PAdES');
+      facts.formatProblems.push(f.broken);
+    } else {
+      facts = cadesFacts(f.contents, f.covered, trust, 'PAdES');
+      if (f.subFilter && !ACCEPTED_SUBFILTERS.includes(f.subFilter)) facts.formatProblems.push(`unsupported signature sub-filter ${f.subFilter}`);
+      if (f.m && !facts.claimedSigningTime) facts.claimedSigningTime = f.m;
+      // Document time-stamps of later revisions cover this signature.
+      for (const d of docTs) if (!d.field.broken && d.field.byteRange[1] >= f.revisionEnd) facts.timeStamps.push(d.report);
+      if (dss) {
+        facts.certificates.push(...dss.certs);
+        facts.embedded.crls.push(...dss.crls.map((der) => ({ der })));
+        facts.embedded.ocsps.push(...dss.ocsps);
+        if (dss.offset >= f.revisionEnd && dssUsable) {
+          facts.longTermData = true;
+          facts.archiveTimeStamp = docTs.some((d) => !d.field.broken && d.field.byteRange[1] > dss.offset);
+        }
+        facts.policyProblems.push(...dss.problems.map((p) => `DSS: ${p}`));
+      }
+      if (f === lastSig && f.revisionEnd < pdf.length && !appendedOnlyValidationData && !docTs.some((d) => d.field.revisionEnd === pdf.length && !d.field.broken))
+        facts.policyProblems.push('the document was changed after the last signature (its ByteRange does not cover the whole file)');
+    }
+    return { ...judge(facts, id, trust), revision: revisionOf(f) };
+  });
+  return {
+    signatures,
+    documentTimeStamps: docTs.map((d) => {
+      const { genTime: _g, ...r } = d.report as TimeStampReport & { genTime?: Date };
+      return { ...r, revision: revisionOf(d.field) };
+    }),
+  };
+}
