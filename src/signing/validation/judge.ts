@@ -60,6 +60,15 @@ export interface SignatureFacts {
   policyProblems: string[];
 }
 
+/** PDFs: the revision a signature (or document time-stamp) signs. */
+export interface Revision {
+  /** 1-based position among the file's signature fields. */
+  number: number;
+  byteRange: [number, number, number, number];
+  /** The revision this field signs is the whole file (nothing was appended after it). */
+  coversWholeFile: boolean;
+}
+
 export interface SignatureReport extends Verdict {
   id: string;
   signatureFormat: SignatureFormat;
@@ -72,6 +81,8 @@ export interface SignatureReport extends Verdict {
   bestSignatureTime?: string;
   timeStamps: TimeStampReport[];
   revocation?: { status: RevocationStatus['status']; source?: string; revokedAt?: string };
+  /** PDFs only. */
+  revision?: Revision;
   reasons: string[];
   /** Legacy: indication is TOTAL-PASSED. */
   valid: boolean;

@@ -12,17 +12,9 @@
  */
 import { cadesFacts } from './cades.js';
 import { checkTimeStamp, type TimeStampReport } from './timestamp.js';
-import { emptyFacts, judge, type SignatureReport } from './judge.js';
+import { emptyFacts, judge, type Revision, type SignatureReport } from './judge.js';
 import { scanPdf, type PdfField } from './pdf.js';
 import type { Trust } from './trust.js';
-
-export interface Revision {
-  /** 1-based position among the file's signature fields. */
-  number: number;
-  byteRange: [number, number, number, number];
-  /** The revision this field signs is the whole file (nothing was appended after it). */
-  coversWholeFile: boolean;
-}
 
 export type PdfSignatureReport = SignatureReport & { revision: Revision };
 export type DocumentTimeStampReport = TimeStampReport & { revision: Revision };

@@ -53,8 +53,9 @@ export interface PdfScan {
 const BYTERANGE = Buffer.from('/ByteRange');
 /** A signature /Contents larger than this is refused (real ones are kilobytes; LT data a few MB). */
 export const MAX_CONTENTS_BYTES = 16 * 1024 * 1024;
-/** Most DSS entries (certificates + CRLs + OCSP responses) read. */
+/** Most DSS entries (certificates + CRLs + OCSP responses) read, and their most decoded bytes in all. */
 const MAX_DSS_ENTRIES = 500;
+const MAX_DSS_BYTES = 32 * 1024 * 1024;
 /** How far the scan looks around a /ByteRange for its dictionary. */
 const DICT_WINDOW = 64 * 1024;
 const MAX_STREAM = 16 * 1024 * 1024;
@@ -144,23 +145,26 @@ function field(pdf: Buffer, at: number, index: number): PdfField | undefined {
   return f;
 }
 
-/** The last `N G obj` header of an object (later revisions override earlier ones). */
-function findObject(pdf: Buffer, num: number, gen: number): number {
-  const key = Buffer.from(`${num} ${gen} obj`);
-  for (let p = pdf.lastIndexOf(key); p >= 0; p = p > 0 ? pdf.lastIndexOf(key, p - 1) : -1) {
-    const prev = p > 0 ? pdf[p - 1]! : 0x0a;
-    if (prev < 0x30 || prev > 0x39) return p + key.length;
+/**
+ * Offsets (just after the header) of the `N G obj` objects in `wanted`, the last definition winning
+ * (later revisions override earlier ones): one pass over the file whatever the number of objects.
+ */
+function findObjects(pdf: Buffer, wanted: ReadonlySet<string>): Map<string, number> {
+  const found = new Map<string, number>();
+  const key = Buffer.from(' obj');
+  for (let p = pdf.indexOf(key); p >= 0; p = pdf.indexOf(key, p + key.length)) {
+    const head = pdf.toString('latin1', Math.max(0, p - 24), p);
+    const m = /(?:^|[^0-9])(\d{1,10}) (\d{1,5})$/.exec(head);
+    if (m && wanted.has(`${m[1]} ${m[2]}`)) found.set(`${m[1]} ${m[2]}`, p + key.length);
   }
-  return -1;
+  return found;
 }
 
-/** The decoded data of the stream object `num gen`. */
-function streamData(pdf: Buffer, num: number, gen: number): Buffer {
-  const at = findObject(pdf, num, gen);
-  if (at < 0) throw new Error(`object ${num} ${gen} not found`);
+/** The decoded data of the stream object at `at`; counts against `budget` (bytes left). */
+function streamData(pdf: Buffer, at: number, budget: { left: number }): Buffer {
   const s = pdf.indexOf('stream', at);
-  const end = pdf.indexOf('endstream', s);
-  if (s < 0 || end < 0 || s - at > DICT_WINDOW) throw new Error(`object ${num} ${gen} is not a stream`);
+  const end = s < 0 ? -1 : pdf.indexOf('endstream', s);
+  if (s < 0 || end < 0 || s - at > DICT_WINDOW) throw new Error('not a stream');
   const dict = pdf.toString('latin1', at, s);
   let start = s + 6;
   if (pdf[start] === 0x0d) start++;
@@ -170,9 +174,15 @@ function streamData(pdf: Buffer, num: number, gen: number): Buffer {
   if (len && start + Number(len[1]) <= end) stop = start + Number(len[1]);
   else while (stop > start && isWs(pdf[stop - 1]!)) stop--;
   const raw = pdf.subarray(start, stop);
-  if (/\/Filter\s*\/FlateDecode/.test(dict)) return inflateSync(raw, { maxOutputLength: MAX_STREAM });
-  if (/\/Filter/.test(dict)) throw new Error(`object ${num} ${gen} uses a filter other than FlateDecode`);
-  return Buffer.from(raw);
+  let out: Buffer;
+  if (/\/Filter\s*\/FlateDecode/.test(dict)) {
+    if (budget.left <= 0) throw new Error('the DSS holds more data than this validator reads');
+    out = inflateSync(raw, { maxOutputLength: Math.min(MAX_STREAM, budget.left) });
+  } else if (/\/Filter/.test(dict)) throw new Error('uses a filter other than FlateDecode');
+  else out = raw;
+  budget.left -= out.length;
+  if (budget.left < 0) throw new Error('the DSS holds more data than this validator reads');
+  return out;
 }
 
 function refsIn(dict: string, key: string): [number, number][] {
@@ -190,8 +200,8 @@ function readDss(pdf: Buffer): Dss | undefined {
   let dict: string;
   const ref = /^\s*(\d+)\s+(\d+)\s+R/.exec(after);
   if (ref) {
-    const at = findObject(pdf, Number(ref[1]), Number(ref[2]));
-    if (at < 0) {
+    const at = findObjects(pdf, new Set([`${ref[1]} ${ref[2]}`])).get(`${ref[1]} ${ref[2]}`);
+    if (at === undefined) {
       dss.problems.push('the DSS dictionary object is missing');
       return dss;
     }
@@ -201,18 +211,21 @@ function readDss(pdf: Buffer): Dss | undefined {
     const end = pdf.indexOf('>>', p);
     dict = pdf.toString('latin1', p, end < 0 ? Math.min(pdf.length, p + DICT_WINDOW) : Math.min(end + 2, p + DICT_WINDOW));
   }
-  let budget = MAX_DSS_ENTRIES;
-  for (const [k, list] of [['Certs', dss.certs], ['CRLs', dss.crls], ['OCSPs', dss.ocsps]] as const) {
-    for (const [n, g] of refsIn(dict, k)) {
-      if (--budget < 0) {
-        dss.problems.push(`the DSS lists more than ${MAX_DSS_ENTRIES} entries; the rest were not read`);
-        return dss;
-      }
-      try {
-        list.push(streamData(pdf, n, g));
-      } catch (e) {
-        dss.problems.push(`DSS ${k} entry ${n} ${g}: ${(e as Error).message}`);
-      }
+  const lists = [['Certs', dss.certs], ['CRLs', dss.crls], ['OCSPs', dss.ocsps]] as const;
+  const refs = lists.flatMap(([k, list]) => refsIn(dict, k).map(([n, g]) => ({ k, list, id: `${n} ${g}` })));
+  if (refs.length > MAX_DSS_ENTRIES) {
+    dss.problems.push(`the DSS lists ${refs.length} entries; this validator reads at most ${MAX_DSS_ENTRIES}`);
+    refs.length = MAX_DSS_ENTRIES;
+  }
+  const at = findObjects(pdf, new Set(refs.map((r) => r.id)));
+  const budget = { left: MAX_DSS_BYTES };
+  for (const r of refs) {
+    const o = at.get(r.id);
+    try {
+      if (o === undefined) throw new Error('object not found');
+      r.list.push(streamData(pdf, o, budget));
+    } catch (e) {
+      dss.problems.push(`DSS ${r.k} entry ${r.id}: ${(e as Error).message}`);
     }
   }
   return dss;
