@@ -6,7 +6,8 @@
  * Cost is bounded: a file with more ds:Signature elements than allowed fails before any is checked,
  * a signature with more than MAX_REFERENCES references is not checked, and the document is cloned
  * once per file (with its top-level signatures removed, which is what xadesjs's enveloped transform
- * does to its own clone for every signature) instead of once per signature.
+ * does to its own clone for every signature) instead of once per signature, and a whole-document
+ * reference is digested once per transform chain and shared by every signature that has it.
  *
  * Level evidence: B-T xades:SignatureTimeStamp; B-LT xades:CertificateValues with
  * xades:RevocationValues (or xades141:TimeStampValidationData); B-LTA xades141:ArchiveTimeStamp
@@ -91,7 +92,39 @@ function envelopedView(doc: Document): Element {
   return root;
 }
 
-async function facts(doc: Document, sigEl: Element, content: () => Element | Uint8Array, trust: Trust): Promise<SignatureFacts> {
+/**
+ * Digests of whole-document references over the shared enveloped view, by URI, digest method and
+ * the exact transforms: every enveloped signature of a document digests the same bytes, so the
+ * document is canonicalised once per transform chain, not once per signature.
+ */
+type DigestCache = Map<string, Promise<unknown>>;
+
+interface ReferenceLike {
+  Uri?: string;
+  DigestMethod: { Algorithm?: string };
+  Transforms?: { GetIterator(): Iterable<{ Algorithm?: string; GetXml(): Node | null }> };
+}
+
+function shareWholeDocumentDigests(sx: xadesjs.SignedXml, view: () => Element | undefined, cache: DigestCache): void {
+  const target = sx as unknown as { DigestReference(source: unknown, ref: ReferenceLike, hmac: boolean): Promise<unknown> };
+  const original = target.DigestReference.bind(sx);
+  target.DigestReference = (source, ref, hmac) => {
+    if (ref.Uri !== '' || source === undefined || source !== view()) return original(source, ref, hmac);
+    const serializer = new XMLSerializer();
+    const transforms = ref.Transforms
+      ? [...ref.Transforms.GetIterator()].map((t) => {
+          const x = t.GetXml();
+          return x ? serializer.serializeToString(x as unknown as Parameters<XMLSerializer['serializeToString']>[0]) : (t.Algorithm ?? '?');
+        })
+      : [];
+    const key = `${ref.DigestMethod.Algorithm ?? ''}|${transforms.join('|')}`;
+    let d = cache.get(key);
+    if (!d) cache.set(key, (d = original(source, ref, hmac)));
+    return d;
+  };
+}
+
+async function facts(doc: Document, sigEl: Element, content: () => Element | Uint8Array, trust: Trust, share?: (sx: xadesjs.SignedXml) => void): Promise<SignatureFacts> {
   const f = emptyFacts('XAdES');
   const refs = all(sigEl, DS, 'Reference').filter((r) => r.parentNode && (r.parentNode as Element).localName === 'SignedInfo');
   if (refs.length > MAX_REFERENCES) {
@@ -122,6 +155,7 @@ async function facts(doc: Document, sigEl: Element, content: () => Element | Uin
   const sx = new xadesjs.SignedXml(doc);
   try {
     sx.LoadXml(sigEl);
+    share?.(sx);
   } catch (e) {
     f.formatProblems.push(`the XML signature cannot be read: ${(e as Error).message}`);
     return f;
@@ -160,14 +194,27 @@ async function facts(doc: Document, sigEl: Element, content: () => Element | Uin
   return f;
 }
 
+function countSignatureTags(xml: Buffer, stopAfter: number): number {
+  const re = /<(?:[A-Za-z_][\w.-]*:)?Signature[\s>/]/g;
+  const text = xml.toString('utf8');
+  let n = 0;
+  while (n <= stopAfter && re.exec(text)) n++;
+  return n;
+}
+
 /** Every ds:Signature of `xml`; `detached` is the data file a detached signature refers to. */
 export async function xadesSignatures(xml: Buffer, detached: Buffer | undefined, trust: Trust, maxSignatures: number): Promise<XadesResult> {
+  // Counted in the text first (any element named Signature), so a file far over the cap costs no parse.
+  const rough = countSignatureTags(xml, maxSignatures);
+  if (rough > maxSignatures) return { signatures: [], tooMany: rough };
   const doc = parseXmlStrict(xml);
   const sigs = all(doc, DS, 'Signature');
   if (sigs.length > maxSignatures) return { signatures: [], tooMany: sigs.length };
   let view: Element | undefined;
   const content = (): Element | Uint8Array => (detached ? new Uint8Array(detached.buffer, detached.byteOffset, detached.byteLength) : (view ??= envelopedView(doc)));
+  const cache: DigestCache = new Map();
+  const share = detached ? undefined : (sx: xadesjs.SignedXml) => shareWholeDocumentDigests(sx, () => view, cache);
   const out: SignatureReport[] = [];
-  for (const [i, s] of sigs.entries()) out.push(judge(await facts(doc, s, content, trust), `S-${i + 1}`, trust));
+  for (const [i, s] of sigs.entries()) out.push(judge(await facts(doc, s, content, trust, share), `S-${i + 1}`, trust));
   return { signatures: out };
 }
