@@ -2,9 +2,8 @@
  * PAdES (ETSI EN 319 142-1): every signature of every revision, and the document time-stamps.
  * Level evidence per signature:
  *   B-T   a signature-time-stamp in its CMS, or a document time-stamp in a later revision
- *   B-LT  a DSS dictionary (with certificates and CRLs or OCSP responses) added in a revision after
- *         the signature's
- *   B-LTA a document time-stamp whose revision covers that DSS
+ *   B-LT  a DSS dictionary whose CRLs or OCSP responses decide the signer certificate's status
+ *   B-LTA a document time-stamp, later than the signature, whose revision covers that DSS
  * Bytes appended after the last signed revision are accepted only when they add validation data
  * (a DSS); anything else is reported against the last signature.
  *
@@ -13,7 +12,9 @@
 import { cadesFacts } from './cades.js';
 import { checkTimeStamp, type TimeStampReport } from './timestamp.js';
 import { emptyFacts, judge, type Revision, type SignatureReport } from './judge.js';
-import { scanPdf, type PdfField } from './pdf.js';
+import { scanPdf, type Dss, type PdfField } from './pdf.js';
+import { issued, readCert, type Cert } from './certificates.js';
+import { revocationStatus } from './revocation.js';
 import type { Trust } from './trust.js';
 
 export type PdfSignatureReport = SignatureReport & { revision: Revision };
@@ -24,6 +25,15 @@ export interface PadesResult {
   documentTimeStamps: DocumentTimeStampReport[];
   /** Set when the file holds more signature fields than allowed (nothing was checked). */
   tooMany?: number;
+}
+
+/** The DSS holds revocation data that decides the signer certificate's status (good or revoked). */
+function dssKnowsSigner(signerDer: Buffer | undefined, pool: Buffer[], dss: Dss): boolean {
+  const signer = signerDer ? readCert(signerDer) : undefined;
+  if (!signer) return false;
+  const issuer = pool.map(readCert).find((c): c is Cert => !!c && !c.der.equals(signer.der) && issued(c, signer));
+  if (!issuer) return false;
+  return revocationStatus(signer, issuer, { crls: dss.crls.map((der) => ({ der })), ocsps: dss.ocsps }, new Date()).status !== 'unknown';
 }
 
 const ACCEPTED_SUBFILTERS = ['ETSI.CAdES.detached', 'adbe.pkcs7.detached'];
@@ -63,9 +73,9 @@ export function padesSignatures(pdf: Buffer, trust: Trust, maxSignatures: number
         facts.certificates.push(...dss.certs);
         facts.embedded.crls.push(...dss.crls.map((der) => ({ der })));
         facts.embedded.ocsps.push(...dss.ocsps);
-        if (dss.offset >= f.revisionEnd && dssUsable) {
+        if (dssUsable && dssKnowsSigner(facts.signerCert, [...dss.certs, ...facts.certificates, trust.anchorDer], dss)) {
           facts.longTermData = true;
-          facts.archiveTimeStamp = docTs.some((d) => !d.field.broken && d.field.byteRange[1] > dss.offset);
+          facts.archiveTimeStamp = docTs.some((d) => !d.field.broken && d.field.byteRange[1] > Math.max(dss.offset, f.revisionEnd));
         }
         facts.policyProblems.push(...dss.problems.map((p) => `DSS: ${p}`));
       }

@@ -70,6 +70,9 @@ describe('baseline levels (EN 319 122-1 / 319 142-1 / 319 132-1)', () => {
     expect(r3.signatures[0]!.timeStamps.map((t) => t.type)).toEqual(['SIGNATURE_TIMESTAMP', 'DOCUMENT_TIMESTAMP']);
     expect(r3.documentTimeStamps).toHaveLength(1);
     expect(r3.documentTimeStamps![0]).toMatchObject({ indication: 'TOTAL-PASSED', revision: { number: 2, coversWholeFile: true } });
+    // a DSS whose revocation data is about another certificate does not make the signature B-LT
+    const other = addDss(bt, { certs: [pki.ca.der], ocsps: [makeOcsp(pki.ca, caKey, pki.tsa.cert, 'good', NOW)] });
+    expect((await report('other.pdf', other)).signatures[0]!.level).toBe('B-T');
     // a B-B signature with only a later document time-stamp is B-T
     const bbDoc = addDocTimeStamp(await padesSeal(doc('invoice.pdf'), { signer: pki.seal, now: NOW }), stamp(NOW));
     expect((await report('bbdoc.pdf', bbDoc)).signatures[0]!.level).toBe('B-T');
