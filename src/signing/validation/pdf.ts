@@ -56,8 +56,9 @@ export const MAX_CONTENTS_BYTES = 16 * 1024 * 1024;
 /** Most DSS entries (certificates + CRLs + OCSP responses) read, and their most decoded bytes in all. */
 const MAX_DSS_ENTRIES = 500;
 const MAX_DSS_BYTES = 32 * 1024 * 1024;
-/** How far the scan looks around a /ByteRange for its dictionary. */
+/** How far the scan looks around a /ByteRange for its dictionary, and how much of its text it reads. */
 const DICT_WINDOW = 64 * 1024;
+const DICT_TEXT = 8 * 1024;
 const MAX_STREAM = 16 * 1024 * 1024;
 
 function parsePdfDate(s: string): Date | undefined {
@@ -113,13 +114,19 @@ function field(pdf: Buffer, at: number, index: number): PdfField | undefined {
   const [a, b, c, d] = br;
   const empty = Buffer.alloc(0);
   const f: PdfField = { index, kind: 'signature', byteRange: br, contents: empty, covered: [empty, empty], revisionEnd: c + d };
-  const lo = Math.max(0, pdf.lastIndexOf('<<', at), at - DICT_WINDOW);
+  const back = Math.max(0, at - DICT_WINDOW);
+  const open = pdf.subarray(back, at).lastIndexOf('<<');
+  const lo = open < 0 ? back : back + open;
   const valid = a === 0 && b > 0 && c > b && c + d <= pdf.length && pdf[b] === 0x3c && pdf[c - 1] === 0x3e;
   const from = valid ? Math.max(c, at + m[0].length) : at + m[0].length;
-  const e = pdf.indexOf('>>', from);
-  const hi = e < 0 || e - from > DICT_WINDOW ? Math.min(pdf.length, from + 2000) : e;
+  const close = pdf.subarray(from, from + DICT_WINDOW).indexOf('>>');
+  const hi = close < 0 ? Math.min(pdf.length, from + 2000) : from + close;
   // The dictionary's text without the /Contents hex string, which can be large.
-  const parts: [number, number][] = valid && b >= lo && c <= hi ? [[lo, b], [c, hi]] : [[lo, Math.min(hi, lo + 2 * DICT_WINDOW)]];
+  // Each part is bounded: a hole far from its /ByteRange must not make every field read the whole file.
+  const parts: [number, number][] =
+    valid && b >= lo && c <= hi
+      ? [[Math.max(lo, b - DICT_TEXT), b], [c, Math.min(hi, c + DICT_TEXT)]]
+      : [[Math.max(lo, at - DICT_TEXT), Math.min(hi, at + DICT_TEXT)]];
   const dict = parts.map(([x, y]) => pdf.toString('latin1', x, y)).join(' ');
   const sf = /\/SubFilter\s*\/([A-Za-z0-9.#_-]+)/.exec(dict);
   if (sf) f.subFilter = sf[1]!;
