@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { KeyObject } from 'node:crypto';
 import { buildSignedData } from '../../../../src/signing/cms.js';
 import { createTsa, type Tsa } from '../../../../src/signing/tsa.js';
@@ -20,7 +20,6 @@ beforeAll(async () => {
   caKey = caKeyOf(s.dir);
   tsa = createTsa(pki);
 });
-afterAll(() => {});
 
 const DAY = 86_400_000;
 const VNOW = new Date();
