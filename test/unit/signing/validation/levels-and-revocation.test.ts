@@ -9,6 +9,7 @@ import { cadesFacts } from '../../../../src/signing/validation/cades.js';
 import { judge } from '../../../../src/signing/validation/judge.js';
 import type { Pki } from '../../../../src/signing/pki.js';
 import { NOW, doc, sharedPki } from '../helpers.js';
+import { docBlock } from '../../../helpers/doc-blocks.js';
 import { addDocTimeStamp, addDss, addSignatureRevision, attribute, caKeyOf, makeCrl, makeOcsp, withUnsignedAttrs } from './builders.js';
 
 let pki: Pki;
@@ -64,6 +65,12 @@ describe('baseline levels (EN 319 122-1 / 319 142-1 / 319 132-1)', () => {
     expect(r2.signatures[0]).toMatchObject({ level: 'B-LT', revision: { coversWholeFile: false } });
     const r3 = await report('lta.pdf', lta);
     expect(r3.indication, r3.reasons.join('; ')).toBe('TOTAL-PASSED');
+    // the README's example is this report: same fields at every level
+    const example = JSON.parse(docBlock('validation-report-example')) as ValidationReport;
+    const shape = (o: unknown): unknown =>
+      Array.isArray(o) ? o.map(shape) : o && typeof o === 'object' ? Object.fromEntries(Object.keys(o).sort().map((k) => [k, shape((o as Record<string, unknown>)[k])])) : typeof o;
+    expect(shape(example)).toEqual(shape(r3));
+    expect(example.signatures[0]).toMatchObject({ level: 'B-LTA', indication: 'TOTAL-PASSED' });
     expect(r3.signatures).toHaveLength(1);
     expect(r3.signatures[0]!.level).toBe('B-LTA');
     expect(r3.signatures[0]!.timeStamps.map((t) => t.type)).toEqual(['SIGNATURE_TIMESTAMP', 'DOCUMENT_TIMESTAMP']);
