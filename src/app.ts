@@ -189,7 +189,7 @@ async function wire(app: FastifyInstance, config: Config, options: BuildOptions,
   });
   const pki = new TestPki({ dataDir, caCertPemPath: config.pkiCaCert, caKeyPemPath: config.pkiCaKey, keyAlgorithm: config.pkiKeyAlgorithm });
   const signer: Signer =
-    options.signer ?? (config.signer === 'real' ? new LazyRealSigner(pki, config.signerThreads || undefined) : new PlaceholderSigner());
+    options.signer ?? (config.signer === 'real' ? new LazyRealSigner(pki, config.signerThreads || undefined, { maxSignaturesPerFile: config.maxSignaturesPerFile }) : new PlaceholderSigner());
   const worker = new BatchWorker({
     service,
     signer,

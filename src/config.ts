@@ -39,6 +39,8 @@ export interface Config {
   processesFile: string;
   signer: 'real' | 'placeholder';
   signerThreads: number;
+  /** Validation (process 4): more signatures in one file than this and the file fails unchecked. */
+  maxSignaturesPerFile: number;
   pkiCaCert: string | null;
   pkiCaKey: string | null;
   pkiKeyAlgorithm: 'RSA-2048' | 'ECDSA-P256';
@@ -163,6 +165,11 @@ export const SETTINGS = [
   {
     key: 'signerThreads', flag: 'signer-threads', env: 'SEAL_SIM_SIGNER_THREADS', default: '0',
     help: 'Worker threads for sealing (0: one per CPU core)', parse: int(0, 64),
+  },
+  {
+    key: 'maxSignaturesPerFile', flag: 'max-signatures-per-file', env: 'SEAL_SIM_MAX_SIGNATURES_PER_FILE', default: '50',
+    help: 'Validation (process 4): most signatures (PDF signature fields, XML signatures) checked in one file; a file with more fails with a reason',
+    parse: int(1, 10_000),
   },
   {
     key: 'pkiCaCert', flag: 'pki-ca-cert', env: 'SEAL_SIM_PKI_CA_CERT', default: '',
@@ -322,6 +329,7 @@ function freezeConfig(r: Raw, explicit: ReadonlySet<string>): Config {
     processesFile: resolveProcessesFile(r.processesFile as string),
     signer: r.signer as Config['signer'],
     signerThreads: r.signerThreads as number,
+    maxSignaturesPerFile: r.maxSignaturesPerFile as number,
     pkiCaCert: r.pkiCaCert as string | null,
     pkiCaKey: r.pkiCaKey as string | null,
     pkiKeyAlgorithm: r.pkiKeyAlgorithm as Config['pkiKeyAlgorithm'],

@@ -8,6 +8,7 @@ import type { ProcessCatalog } from '../domain/processes.js';
 import { apiKeyAuth } from './auth.js';
 import { API_KEY_SECURITY, idParam, problem, responseSchemas, TAGS, unexpectedProblem, zipDownload } from './schemas.js';
 import { vendorDateFormat, vendorJson } from './vendor-json.js';
+import { VALIDATION_REPORT_DOC } from '../signing/validation/report-doc.js';
 
 export interface BatchRoutesOptions {
   config: Config;
@@ -303,6 +304,8 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
           '**Errors:** 409 before CLOSED or after delete; 404 for an unknown batch; 503 when the worker could not produce the result (see the log).',
           '',
           '**Simulator\'s decision:** the vendor does not document the contents of the signed package; this layout is the simulator\'s.',
+          '',
+          VALIDATION_REPORT_DOC,
         ].join('\n'),
         params: batchIdParam,
         response: {

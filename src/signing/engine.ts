@@ -8,6 +8,8 @@ import type { Identity, Pki } from './pki-material.js';
 import type { Tsa } from './tsa.js';
 import { buildSignedData } from './cms.js';
 import { acceptsFile } from '../domain/processes.js';
+import { hasXmlDeclaration, isPdf, signatureFileName } from './formats.js';
+import type { ValidationLimits } from './validate.js';
 
 // The format modules pull in pdf-lib, xadesjs and pkijs (≈0.5–1 s to load each on a small box):
 // they are loaded on first use, so a CAdES-only worker never pays for them (see preloadFormats).
@@ -29,6 +31,8 @@ export async function preloadFormats(): Promise<void> {
 export interface Engine {
   pki: Pki;
   tsa: Tsa;
+  /** Limits of the validate process (default DEFAULT_VALIDATION_LIMITS). */
+  validation?: ValidationLimits;
 }
 
 /** SignContext minus functions: what crosses to a worker (siblings resolved to bytes by name). */
@@ -47,14 +51,8 @@ export function identityFor(pki: Pki, which: SignContext['sealIdentity']): Ident
   }
 }
 
-
-/** The sibling names `validate` may need for `name`. */
-export function siblingNamesFor(name: string): string[] {
-  const out = [`${name}.p7s`, `${name}.xades.xml`];
-  if (/\.p7s$/i.test(name)) out.push(name.replace(/\.p7s$/i, ''));
-  if (/\.xades\.xml$/i.test(name)) out.push(name.replace(/\.xades\.xml$/i, ''));
-  return out;
-}
+/** The sibling names `validate` may need for `name` (the formats table's sibling rule). */
+export { siblingNamesFor } from './formats.js';
 
 const fail = (file: InputFile, detail: string): FileOutcome => ({ fileName: file.name, signed: false, success: false, detail, outputs: [] });
 
@@ -67,7 +65,12 @@ export async function processWith(env: Engine, file: InputFile, ctx: EngineConte
         `process ${p.id} (${p.name}) accepts only ${p.acceptedFileTypes.join(', ')} files; "${file.name}" was not sealed`,
       );
     if (p.operation === 'validate')
-      return await (await validate()).validateFile(file, { pki: env.pki, now: ctx.now, ...(ctx.siblings ? { sibling: ctx.siblings } : {}) });
+      return await (await validate()).validateFile(file, {
+        pki: env.pki,
+        now: ctx.now,
+        ...(ctx.siblings ? { sibling: ctx.siblings } : {}),
+        ...(env.validation ? { limits: env.validation } : {}),
+      });
 
     const signer = identityFor(env.pki, ctx.sealIdentity);
     const level = p.level ?? 'B-B';
@@ -75,7 +78,7 @@ export async function processWith(env: Engine, file: InputFile, ctx: EngineConte
     const who = ctx.sealIdentity && ctx.sealIdentity !== 'default' ? ` with the ${ctx.sealIdentity} TEST seal` : '';
     switch (p.format) {
       case 'PAdES': {
-        if (!file.bytes.subarray(0, 1024).includes('%PDF-')) return fail(file, `"${file.name}" is not a PDF (no %PDF- header); PAdES seals PDFs only`);
+        if (!isPdf(file.bytes)) return fail(file, `"${file.name}" is not a PDF (no %PDF- header); PAdES seals PDFs only`);
         let sealed: Buffer;
         try {
           sealed = await (await pades()).padesSeal(file.bytes, { signer, now: ctx.now, ...(timestamp ? { timestamp } : {}) });
@@ -106,7 +109,9 @@ export async function processWith(env: Engine, file: InputFile, ctx: EngineConte
           signed: true,
           success: true,
           detail: `CAdES-${level} ${enveloping ? 'enveloping (.p7m)' : 'detached (.p7s)'}${who}`,
-          outputs: enveloping ? [{ name: `${file.name}.p7m`, bytes: cms }] : [file, { name: `${file.name}.p7s`, bytes: cms }],
+          outputs: enveloping
+            ? [{ name: signatureFileName('p7m', file.name), bytes: cms }]
+            : [file, { name: signatureFileName('p7s', file.name), bytes: cms }],
         };
       }
       case 'XAdES': {
@@ -114,7 +119,7 @@ export async function processWith(env: Engine, file: InputFile, ctx: EngineConte
         const o = { signer, now: ctx.now, ...(timestamp ? { timestamp } : {}) };
         const isXmlName = /\.xml$/i.test(file.name);
         let xmlOk = false;
-        if (isXmlName || file.bytes.subarray(0, 64).toString('utf8').replace(/^\uFEFF/, '').trimStart().startsWith('<?xml')) {
+        if (isXmlName || hasXmlDeclaration(file.bytes)) {
           try {
             parseXml(file.bytes);
             xmlOk = true;
@@ -132,7 +137,7 @@ export async function processWith(env: Engine, file: InputFile, ctx: EngineConte
           signed: true,
           success: true,
           detail: `XAdES-${level} detached (${file.name}.xades.xml)${isXmlName && !xmlOk ? '; the .xml file is not well-formed XML, so it was signed detached' : ''}${who}`,
-          outputs: [file, { name: `${file.name}.xades.xml`, bytes: sig }],
+          outputs: [file, { name: signatureFileName('xades', file.name), bytes: sig }],
         };
       }
       default:

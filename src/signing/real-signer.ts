@@ -18,13 +18,17 @@ import { pathToFileURL } from 'node:url';
 import type { FileOutcome, InputFile, SignContext, Signer } from './signer.js';
 import type { Pki } from './pki-material.js';
 import { createTsa } from './tsa.js';
-import { preloadFormats, processWith, siblingNamesFor } from './engine.js';
+import { preloadFormats, processWith, type Engine } from './engine.js';
+import { siblingNamesFor } from './formats.js';
+import type { ValidationLimits } from './validate.js';
 import type { WorkerTask } from './worker.js';
 
 export interface RealSignerOptions {
   pki: Pki;
   /** Worker threads; default os.availableParallelism(); 0 = in-process. */
   threads?: number;
+  /** Limits of the validate process (default DEFAULT_VALIDATION_LIMITS). */
+  validation?: ValidationLimits;
 }
 
 interface Slot {
@@ -91,8 +95,9 @@ export interface RealSigner extends Signer {
 export function createRealSigner(opts: RealSignerOptions): RealSigner {
   const threads = Math.max(0, Math.floor(opts.threads ?? availableParallelism()));
   const pki = opts.pki;
-  let local: { pki: Pki; tsa: ReturnType<typeof createTsa> } | undefined;
-  const env = (): { pki: Pki; tsa: ReturnType<typeof createTsa> } => (local ??= { pki, tsa: createTsa(pki) });
+  let local: Engine | undefined;
+  const validation = opts.validation;
+  const env = (): Engine => (local ??= { pki, tsa: createTsa(pki), ...(validation ? { validation } : {}) });
 
   const slots: Slot[] = [];
   const pending = new Map<number, Pending>();
@@ -116,8 +121,8 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
     const worker = fromTs
       ? // From TypeScript source (vitest, tsx): `execArgv: ['--import', 'tsx']` is not honoured for
         // workers on Node 20, so a tiny eval'd bootstrap registers tsx's ESM hooks, then imports worker.ts.
-        new Worker(tsBootstrap(workerUrl), { eval: true, workerData: { material: pki.material }, execArgv: workerExecArgv() })
-      : new Worker(workerUrl, { workerData: { material: pki.material }, execArgv: workerExecArgv() });
+        new Worker(tsBootstrap(workerUrl), { eval: true, workerData: { material: pki.material, validation }, execArgv: workerExecArgv() })
+      : new Worker(workerUrl, { workerData: { material: pki.material, validation }, execArgv: workerExecArgv() });
     let markReady: () => void = () => {};
     const slot: Slot = { worker, inflight: 0, isReady: false, ready: new Promise<void>((r) => (markReady = r)) };
     // Referenced while starting (so an awaited warmup() keeps the process alive), unref'd when idle.

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Pki } from './pki-material.js';
 import type { RealSigner } from './real-signer.js';
+import type { ValidationLimits } from './validate.js';
 import type { FileOutcome, InputFile, SignContext, Signer } from './signer.js';
 import type { Tsa } from './tsa.js';
 
@@ -47,10 +48,11 @@ export class LazyRealSigner implements Signer {
   constructor(
     private readonly pki: TestPki,
     private readonly threads: number | undefined,
+    private readonly validation?: ValidationLimits,
   ) {}
 
   async processFile(file: InputFile, ctx: SignContext): Promise<FileOutcome> {
-    this.signer ??= this.pki.get().then(async ({ pki }) => (await import('./real-signer.js')).createRealSigner({ pki, threads: this.threads }));
+    this.signer ??= this.pki.get().then(async ({ pki }) => (await import('./real-signer.js')).createRealSigner({ pki, threads: this.threads, ...(this.validation ? { validation: this.validation } : {}) }));
     return (await this.signer).processFile(file, ctx);
   }
 

@@ -8,6 +8,7 @@ import { createTsa } from './tsa.js';
 import { preloadFormats, processWith } from './engine.js';
 import type { ProcessDef } from '../domain/process.js';
 import type { SignContext } from './signer.js';
+import type { ValidationLimits } from './validate.js';
 
 export interface WorkerTask {
   id: number;
@@ -20,8 +21,9 @@ export interface WorkerTask {
 
 const port = parentPort;
 if (port) {
-  const pki = pkiFromMaterial((workerData as { material: PkiMaterial }).material);
-  const env = { pki, tsa: createTsa(pki) };
+  const data = workerData as { material: PkiMaterial; validation?: ValidationLimits };
+  const pki = pkiFromMaterial(data.material);
+  const env = { pki, tsa: createTsa(pki), ...(data.validation ? { validation: data.validation } : {}) };
   // Warm up in the background, then tell the pool this worker is ready.
   void preloadFormats().then(
     () => port.postMessage({ ready: true }),

@@ -20,10 +20,12 @@ const INPUT = { 'invoice.pdf': doc('invoice.pdf'), 'invoice.xml': doc('invoice.x
 let sim: SimProcess;
 let dir: string;
 let caPem: string;
+let crlDer: Buffer;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'seal-sealed-'));
   sim = await startCli(['--port', '0', '--timing', 'instant', '--data-dir', dir, '--signer-threads', '2']);
   caPem = await (await fetch(`${sim.url}/_simulator/pki/ca.pem`)).text();
+  crlDer = Buffer.from(await (await fetch(`${sim.url}/_simulator/pki/ca.crl`)).arrayBuffer());
 }, 60_000);
 afterAll(async () => {
   await sim?.stop();
@@ -50,7 +52,7 @@ async function runBatch(processId: number, files: Record<string, Buffer>) {
 }
 
 const verify = async (name: string, bytes: Buffer, all: Map<string, Buffer>) =>
-  validateBytes({ name, bytes }, { pki: { ca: certInfo(caPem) }, now: new Date(), sibling: (n) => all.get(n) });
+  validateBytes({ name, bytes }, { pki: { ca: certInfo(caPem), crlDer }, now: new Date(), sibling: (n) => all.get(n) });
 
 /** Per process: every file in the package, and those that carry a signature to verify. */
 const EXPECTED: Record<number, { files: string[]; signatures: string[]; timestamped: boolean }> = {
@@ -93,10 +95,18 @@ describe('a sealed package downloaded over HTTP', () => {
     tampered.set('notes.txt', Buffer.concat([good.get('notes.txt')!, Buffer.from('!')]));
     const ok = await runBatch(4, Object.fromEntries(good));
     expect(ok.status.documents.find((d) => d.fileName === 'notes.txt.p7s')!.signingResult_Success).toBe('true');
-    const report = JSON.parse(ok.files.get('notes.txt.p7s.validation.json')!.toString()) as { valid: boolean };
+    const report = JSON.parse(ok.files.get('notes.txt.p7s.validation.json')!.toString()) as {
+      valid: boolean;
+      indication: string;
+      signatures: { indication: string; level: string; revocation?: { status: string } }[];
+    };
     expect(report.valid).toBe(true);
+    expect(report.indication).toBe('TOTAL-PASSED');
+    expect(report.signatures).toMatchObject([{ indication: 'TOTAL-PASSED', level: 'B-T', revocation: { status: 'good' } }]);
     const bad = await runBatch(4, Object.fromEntries(tampered));
     expect(bad.status.documents.find((d) => d.fileName === 'notes.txt.p7s')!.signingResult_Success).toBe('false');
+    const badReport = JSON.parse(bad.files.get('notes.txt.p7s.validation.json')!.toString()) as { indication: string; subIndication: string };
+    expect(badReport).toMatchObject({ indication: 'TOTAL-FAILED', subIndication: 'HASH_FAILURE' });
   }, 90_000);
 });
 

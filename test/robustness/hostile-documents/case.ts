@@ -1,0 +1,14 @@
+export interface HostileCase {
+  /** Short id, used as the file name of the generated document(s) and in test names. */
+  id: string;
+  /** Which finding or attack it reproduces and why it is dangerous (one or two sentences). */
+  why: string;
+  /** Process it is sent to (1 PAdES-B-T, 2 CAdES, 3 XAdES, 4 validate, ...). */
+  processId: number;
+  /** The files of the package; small by construction (the short form sends them as they are). */
+  files(): Promise<{ name: string; bytes: Buffer }[]> | { name: string; bytes: Buffer }[];
+  /** Larger parameters for the long form (npm script), same shape. Optional. */
+  longFiles?(): Promise<{ name: string; bytes: Buffer }[]> | { name: string; bytes: Buffer }[];
+  /** What the attacker's own batch must end as: every file failed with a reason, or any end state. */
+  expect: 'files-fail' | 'any';
+}
