@@ -6,6 +6,7 @@
 import type { FileOutcome, InputFile, SignContext } from './signer.js';
 import type { Identity, Pki } from './pki-material.js';
 import type { Tsa } from './tsa.js';
+import type { LtvMaterial } from './pades.js';
 import { buildSignedData } from './cms.js';
 import { acceptsFile } from '../domain/processes.js';
 
@@ -48,6 +49,17 @@ export function identityFor(pki: Pki, which: SignContext['sealIdentity']): Ident
 }
 
 
+/**
+ * What a B-LT signature embeds so it can be validated later without fetching anything: the seal
+ * certificate and its CA, the TSA certificate, the CA's current CRL (and OCSP responses for the
+ * seal and TSA certificates when the PKI has a responder).
+ */
+export function validationMaterial(env: Engine, signer: Identity): LtvMaterial {
+  const certs: Buffer[] = [];
+  for (const c of [signer.cert, signer.issuer, env.pki.tsa.cert, env.pki.tsa.issuer]) if (!certs.some((x) => x.equals(c.der))) certs.push(c.der);
+  return { certs, crls: [env.pki.crlDer], ocsps: [] };
+}
+
 /** The sibling names `validate` may need for `name`. */
 export function siblingNamesFor(name: string): string[] {
   const out = [`${name}.p7s`, `${name}.xades.xml`];
@@ -71,23 +83,32 @@ export async function processWith(env: Engine, file: InputFile, ctx: EngineConte
 
     const signer = identityFor(env.pki, ctx.sealIdentity);
     const level = p.level ?? 'B-B';
-    const timestamp = level === 'B-T' ? (d: Buffer): Buffer => env.tsa.tokenForDigest(d, ctx.now) : undefined;
+    const timestamp = level !== 'B-B' ? (d: Buffer): Buffer => env.tsa.tokenForDigest(d, ctx.now) : undefined;
+    const ltv = level === 'B-LT' || level === 'B-LTA' ? validationMaterial(env, signer) : undefined;
     const who = ctx.sealIdentity && ctx.sealIdentity !== 'default' ? ` with the ${ctx.sealIdentity} TEST seal` : '';
     switch (p.format) {
       case 'PAdES': {
         if (!file.bytes.subarray(0, 1024).includes('%PDF-')) return fail(file, `"${file.name}" is not a PDF (no %PDF- header); PAdES seals PDFs only`);
+        const { padesSeal, PdfRefusal } = await pades();
         let sealed: Buffer;
         try {
-          sealed = await (await pades()).padesSeal(file.bytes, { signer, now: ctx.now, ...(timestamp ? { timestamp } : {}) });
+          sealed = await padesSeal(file.bytes, {
+            signer,
+            now: ctx.now,
+            ...(timestamp ? { timestamp } : {}),
+            ...(ltv ? { ltv } : {}),
+            ...(level === 'B-LTA' ? { documentTimestamp: (d: Buffer) => env.tsa.tokenForDigest(d, ctx.now) } : {}),
+          });
         } catch (e) {
+          if (e instanceof PdfRefusal) return fail(file, `"${file.name}" was not sealed: ${e.message}`);
           return fail(file, `"${file.name}" could not be sealed as PAdES: the PDF cannot be parsed (${(e as Error).message})`);
         }
         return {
           fileName: file.name,
           signed: true,
           success: true,
-          detail: `PAdES-${level} (ETSI.CAdES.detached)${who}${
-            file.bytes.includes('/ByteRange') ? '; note: the PDF was already signed, and re-saving it (no incremental update) invalidates the earlier signature' : ''
+          detail: `PAdES-${level} (ETSI.CAdES.detached, incremental update)${who}${
+            file.bytes.includes('/ByteRange') ? '; the PDF was already signed: the seal was appended as a new revision, earlier signatures are kept' : ''
           }`,
           outputs: [{ name: file.name, bytes: sealed }],
         };
@@ -100,6 +121,7 @@ export async function processWith(env: Engine, file: InputFile, ctx: EngineConte
           attach: enveloping,
           signingTime: ctx.now,
           ...(timestamp ? { timestamp } : {}),
+          ...(ltv ? { certificates: ltv.certs, crls: ltv.crls, ocsps: ltv.ocsps } : {}),
         });
         return {
           fileName: file.name,
@@ -111,7 +133,7 @@ export async function processWith(env: Engine, file: InputFile, ctx: EngineConte
       }
       case 'XAdES': {
         const { parseXml, xadesDetached, xadesEnveloped } = await xades();
-        const o = { signer, now: ctx.now, ...(timestamp ? { timestamp } : {}) };
+        const o = { signer, now: ctx.now, ...(timestamp ? { timestamp } : {}), ...(ltv ? { ltv } : {}) };
         const isXmlName = /\.xml$/i.test(file.name);
         let xmlOk = false;
         if (isXmlName || file.bytes.subarray(0, 64).toString('utf8').replace(/^\uFEFF/, '').trimStart().startsWith('<?xml')) {
