@@ -29,10 +29,14 @@ export const OID = {
 
 const attr = (type: string, value: Buffer): Buffer => seq(oid(type), set(value));
 
+/** IssuerSerial { issuer GeneralNames (directoryName), serialNumber } (RFC 5035; XAdES IssuerSerialV2). */
+export function issuerSerialDer(cert: CertInfo): Buffer {
+  return seq(seq(tlv(0xa4, cert.issuerNameDer)), cert.serialDer);
+}
+
 /** ESS signing-certificate-v2 (hashAlgorithm omitted: sha256 is the DEFAULT). */
 export function signingCertificateV2(cert: CertInfo): Buffer {
-  const issuerSerial = seq(seq(tlv(0xa4, cert.issuerNameDer)), cert.serialDer);
-  return attr(OID.signingCertificateV2, seq(seq(seq(octet(cert.sha256), issuerSerial))));
+  return attr(OID.signingCertificateV2, seq(seq(seq(octet(cert.sha256), issuerSerialDer(cert)))));
 }
 
 export interface SignedAttrOptions {
