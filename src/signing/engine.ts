@@ -135,17 +135,17 @@ export async function processWith(env: Engine, file: InputFile, ctx: EngineConte
         const { parseXml, xadesDetached, xadesEnveloped } = await xades();
         const o = { signer, now: ctx.now, ...(timestamp ? { timestamp } : {}), ...(ltv ? { ltv } : {}) };
         const isXmlName = /\.xml$/i.test(file.name);
-        let xmlOk = false;
+        let parsed: Document | undefined;
         if (isXmlName || file.bytes.subarray(0, 64).toString('utf8').replace(/^\uFEFF/, '').trimStart().startsWith('<?xml')) {
           try {
-            parseXml(file.bytes);
-            xmlOk = true;
+            parsed = parseXml(file.bytes);
           } catch {
-            xmlOk = false;
+            parsed = undefined;
           }
         }
-        if (xmlOk && p.packaging !== 'detached') {
-          const sealed = await xadesEnveloped(file.bytes, o);
+        const xmlOk = parsed !== undefined;
+        if (parsed && p.packaging !== 'detached') {
+          const sealed = await xadesEnveloped(file.bytes, o, parsed);
           return { fileName: file.name, signed: true, success: true, detail: `XAdES-${level} enveloped${who}`, outputs: [{ name: file.name, bytes: sealed }] };
         }
         const sig = await xadesDetached(file.bytes, file.name, o);

@@ -217,8 +217,9 @@ function rootEndTag(xml: Buffer, tagName: string): number {
   return /^\s*>(\s|<!--[\s\S]*?-->|<\?[\s\S]*?\?>)*$/.test(rest) ? at : -1;
 }
 
-export async function xadesEnveloped(xml: Buffer, o: XadesOptions): Promise<Buffer> {
-  const doc = parseXml(xml);
+/** `parsed`: the document from parseXml(xml), when the caller already has it (parsing is the main cost). */
+export async function xadesEnveloped(xml: Buffer, o: XadesOptions, parsed?: Document): Promise<Buffer> {
+  const doc = parsed ?? parseXml(xml);
   // URI="" with the enveloped-signature transform: the whole document (comments removed) before
   // the signature is added, canonicalised.
   const digestB64 = b64sha256(Buffer.from(excC14n(doc), 'utf8'));
