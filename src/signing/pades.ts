@@ -16,7 +16,7 @@
  * as an e-seal applied by a server has no appearance to show.
  */
 import { createHash } from 'node:crypto';
-import { PDFArray, PDFDict, PDFName, PDFNumber, PDFRef, PDFString, PDFHexString } from 'pdf-lib';
+import { PDFArray, PDFDict, PDFName, PDFNumber, PDFRawStream, PDFRef, PDFString, PDFHexString, decodePDFRawStream } from 'pdf-lib';
 import type { Identity } from './pki-material.js';
 import { buildSignedData } from './cms.js';
 import { readTlv } from './der.js';
@@ -143,11 +143,6 @@ function signRevision(
 
 /** The DSS revision: streams for every certificate, CRL and OCSP response, and a VRI entry. */
 function addDss(u: PdfUpdater, ltv: LtvMaterial, signatureDer: Buffer): void {
-  const stream = (der: Buffer): PDFRef =>
-    u.add(Buffer.concat([Buffer.from(`<< /Length ${der.length} >>\nstream\n`, 'latin1'), der, Buffer.from('\nendstream', 'latin1')]));
-  const certs = ltv.certs.map(stream);
-  const crls = ltv.crls.map(stream);
-  const ocsps = ltv.ocsps.map(stream);
   const dssKey = PDFName.of('DSS');
   let dssRef = u.catalog.get(dssKey);
   let dss = u.resolve(dssRef, PDFDict);
@@ -158,9 +153,33 @@ function addDss(u: PdfUpdater, ltv: LtvMaterial, signatureDer: Buffer): void {
     u.markChanged(u.catalogRef);
   }
   const owner = { ref: dssRef instanceof PDFRef ? dssRef : u.catalogRef, dict: dss };
-  for (const r of certs) appendToArray(u, owner, 'Certs', r);
-  for (const r of crls) appendToArray(u, owner, 'CRLs', r);
-  for (const r of ocsps) appendToArray(u, owner, 'OCSPs', r);
+  // An existing DSS (a PDF sealed at B-LT before) keeps its entries; what it already holds is
+  // referenced from the new VRI entry rather than embedded twice.
+  const have = new Map<string, PDFRef>();
+  for (const key of ['Certs', 'CRLs', 'OCSPs']) {
+    const arr = u.resolve(dss.get(PDFName.of(key)), PDFArray);
+    for (let i = 0; arr && i < arr.size(); i++) {
+      const r = arr.get(i);
+      const st = u.resolve(r, PDFRawStream);
+      if (!(r instanceof PDFRef) || !st) continue;
+      try {
+        have.set(`${key}:${Buffer.from(decodePDFRawStream(st).decode()).toString('base64')}`, r);
+      } catch {
+        /* an undecodable stream is left alone */
+      }
+    }
+  }
+  const streams = (key: string, ders: Buffer[]): PDFRef[] =>
+    ders.map((der) => {
+      const known = have.get(`${key}:${der.toString('base64')}`);
+      if (known) return known;
+      const ref = u.add(Buffer.concat([Buffer.from(`<< /Length ${der.length} >>\nstream\n`, 'latin1'), der, Buffer.from('\nendstream', 'latin1')]));
+      appendToArray(u, owner, key, ref);
+      return ref;
+    });
+  const certs = streams('Certs', ltv.certs);
+  const crls = streams('CRLs', ltv.crls);
+  const ocsps = streams('OCSPs', ltv.ocsps);
   // VRI key: upper-case hex SHA-1 of the signature's CMS (the /Contents value without padding).
   const vriKey = PDFName.of(createHash('sha1').update(signatureDer).digest('hex').toUpperCase());
   const vriEntry = u.context.obj({

@@ -1,0 +1,142 @@
+/**
+ * Long-term levels (processes 10-13) and the XAdES signed properties, checked structurally here;
+ * test:interop checks the same outputs with openssl, pdfsig, xmlsec1 and the Java checker.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PDFArray, PDFDict, PDFDocument, PDFName, PDFRawStream } from 'pdf-lib';
+import type { Pki } from '../../../src/signing/pki.js';
+import { createTsa } from '../../../src/signing/tsa.js';
+import { processWith } from '../../../src/signing/engine.js';
+import { extractPdfSignatures } from '../../../src/signing/pades.js';
+import { verifyXades } from '../../../src/signing/xades.js';
+import { issuerSerialDer } from '../../../src/signing/cms.js';
+import { verifyCms } from '../../../src/signing/validate.js';
+import { loadProcesses } from '../../../src/domain/processes.js';
+import type { FileOutcome } from '../../../src/signing/signer.js';
+import { NOW, doc, processById, sharedPki } from './helpers.js';
+
+let pki: Pki;
+let seal: (id: number, name: string, bytes?: Buffer) => Promise<FileOutcome>;
+beforeAll(async () => {
+  ({ pki } = await sharedPki());
+  const env = { pki, tsa: createTsa(pki) };
+  seal = (id, name, bytes) => processWith(env, { name, bytes: bytes ?? doc(name) }, { process: processById(id), now: NOW });
+}, 120_000);
+
+const eofCount = (b: Buffer): number => b.toString('latin1').split('%%EOF').length - 1;
+
+async function dssOf(pdf: Buffer): Promise<{ certs: Buffer[]; crls: Buffer[]; vriKeys: string[] }> {
+  const d = await PDFDocument.load(pdf);
+  const dss = d.catalog.lookup(PDFName.of('DSS'), PDFDict);
+  const streams = (k: string): Buffer[] =>
+    (dss.lookup(PDFName.of(k), PDFArray)?.asArray() ?? []).map((r) => Buffer.from((d.context.lookup(r) as PDFRawStream).getContents()));
+  const vri = dss.lookup(PDFName.of('VRI'), PDFDict);
+  return { certs: streams('Certs'), crls: streams('CRLs'), vriKeys: vri.keys().map((k) => k.decodeText()) };
+}
+
+describe('PAdES-B-LT / B-LTA (processes 10, 11)', () => {
+  it.each(['invoice.pdf', 'report.pdf'])('B-LT of %s: signature revision, then a DSS revision with chain, TSA and CRL', async (name) => {
+    const o = await seal(10, name);
+    expect(o.success, o.detail).toBe(true);
+    const out = o.outputs[0]!.bytes;
+    const input = doc(name);
+    expect(out.subarray(0, input.length).equals(input)).toBe(true);
+    expect(eofCount(out) - eofCount(input)).toBe(2);
+    const [sig, ...more] = extractPdfSignatures(out);
+    expect(more).toHaveLength(0);
+    expect(sig!.coversWholeFile).toBe(false); // the DSS revision follows
+    const c = await verifyCms(sig!.cms, { detached: sig!.signedBytes, anchorDer: pki.ca.der, now: new Date() });
+    expect(c.reasons).toEqual([]);
+    expect(c.timestamp.present).toBe(true);
+    const dss = await dssOf(out);
+    for (const cert of [pki.seal.cert.der, pki.ca.der, pki.tsa.cert.der]) expect(dss.certs.some((x) => x.equals(cert))).toBe(true);
+    expect(dss.crls).toEqual([pki.crlDer]);
+    expect(dss.vriKeys).toEqual([createHash('sha1').update(sig!.cms).digest('hex').toUpperCase()]);
+  });
+
+  it('B-LTA: a third revision holds a document time-stamp over everything before it', async () => {
+    const o = await seal(11, 'invoice.pdf');
+    const out = o.outputs[0]!.bytes;
+    expect(eofCount(out) - eofCount(doc('invoice.pdf'))).toBe(3);
+    const sigs = extractPdfSignatures(out);
+    expect(sigs.map((s) => s.subFilter)).toEqual(['ETSI.CAdES.detached', 'ETSI.RFC3161']);
+    expect(sigs[1]!.coversWholeFile).toBe(true);
+    // the DSS revision lies inside the time-stamped range
+    expect(sigs[1]!.signedBytes.includes(pki.crlDer)).toBe(true);
+    // the token's message imprint is sha256 of the bytes the ByteRange covers
+    expect(sigs[1]!.cms.includes(createHash('sha256').update(sigs[1]!.signedBytes).digest())).toBe(true);
+  });
+
+  it('B-LT of an already B-LT-sealed PDF extends the existing DSS (one DSS, two VRI entries)', async () => {
+    const once = (await seal(10, 'report.pdf')).outputs[0]!.bytes;
+    const twice = (await seal(10, 'report.pdf', once)).outputs[0]!.bytes;
+    expect(twice.subarray(0, once.length).equals(once)).toBe(true);
+    expect(extractPdfSignatures(twice)).toHaveLength(2);
+    const dss = await dssOf(twice);
+    expect(dss.vriKeys).toHaveLength(2);
+    expect(dss.certs).toHaveLength(3); // the same chain is not embedded twice
+    expect(dss.crls).toHaveLength(1);
+  });
+});
+
+describe('CAdES-B-LT (process 12)', () => {
+  it('the .p7s carries the signature time-stamp, the CA and TSA certificates and the CRL', async () => {
+    const o = await seal(12, 'notes.txt');
+    const p7s = o.outputs.find((f) => f.name === 'notes.txt.p7s')!.bytes;
+    for (const der of [pki.seal.cert.der, pki.ca.der, pki.tsa.cert.der, pki.crlDer]) expect(p7s.includes(der)).toBe(true);
+    const c = await verifyCms(p7s, { detached: doc('notes.txt'), anchorDer: pki.ca.der, now: new Date() });
+    expect(c.reasons).toEqual([]);
+    expect(c.timestamp).toMatchObject({ present: true, valid: true });
+  });
+});
+
+describe('XAdES signed properties and B-LT (processes 3, 13)', () => {
+  it.each([
+    [3, 'invoice.xml', 'invoice.xml', 'text/xml'],
+    [3, 'notes.txt', 'notes.txt.xades.xml', 'text/plain'],
+    [13, 'invoice.pdf', 'invoice.pdf.xades.xml', 'application/pdf'],
+  ])('process %d, %s: DataObjectFormat → the data Reference Id, MimeType, IssuerSerialV2', async (id, name, sigName, mime) => {
+    const o = await seal(id, name);
+    const xml = o.outputs.find((f) => f.name === sigName)!.bytes.toString('utf8');
+    const refId = /<ds:Reference Id="([^"]+)" URI="[^"]*">/.exec(xml)?.[1];
+    expect(refId).toBeTruthy();
+    expect(xml).toContain(`<xades:DataObjectFormat ObjectReference="#${refId}"><xades:MimeType>${mime}</xades:MimeType></xades:DataObjectFormat>`);
+    const isv2 = /<xades:IssuerSerialV2>([^<]+)<\/xades:IssuerSerialV2>/.exec(xml)?.[1];
+    expect(Buffer.from(isv2!, 'base64').equals(issuerSerialDer(pki.seal.cert))).toBe(true);
+    const data = sigName === name ? undefined : doc(name);
+    const [check] = await verifyXades(Buffer.from(xml), data);
+    expect(check!.error).toBeUndefined();
+    expect(check!.signatureValid).toBe(true);
+    expect(check!.signingCertificateMatches).toBe(true);
+    if (id === 13) {
+      expect(check!.timestampTokens).toHaveLength(1);
+      expect(xml).toContain(`<xades:CertificateValues><xades:EncapsulatedX509Certificate>${pki.tsa.cert.der.toString('base64')}</xades:EncapsulatedX509Certificate></xades:CertificateValues>`);
+      expect(xml).toContain(`<xades:RevocationValues><xades:CRLValues><xades:EncapsulatedCRLValue>${pki.crlDer.toString('base64')}</xades:EncapsulatedCRLValue></xades:CRLValues></xades:RevocationValues>`);
+    } else expect(xml).not.toContain('CertificateValues');
+  });
+
+  it('the enveloped signature leaves the document bytes as they were, before the root end tag', async () => {
+    const input = doc('invoice.xml');
+    const out = (await seal(3, 'invoice.xml')).outputs[0]!.bytes;
+    const at = out.indexOf('<ds:Signature ');
+    expect(out.subarray(0, at).equals(input.subarray(0, at))).toBe(true);
+    const end = out.indexOf('</ds:Signature>') + '</ds:Signature>'.length;
+    expect(out.subarray(end).equals(input.subarray(at))).toBe(true);
+  });
+});
+
+describe('processes file', () => {
+  it('B-LTA is for PAdES only', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sealsim-procs-'));
+    const f = join(dir, 'p.json');
+    const base = { operation: 'seal', packaging: 'detached', acceptedFileTypes: ['*'], providerSettingsId: '1', tsaId: '1' };
+    writeFileSync(f, JSON.stringify({ processes: [{ id: 1, format: 'CAdES', level: 'B-LTA', ...base }] }));
+    expect(() => loadProcesses(f)).toThrow(/B-LTA is available for PAdES only/);
+    writeFileSync(f, JSON.stringify({ processes: [{ id: 1, format: 'PAdES', level: 'B-LTA', ...base, packaging: 'enveloped' }] }));
+    expect(loadProcesses(f).get(1)?.level).toBe('B-LTA');
+  });
+});
