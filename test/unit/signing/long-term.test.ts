@@ -140,3 +140,44 @@ describe('processes file', () => {
     expect(loadProcesses(f).get(1)?.level).toBe('B-LTA');
   });
 });
+
+describe('incremental PAdES on PDFs with forms, indirect /Annots and several pages', () => {
+  it('keeps existing fields and annotations, names the new field apart, and both revisions parse', async () => {
+    const { padesSeal } = await import('../../../src/signing/pades.js');
+    const d = await PDFDocument.create();
+    const p1 = d.addPage();
+    d.addPage();
+    const form = d.getForm();
+    form.createTextField('Signature1').addToPage(p1, { x: 10, y: 10, width: 100, height: 20 });
+    // make page 1's /Annots an indirect array, as many producers write it
+    const annots = p1.node.lookup(PDFName.of('Annots'), PDFArray);
+    p1.node.set(PDFName.of('Annots'), d.context.register(annots));
+    const input = Buffer.from(await d.save({ useObjectStreams: false }));
+    const noNewline = input.subarray(0, input.length - 1); // ends right after %%EOF
+    expect(noNewline[noNewline.length - 1]).not.toBe(0x0a);
+    for (const pdf of [input, noNewline]) {
+      const out = await padesSeal(pdf, { signer: pki.seal, now: NOW });
+      expect(out.subarray(0, pdf.length).equals(pdf)).toBe(true);
+      const back = await PDFDocument.load(out);
+      expect(back.getPageCount()).toBe(2);
+      const names = back.getForm().getFields().map((f) => f.getName());
+      expect(names).toEqual(['Signature1', 'Signature2']);
+      expect(back.getPage(0).node.lookup(PDFName.of('Annots'), PDFArray).size()).toBe(2);
+      expect(back.getPage(1).node.get(PDFName.of('Annots'))).toBeUndefined();
+      expect(back.catalog.lookup(PDFName.of('AcroForm'), PDFDict).get(PDFName.of('SigFlags'))?.toString()).toBe('3');
+      const [sig] = extractPdfSignatures(out);
+      const c = await verifyCms(sig!.cms, { detached: sig!.signedBytes, anchorDer: pki.ca.der, now: new Date() });
+      expect(c.reasons).toEqual([]);
+    }
+  });
+
+  it('refuses a PDF whose startxref is damaged, with a reason (the file fails, the batch goes on)', async () => {
+    const { padesSeal } = await import('../../../src/signing/pades.js');
+    const pdf = doc('report.pdf');
+    const damaged = Buffer.from(pdf.toString('latin1').replace(/startxref\s+\d+/, 'startxref\n7'), 'latin1');
+    await expect(padesSeal(damaged, { signer: pki.seal, now: NOW })).rejects.toThrow(/does not point at a cross-reference section/);
+    const o = await seal(1, 'x.pdf', damaged);
+    expect(o.success).toBe(false);
+    expect(o.detail).toMatch(/was not sealed: .*repair the PDF/);
+  });
+});
