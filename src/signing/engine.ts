@@ -35,6 +35,24 @@ export interface Engine {
 /** SignContext minus functions: what crosses to a worker (siblings resolved to bytes by name). */
 export interface EngineContext extends Omit<SignContext, 'siblings'> {
   siblings?: (name: string) => Buffer | undefined;
+  /** Current revocation data (DER) for a B-LT/B-LTA seal, from the main thread's revocation state. */
+  revocation?: RevocationData;
+}
+
+export interface RevocationData {
+  crls: Buffer[];
+  ocsps: Buffer[];
+}
+
+/** Answers with the current CRLs and OCSP responses covering `certs` (DER) at `now`. */
+export type RevocationSource = (certs: Buffer[], now: Date) => RevocationData;
+
+/** Whether a process embeds validation data (so the caller fetches revocation data for it). */
+export const embedsValidationData = (p: SignContext['process']): boolean => p.operation === 'seal' && (p.level === 'B-LT' || p.level === 'B-LTA');
+
+/** The certificates whose revocation status a B-LT seal embeds: the seal's and the TSA's. */
+export function revocationSubjects(pki: Pki, which: SignContext['sealIdentity']): Buffer[] {
+  return [identityFor(pki, which).cert.der, pki.tsa.cert.der];
 }
 
 export function identityFor(pki: Pki, which: SignContext['sealIdentity']): Identity {
@@ -51,13 +69,14 @@ export function identityFor(pki: Pki, which: SignContext['sealIdentity']): Ident
 
 /**
  * What a B-LT signature embeds so it can be validated later without fetching anything: the seal
- * certificate and its CA, the TSA certificate, the CA's current CRL (and OCSP responses for the
- * seal and TSA certificates when the PKI has a responder).
+ * certificate and its CA, the TSA certificate, and the revocation data the caller passed (the
+ * CA's current CRL, OCSP responses for the seal and TSA certificates); without any, the CRL the
+ * PKI was loaded with.
  */
-export function validationMaterial(env: Engine, signer: Identity): LtvMaterial {
+export function validationMaterial(env: Engine, signer: Identity, revocation?: RevocationData): LtvMaterial {
   const certs: Buffer[] = [];
   for (const c of [signer.cert, signer.issuer, env.pki.tsa.cert, env.pki.tsa.issuer]) if (!certs.some((x) => x.equals(c.der))) certs.push(c.der);
-  return { certs, crls: [env.pki.crlDer], ocsps: [] };
+  return { certs, crls: revocation?.crls ?? [env.pki.crlDer], ocsps: revocation?.ocsps ?? [] };
 }
 
 /** The sibling names `validate` may need for `name`. */
@@ -84,7 +103,7 @@ export async function processWith(env: Engine, file: InputFile, ctx: EngineConte
     const signer = identityFor(env.pki, ctx.sealIdentity);
     const level = p.level ?? 'B-B';
     const timestamp = level !== 'B-B' ? (d: Buffer): Buffer => env.tsa.tokenForDigest(d, ctx.now) : undefined;
-    const ltv = level === 'B-LT' || level === 'B-LTA' ? validationMaterial(env, signer) : undefined;
+    const ltv = embedsValidationData(p) ? validationMaterial(env, signer, ctx.revocation) : undefined;
     const who = ctx.sealIdentity && ctx.sealIdentity !== 'default' ? ` with the ${ctx.sealIdentity} TEST seal` : '';
     switch (p.format) {
       case 'PAdES': {

@@ -181,3 +181,35 @@ describe('incremental PAdES on PDFs with forms, indirect /Annots and several pag
     expect(o.detail).toMatch(/was not sealed: .*repair the PDF/);
   });
 });
+
+describe('revocation data from the main thread', () => {
+  it('the real signer asks its revocation source for the seal and TSA certificates and the worker embeds the answer', async () => {
+    const { createRealSigner } = await import('../../../src/signing/real-signer.js');
+    const { seq, int, oid } = await import('../../../src/signing/der.js');
+    // A stand-in OCSPResponse (status successful, no body): the plumbing is what is checked here.
+    const ocsp = seq(tlvEnum(0), seq(oid('1.3.6.1.5.5.7.48.1.1'), int(7)));
+    const asked: Buffer[][] = [];
+    const signer = createRealSigner({
+      pki,
+      threads: 1,
+      revocation: (certs) => {
+        asked.push(certs);
+        return { crls: [pki.crlDer], ocsps: [ocsp] };
+      },
+    });
+    try {
+      const o = await signer.processFile({ name: 'notes.txt', bytes: doc('notes.txt') }, { process: processById(12), now: NOW });
+      expect(o.success, o.detail).toBe(true);
+      expect(asked).toEqual([[pki.seal.cert.der, pki.tsa.cert.der]]);
+      expect(o.outputs[1]!.bytes.includes(ocsp)).toBe(true);
+      await signer.processFile({ name: 'notes.txt', bytes: doc('notes.txt') }, { process: processById(2), now: NOW });
+      expect(asked).toHaveLength(1); // B-T embeds nothing, so nothing is asked
+    } finally {
+      await signer.close();
+    }
+  }, 60_000);
+});
+
+function tlvEnum(n: number): Buffer {
+  return Buffer.from([0x0a, 0x01, n]);
+}
