@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as asn1js from 'asn1js';
@@ -19,6 +19,7 @@ import { createRealSigner, type RealSigner } from '../../src/signing/real-signer
 import { createTsa, type Tsa } from '../../src/signing/tsa.js';
 import { extractPdfSignatures } from '../../src/signing/pades.js';
 import { excC14n, parseXml } from '../../src/signing/xades.js';
+import { compileJavaChecker, javaCheckerMissing, runJavaChecker } from './java-checker.js';
 import { signatureValueOf } from '../../src/signing/cms.js';
 import type { FileOutcome, InputFile } from '../../src/signing/signer.js';
 import type { ProcessDef } from '../../src/domain/process.js';
@@ -37,7 +38,7 @@ function run(cmd: string, args: string[], cwd?: string): { rc: number; out: stri
 }
 
 const have = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
-const missing = ['openssl', 'pdfsig', 'certutil', 'crlutil', 'pk12util', 'xmlsec1', 'javac', 'java'].filter((t) => !have(t));
+const missing = ['openssl', 'pdfsig', 'certutil', 'crlutil', 'pk12util', 'xmlsec1'].filter((t) => !have(t));
 if (missing.length) console.warn(`interop: missing tools ${missing.join(', ')}: apt-get install -y poppler-utils libnss3-tools xmlsec1 openssl`);
 
 let work: string;
@@ -334,27 +335,12 @@ describe.skipIf(missing.includes('xmlsec1'))('xmlsec1', () => {
   });
 });
 
-describe.skipIf(missing.includes('javac') || missing.includes('java'))('Java checker (PDFBox, Bouncy Castle, javax.xml.crypto.dsig)', () => {
-  const JARS = ['pdfbox2', 'fontbox2', 'commons-logging', 'bcprov', 'bcpkix', 'bcutil'].map((j) => `/usr/share/java/${j}.jar`);
-  let classes: string;
-  const cp = (): string => [...JARS, classes].join(':');
-
+describe.skipIf(javaCheckerMissing() !== undefined)('Java checker (PDFBox, Bouncy Castle, javax.xml.crypto.dsig)', () => {
+  let classPath: string;
   beforeAll(() => {
-    const absent = JARS.filter((j) => !existsSync(j));
-    if (absent.length) throw new Error(`missing ${absent.join(', ')}: apt-get install -y libpdfbox2-java libbcprov-java libbcpkix-java`);
-    classes = join(work, 'java');
-    mkdirSync(classes, { recursive: true });
-    const r = run('javac', ['-nowarn', '-cp', JARS.join(':'), '-d', classes, join(ROOT, 'test', 'interop', 'java', 'SealCheck.java')]);
-    expect(r.rc, r.out).toBe(0);
+    classPath = compileJavaChecker(join(work, 'java'));
   }, 120_000);
-
-  /** Runs the checker once over many specs; returns spec → its OK/FAIL line (printed in spec order). */
-  function check(specs: string[]): Map<string, string> {
-    const r = run('java', ['-cp', cp(), 'SealCheck', '--ca', caPem, ...specs]);
-    const lines = r.out.split('\n').filter((l) => /^(OK|FAIL) /.test(l));
-    expect(lines, r.out).toHaveLength(specs.length);
-    return new Map(specs.map((s, i) => [s, lines[i]!]));
-  }
+  const check = (specs: string[]): Map<string, string> => runJavaChecker(classPath, caPem, specs);
 
   const kindOf = (id: number): string => {
     const p = proc(id);

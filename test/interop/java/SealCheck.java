@@ -12,6 +12,9 @@
  * The -lt kinds also require the embedded validation data (chain, CRL or OCSP) to show the signer's
  * and the TSA's certificates not revoked; pdf-lta also requires a document time-stamp covering the DSS.
  *
+ * With --crl-url URL and/or --ocsp-url URL, every signer and TSA certificate is also checked
+ * against the CRL and the OCSP responder served there (fetched over HTTP, signatures verified).
+ *
  * Prints one line per SPEC: "OK <file> <details>" or "FAIL <file>: <reason>", and exits 1 if any failed.
  */
 import java.io.ByteArrayInputStream;
@@ -99,6 +102,10 @@ public class SealCheck {
     static final String DS = "http://www.w3.org/2000/09/xmldsig#";
     static final String XADES = "http://uri.etsi.org/01903/v1.3.2#";
     static X509Certificate ca;
+    static String crlUrl, ocspUrl;
+    static X509CRL servedCrl;
+    static int servedChecks;
+    static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newHttpClient();
     static final JcaX509CertificateConverter CONV = new JcaX509CertificateConverter().setProvider("BC");
 
     static class Fail extends Exception {
@@ -122,6 +129,8 @@ public class SealCheck {
         List<String> specs = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--ca")) ca = readCert(Files.readAllBytes(new File(args[++i]).toPath()));
+            else if (args[i].equals("--crl-url")) crlUrl = args[++i];
+            else if (args[i].equals("--ocsp-url")) ocspUrl = args[++i];
             else specs.add(args[i]);
         }
         if (ca == null) throw new IllegalArgumentException("--ca ca.pem is required");
@@ -129,6 +138,7 @@ public class SealCheck {
             String[] p = spec.split(":", 3);
             String kind = p[0], file = p[1], data = p.length > 2 ? p[2] : null;
             try {
+                servedChecks = 0;
                 byte[] bytes = Files.readAllBytes(new File(file).toPath());
                 byte[] content = data == null ? null : Files.readAllBytes(new File(data).toPath());
                 String details;
@@ -138,6 +148,7 @@ public class SealCheck {
                     case "xades": case "xades-lt": details = checkXades(bytes, content, kind.endsWith("-lt")); break;
                     default: throw new Fail("unknown kind " + kind);
                 }
+                if (crlUrl != null || ocspUrl != null) details += " served-revocation-checks=" + servedChecks;
                 System.out.println("OK " + file + " " + details);
             } catch (Fail e) {
                 failed++;
@@ -170,6 +181,63 @@ public class SealCheck {
             c.checkValidity(at);
         } catch (Exception e) {
             throw new Fail(who + " certificate is not valid at " + at.toInstant() + ": " + e.getMessage());
+        }
+        if (crlUrl != null || ocspUrl != null) {
+            try {
+                servedRevocation(c, who);
+            } catch (Fail f) {
+                throw f;
+            } catch (Exception e) {
+                throw new Fail(who + ": served revocation data could not be checked: " + e);
+            }
+        }
+    }
+
+    static byte[] http(String url, byte[] post, String type) throws Exception {
+        java.net.http.HttpRequest.Builder b = java.net.http.HttpRequest.newBuilder(java.net.URI.create(url));
+        if (post != null) b.POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(post)).header("Content-Type", type);
+        java.net.http.HttpResponse<byte[]> r = HTTP.send(b.build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+        require(r.statusCode() == 200, url + " answered HTTP " + r.statusCode());
+        return r.body();
+    }
+
+    /** The CRL and OCSP responder the simulator serves say `c` is not revoked. */
+    static void servedRevocation(X509Certificate c, String who) throws Exception {
+        if (crlUrl != null) {
+            if (servedCrl == null) {
+                servedCrl = (X509CRL) CertificateFactory.getInstance("X.509").generateCRL(new ByteArrayInputStream(http(crlUrl, null, null)));
+                try {
+                    servedCrl.verify(ca.getPublicKey());
+                } catch (Exception e) {
+                    throw new Fail("the served CRL is not signed by the test CA");
+                }
+            }
+            require(!servedCrl.isRevoked(c), who + " certificate is revoked according to the served CRL");
+            servedChecks++;
+        }
+        if (ocspUrl != null) {
+            org.bouncycastle.operator.DigestCalculatorProvider dcp = new org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder().setProvider("BC").build();
+            org.bouncycastle.cert.ocsp.CertificateID id = new org.bouncycastle.cert.ocsp.CertificateID(dcp.get(org.bouncycastle.cert.ocsp.CertificateID.HASH_SHA1),
+                    new org.bouncycastle.cert.jcajce.JcaX509CertificateHolder(ca), c.getSerialNumber());
+            byte[] req = new org.bouncycastle.cert.ocsp.OCSPReqBuilder().addRequest(id).build().getEncoded();
+            OCSPResp resp = new OCSPResp(http(ocspUrl, req, "application/ocsp-request"));
+            require(resp.getStatus() == OCSPResp.SUCCESSFUL, "the OCSP responder answered status " + resp.getStatus());
+            BasicOCSPResp b = (BasicOCSPResp) resp.getResponseObject();
+            X509CertificateHolder[] rc = b.getCerts();
+            X509Certificate responder = rc != null && rc.length > 0 ? CONV.getCertificate(rc[0]) : ca;
+            if (!responder.equals(ca)) {
+                responder.verify(ca.getPublicKey());
+                require(responder.getExtendedKeyUsage() != null && responder.getExtendedKeyUsage().contains("1.3.6.1.5.5.7.3.9"), "the OCSP responder certificate lacks id-kp-OCSPSigning");
+            }
+            require(b.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider("BC").build(responder.getPublicKey())), "the OCSP response signature does not verify");
+            boolean seen = false;
+            for (SingleResp s : b.getResponses()) {
+                if (!s.getCertID().getSerialNumber().equals(c.getSerialNumber())) continue;
+                seen = true;
+                require(s.getCertStatus() == null, who + " certificate is " + (s.getCertStatus() instanceof org.bouncycastle.cert.ocsp.RevokedStatus ? "revoked" : "unknown") + " according to the OCSP responder");
+            }
+            require(seen, "the OCSP response does not answer for the " + who + " certificate");
+            servedChecks++;
         }
     }
 
