@@ -75,6 +75,23 @@ function lastXref(pdf: Buffer): { offset: number; kind: 'table' | 'stream'; size
   throw new PdfRefusal(`startxref (${offset}) does not point at a cross-reference section; repair the PDF before sealing`);
 }
 
+/**
+ * For a file whose cross-references cannot be followed: the offset of every `n g obj` (the last
+ * one of each number wins, as a reader reconstructing the file takes it). Only for files without
+ * object streams, whose objects all stand at such offsets.
+ */
+function scanObjects(pdf: Buffer): { num: number; gen: number; offset: number }[] {
+  const text = pdf.toString('latin1');
+  const byNum = new Map<number, { num: number; gen: number; offset: number }>();
+  const re = /(^|[\r\n])(\d+)[ \t]+(\d+)[ \t]+obj\b/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text))) {
+    const num = Number(m[2]);
+    byNum.set(num, { num, gen: Number(m[3]), offset: m.index + m[1]!.length });
+  }
+  return [...byNum.values()];
+}
+
 function pad(n: number, w: number): string {
   return String(n).padStart(w, '0');
 }
@@ -92,7 +109,18 @@ function runs(nums: number[]): [number, number][] {
 
 export async function openForUpdate(input: Buffer): Promise<PdfUpdater> {
   let file = input;
-  let xref = lastXref(file);
+  // A file whose startxref chain is damaged (readers rebuild it by scanning) gets a first revision
+  // with a complete cross-reference table and no /Prev, so readers need not rebuild it again; a
+  // damaged file with object streams cannot be listed that way and is refused.
+  let xref: { offset: number | undefined; kind: 'table' | 'stream'; size: number };
+  let rebuilt: { num: number; gen: number; offset: number }[] | undefined;
+  try {
+    xref = lastXref(file);
+  } catch (e) {
+    if (!(e instanceof PdfRefusal) || file.includes('/ObjStm')) throw e;
+    rebuilt = scanObjects(file);
+    xref = { offset: undefined, kind: 'table', size: Math.max(0, ...rebuilt.map((o) => o.num)) + 1 };
+  }
   const context = await PDFParser.forBytesWithOptions(new Uint8Array(file.buffer, file.byteOffset, file.byteLength), Infinity).parseDocument();
   if (context.trailerInfo.Encrypt) throw new PdfRefusal('the PDF is encrypted; the simulator seals unencrypted PDFs only');
   const root = context.trailerInfo.Root;
@@ -174,15 +202,19 @@ export async function openForUpdate(input: Buffer): Promise<PdfUpdater> {
         if (!body) throw new Error(`object ${a.ref.objectNumber} was reserved but given no body`);
         write(a.ref.objectNumber, 0, body);
       }
+      if (rebuilt) {
+        for (const o of rebuilt) if (!offsets.has(o.num)) entries.push(o);
+        rebuilt = undefined;
+      }
       const trailerEntries = (size: number): string =>
         `/Size ${size} /Root ${trailer.root.toString()}` +
         (trailer.info ? ` /Info ${trailer.info.toString()}` : '') +
         (trailer.id ? ` /ID ${trailer.id.toString()}` : '') +
-        ` /Prev ${xref.offset}`;
+        (xref.offset !== undefined ? ` /Prev ${xref.offset}` : '');
       const xrefAt = pos;
       if (xref.kind === 'table') {
         entries.sort((a, b) => a.num - b.num);
-        let t = 'xref\n';
+        let t = xref.offset === undefined ? 'xref\n0 1\n0000000000 65535 f\r\n' : 'xref\n';
         let i = 0;
         for (const [first, count] of runs(entries.map((e) => e.num))) {
           t += `${first} ${count}\n`;

@@ -171,12 +171,32 @@ describe('incremental PAdES on PDFs with forms, indirect /Annots and several pag
     }
   });
 
-  it('refuses a PDF whose startxref is damaged, with a reason (the file fails, the batch goes on)', async () => {
+  it('seals a PDF whose startxref is damaged with a complete cross-reference table (no /Prev); refuses one that also has object streams', async () => {
     const { padesSeal } = await import('../../../src/signing/pades.js');
     const pdf = doc('report.pdf');
     const damaged = Buffer.from(pdf.toString('latin1').replace(/startxref\s+\d+/, 'startxref\n7'), 'latin1');
-    await expect(padesSeal(damaged, { signer: pki.seal, now: NOW })).rejects.toThrow(/does not point at a cross-reference section/);
-    const o = await seal(1, 'x.pdf', damaged);
+    const out = await padesSeal(damaged, { signer: pki.seal, now: NOW });
+    expect(out.subarray(0, damaged.length).equals(damaged)).toBe(true);
+    const tail = out.subarray(damaged.length).toString('latin1');
+    expect(tail).toMatch(/xref\n0 1\n0000000000 65535 f\r\n/);
+    expect(tail).not.toMatch(/\/Prev/);
+    // every object the table lists stands at its offset
+    const table = tail.slice(tail.lastIndexOf('\nxref\n') + 1);
+    let n = 0;
+    for (const sub of table.matchAll(/^(\d+) (\d+)\n((?:\d{10} \d{5} [nf]\r\n)+)/gm)) {
+      sub[3]!.split('\r\n').filter(Boolean).forEach((line, i) => {
+        const [off, , kind] = line.split(' ');
+        if (kind !== 'n') return;
+        expect(out.toString('latin1', Number(off), Number(off) + 20)).toMatch(new RegExp(`^${Number(sub[1]) + i} \\d+ obj`));
+        n++;
+      });
+    }
+    expect(n).toBeGreaterThan(10);
+    const [sig] = extractPdfSignatures(out);
+    expect((await verifyCms(sig!.cms, { detached: sig!.signedBytes, anchorDer: pki.ca.der, now: new Date() })).reasons).toEqual([]);
+    const withObjStm = doc('invoice.pdf');
+    const bad = Buffer.from(withObjStm.toString('latin1').replace(/startxref\s+\d+/, 'startxref\n7'), 'latin1');
+    const o = await seal(1, 'x.pdf', bad);
     expect(o.success).toBe(false);
     expect(o.detail).toMatch(/was not sealed: .*repair the PDF/);
   });
