@@ -145,7 +145,7 @@ async function main(): Promise<void> {
   }
   console.log(`worker pool (${THREADS} threads):             ${fmt((par.ok * 1000) / par.ms)} documents/s  (${par.ms.toFixed(0)} ms wall, ${(par.cpuMs / N).toFixed(1)} ms CPU/doc, ${par.ok}/${N} ok)`);
   console.log(`pool speed-up over single thread:   ${fmt(seq.ms / par.ms)} ×`);
-  console.log(`pool rate / raw signature rate:     ${fmt((par.ok * 1000) / par.ms / signRate)} ×  (single thread: ${((N * 1000) / seq.ms / signRate).toFixed(2)} ×)`);
+  console.log(`pool rate / raw signature rate:     ${((par.ok * 1000) / par.ms / signRate).toFixed(2).padStart(8)} ×  (single thread: ${((N * 1000) / seq.ms / signRate).toFixed(2)} ×)`);
   console.log(`pool start-up (warmup, once):       ${fmt(warmMs)} ms`);
 }
 
