@@ -51,6 +51,7 @@ export interface PdfUpdater {
 }
 
 const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1');
+const MAX_OBJECTS = 8_388_607;
 
 /** Locates the last `startxref` and reads the section it points at (kind, /Size). */
 function lastXref(pdf: Buffer): { offset: number; kind: 'table' | 'stream'; size: number } {
@@ -131,6 +132,8 @@ export async function openForUpdate(input: Buffer): Promise<PdfUpdater> {
   // Object numbers go on from the larger of the trailer's /Size and what was parsed (a
   // cross-reference stream object is never assigned into pdf-lib's context).
   let next = Math.max(xref.size, context.largestObjectNumber + 1);
+  // ISO 32000-1 Annex C: at most 8,388,607 indirect objects; a larger /Size is a damaged (or hostile) file.
+  if (next > MAX_OBJECTS) throw new PdfRefusal(`the PDF claims ${next} objects (/Size), more than a PDF may have (${MAX_OBJECTS}); repair it before sealing`);
   let changed = new Set<string>();
   let added: { ref: PDFRef; body?: PDFObject | Buffer }[] = [];
 

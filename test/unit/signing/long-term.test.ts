@@ -194,6 +194,8 @@ describe('incremental PAdES on PDFs with forms, indirect /Annots and several pag
     expect(n).toBeGreaterThan(10);
     const [sig] = extractPdfSignatures(out);
     expect((await verifyCms(sig!.cms, { detached: sig!.signedBytes, anchorDer: pki.ca.der, now: new Date() })).reasons).toEqual([]);
+    const huge = Buffer.from(pdf.toString('latin1').replace(/\/Size \d+/, '/Size 99999999999'), 'latin1');
+    await expect(padesSeal(huge, { signer: pki.seal, now: NOW })).rejects.toThrow(/more than a PDF may have/);
     const withObjStm = doc('invoice.pdf');
     const bad = Buffer.from(withObjStm.toString('latin1').replace(/startxref\s+\d+/, 'startxref\n7'), 'latin1');
     const o = await seal(1, 'x.pdf', bad);
