@@ -141,10 +141,11 @@ async function main(): Promise<void> {
   console.log(`single thread (in-process):         ${fmt((N * 1000) / seq.ms)} documents/s  (${seq.ms.toFixed(0)} ms wall, ${(seq.cpuMs / N).toFixed(1)} ms CPU/doc)`);
   for (const [kind, label] of Object.entries(kinds)) {
     const count = jobs.filter((j) => j.kind === kind).length;
-    if (count) console.log(`    ${label.padEnd(30)} ${fmt((seq.byKind[kind] ?? 0) / count)} ms/doc`);
+    if (count) console.log(`    ${label.padEnd(30)} ${fmt((seq.byKind[kind] ?? 0) / count)} ms/doc ${fmt((count * 1000) / (seq.byKind[kind] || 1))} documents/s`);
   }
   console.log(`worker pool (${THREADS} threads):             ${fmt((par.ok * 1000) / par.ms)} documents/s  (${par.ms.toFixed(0)} ms wall, ${(par.cpuMs / N).toFixed(1)} ms CPU/doc, ${par.ok}/${N} ok)`);
   console.log(`pool speed-up over single thread:   ${fmt(seq.ms / par.ms)} ×`);
+  console.log(`pool rate / raw signature rate:     ${((par.ok * 1000) / par.ms / signRate).toFixed(2).padStart(8)} ×  (single thread: ${((N * 1000) / seq.ms / signRate).toFixed(2)} ×)`);
   console.log(`pool start-up (warmup, once):       ${fmt(warmMs)} ms`);
 }
 

@@ -4,8 +4,12 @@
  */
 export type Operation = 'seal' | 'validate';
 export type SignatureFormat = 'PAdES' | 'CAdES' | 'XAdES';
-/** B-B: basic signature; B-T: plus a signature time-stamp from the simulator's TSA. */
-export type SignatureLevel = 'B-B' | 'B-T';
+/**
+ * B-B: basic signature; B-T: plus a signature time-stamp from the simulator's TSA; B-LT: B-T plus
+ * the validation data (certificates, CRL, OCSP responses) embedded; B-LTA (PAdES only): B-LT plus a
+ * document time-stamp over it all.
+ */
+export type SignatureLevel = 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
 /**
  * enveloped: the signature goes inside the document (PAdES, XAdES on XML).
  * detached: a separate signature file beside the document (`.p7s`, `.xades.xml`).

@@ -4,7 +4,7 @@ import type { ProcessDef } from './process.js';
 
 const OPERATIONS = ['seal', 'validate'];
 const FORMATS = ['PAdES', 'CAdES', 'XAdES'];
-const LEVELS = ['B-B', 'B-T'];
+const LEVELS = ['B-B', 'B-T', 'B-LT', 'B-LTA'];
 const PACKAGINGS = ['enveloped', 'detached', 'enveloping'];
 
 /** The processes a simulator instance knows, by id. */
@@ -62,6 +62,8 @@ export function loadProcesses(path: string): ProcessCatalog {
       if (!FORMATS.includes(p.format as string)) fail(`"format" must be one of ${FORMATS.join(', ')}`);
       if (!LEVELS.includes(p.level as string)) fail(`"level" must be one of ${LEVELS.join(', ')}`);
       if (!PACKAGINGS.includes(p.packaging as string)) fail(`"packaging" must be one of ${PACKAGINGS.join(', ')}`);
+      // Archive time-stamps (CAdES/XAdES-B-LTA) are not made; PAdES-B-LTA is a document time-stamp.
+      if (p.level === 'B-LTA' && p.format !== 'PAdES') fail('"level" B-LTA is available for PAdES only (use B-LT for CAdES and XAdES)');
     }
     const types = p.acceptedFileTypes;
     if (!Array.isArray(types) || types.length === 0 || !types.every((t) => typeof t === 'string')) {

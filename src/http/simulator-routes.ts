@@ -75,7 +75,7 @@ export async function simulatorRoutes(app: FastifyInstance, opts: SimulatorRoute
                     name: { type: 'string' },
                     operation: { type: 'string', enum: ['seal', 'validate'] },
                     format: { type: 'string', enum: ['PAdES', 'CAdES', 'XAdES'] },
-                    level: { type: 'string', enum: ['B-B', 'B-T'] },
+                    level: { type: 'string', enum: ['B-B', 'B-T', 'B-LT', 'B-LTA'] },
                     packaging: { type: 'string', enum: ['enveloped', 'detached', 'enveloping'] },
                     acceptedFileTypes: { type: 'array', items: { type: 'string' } },
                     providerSettingsId: { type: 'string' },

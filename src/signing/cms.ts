@@ -24,14 +24,19 @@ export const OID = {
   sha512: '2.16.840.1.101.3.4.2.3',
   rsaEncryption: '1.2.840.113549.1.1.1',
   ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  riOcspResponse: '1.3.6.1.5.5.7.16.2',
 } as const;
 
 const attr = (type: string, value: Buffer): Buffer => seq(oid(type), set(value));
 
+/** IssuerSerial { issuer GeneralNames (directoryName), serialNumber } (RFC 5035; XAdES IssuerSerialV2). */
+export function issuerSerialDer(cert: CertInfo): Buffer {
+  return seq(seq(tlv(0xa4, cert.issuerNameDer)), cert.serialDer);
+}
+
 /** ESS signing-certificate-v2 (hashAlgorithm omitted: sha256 is the DEFAULT). */
 export function signingCertificateV2(cert: CertInfo): Buffer {
-  const issuerSerial = seq(seq(tlv(0xa4, cert.issuerNameDer)), cert.serialDer);
-  return attr(OID.signingCertificateV2, seq(seq(seq(octet(cert.sha256), issuerSerial))));
+  return attr(OID.signingCertificateV2, seq(seq(seq(octet(cert.sha256), issuerSerialDer(cert)))));
 }
 
 export interface SignedAttrOptions {
@@ -65,6 +70,10 @@ export interface SignedDataOptions {
   certificates?: Buffer[];
   /** Makes a signature time-stamp token for sha256(signatureValue) (CAdES-T / PAdES-B-T). */
   timestamp?: (signatureValueDigest: Buffer) => Buffer;
+  /** CRLs (DER) for SignedData.crls (CAdES-B-LT). */
+  crls?: Buffer[];
+  /** OCSPResponses (DER) for SignedData.crls as id-ri-ocsp-response (RFC 5940; CAdES-B-LT). */
+  ocsps?: Buffer[];
 }
 
 function sigAlg(id: Identity): Buffer {
@@ -97,11 +106,14 @@ export function buildSignedData(o: SignedDataOptions): Buffer {
   const encap = o.attach
     ? seq(oid(eContentType), ctx(0, octet(o.content ?? Buffer.alloc(0))))
     : seq(oid(eContentType));
+  // RevocationInfoChoices: CRLs as they are, OCSP responses as `other` [1] (RFC 5940).
+  const revocation = [...(o.crls ?? []), ...(o.ocsps ?? []).map((r) => tlv(0xa1, oid(OID.riOcspResponse), r))];
   const signedData = seq(
-    int(eContentType === OID.data ? 1 : 3),
+    int(o.ocsps?.length ? 5 : eContentType === OID.data ? 1 : 3),
     set(seq(oid(OID.sha256))),
     encap,
     ...(certs.length ? [tlv(0xa0, ...certs)] : []),
+    ...(revocation.length ? [tlv(0xa1, ...revocation)] : []),
     set(signerInfo),
   );
   return seq(oid(OID.signedData), ctx(0, signedData));

@@ -6,6 +6,7 @@
 import type { FileOutcome, InputFile, SignContext } from './signer.js';
 import type { Identity, Pki } from './pki-material.js';
 import type { Tsa } from './tsa.js';
+import type { LtvMaterial } from './pades.js';
 import { buildSignedData } from './cms.js';
 import { acceptsFile } from '../domain/processes.js';
 import { hasXmlDeclaration, isPdf, signatureFileName } from './formats.js';
@@ -38,6 +39,24 @@ export interface Engine {
 /** SignContext minus functions: what crosses to a worker (siblings resolved to bytes by name). */
 export interface EngineContext extends Omit<SignContext, 'siblings'> {
   siblings?: (name: string) => Buffer | undefined;
+  /** Current revocation data (DER) for a B-LT/B-LTA seal, from the main thread's revocation state. */
+  revocation?: RevocationData;
+}
+
+export interface RevocationData {
+  crls: Buffer[];
+  ocsps: Buffer[];
+}
+
+/** Answers with the current CRLs and OCSP responses covering `certs` (DER) at `now`. */
+export type RevocationSource = (certs: Buffer[], now: Date) => RevocationData;
+
+/** Whether a process embeds validation data (so the caller fetches revocation data for it). */
+export const embedsValidationData = (p: SignContext['process']): boolean => p.operation === 'seal' && (p.level === 'B-LT' || p.level === 'B-LTA');
+
+/** The certificates whose revocation status a B-LT seal embeds: the seal's and the TSA's. */
+export function revocationSubjects(pki: Pki, which: SignContext['sealIdentity']): Buffer[] {
+  return [identityFor(pki, which).cert.der, pki.tsa.cert.der];
 }
 
 export function identityFor(pki: Pki, which: SignContext['sealIdentity']): Identity {
@@ -49,6 +68,19 @@ export function identityFor(pki: Pki, which: SignContext['sealIdentity']): Ident
     default:
       return pki.seal;
   }
+}
+
+
+/**
+ * What a B-LT signature embeds so it can be validated later without fetching anything: the seal
+ * certificate and its CA, the TSA certificate, and the revocation data the caller passed (the
+ * CA's current CRL, OCSP responses for the seal and TSA certificates); without any, the CRL the
+ * PKI was loaded with.
+ */
+export function validationMaterial(env: Engine, signer: Identity, revocation?: RevocationData): LtvMaterial {
+  const certs: Buffer[] = [];
+  for (const c of [signer.cert, signer.issuer, env.pki.tsa.cert, env.pki.tsa.issuer]) if (!certs.some((x) => x.equals(c.der))) certs.push(c.der);
+  return { certs, crls: revocation?.crls ?? [env.pki.crlDer], ocsps: revocation?.ocsps ?? [] };
 }
 
 /** The sibling names `validate` may need for `name` (the formats table's sibling rule). */
@@ -74,23 +106,32 @@ export async function processWith(env: Engine, file: InputFile, ctx: EngineConte
 
     const signer = identityFor(env.pki, ctx.sealIdentity);
     const level = p.level ?? 'B-B';
-    const timestamp = level === 'B-T' ? (d: Buffer): Buffer => env.tsa.tokenForDigest(d, ctx.now) : undefined;
+    const timestamp = level !== 'B-B' ? (d: Buffer): Buffer => env.tsa.tokenForDigest(d, ctx.now) : undefined;
+    const ltv = embedsValidationData(p) ? validationMaterial(env, signer, ctx.revocation) : undefined;
     const who = ctx.sealIdentity && ctx.sealIdentity !== 'default' ? ` with the ${ctx.sealIdentity} TEST seal` : '';
     switch (p.format) {
       case 'PAdES': {
         if (!isPdf(file.bytes)) return fail(file, `"${file.name}" is not a PDF (no %PDF- header); PAdES seals PDFs only`);
+        const { padesSeal, PdfRefusal } = await pades();
         let sealed: Buffer;
         try {
-          sealed = await (await pades()).padesSeal(file.bytes, { signer, now: ctx.now, ...(timestamp ? { timestamp } : {}) });
+          sealed = await padesSeal(file.bytes, {
+            signer,
+            now: ctx.now,
+            ...(timestamp ? { timestamp } : {}),
+            ...(ltv ? { ltv } : {}),
+            ...(level === 'B-LTA' ? { documentTimestamp: (d: Buffer) => env.tsa.tokenForDigest(d, ctx.now) } : {}),
+          });
         } catch (e) {
+          if (e instanceof PdfRefusal) return fail(file, `"${file.name}" was not sealed: ${e.message}`);
           return fail(file, `"${file.name}" could not be sealed as PAdES: the PDF cannot be parsed (${(e as Error).message})`);
         }
         return {
           fileName: file.name,
           signed: true,
           success: true,
-          detail: `PAdES-${level} (ETSI.CAdES.detached)${who}${
-            file.bytes.includes('/ByteRange') ? '; note: the PDF was already signed, and re-saving it (no incremental update) invalidates the earlier signature' : ''
+          detail: `PAdES-${level} (ETSI.CAdES.detached, incremental update)${who}${
+            file.bytes.includes('/ByteRange') ? '; the PDF was already signed: the seal was appended as a new revision, earlier signatures are kept' : ''
           }`,
           outputs: [{ name: file.name, bytes: sealed }],
         };
@@ -103,6 +144,7 @@ export async function processWith(env: Engine, file: InputFile, ctx: EngineConte
           attach: enveloping,
           signingTime: ctx.now,
           ...(timestamp ? { timestamp } : {}),
+          ...(ltv ? { certificates: ltv.certs, crls: ltv.crls, ocsps: ltv.ocsps } : {}),
         });
         return {
           fileName: file.name,
@@ -116,19 +158,19 @@ export async function processWith(env: Engine, file: InputFile, ctx: EngineConte
       }
       case 'XAdES': {
         const { parseXml, xadesDetached, xadesEnveloped } = await xades();
-        const o = { signer, now: ctx.now, ...(timestamp ? { timestamp } : {}) };
+        const o = { signer, now: ctx.now, ...(timestamp ? { timestamp } : {}), ...(ltv ? { ltv } : {}) };
         const isXmlName = /\.xml$/i.test(file.name);
-        let xmlOk = false;
+        let parsed: Document | undefined;
         if (isXmlName || hasXmlDeclaration(file.bytes)) {
           try {
-            parseXml(file.bytes);
-            xmlOk = true;
+            parsed = parseXml(file.bytes);
           } catch {
-            xmlOk = false;
+            parsed = undefined;
           }
         }
-        if (xmlOk && p.packaging !== 'detached') {
-          const sealed = await xadesEnveloped(file.bytes, o);
+        const xmlOk = parsed !== undefined;
+        if (parsed && p.packaging !== 'detached') {
+          const sealed = await xadesEnveloped(file.bytes, o, parsed);
           return { fileName: file.name, signed: true, success: true, detail: `XAdES-${level} enveloped${who}`, outputs: [{ name: file.name, bytes: sealed }] };
         }
         const sig = await xadesDetached(file.bytes, file.name, o);

@@ -18,7 +18,7 @@ import { pathToFileURL } from 'node:url';
 import type { FileOutcome, InputFile, SignContext, Signer } from './signer.js';
 import type { Pki } from './pki-material.js';
 import { createTsa } from './tsa.js';
-import { preloadFormats, processWith, type Engine } from './engine.js';
+import { embedsValidationData, preloadFormats, processWith, revocationSubjects, type Engine, type RevocationSource } from './engine.js';
 import { siblingNamesFor } from './formats.js';
 import type { ValidationLimits } from './validate.js';
 import type { WorkerTask } from './worker.js';
@@ -29,6 +29,8 @@ export interface RealSignerOptions {
   threads?: number;
   /** Limits of the validate process (default DEFAULT_VALIDATION_LIMITS). */
   validation?: ValidationLimits;
+  /** Current CRLs / OCSP responses for B-LT seals (asked in this thread, sent with the file). */
+  revocation?: RevocationSource;
 }
 
 interface Slot {
@@ -160,9 +162,10 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
   }
 
   async function processFile(file: InputFile, ctx: SignContext): Promise<FileOutcome> {
+    const revocation = opts.revocation && embedsValidationData(ctx.process) ? opts.revocation(revocationSubjects(pki, ctx.sealIdentity), ctx.now) : undefined;
     if (threads === 0 || closed) {
       if (closed) return { fileName: file.name, signed: false, success: false, detail: 'the signer is closed', outputs: [] };
-      return processWith(env(), file, ctx);
+      return processWith(env(), file, { ...ctx, ...(revocation ? { revocation } : {}) });
     }
     // Tight copies, transferred: structured-cloning a Buffer that is a view into a larger
     // ArrayBuffer (a ZIP entry slice, Node's buffer pool) would copy the whole backing store.
@@ -186,6 +189,7 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
       now: ctx.now.getTime(),
       ...(ctx.sealIdentity ? { sealIdentity: ctx.sealIdentity } : {}),
       ...(Object.keys(siblings).length ? { siblings } : {}),
+      ...(revocation ? { revocation } : {}),
     };
     return new Promise<FileOutcome>((resolve) => {
       waiting.push({ task, transfer, resolve, fileName: file.name });

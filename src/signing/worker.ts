@@ -17,6 +17,7 @@ export interface WorkerTask {
   now: number;
   sealIdentity?: SignContext['sealIdentity'];
   siblings?: Record<string, Uint8Array>;
+  revocation?: { crls: Uint8Array[]; ocsps: Uint8Array[] };
 }
 
 const port = parentPort;
@@ -37,6 +38,7 @@ if (port) {
       now: new Date(t.now),
       ...(t.sealIdentity ? { sealIdentity: t.sealIdentity } : {}),
       ...(sib ? { siblings: (n: string) => (sib[n] ? u8(sib[n]) : undefined) } : {}),
+      ...(t.revocation ? { revocation: { crls: t.revocation.crls.map(u8), ocsps: t.revocation.ocsps.map(u8) } } : {}),
     }).then(
       (outcome) => {
         // Tight copies, transferred (outputs may be views into larger buffers).

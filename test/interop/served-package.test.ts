@@ -1,8 +1,9 @@
 /**
  * Interop over HTTP, as an integrator would do it: start the simulator, download a package from
  * every sealing process, fetch the trust anchor from /_simulator/pki/ca.pem, and verify each file
- * with the real tools (openssl cms, pdfsig with an NSS db, xmlsec1); time-stamp an `openssl ts
- * -query` through POST /tsa/stamp/rfc3161/1 and verify the reply with `openssl ts -verify`.
+ * with the real tools (openssl cms, pdfsig with an NSS db, xmlsec1, the Java checker — for the
+ * long-term levels also against the CRL and OCSP responder the simulator serves); time-stamp an
+ * `openssl ts -query` through POST /tsa/stamp/rfc3161/1 and verify the reply with `openssl ts -verify`.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimProcess, startCli, waitFor } from '../e2e/process.js';
 import { unzip, zipOf } from '../helpers/zip.js';
+import { compileJavaChecker, javaCheckerMissing, runJavaChecker } from './java-checker.js';
 
 const DOCS = join(import.meta.dirname, '..', '..', 'fixtures', 'documents');
 const INPUT = Object.fromEntries(['invoice.pdf', 'invoice.xml', 'notes.txt'].map((n) => [n, readFileSync(join(DOCS, n))]));
@@ -121,6 +123,30 @@ describe('packages downloaded from the started simulator verify with the real to
     writeFileSync(xml, readFileSync(xml, 'utf8').replace('123.45', '999.99'));
     expect(xmlsec(xml).rc).not.toBe(0);
   });
+});
+
+describe.skipIf(javaCheckerMissing() !== undefined)('long-term packages (processes 10-13) pass the Java checker, with the served revocation data', () => {
+  it('B-LT / B-LTA outputs verify, embedded CRL included, and the served CRL (and OCSP, where served) say not revoked', async () => {
+    const classPath = compileJavaChecker(join(work, 'java'));
+    const specs: string[] = [];
+    const d10 = await sealedPackage(10);
+    const d11 = await sealedPackage(11);
+    const d12 = await sealedPackage(12);
+    const d13 = await sealedPackage(13);
+    specs.push(`pdf-lt:${join(d10, 'invoice.pdf')}`, `pdf-lta:${join(d11, 'invoice.pdf')}`);
+    for (const n of Object.keys(INPUT)) specs.push(`cms-lt:${join(d12, `${n}.p7s`)}:${join(d12, n)}`);
+    specs.push(`xades-lt:${join(d13, 'invoice.xml')}`);
+    for (const n of ['invoice.pdf', 'notes.txt']) specs.push(`xades-lt:${join(d13, `${n}.xades.xml`)}:${join(d13, n)}`);
+    const online = ['--crl-url', `${sim.url}/_simulator/pki/ca.crl`];
+    // The OCSP responder is used where this build serves one (a 404 means no responder route).
+    const ocsp = await fetch(`${sim.url}/_simulator/pki/ocsp`, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: new Uint8Array(0) });
+    if (ocsp.status !== 404) online.push('--ocsp-url', `${sim.url}/_simulator/pki/ocsp`);
+    const lines = runJavaChecker(classPath, caPem, specs, online);
+    for (const spec of specs) {
+      expect(lines.get(spec), spec).toMatch(/^OK .* lt=signer:[a-z+]+,tsa:[a-z+]+/);
+      expect(lines.get(spec), spec).toMatch(/served-revocation-checks=[1-9]/);
+    }
+  }, 180_000);
 });
 
 describe('the TSA endpoint answers openssl ts clients', () => {

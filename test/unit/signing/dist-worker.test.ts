@@ -48,7 +48,7 @@ describe.skipIf(!distFresh())('compiled JS (dist) worker pool', () => {
     const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as [boolean, string, string[]][];
     expect(res).toEqual([
       [true, 'CAdES-B-T enveloping (.p7m)', ['a.txt.p7m']],
-      [true, 'PAdES-B-T (ETSI.CAdES.detached)', ['b.pdf']],
+      [true, 'PAdES-B-T (ETSI.CAdES.detached, incremental update)', ['b.pdf']],
     ]);
   }, 60_000);
 });

@@ -50,7 +50,7 @@ describe('createRealSigner: processes 1–9 through the worker pool', () => {
     });
     expect(o.find((x) => x.fileName === 'notes.txt')!.detail).toMatch(/accepts only \.pdf/);
     expect(o.find((x) => x.fileName === 'not-a-pdf.pdf')!.detail).toMatch(/not a PDF/);
-    expect(o.find((x) => x.fileName === 'invoice.pdf')!.detail).toBe('PAdES-B-T (ETSI.CAdES.detached)');
+    expect(o.find((x) => x.fileName === 'invoice.pdf')!.detail).toBe('PAdES-B-T (ETSI.CAdES.detached, incremental update)');
     const broken = await run(1, [{ name: 'broken.pdf', bytes: Buffer.from('%PDF-1.7\n1 0 obj\n<< /Type /Catalog\n%%EOF') }]);
     expect(broken[0]!.success).toBe(false);
     expect(broken[0]!.detail).toMatch(/cannot be parsed/);
