@@ -5,7 +5,8 @@ import { sharedPki } from '../../../unit/signing/helpers.js';
 /** One enveloped signature whose SignedInfo repeats its whole-document Reference `n` times. */
 export async function manyReferencesXml(n: number, padBytes: number): Promise<Buffer> {
   const xml = (await manySignaturesXml(1, (await sharedPki()).pki, padBytes)).toString('utf8');
-  const start = xml.indexOf('<ds:Reference URI=""');
+  // The data Reference may carry an Id before its URI (XAdES baseline: DataObjectFormat points at it).
+  const start = xml.search(/<ds:Reference(?: Id="[^"]*")? URI=""/);
   const end = xml.indexOf('</ds:Reference>', start) + '</ds:Reference>'.length;
   if (start < 0) throw new Error('no whole-document reference');
   return Buffer.from(xml.slice(0, end) + xml.slice(start, end).repeat(n - 1) + xml.slice(end));
