@@ -50,12 +50,24 @@ export async function startServer(config: Config, options: BuildOptions = {}): P
   // Generate or load the test PKI in the background, once the first requests (a health check
   // waiting for start-up) have been answered: listening never waits for module loading or key
   // generation, and the first batch or time stamp normally finds the PKI ready.
-  setTimeout(() => app.sim.pki.get().catch((err) => app.log.error({ err }, 'could not load or create the test PKI')), PKI_WARMUP_DELAY_MS).unref();
   const address = app.server.address() as AddressInfo;
   const port = address.port;
   const url = `http://${reachableHost(address.address)}:${port}`;
+  // The certificates name the address bound unless SEAL_SIM_PUBLIC_URL says where validators reach us.
+  app.sim.pki.setBoundUrl(url);
+  const warmup = setTimeout(() => app.sim.pki.warmUp(app.log), PKI_WARMUP_DELAY_MS);
+  warmup.unref();
   let closing: Promise<void> | undefined;
-  return { app, url, port, boundAddress: address.address, close: (opts = {}) => (closing ??= closeApp(app, opts.drainMs ?? DEFAULT_DRAIN_MS)) };
+  return {
+    app,
+    url,
+    port,
+    boundAddress: address.address,
+    close: (opts = {}) => {
+      clearTimeout(warmup);
+      return (closing ??= closeApp(app, opts.drainMs ?? DEFAULT_DRAIN_MS));
+    },
+  };
 }
 
 /** A host a client on this machine can use for `bound`: a wildcard address is reached over loopback. */

@@ -8,7 +8,13 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { children, content, sha256 } from './der.js';
 
-export type KeyAlgorithm = 'RSA-2048' | 'ECDSA-P256';
+/**
+ * Key types of a generated test PKI. ECDSA-P256 is the default: the EU DSS library's default
+ * validation policy lists ECDSA 256 with no expiration date, while RSA (PKCS#1 v1.5) of both the
+ * 2048 and the 3072 classes expires there on 2029-01-01 (see README, "Test PKI").
+ */
+export const KEY_ALGORITHMS = ['ECDSA-P256', 'RSA-3072', 'RSA-2048'] as const;
+export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
 
 /** A certificate plus pre-computed bits that every signature needs (pre-encoded once). */
 export interface CertInfo {
@@ -41,7 +47,6 @@ export interface Identity {
 export interface PkiMaterial {
   keyAlgorithm: KeyAlgorithm;
   caPem: string;
-  crlDerB64: string;
   sealPem: string;
   sealKeyPem: string;
   tsaPem: string;
@@ -51,6 +56,14 @@ export interface PkiMaterial {
   untrustedCaPem: string;
   untrustedSealPem: string;
   untrustedSealKeyPem: string;
+  /** A seal certificate of the CA that is on the CRL and answered `revoked` by OCSP from its issuance. */
+  revokedSealPem: string;
+  revokedSealKeyPem: string;
+  /** The delegated OCSP responder (id-kp-OCSPSigning, id-pkix-ocsp-nocheck), issued by the CA. */
+  ocspPem: string;
+  ocspKeyPem: string;
+  /** Base URL the certificates' CRL distribution points and AIA point under (no trailing slash). */
+  publicUrl: string;
 }
 
 export interface Pki {
@@ -61,7 +74,10 @@ export interface Pki {
   expiredSeal: Identity;
   untrustedSeal: Identity;
   untrustedCa: CertInfo;
-  crlDer: Buffer;
+  revokedSeal: Identity;
+  ocsp: Identity;
+  /** Base URL of the CRL, caIssuers and OCSP addresses in the certificates (no trailing slash). */
+  publicUrl: string;
   /** PEM forms, to hand to workers (`pkiFromMaterial`). */
   material: PkiMaterial;
 }
@@ -112,7 +128,6 @@ function identity(certPem: string, keyPemStr: string, issuer: CertInfo): Identit
 export function pkiFromMaterial(m: PkiMaterial): Pki {
   const ca = certInfo(m.caPem);
   const untrustedCa = certInfo(m.untrustedCaPem);
-  const crlDer = Buffer.from(m.crlDerB64, 'base64');
   return {
     keyAlgorithm: m.keyAlgorithm,
     ca,
@@ -121,7 +136,9 @@ export function pkiFromMaterial(m: PkiMaterial): Pki {
     expiredSeal: identity(m.expiredSealPem, m.expiredSealKeyPem, ca),
     untrustedSeal: identity(m.untrustedSealPem, m.untrustedSealKeyPem, untrustedCa),
     untrustedCa,
-    crlDer,
+    revokedSeal: identity(m.revokedSealPem, m.revokedSealKeyPem, ca),
+    ocsp: identity(m.ocspPem, m.ocspKeyPem, ca),
+    publicUrl: m.publicUrl,
     material: m,
   };
 }
