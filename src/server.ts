@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { buildApp, type BuildOptions } from './app.js';
+import { LazyRealSigner } from './signing/test-pki.js';
 
 export interface CloseOptions {
   /**
@@ -47,15 +48,20 @@ export async function startServer(config: Config, options: BuildOptions = {}): P
     await app.close().catch(() => {});
     throw err;
   }
-  // Generate or load the test PKI in the background, once the first requests (a health check
-  // waiting for start-up) have been answered: listening never waits for module loading or key
-  // generation, and the first batch or time stamp normally finds the PKI ready.
   const address = app.server.address() as AddressInfo;
   const port = address.port;
   const url = `http://${reachableHost(address.address)}:${port}`;
   // The certificates name the address bound unless SEAL_SIM_PUBLIC_URL says where validators reach us.
   app.sim.pki.setBoundUrl(url);
-  const warmup = setTimeout(() => app.sim.pki.warmUp(app.log), PKI_WARMUP_DELAY_MS);
+  // Load the test PKI (and start the signing threads) in the background, once the first requests (a health check
+  // waiting for start-up) have been answered: listening never waits for module loading or key
+  // generation, and the first batch or time stamp normally finds the PKI ready.
+  const warmup = setTimeout(() => {
+    const signer = app.sim.signer;
+    // The real signer loads the PKI itself and starts its threads; any other signer needs only the PKI (TSA routes).
+    if (signer instanceof LazyRealSigner) signer.warmUp(app.log);
+    else app.sim.pki.warmUp(app.log);
+  }, PKI_WARMUP_DELAY_MS);
   warmup.unref();
   let closing: Promise<void> | undefined;
   return {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { DomainError } from '../domain/errors.js';
 import type { LoadedTestPki, TestPki } from '../signing/test-pki.js';
-import { adminGuard } from './control-routes.js';
+import { controlGuard } from './control-access.js';
 import { NO_SECURITY, problem, TAGS } from './schemas.js';
 
 /** CRLReason names (RFC 5280 §5.3.1), as the revocation route accepts them. */
@@ -121,7 +121,7 @@ export async function pkiRoutes(app: FastifyInstance, opts: { pki: TestPki; admi
   });
 
   await app.register(async (control) => {
-    control.addHook('onRequest', adminGuard(opts.adminToken));
+    control.addHook('onRequest', controlGuard({ adminToken: opts.adminToken }));
     const errors = { 400: problem('Unknown certificate, bad reason or time; the detail says which'), 401: problem('Admin token missing or wrong') };
     const entry = {
       type: 'object',

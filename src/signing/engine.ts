@@ -42,6 +42,8 @@ export function identityFor(pki: Pki, which: SignContext['sealIdentity']): Ident
       return pki.expiredSeal;
     case 'untrusted':
       return pki.untrustedSeal;
+    case 'revoked':
+      return pki.revokedSeal;
     default:
       return pki.seal;
   }

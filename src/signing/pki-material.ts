@@ -120,24 +120,26 @@ export function certInfo(pemOrDer: string | Buffer): CertInfo {
   };
 }
 
-function identity(certPem: string, keyPemStr: string, issuer: CertInfo): Identity {
-  return { cert: certInfo(certPem), key: createPrivateKey(keyPemStr), issuer, keyPem: keyPemStr };
+type KeyParser = (pem: string) => KeyObject;
+
+function identity(certPem: string, keyPemStr: string, issuer: CertInfo, parse: KeyParser): Identity {
+  return { cert: certInfo(certPem), key: parse(keyPemStr), issuer, keyPem: keyPemStr };
 }
 
 /** Rebuilds a Pki from PEM material without touching the disk or generating anything. */
-export function pkiFromMaterial(m: PkiMaterial): Pki {
+export function pkiFromMaterial(m: PkiMaterial, parseKey: KeyParser = createPrivateKey): Pki {
   const ca = certInfo(m.caPem);
   const untrustedCa = certInfo(m.untrustedCaPem);
   return {
     keyAlgorithm: m.keyAlgorithm,
     ca,
-    seal: identity(m.sealPem, m.sealKeyPem, ca),
-    tsa: identity(m.tsaPem, m.tsaKeyPem, ca),
-    expiredSeal: identity(m.expiredSealPem, m.expiredSealKeyPem, ca),
-    untrustedSeal: identity(m.untrustedSealPem, m.untrustedSealKeyPem, untrustedCa),
+    seal: identity(m.sealPem, m.sealKeyPem, ca, parseKey),
+    tsa: identity(m.tsaPem, m.tsaKeyPem, ca, parseKey),
+    expiredSeal: identity(m.expiredSealPem, m.expiredSealKeyPem, ca, parseKey),
+    untrustedSeal: identity(m.untrustedSealPem, m.untrustedSealKeyPem, untrustedCa, parseKey),
     untrustedCa,
-    revokedSeal: identity(m.revokedSealPem, m.revokedSealKeyPem, ca),
-    ocsp: identity(m.ocspPem, m.ocspKeyPem, ca),
+    revokedSeal: identity(m.revokedSealPem, m.revokedSealKeyPem, ca, parseKey),
+    ocsp: identity(m.ocspPem, m.ocspKeyPem, ca, parseKey),
     publicUrl: m.publicUrl,
     material: m,
   };

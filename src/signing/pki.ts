@@ -14,7 +14,7 @@
  * issued into <dir>, and issued again (same keys) when the CA or the public URL changes, because
  * every leaf names CRL and OCSP addresses under that URL.
  */
-import { createPrivateKey, createPublicKey, randomUUID, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey as parsePrivateKey, createPublicKey, randomUUID, X509Certificate, type KeyObject } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile, rename, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -85,6 +85,21 @@ const META_VERSION = 2;
 function qcStatementsDer(): Buffer {
   const o = (x: string): Buffer => seq(oid(x));
   return seq(o('0.4.0.1862.1.1'), o('0.4.0.1862.1.4'), seq(oid('0.4.0.1862.1.6'), o('0.4.0.1862.1.6.2')));
+}
+
+/**
+ * Parsed private keys by PEM. OpenSSL 3 takes milliseconds to decode one PEM key, and a load
+ * touches each key several times (issuing, checking, the in-memory PKI).
+ */
+const parsedKeys = new Map<string, KeyObject>();
+function createPrivateKey(pem: string): KeyObject {
+  let k = parsedKeys.get(pem);
+  if (!k) {
+    k = parsePrivateKey(pem);
+    if (parsedKeys.size > 64) parsedKeys.clear();
+    parsedKeys.set(pem, k);
+  }
+  return k;
 }
 
 async function makeCa(name: readonly Rdn[], alg: KeyAlgorithm, now: Date): Promise<{ pem: string; keyPem: string }> {
@@ -423,5 +438,5 @@ async function loadOrCreateLocked(opts: LoadOrCreatePkiOptions): Promise<{ pki: 
     untrustedSealKeyPem: keys.leaf[FILES.untrustedKey],
     publicUrl,
   };
-  return { pki: pkiFromMaterial(material), caKey: createPrivateKey(caKeyPemStr) };
+  return { pki: pkiFromMaterial(material, createPrivateKey), caKey: createPrivateKey(caKeyPemStr) };
 }

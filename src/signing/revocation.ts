@@ -3,7 +3,7 @@
  * OCSP answers that follow from that. Lives in the main thread; persisted next to the PKI
  * (<data dir>/pki/revocation.json) so that a restart on the same data directory keeps it.
  *
- *   const r = await Revocations.open(pki, dir)
+ *   const r = await Revocations.open(pki, caKey, dir)   // caKey: the CA private key (main thread only)
  *   r.currentCrlDer(now)                  // the CRL served at /_simulator/pki/ca.crl
  *   r.ocspResponseFor(certDer, now)       // a signed OCSPResponse for one certificate (for B-LT embedding)
  *   r.respond(requestDer, now)            // the OCSP responder: request in, response out
@@ -13,8 +13,7 @@
  * the current one is older than CRL_REISSUE_MS, so that a validator fetching it after a fresh
  * seal finds a CRL issued after the signing time.
  */
-import { readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pki } from './pki-material.js';
 import {
@@ -74,7 +73,6 @@ export class UnknownCertificate extends Error {}
 
 export class Revocations {
   private crl: { der: Buffer; issuedAt: number } | undefined;
-  private saving: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly pki: Pki,
@@ -120,7 +118,7 @@ export class Revocations {
       state.revoked.push({ serial: revokedSerial, revokedAt: at.toISOString(), reason: 'keyCompromise' });
       changed = true;
     }
-    if (changed) await r.save();
+    if (changed) r.save();
     return r;
   }
 
@@ -164,7 +162,7 @@ export class Revocations {
     // Whole seconds: CRLs and OCSP carry whole seconds, and an answer given in the same second must already say revoked.
     this.state.revoked.push({ serial, revokedAt: new Date(Math.floor(at.getTime() / 1000) * 1000).toISOString(), reason });
     this.crl = undefined;
-    await this.save();
+    this.save();
     return this.list().find((e) => e.serial === serial)!;
   }
 
@@ -178,7 +176,7 @@ export class Revocations {
     this.state.revoked = this.state.revoked.filter((e) => e.serial !== serial);
     if (this.state.revoked.length === before) return false;
     this.crl = undefined;
-    await this.save();
+    this.save();
     return true;
   }
 
@@ -200,7 +198,11 @@ export class Revocations {
       const der = buildCrl({ cert: this.pki.ca, key: this.caKey }, { number: this.state.crlNumber, thisUpdate, nextUpdate: new Date(thisUpdate.getTime() + VALIDITY_MS), revoked });
       this.crl = { der, issuedAt: thisUpdate.getTime() };
       this.state.crlIssuedAt = thisUpdate.toISOString();
-      void this.save().catch(() => {}); // the number must not go back after a restart; losing it is harmless
+      try {
+        this.save(); // the number must not go back after a restart
+      } catch {
+        // the data directory is gone (closing): the CRL is still good to answer with
+      }
     }
     return this.crl.der;
   }
@@ -228,19 +230,14 @@ export class Revocations {
     return buildOcspResponse(this.pki.ocsp, { now: t, nextUpdate: new Date(t.getTime() + VALIDITY_MS), nonceExt: req.nonceExt, answers });
   }
 
-  /** Writes the state; writes are queued so that two never race on the temporary file. */
-  private save(): Promise<void> {
-    const file = this.file;
-    if (!file) return Promise.resolve();
-    const write = async () => {
-      const tmp = `${file}.${process.pid}.tmp`;
-      await writeFile(tmp, JSON.stringify(this.state, null, 2) + '\n');
-      await rename(tmp, file);
-    };
-    const next = this.saving.then(write, write);
-    this.saving = next.catch(() => {});
-    return next;
+  /** Writes the state (a small file, written synchronously: no two writes can interleave). */
+  private save(): void {
+    if (!this.file) return;
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.state, null, 2) + '\n');
+    renameSync(tmp, this.file);
   }
+
 }
 
 export const REASONS = Object.keys(CRL_REASONS) as CrlReason[];

@@ -107,22 +107,53 @@ export class TestPki {
   }
 }
 
-/** The real signer, created once the test PKI is there; worker threads start with it. */
+/**
+ * The real signer, created once the test PKI is there. Its worker threads need a second or more
+ * to load the format modules (pdf-lib, xadesjs, pkijs); files that arrive before they are ready
+ * are sealed on the main thread instead (the same engine), so the first batch after start-up does
+ * not wait for thread start-up. warmUp() starts the threads in the background.
+ */
 export class LazyRealSigner implements Signer {
   readonly kind = 'real test PKI';
-  private signer: Promise<RealSigner> | undefined;
+  private pool: Promise<RealSigner> | undefined;
+  private poolReady = false;
+  private inline: Promise<RealSigner> | undefined;
+  private closed = false;
 
   constructor(
     private readonly pki: TestPki,
     private readonly threads: number | undefined,
   ) {}
 
+  private startPool(): Promise<RealSigner> {
+    this.pool ??= this.pki.get().then(async ({ pki }) => {
+      const signer = (await import('./real-signer.js')).createRealSigner({ pki, threads: this.threads });
+      if (this.closed) return signer;
+      void signer.warmup().then(
+        () => (this.poolReady = true),
+        () => {},
+      );
+      return signer;
+    });
+    return this.pool;
+  }
+
+  /** Loads the PKI and starts the worker threads now (start-up calls this in the background). */
+  warmUp(log: { error(obj: unknown, msg: string): void }): void {
+    this.startPool().catch((err: unknown) => {
+      if (!this.closed) log.error({ err }, 'could not start the signing threads');
+    });
+  }
+
   async processFile(file: InputFile, ctx: SignContext): Promise<FileOutcome> {
-    this.signer ??= this.pki.get().then(async ({ pki }) => (await import('./real-signer.js')).createRealSigner({ pki, threads: this.threads }));
-    return (await this.signer).processFile(file, ctx);
+    const pool = await this.startPool();
+    if (this.poolReady || pool.threads === 0) return pool.processFile(file, ctx);
+    this.inline ??= this.pki.get().then(async ({ pki }) => (await import('./real-signer.js')).createRealSigner({ pki, threads: 0 }));
+    return (await this.inline).processFile(file, ctx);
   }
 
   async close(): Promise<void> {
-    if (this.signer) await (await this.signer.catch(() => undefined))?.close();
+    this.closed = true;
+    await Promise.all([this.pool, this.inline].map(async (p) => (await p?.catch(() => undefined))?.close()));
   }
 }
