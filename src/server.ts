@@ -36,7 +36,8 @@ export const DEFAULT_DRAIN_MS = 250;
 /** How often connections that went idle during the drain are looked for and closed. */
 const SWEEP_MS = 10;
 
-const PKI_WARMUP_DELAY_MS = 300;
+/** Long enough for a health check waiting on start-up to be answered first; the PKI load is mostly file I/O. */
+const PKI_WARMUP_DELAY_MS = 50;
 
 /** Builds the app and listens. The caller decides what to print and when to close. */
 export async function startServer(config: Config, options: BuildOptions = {}): Promise<RunningServer> {
