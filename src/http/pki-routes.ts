@@ -91,7 +91,13 @@ export async function pkiRoutes(app: FastifyInstance, opts: { pki: TestPki; admi
           response: { ...ocspOk, 415: problem('Send application/ocsp-request') },
         },
       },
-      async (request, reply) => answer(reply, Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)),
+      async (request, reply) => {
+        // JSON and forms have parsers of their own; an OCSP request is DER.
+        if (request.body !== undefined && !Buffer.isBuffer(request.body)) {
+          throw new DomainError('unsupported_media_type', 'Send the DER OCSPRequest as application/ocsp-request (RFC 6960 appendix A).');
+        }
+        return answer(reply, request.body ?? Buffer.alloc(0));
+      },
     );
     ocsp.get(
       '/ocsp/*',
