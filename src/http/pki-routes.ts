@@ -1,21 +1,12 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { DomainError } from '../domain/errors.js';
+import { CRL_REASONS, type CrlReason } from '../signing/ocsp.js';
 import type { LoadedTestPki, TestPki } from '../signing/test-pki.js';
 import { controlGuard } from './control-access.js';
 import { NO_SECURITY, problem, TAGS } from './schemas.js';
 
 /** CRLReason names (RFC 5280 §5.3.1), as the revocation route accepts them. */
-const REASON_NAMES = [
-  'unspecified',
-  'keyCompromise',
-  'cACompromise',
-  'affiliationChanged',
-  'superseded',
-  'cessationOfOperation',
-  'certificateHold',
-  'privilegeWithdrawn',
-  'aACompromise',
-] as const;
+const REASON_NAMES = Object.keys(CRL_REASONS) as CrlReason[];
 
 const OCSP_RESPONSE = 'application/ocsp-response';
 /** Largest OCSP request accepted (a request for a few certificates is a few hundred bytes). */
@@ -190,7 +181,7 @@ export async function pkiRoutes(app: FastifyInstance, opts: { pki: TestPki; admi
       async () => view((await opts.pki.get()).revocations),
     );
 
-    control.post<{ Body: { certificate: string; reason?: (typeof REASON_NAMES)[number]; revokedAt?: string } }>(
+    control.post<{ Body: { certificate: string; reason?: CrlReason; revokedAt?: string } }>(
       '/revocations',
       {
         schema: {

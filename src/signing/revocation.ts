@@ -20,7 +20,6 @@ import {
   buildCrl,
   buildOcspResponse,
   certIdFor,
-  CRL_REASONS,
   issuedBy,
   normaliseSerialHex,
   type OcspCertStatus,
@@ -240,4 +239,3 @@ export class Revocations {
 
 }
 
-export const REASONS = Object.keys(CRL_REASONS) as CrlReason[];

@@ -105,7 +105,8 @@ describe('test PKI', () => {
   });
 
   it('keeps RSA-2048 selectable', async () => {
-    const rsa = await tempPki({ keyAlgorithm: 'RSA-2048' });
+    // RSA keys take seconds each: a key cache kept in $TMPDIR makes reruns quick (the certificates are still issued here).
+    const rsa = await tempPki({ keyAlgorithm: 'RSA-2048', cacheDir: join(tmpdir(), 'sealsim-unit-key-cache') });
     cleanups.push(rsa.cleanup);
     expect(rsa.pki.keyAlgorithm).toBe('RSA-2048');
     expect(rsa.pki.seal.key.asymmetricKeyDetails?.modulusLength).toBe(2048);
