@@ -1,6 +1,6 @@
 /**
- * The PKI as plain data and its in-memory form, without the certificate *generator* (which pulls in
- * @peculiar/x509): worker threads import only this module.
+ * The PKI as plain data and its in-memory form, without generation, key cache or files (pki.ts):
+ * worker threads import only this module.
  *
  *   pkiFromMaterial(m: PkiMaterial): Pki      // synchronous; no generation, no disk
  *   certInfo(pemOrDer): CertInfo             // parse once, pre-encode what signatures need

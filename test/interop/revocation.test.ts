@@ -7,12 +7,13 @@
  * `revoked-cert` fault seals with a certificate both call revoked.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimProcess, startCli, waitFor } from '../e2e/process.js';
 import { unzip, zipOf } from '../helpers/zip.js';
+import { docBlock } from '../helpers/doc-blocks.js';
 
 const KEY = 'revocation';
 const run = (cmd: string, args: string[]) => {
@@ -96,6 +97,18 @@ describe('revocation data where the simulator is (openssl)', () => {
     const r = run('openssl', ['ocsp', '-respin', file('resp.der'), '-issuer', file('ca.pem'), '-cert', file('seal.pem'), '-CAfile', file('ca.pem')]);
     expect(r.out).toContain('Response verify OK');
     expect(r.out).toMatch(/seal\.pem: good/);
+  });
+
+  it('the README\'s openssl commands work as written (against this simulator\'s address)', async () => {
+    const dir = file('readme');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'ca.pem'), await get('/_simulator/pki/ca.pem'));
+    writeFileSync(join(dir, 'ca.crl'), await get('/_simulator/pki/ca.crl'));
+    const script = docBlock('pki-revocation-openssl').replaceAll('http://127.0.0.1:8080', sim.url);
+    const r = spawnSync('bash', ['-e', '-c', script], { cwd: dir, encoding: 'utf8' });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/seal\.pem: good/);
+    expect(r.stdout).toMatch(/seal\.pem: OK/);
   });
 
   it('openssl verify -crl_check accepts the seal with the served CRL', async () => {
