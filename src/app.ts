@@ -187,7 +187,14 @@ async function wire(app: FastifyInstance, config: Config, options: BuildOptions,
     uploads: { deadlineMs: config.uploadTimeoutMs, minBytesPerSecond: config.uploadMinBytesPerSecond, maxPerTenant: config.maxUploadsPerKey },
     quotas: { maxBatches: config.maxBatchesPerTenant, maxStoredBytes: config.maxStoredBytesPerTenant },
   });
-  const pki = new TestPki({ dataDir, caCertPemPath: config.pkiCaCert, caKeyPemPath: config.pkiCaKey, keyAlgorithm: config.pkiKeyAlgorithm });
+  const pki = new TestPki({
+    dataDir,
+    caCertPemPath: config.pkiCaCert,
+    caKeyPemPath: config.pkiCaKey,
+    keyAlgorithm: config.pkiKeyAlgorithm,
+    publicUrl: config.publicUrl,
+    cacheDir: config.pkiCacheDir,
+  });
   const signer: Signer =
     options.signer ?? (config.signer === 'real' ? new LazyRealSigner(pki, config.signerThreads || undefined, { maxSignaturesPerFile: config.maxSignaturesPerFile }) : new PlaceholderSigner());
   const worker = new BatchWorker({
@@ -246,7 +253,7 @@ async function wire(app: FastifyInstance, config: Config, options: BuildOptions,
   });
   await app.register(controlRoutes, { prefix: '/_simulator', sim });
   await app.register(tsaRoutes, { prefix: '/tsa', config, processes, clock, pki });
-  await app.register(pkiRoutes, { prefix: '/_simulator/pki', pki });
+  await app.register(pkiRoutes, { prefix: '/_simulator/pki', pki, adminToken: config.adminToken });
   await app.register(boardRoutes, { prefix: '/_simulator', sim });
   await app.register(steeringRoutes, { prefix: '/_simulator', faults, journal, config });
 
@@ -270,6 +277,7 @@ async function wire(app: FastifyInstance, config: Config, options: BuildOptions,
     await worker.stop(WORKER_STOP_MS);
     // Signing threads end on their own once told to; close() need not wait for every one of them.
     await within(SIGNER_STOP_MS, signer.close?.());
+    await pki.close(); // a load still in progress must finish before its directory goes
     store.close();
     temporary?.remove();
   });

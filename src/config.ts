@@ -6,6 +6,7 @@ import { defaultZipLimits, type ZipLimits, zipLimitSettings } from './archive/li
 import type { StatusTableName } from './domain/status.js';
 import { TIMING_PROFILES, type TimingProfileName } from './domain/timing.js';
 import { DEFAULT_PROFILE, loadProfile, ProfileError, type VendorProfile } from './calibrate/profile.js';
+import { KEY_ALGORITHMS, type KeyAlgorithm } from './signing/pki-material.js';
 
 /**
  * The only reader of process.env and the command line. Every setting is one row of SETTINGS: its
@@ -43,7 +44,11 @@ export interface Config {
   maxSignaturesPerFile: number;
   pkiCaCert: string | null;
   pkiCaKey: string | null;
-  pkiKeyAlgorithm: 'RSA-2048' | 'ECDSA-P256';
+  pkiKeyAlgorithm: KeyAlgorithm;
+  /** '' : the per-user cache directory; 'off': none; else a directory. */
+  pkiCacheDir: string;
+  /** Base URL in the certificates' CRL / OCSP / caIssuers addresses; null: the address bound. */
+  publicUrl: string | null;
   logLevel: string;
   adminToken: string | null;
   faultsFile: string | null;
@@ -117,6 +122,22 @@ const list = (raw: string) =>
 
 const MiB = 1024 * 1024;
 
+/** An http(s) base URL without query or fragment, trailing slash dropped; empty: null. */
+function publicUrl(raw: string): string | null {
+  const v = raw.trim();
+  if (v === '') return null;
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new Error('must be an http:// or https:// URL, e.g. http://seal-simulator:8080');
+  }
+  if (!['http:', 'https:'].includes(u.protocol) || u.search || u.hash || u.username) {
+    throw new Error('must be an http:// or https:// base URL without query, fragment or credentials');
+  }
+  return `${u.origin}${u.pathname}`.replace(/\/+$/, '');
+}
+
 export const SETTINGS = [
   { key: 'port', flag: 'port', env: 'PORT', default: '8080', help: 'TCP port to listen on (0 picks a free port)', parse: int(0, 65535) },
   { key: 'host', flag: 'host', env: 'HOST', default: '127.0.0.1', help: 'Address to listen on (the Docker image uses 0.0.0.0)', parse: text },
@@ -178,9 +199,19 @@ export const SETTINGS = [
   },
   { key: 'pkiCaKey', flag: 'pki-ca-key', env: 'SEAL_SIM_PKI_CA_KEY', default: '', help: 'PEM file of that CA\'s private key (PKCS#8)', parse: optionalPath },
   {
-    key: 'pkiKeyAlgorithm', flag: 'pki-key-algorithm', env: 'SEAL_SIM_PKI_KEY_ALGORITHM', default: 'RSA-2048',
-    help: 'Key type of a newly generated test PKI: RSA-2048 (verifies everywhere) | ECDSA-P256 (faster to generate)',
-    parse: oneOf(['RSA-2048', 'ECDSA-P256'] as const),
+    key: 'pkiKeyAlgorithm', flag: 'pki-key-algorithm', env: 'SEAL_SIM_PKI_KEY_ALGORITHM', default: 'ECDSA-P256',
+    help: 'Key type of a newly made test PKI: ECDSA-P256 (no expiry date in EU validation policies) | RSA-3072 | RSA-2048 (flagged by policies from 2029, earlier by some)',
+    parse: oneOf(KEY_ALGORITHMS),
+  },
+  {
+    key: 'pkiCacheDir', flag: 'pki-cache-dir', env: 'SEAL_SIM_PKI_CACHE_DIR', default: '',
+    help: 'Where test PKI keys are kept between runs, so a new data directory starts without generating keys (empty: $XDG_CACHE_HOME or ~/.cache, in seal-simulator/; off: no cache)',
+    parse: (raw: string) => raw.trim(),
+  },
+  {
+    key: 'publicUrl', flag: 'public-url', env: 'SEAL_SIM_PUBLIC_URL', default: '',
+    help: 'Base URL validators reach the simulator at: the CRL, OCSP and CA addresses in the certificates (empty: the address bound, e.g. http://127.0.0.1:8080; a container: http://seal-simulator:8080)',
+    parse: publicUrl,
   },
   {
     key: 'logLevel', flag: 'log-level', env: 'SEAL_SIM_LOG_LEVEL', default: 'info',
@@ -333,6 +364,8 @@ function freezeConfig(r: Raw, explicit: ReadonlySet<string>): Config {
     pkiCaCert: r.pkiCaCert as string | null,
     pkiCaKey: r.pkiCaKey as string | null,
     pkiKeyAlgorithm: r.pkiKeyAlgorithm as Config['pkiKeyAlgorithm'],
+    pkiCacheDir: r.pkiCacheDir as string,
+    publicUrl: r.publicUrl as string | null,
     logLevel: r.logLevel as string,
     adminToken: r.adminToken as string | null,
     faultsFile: r.faultsFile as string | null,

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { buildApp, type BuildOptions } from './app.js';
+import { LazyRealSigner } from './signing/test-pki.js';
 
 export interface CloseOptions {
   /**
@@ -35,7 +36,8 @@ export const DEFAULT_DRAIN_MS = 250;
 /** How often connections that went idle during the drain are looked for and closed. */
 const SWEEP_MS = 10;
 
-const PKI_WARMUP_DELAY_MS = 300;
+/** Long enough for a health check waiting on start-up to be answered first; the PKI load is mostly file I/O. */
+const PKI_WARMUP_DELAY_MS = 50;
 
 /** Builds the app and listens. The caller decides what to print and when to close. */
 export async function startServer(config: Config, options: BuildOptions = {}): Promise<RunningServer> {
@@ -47,15 +49,32 @@ export async function startServer(config: Config, options: BuildOptions = {}): P
     await app.close().catch(() => {});
     throw err;
   }
-  // Generate or load the test PKI in the background, once the first requests (a health check
-  // waiting for start-up) have been answered: listening never waits for module loading or key
-  // generation, and the first batch or time stamp normally finds the PKI ready.
-  setTimeout(() => app.sim.pki.get().catch((err) => app.log.error({ err }, 'could not load or create the test PKI')), PKI_WARMUP_DELAY_MS).unref();
   const address = app.server.address() as AddressInfo;
   const port = address.port;
   const url = `http://${reachableHost(address.address)}:${port}`;
+  // The certificates name the address bound unless SEAL_SIM_PUBLIC_URL says where validators reach us.
+  app.sim.pki.setBoundUrl(url);
+  // Load the test PKI (and start the signing threads) in the background, once the first requests (a health check
+  // waiting for start-up) have been answered: listening never waits for module loading or key
+  // generation, and the first batch or time stamp normally finds the PKI ready.
+  const warmup = setTimeout(() => {
+    const signer = app.sim.signer;
+    // The real signer loads the PKI itself and starts its threads; any other signer needs only the PKI (TSA routes).
+    if (signer instanceof LazyRealSigner) signer.warmUp(app.log);
+    else app.sim.pki.warmUp(app.log);
+  }, PKI_WARMUP_DELAY_MS);
+  warmup.unref();
   let closing: Promise<void> | undefined;
-  return { app, url, port, boundAddress: address.address, close: (opts = {}) => (closing ??= closeApp(app, opts.drainMs ?? DEFAULT_DRAIN_MS)) };
+  return {
+    app,
+    url,
+    port,
+    boundAddress: address.address,
+    close: (opts = {}) => {
+      clearTimeout(warmup);
+      return (closing ??= closeApp(app, opts.drainMs ?? DEFAULT_DRAIN_MS));
+    },
+  };
 }
 
 /** A host a client on this machine can use for `bound`: a wildcard address is reached over loopback. */

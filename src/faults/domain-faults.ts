@@ -9,7 +9,7 @@ import { DOMAIN_ROUTE } from './fault-spec.js';
 /** What the worker asks of the faults for one batch, once, when its work starts. */
 export interface BatchWorkFaults {
   /** For one file: an injected failure (its label) and which seal identity signs. */
-  file(fileName: string): { fail: string | null; sealIdentity: 'default' | 'expired' | 'untrusted' };
+  file(fileName: string): { fail: string | null; sealIdentity: 'default' | 'expired' | 'untrusted' | 'revoked' };
   /** Damages the written result in place (corrupt or truncated package); returns the new size and digest. */
   damage(absolutePath: string): Promise<{ size: number; sha256: string; label: string } | null>;
 }
@@ -34,7 +34,7 @@ export class DomainFaults implements ProgressHooks, WorkFaults {
 
   forBatch(batch: Batch): BatchWorkFaults | null {
     const match = { tenant: batch.tenant, route: DOMAIN_ROUTE, batchId: batch.id };
-    const perFile = this.registry.takeAll({ ...match, kinds: ['seal-fail', 'expired-cert', 'untrusted-cert'] });
+    const perFile = this.registry.takeAll({ ...match, kinds: ['seal-fail', 'expired-cert', 'untrusted-cert', 'revoked-cert'] });
     const damage = this.registry.take({ ...match, kinds: ['corrupt-package', 'truncate-package'] });
     if (perFile.length === 0 && !damage) return null;
     return {

@@ -34,16 +34,17 @@ export function statusHeaders(p: Extract<FiredParams, { kind: 'status' }>): Reco
 
 /**
  * The seal identity for one file, given the batch-level domain faults the worker took
- * (`takeAll` with kinds expired-cert / untrusted-cert): a fault with a fileName applies to that
- * file only, one without to every file; `untrusted` wins over `expired` when both apply.
+ * (`takeAll` with kinds expired-cert / untrusted-cert / revoked-cert): a fault with a fileName
+ * applies to that file only, one without to every file; when several apply, `untrusted` wins over
+ * `revoked`, and `revoked` over `expired`.
  */
-export function sealIdentityFor(fired: readonly FiredFault[], fileName: string): 'default' | 'expired' | 'untrusted' {
-  let out: 'default' | 'expired' | 'untrusted' = 'default';
+export function sealIdentityFor(fired: readonly FiredFault[], fileName: string): 'default' | 'expired' | 'untrusted' | 'revoked' {
+  const rank = { default: 0, expired: 1, revoked: 2, untrusted: 3 } as const;
+  let out: 'default' | 'expired' | 'untrusted' | 'revoked' = 'default';
   for (const f of fired) {
     const p = f.params;
-    if ((p.kind === 'expired-cert' || p.kind === 'untrusted-cert') && (p.fileName === undefined || p.fileName === fileName)) {
-      if (p.sealIdentity === 'untrusted') return 'untrusted';
-      out = 'expired';
+    if ((p.kind === 'expired-cert' || p.kind === 'untrusted-cert' || p.kind === 'revoked-cert') && (p.fileName === undefined || p.fileName === fileName)) {
+      if (rank[p.sealIdentity] > rank[out]) out = p.sealIdentity;
     }
   }
   return out;

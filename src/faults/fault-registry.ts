@@ -30,7 +30,7 @@ export type FiredParams =
   /** `picks`: 2 numbers in [0,1) per flip (which entry, where in it), for corruptZip(). */
   | { kind: 'corrupt-package'; flips: number; picks: number[] }
   | { kind: 'expire'; afterMs: number }
-  | { kind: 'expired-cert' | 'untrusted-cert'; fileName?: string; sealIdentity: 'expired' | 'untrusted' };
+  | { kind: 'expired-cert' | 'untrusted-cert' | 'revoked-cert'; fileName?: string; sealIdentity: 'expired' | 'untrusted' | 'revoked' };
 
 export interface FiredFault {
   /** A snapshot of the fault after this firing (remaining already decremented). */
@@ -369,9 +369,10 @@ function resolve(f: StoredFault, rng: Prng): FiredParams {
       return { kind: 'expire', afterMs: f.afterMs };
     case 'expired-cert':
     case 'untrusted-cert':
+    case 'revoked-cert':
       return {
         kind: f.kind,
-        sealIdentity: f.kind === 'expired-cert' ? 'expired' : 'untrusted',
+        sealIdentity: f.kind === 'expired-cert' ? 'expired' : f.kind === 'revoked-cert' ? 'revoked' : 'untrusted',
         ...(f.fileName !== undefined && { fileName: f.fileName }),
       };
   }
@@ -392,6 +393,7 @@ export function labelOf(p: FiredParams): string {
     case 'seal-fail':
     case 'expired-cert':
     case 'untrusted-cert':
+    case 'revoked-cert':
       return p.fileName !== undefined ? `${p.kind}(${p.fileName})` : p.kind;
     case 'stall':
       return `stall(${p.status}+${p.durationMs}ms)`;

@@ -16,7 +16,7 @@ import { MAX_SEED } from './prng.js';
  * - **Domain level** (`level: 'domain'`): matched off the request path, always with
  *   `route: 'AcceptBatch'` ({@link DOMAIN_ROUTE}), the call that started the batch's processing, so
  *   a spec names `AcceptBatch` or `*`:
- *   - `point: 'process'` — `seal-fail`, `expired-cert`, `untrusted-cert`, `corrupt-package`,
+ *   - `point: 'process'` — `seal-fail`, `expired-cert`, `untrusted-cert`, `revoked-cert`, `corrupt-package`,
  *     `truncate-package`: when the worker processes an accepted batch;
  *   - `point: 'progress'` — `stall` (when the batch enters the named status) and `expire` (when the
  *     batch reaches CLOSED).
@@ -35,6 +35,7 @@ export const DOMAIN_FAULT_KINDS = [
   'expire',
   'expired-cert',
   'untrusted-cert',
+  'revoked-cert',
 ] as const;
 export type HttpFaultKind = (typeof HTTP_FAULT_KINDS)[number];
 export type DomainFaultKind = (typeof DOMAIN_FAULT_KINDS)[number];
@@ -81,6 +82,7 @@ export const KIND_INFO: Readonly<Record<FaultKind, KindInfo>> = {
   expire: { level: 'domain', point: 'progress', routes: DOMAIN_ROUTES, params: ['afterMs'], summary: 'the batch is removed from the cache {afterMs} after CLOSED' },
   'expired-cert': { level: 'domain', point: 'process', routes: DOMAIN_ROUTES, params: ['fileName'], summary: 'the seal is made with an expired certificate (fileName, or every file)' },
   'untrusted-cert': { level: 'domain', point: 'process', routes: DOMAIN_ROUTES, params: ['fileName'], summary: 'the seal is made with a certificate from an untrusted CA (fileName, or every file)' },
+  'revoked-cert': { level: 'domain', point: 'process', routes: DOMAIN_ROUTES, params: ['fileName'], summary: 'the seal is made with a certificate the test CA has revoked: its CRL lists it and OCSP answers revoked (fileName, or every file)' },
 };
 
 export const isFaultKind = (s: unknown): s is FaultKind => typeof s === 'string' && (FAULT_KINDS as readonly string[]).includes(s);
@@ -116,7 +118,7 @@ export type StallFault = FaultCommon & { kind: 'stall'; status: Status; duration
 export type CorruptPackageFault = FaultCommon & { kind: 'corrupt-package'; flips: number };
 export type TruncatePackageFault = FaultCommon & { kind: 'truncate-package'; fraction?: number; bytes?: number };
 export type ExpireFault = FaultCommon & { kind: 'expire'; afterMs: number };
-export type CertFault = FaultCommon & { kind: 'expired-cert' | 'untrusted-cert'; fileName?: string };
+export type CertFault = FaultCommon & { kind: 'expired-cert' | 'untrusted-cert' | 'revoked-cert'; fileName?: string };
 
 /** A validated, normalised fault definition (defaults filled in: `route`, `count`, kind params). */
 export type FaultSpec =
@@ -309,7 +311,8 @@ export function parseFaultSpec(input: unknown, where = 'fault'): FaultSpec {
       break;
     }
     case 'expired-cert':
-    case 'untrusted-cert': {
+    case 'untrusted-cert':
+    case 'revoked-cert': {
       const fileName = str('fileName', 255);
       if (fileName !== undefined) spec.fileName = fileName;
       break;

@@ -25,7 +25,7 @@
  *                                              name the file; without it every file fails)
  *     Prefer: fault=stall; status=READY; durationMs=5000
  *     Prefer: fault=expire; afterMs=60000
- *     Prefer: fault=corrupt-package | truncate-package | expired-cert | untrusted-cert
+ *     Prefer: fault=corrupt-package | truncate-package | expired-cert | untrusted-cert | revoked-cert
  *
  * Every fault preference may also carry `seed` and `probability`. HTTP-level faults apply to this
  * request only; domain-level faults to this request's batch (count 1). Unknown preferences

@@ -75,7 +75,7 @@ export async function steeringRoutes(
         description: [
           'One fault or a list. Each matches a `route` (CreateBatch, upload, BatchStatus, BatchDeleteCache, AcceptBatch, batchfile, tsa or *), optionally a `batchId` or `fileName`, and fires for the next `count` matching calls (default 1) or with a seeded `probability`.',
           'HTTP kinds: `latency` {ms | minMs,maxMs}, `status` {status, detail?, retryAfter?}, `reset`, `empty`, `dribble` {chunkBytes, intervalMs}, `truncate-download` {fraction | bytes}.',
-          'Domain kinds (matched when the batch is processed, route AcceptBatch or *): `seal-fail` {fileName?}, `stall` {status, durationMs}, `corrupt-package`, `truncate-package`, `expire` {afterMs}, `expired-cert`, `untrusted-cert`.',
+          'Domain kinds (matched when the batch is processed, route AcceptBatch or *): `seal-fail` {fileName?}, `stall` {status, durationMs}, `corrupt-package`, `truncate-package`, `expire` {afterMs}, `expired-cert`, `untrusted-cert`, `revoked-cert`.',
           "Sent with an API-KEY header, a fault belongs to that key's tenant (a `tenant` naming another is refused); with scope=all (or the admin token) it applies to the `tenant` it names, or to every tenant.",
           CONTROL_RULE_TEXT,
         ].join('\n\n'),

@@ -65,6 +65,8 @@ export function identityFor(pki: Pki, which: SignContext['sealIdentity']): Ident
       return pki.expiredSeal;
     case 'untrusted':
       return pki.untrustedSeal;
+    case 'revoked':
+      return pki.revokedSeal;
     default:
       return pki.seal;
   }
@@ -98,7 +100,9 @@ export async function processWith(env: Engine, file: InputFile, ctx: EngineConte
       );
     if (p.operation === 'validate')
       return await (await validate()).validateFile(file, {
-        pki: env.pki,
+        // The CA's CRL as it is now (a certificate revoked through the control API since start-up),
+        // when the caller sent it; else the one the PKI was loaded with.
+        pki: ctx.revocation?.crls[0] ? { ...env.pki, crlDer: ctx.revocation.crls[0] } : env.pki,
         now: ctx.now,
         ...(ctx.siblings ? { sibling: ctx.siblings } : {}),
         ...(env.validation ? { limits: env.validation } : {}),

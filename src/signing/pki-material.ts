@@ -1,6 +1,6 @@
 /**
- * The PKI as plain data and its in-memory form, without the certificate *generator* (which pulls in
- * @peculiar/x509): worker threads import only this module.
+ * The PKI as plain data and its in-memory form, without generation, key cache or files (pki.ts):
+ * worker threads import only this module.
  *
  *   pkiFromMaterial(m: PkiMaterial): Pki      // synchronous; no generation, no disk
  *   certInfo(pemOrDer): CertInfo             // parse once, pre-encode what signatures need
@@ -8,7 +8,13 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { children, content, sha256 } from './der.js';
 
-export type KeyAlgorithm = 'RSA-2048' | 'ECDSA-P256';
+/**
+ * Key types of a generated test PKI. ECDSA-P256 is the default: the EU DSS library's default
+ * validation policy lists ECDSA 256 with no expiration date, while RSA (PKCS#1 v1.5) of both the
+ * 2048 and the 3072 classes expires there on 2029-01-01 (see README, "Test PKI").
+ */
+export const KEY_ALGORITHMS = ['ECDSA-P256', 'RSA-3072', 'RSA-2048'] as const;
+export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
 
 /** A certificate plus pre-computed bits that every signature needs (pre-encoded once). */
 export interface CertInfo {
@@ -41,7 +47,6 @@ export interface Identity {
 export interface PkiMaterial {
   keyAlgorithm: KeyAlgorithm;
   caPem: string;
-  crlDerB64: string;
   sealPem: string;
   sealKeyPem: string;
   tsaPem: string;
@@ -51,6 +56,16 @@ export interface PkiMaterial {
   untrustedCaPem: string;
   untrustedSealPem: string;
   untrustedSealKeyPem: string;
+  /** A seal certificate of the CA that is on the CRL and answered `revoked` by OCSP from its issuance. */
+  revokedSealPem: string;
+  revokedSealKeyPem: string;
+  /** The delegated OCSP responder (id-kp-OCSPSigning, id-pkix-ocsp-nocheck), issued by the CA. */
+  ocspPem: string;
+  ocspKeyPem: string;
+  /** Base URL the certificates' CRL distribution points and AIA point under (no trailing slash). */
+  publicUrl: string;
+  /** The CA's CRL when the PKI was loaded (base64 DER); the main thread sends newer ones per file. */
+  crlDerB64: string;
 }
 
 export interface Pki {
@@ -61,6 +76,11 @@ export interface Pki {
   expiredSeal: Identity;
   untrustedSeal: Identity;
   untrustedCa: CertInfo;
+  revokedSeal: Identity;
+  ocsp: Identity;
+  /** Base URL of the CRL, caIssuers and OCSP addresses in the certificates (no trailing slash). */
+  publicUrl: string;
+  /** The CA's CRL when the PKI was loaded; the live one comes from the revocation state (revocation.ts). */
   crlDer: Buffer;
   /** PEM forms, to hand to workers (`pkiFromMaterial`). */
   material: PkiMaterial;
@@ -104,24 +124,28 @@ export function certInfo(pemOrDer: string | Buffer): CertInfo {
   };
 }
 
-function identity(certPem: string, keyPemStr: string, issuer: CertInfo): Identity {
-  return { cert: certInfo(certPem), key: createPrivateKey(keyPemStr), issuer, keyPem: keyPemStr };
+type KeyParser = (pem: string) => KeyObject;
+
+function identity(certPem: string, keyPemStr: string, issuer: CertInfo, parse: KeyParser): Identity {
+  return { cert: certInfo(certPem), key: parse(keyPemStr), issuer, keyPem: keyPemStr };
 }
 
 /** Rebuilds a Pki from PEM material without touching the disk or generating anything. */
-export function pkiFromMaterial(m: PkiMaterial): Pki {
+export function pkiFromMaterial(m: PkiMaterial, parseKey: KeyParser = createPrivateKey): Pki {
   const ca = certInfo(m.caPem);
   const untrustedCa = certInfo(m.untrustedCaPem);
-  const crlDer = Buffer.from(m.crlDerB64, 'base64');
   return {
     keyAlgorithm: m.keyAlgorithm,
     ca,
-    seal: identity(m.sealPem, m.sealKeyPem, ca),
-    tsa: identity(m.tsaPem, m.tsaKeyPem, ca),
-    expiredSeal: identity(m.expiredSealPem, m.expiredSealKeyPem, ca),
-    untrustedSeal: identity(m.untrustedSealPem, m.untrustedSealKeyPem, untrustedCa),
+    seal: identity(m.sealPem, m.sealKeyPem, ca, parseKey),
+    tsa: identity(m.tsaPem, m.tsaKeyPem, ca, parseKey),
+    expiredSeal: identity(m.expiredSealPem, m.expiredSealKeyPem, ca, parseKey),
+    untrustedSeal: identity(m.untrustedSealPem, m.untrustedSealKeyPem, untrustedCa, parseKey),
     untrustedCa,
-    crlDer,
+    revokedSeal: identity(m.revokedSealPem, m.revokedSealKeyPem, ca, parseKey),
+    ocsp: identity(m.ocspPem, m.ocspKeyPem, ca, parseKey),
+    publicUrl: m.publicUrl,
+    crlDer: Buffer.from(m.crlDerB64, 'base64'),
     material: m,
   };
 }

@@ -162,7 +162,9 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
   }
 
   async function processFile(file: InputFile, ctx: SignContext): Promise<FileOutcome> {
-    const revocation = opts.revocation && embedsValidationData(ctx.process) ? opts.revocation(revocationSubjects(pki, ctx.sealIdentity), ctx.now) : undefined;
+    // B-LT seals embed the current revocation data; validation judges against the current CRL.
+    const wanted = embedsValidationData(ctx.process) ? revocationSubjects(pki, ctx.sealIdentity) : ctx.process.operation === 'validate' ? [] : null;
+    const revocation = opts.revocation && wanted ? opts.revocation(wanted, ctx.now) : undefined;
     if (threads === 0 || closed) {
       if (closed) return { fileName: file.name, signed: false, success: false, detail: 'the signer is closed', outputs: [] };
       return processWith(env(), file, { ...ctx, ...(revocation ? { revocation } : {}) });

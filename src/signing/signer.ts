@@ -26,10 +26,11 @@ export interface SignContext {
   now: Date;
   /**
    * Which seal identity signs (fault injection): `default` (the trusted seal certificate),
-   * `expired` (same CA, notAfter in the past) or `untrusted` (issued by a CA outside the trust list).
+   * `expired` (same CA, notAfter in the past), `revoked` (same CA, on its CRL, OCSP says revoked) or
+   * `untrusted` (issued by a CA outside the trust list).
    * Absent = `default`. Ignored by the placeholder signer and by `validate`.
    */
-  sealIdentity?: 'default' | 'expired' | 'untrusted';
+  sealIdentity?: 'default' | 'expired' | 'untrusted' | 'revoked';
   /**
    * Another file of the same uploaded package, by exact name (undefined when absent). `validate`
    * uses it to pair `X.p7s` / `X.xades.xml` with their data file `X`. Optional: without it a

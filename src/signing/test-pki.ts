@@ -1,7 +1,9 @@
+import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Pki } from './pki-material.js';
+import type { KeyAlgorithm, Pki } from './pki-material.js';
 import type { RealSigner } from './real-signer.js';
 import type { ValidationLimits } from './validate.js';
+import type { Revocations } from './revocation.js';
 import type { FileOutcome, InputFile, SignContext, Signer } from './signer.js';
 import type { Tsa } from './tsa.js';
 
@@ -12,38 +14,110 @@ export interface TestPkiOptions {
   dataDir: string;
   caCertPemPath: string | null;
   caKeyPemPath: string | null;
-  keyAlgorithm: 'RSA-2048' | 'ECDSA-P256';
+  keyAlgorithm: KeyAlgorithm;
+  /** Base URL put in the certificates; null: the address the server binds (setBoundUrl). */
+  publicUrl: string | null;
+  /** The pki-cache-dir setting: '' for the per-user default, 'off' for none, or a directory. */
+  cacheDir: string;
+}
+
+export interface LoadedTestPki {
+  pki: Pki;
+  tsa: Tsa;
+  /** The CA's revocation state: CRL, OCSP, revoke/restore. */
+  revocations: Revocations;
 }
 
 /**
- * The simulator's test PKI, loaded (or generated, once, into <data dir>/pki) on first use. Start-up
- * does not wait for it — key generation can take a second — but the app starts loading it in the
- * background at once, so it is normally ready before the first batch or time-stamp request.
+ * Where keys are cached between runs: $XDG_CACHE_HOME/seal-simulator, else ~/.cache/seal-simulator;
+ * null for 'off'.
+ */
+export function resolvePkiCacheDir(setting: string, env: NodeJS.ProcessEnv = process.env): string | null {
+  if (setting === 'off') return null;
+  if (setting !== '') return setting;
+  const base = env.XDG_CACHE_HOME?.trim() || (() => {
+    try {
+      return join(homedir(), '.cache');
+    } catch {
+      return '';
+    }
+  })();
+  return base ? join(base, 'seal-simulator') : null;
+}
+
+class PkiClosed extends Error {}
+
+/**
+ * The simulator's test PKI, loaded (or made, into <data dir>/pki, from the per-user key cache) on
+ * first use. Start-up does not wait for it; the server starts loading it in the background once it
+ * listens (warmUp), so it is normally ready before the first batch or time-stamp request.
  */
 export class TestPki {
-  private loading: Promise<{ pki: Pki; tsa: Tsa }> | undefined;
+  private loading: Promise<LoadedTestPki> | undefined;
+  private boundUrl = 'http://127.0.0.1:8080';
+  private closed = false;
+  private readonly abort = new AbortController();
 
   constructor(private readonly opts: TestPkiOptions) {}
 
-  get(): Promise<{ pki: Pki; tsa: Tsa }> {
+  /** The base URL the certificates name: the setting, else the address bound. */
+  get publicUrl(): string {
+    return (this.opts.publicUrl ?? this.boundUrl).replace(/\/+$/, '');
+  }
+
+  /** The server tells the address it listens on (before anything loads the PKI). */
+  setBoundUrl(url: string): void {
+    this.boundUrl = url;
+  }
+
+  get(): Promise<LoadedTestPki> {
+    if (this.closed) return Promise.reject(new PkiClosed('the simulator is closing'));
     this.loading ??= (async () => {
-      const [{ loadOrCreatePki }, { createTsa }] = await Promise.all([import('./pki.js'), import('./tsa.js')]);
-      const pki = await loadOrCreatePki({
-        dir: join(this.opts.dataDir, 'pki'),
+      const [{ loadTestPki }, { createTsa }, { Revocations }] = await Promise.all([import('./pki.js'), import('./tsa.js'), import('./revocation.js')]);
+      const dir = join(this.opts.dataDir, 'pki');
+      const { pki, caKey } = await loadTestPki({
+        dir,
         caCertPemPath: this.opts.caCertPemPath ?? undefined,
         caKeyPemPath: this.opts.caKeyPemPath ?? undefined,
         keyAlgorithm: this.opts.keyAlgorithm,
+        publicUrl: this.publicUrl,
+        cacheDir: resolvePkiCacheDir(this.opts.cacheDir),
+        signal: this.abort.signal,
       });
-      return { pki, tsa: createTsa(pki) };
+      this.abort.signal.throwIfAborted();
+      return { pki, tsa: createTsa(pki), revocations: await Revocations.open(pki, caKey, dir) };
     })();
     return this.loading;
   }
+
+  /**
+   * Starts loading now; a failure is logged unless the simulator is closing by then (closing right
+   * after start interrupts the load, and that is not an error).
+   */
+  warmUp(log: { error(obj: unknown, msg: string): void }): void {
+    this.get().catch((err: unknown) => {
+      if (!this.closed) log.error({ err }, 'could not load or create the test PKI');
+    });
+  }
+
+  /** No new loads; waits for one in progress so that nothing writes into the data dir after this. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.abort.abort(new PkiClosed('the simulator is closing'));
+    await this.loading?.catch(() => {});
+  }
 }
 
-/** The real signer, created once the test PKI is there; worker threads start with it. */
+/**
+ * The real signer, created once the test PKI is there. Its worker threads need a second or more
+ * to load the format modules (pdf-lib, xadesjs, pkijs); warmUp() starts them right after the server
+ * listens. Files are never sealed on the main thread, not even before the threads are ready: one
+ * hostile document there would stop the server for every tenant.
+ */
 export class LazyRealSigner implements Signer {
   readonly kind = 'real test PKI';
-  private signer: Promise<RealSigner> | undefined;
+  private pool: Promise<RealSigner> | undefined;
+  private closed = false;
 
   constructor(
     private readonly pki: TestPki,
@@ -51,12 +125,35 @@ export class LazyRealSigner implements Signer {
     private readonly validation?: ValidationLimits,
   ) {}
 
+  private startPool(): Promise<RealSigner> {
+    this.pool ??= this.pki.get().then(async ({ pki, revocations }) => {
+      const signer = (await import('./real-signer.js')).createRealSigner({
+        pki,
+        threads: this.threads,
+        ...(this.validation ? { validation: this.validation } : {}),
+        // B-LT seals and validation read the CA's revocation state as it is when the file is sealed.
+        revocation: (certs, now) => ({ crls: [revocations.currentCrlDer(now)], ocsps: certs.map((c) => revocations.ocspResponseFor(c, now)) }),
+      });
+      if (this.closed) return signer;
+      void signer.warmup().catch(() => {});
+      return signer;
+    });
+    return this.pool;
+  }
+
+  /** Loads the PKI and starts the worker threads now (start-up calls this in the background). */
+  warmUp(log: { error(obj: unknown, msg: string): void }): void {
+    this.startPool().catch((err: unknown) => {
+      if (!this.closed) log.error({ err }, 'could not start the signing threads');
+    });
+  }
+
   async processFile(file: InputFile, ctx: SignContext): Promise<FileOutcome> {
-    this.signer ??= this.pki.get().then(async ({ pki }) => (await import('./real-signer.js')).createRealSigner({ pki, threads: this.threads, ...(this.validation ? { validation: this.validation } : {}) }));
-    return (await this.signer).processFile(file, ctx);
+    return (await this.startPool()).processFile(file, ctx);
   }
 
   async close(): Promise<void> {
-    if (this.signer) await (await this.signer).close();
+    this.closed = true;
+    await (await this.pool?.catch(() => undefined))?.close();
   }
 }

@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { loadOrCreatePki, type Pki } from '../../src/signing/pki.js';
+import { loadTestPki, type Pki } from '../../src/signing/pki.js';
+import { Revocations } from '../../src/signing/revocation.js';
 import { createRealSigner, type RealSigner } from '../../src/signing/real-signer.js';
 import { createTsa, type Tsa } from '../../src/signing/tsa.js';
 import { extractPdfSignatures } from '../../src/signing/pades.js';
@@ -86,7 +87,10 @@ function tokenOf(cms: Buffer): Buffer {
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'sealsim-interop-'));
   pkiDir = join(work, 'pki');
-  pki = await loadOrCreatePki({ dir: pkiDir });
+  const loaded = await loadTestPki({ dir: pkiDir });
+  pki = loaded.pki;
+  const crlFile = join(work, 'ca.crl');
+  writeFileSync(crlFile, (await Revocations.open(pki, loaded.caKey, pkiDir)).currentCrlDer());
   tsa = createTsa(pki);
   caPem = join(pkiDir, 'ca.pem');
   wrongCaPem = join(pkiDir, 'untrusted-ca.pem');
@@ -109,7 +113,7 @@ beforeAll(async () => {
   if (!missing.includes('certutil')) {
     expect(run('certutil', ['-N', '-d', `sql:${nssdb}`, '--empty-password']).rc).toBe(0);
     expect(run('certutil', ['-A', '-d', `sql:${nssdb}`, '-n', 'sealsim-test-ca', '-t', 'CT,C,C', '-i', caPem]).rc).toBe(0);
-    expect(run('crlutil', ['-I', '-d', `sql:${nssdb}`, '-i', join(pkiDir, 'ca.crl'), '-t', '1']).rc).toBe(0);
+    expect(run('crlutil', ['-I', '-d', `sql:${nssdb}`, '-i', crlFile, '-t', '1']).rc).toBe(0);
   }
   // Sealing what is already signed: our own seal twice, and a PDF a person signed first with
   // pdfsig (NSS, adbe.pkcs7.detached) and then sealed by process 1.

@@ -20,6 +20,18 @@ describe('config', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('takes a public base URL for the certificates (trailing slash dropped) and refuses what is not one', () => {
+    expect(loadConfig([], {}).config.publicUrl).toBeNull();
+    expect(loadConfig(['--public-url', 'http://seal-simulator:8080/'], {}).config.publicUrl).toBe('http://seal-simulator:8080');
+    expect(loadConfig([], { SEAL_SIM_PUBLIC_URL: 'https://sim.example/base/' }).config.publicUrl).toBe('https://sim.example/base');
+    for (const bad of ['seal-simulator:8080', 'ftp://x', 'http://x/?a=1', 'http://u:p@x']) {
+      expect(() => loadConfig(['--public-url', bad], {}), bad).toThrow(/--public-url=.*http/);
+    }
+    expect(loadConfig([], {}).config.pkiKeyAlgorithm).toBe('ECDSA-P256');
+    expect(loadConfig(['--pki-key-algorithm', 'RSA-2048'], {}).config.pkiKeyAlgorithm).toBe('RSA-2048');
+    expect(loadConfig(['--pki-cache-dir', 'off'], {}).config.pkiCacheDir).toBe('off');
+  });
+
   it('reads environment variables, and flags win over them', () => {
     const env = { PORT: '9000', SEAL_SIM_TIMING: 'realistic', SEAL_SIM_API_KEYS: 'a, b ,,c', SEAL_SIM_AUTH: 'off' };
     const { config } = loadConfig(['--port', '9001', '--status-table=B'], env);

@@ -24,6 +24,11 @@ export interface ServerDef {
   readyOk(status: number): boolean;
   /** Makes the state the status benchmark reads; returns the path to load. */
   prepareStatus(base: string): Promise<string>;
+  /**
+   * The simulator only: accepts the batch prepareStatus made and polls its status (every 10 ms)
+   * until CLOSED — what a test suite's first sealed batch waits for after start-up.
+   */
+  firstClosed?(base: string, statusPath: string): Promise<void>;
 }
 
 export interface SimConfig {
@@ -105,6 +110,18 @@ export function simulatorDef(sim: SimConfig): ServerDef {
     async prepareStatus(base) {
       const id = await createBatchWithDoc(base);
       return `/api/BatchStatus/${id}`;
+    },
+    async firstClosed(base, statusPath) {
+      const id = statusPath.split('/').pop()!;
+      const a = await httpRequest(`${base}/api/AcceptBatch/${id}`, { method: 'POST', headers: API_HEADERS });
+      if (a.status >= 300) throw new Error(`AcceptBatch answered ${a.status}: ${a.body.slice(0, 300)}`);
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const s = await httpRequest(base + statusPath, { headers: API_HEADERS });
+        if (s.status === 200 && (JSON.parse(s.body) as { status: string }).status === 'CLOSED') return;
+        if (Date.now() > deadline) throw new Error(`batch ${id} not CLOSED within 60 s: ${s.body.slice(0, 300)}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
     },
   };
 }

@@ -70,6 +70,12 @@ describe('effects', () => {
     expect(sealIdentityFor(fired, 'a.pdf')).toBe('expired');
     expect(sealIdentityFor(fired, 'b.pdf')).toBe('untrusted');
     expect(sealIdentityFor([], 'a.pdf')).toBe('default');
+    const r2 = new FaultRegistry({ seed: 1 });
+    r2.add({ kind: 'expired-cert' });
+    r2.add({ kind: 'revoked-cert', fileName: 'r.pdf' });
+    const fired2 = r2.takeAll({ tenant: 'public', route: 'AcceptBatch', batchId: 1, kinds: ['expired-cert', 'revoked-cert'] });
+    expect(sealIdentityFor(fired2, 'r.pdf')).toBe('revoked'); // revoked wins over expired
+    expect(sealIdentityFor(fired2, 'a.pdf')).toBe('expired');
     expect(sealFailFor(fired, 'c.pdf')?.label).toBe('seal-fail(c.pdf)#f3');
     expect(sealFailFor(fired, 'a.pdf')).toBeUndefined();
   });

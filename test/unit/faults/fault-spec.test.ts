@@ -34,6 +34,7 @@ describe('parseFaultSpec: every kind', () => {
     [{ kind: 'expire', afterMs: 0 }, { afterMs: 0 }],
     [{ kind: 'expired-cert', fileName: 'x.xml' }, { fileName: 'x.xml' }],
     [{ kind: 'untrusted-cert', tenant: 'public' }, { tenant: 'public' }],
+    [{ kind: 'revoked-cert', fileName: 'a.pdf' }, { fileName: 'a.pdf' }],
   ];
   for (const [input, expected] of valid) {
     it(`accepts ${JSON.stringify(input)}`, () => {

@@ -26,13 +26,13 @@ export function processById(id: number): ProcessDef {
 export const NOW = new Date('2026-03-15T09:30:00Z');
 
 /**
- * The RSA PKI shared by the test files (RSA key generation is the slow part of the suite): kept
+ * The PKI shared by the test files (default key type; RSA generation would be the slow part): kept
  * in $TMPDIR under a hash of the PKI code, so it is regenerated whenever that code changes.
  * Concurrent test files load it safely (loadOrCreatePki locks its dir).
  */
 export async function sharedPki(): Promise<{ pki: Pki; dir: string; cleanup: () => void }> {
   const h = createHash('sha256');
-  for (const f of ['pki.ts', 'pki-material.ts', 'der.ts']) h.update(readFileSync(join(ROOT, 'src', 'signing', f)));
+  for (const f of ['pki.ts', 'pki-material.ts', 'der.ts', 'cert-builder.ts']) h.update(readFileSync(join(ROOT, 'src', 'signing', f)));
   const dir = join(tmpdir(), `sealsim-unit-pki-${h.digest('hex').slice(0, 16)}`);
   const pki = await loadOrCreatePki({ dir });
   return { pki, dir, cleanup: () => {} };
