@@ -4,7 +4,7 @@ import type { Batch } from '../domain/batch.js';
 import { DomainError } from '../domain/errors.js';
 import { nextAdvanceAt } from '../domain/progression.js';
 import { STATUSES, type Status } from '../domain/status.js';
-import { parseDuration } from '../domain/tenant-clocks.js';
+import { DURATION_SCHEMA, MAX_SPEED, parseDuration } from '../domain/tenant-clocks.js';
 import { apiKeyOf, tenantOf } from './auth.js';
 import { NO_SECURITY, problem, TAGS } from './schemas.js';
 
@@ -171,7 +171,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
         ...clockDoc('simSetClock', "Set a tenant's clock", 'Set the time (`at`, ISO 8601) and/or the speed (0 = frozen, 1 = real time, 60 = a minute per second).'),
         body: {
           type: 'object',
-          properties: { at: { type: 'string', format: 'date-time' }, speed: { type: 'number', minimum: 0 } },
+          properties: { at: { type: 'string', format: 'date-time' }, speed: { type: 'number', minimum: 0, maximum: MAX_SPEED } },
           additionalProperties: false,
         },
         response: { 200: clockSchema, ...errors },
@@ -191,7 +191,19 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
     {
       schema: {
         ...clockDoc('simAdvanceClock', "Advance a tenant's clock", 'Move time forward by a duration: milliseconds, "90s", "5m", "1h30m", "2d" or ISO 8601 "PT5M". Batches that become due move on at once.'),
+        // Fastify checks the outline; parseDuration reads `by` and says what a duration looks like.
         body: { type: 'object', required: ['by'], properties: { by: { type: ['string', 'number'] } }, additionalProperties: false },
+        'x-openapi-only': {
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: { type: 'object', required: ['by'], properties: { by: DURATION_SCHEMA }, additionalProperties: false },
+                example: { by: '5m' },
+              },
+            },
+          },
+        },
         response: { 200: clockSchema, ...errors },
       },
     },

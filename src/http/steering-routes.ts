@@ -5,6 +5,8 @@ import type { FaultRegistry } from '../faults/fault-registry.js';
 import { FAULT_KINDS, FAULT_ROUTES } from '../faults/fault-spec.js';
 import { type Journal, parseJournalQuery } from '../journal/journal.js';
 import { type ExpectedCall, verifySequence } from '../journal/verify.js';
+import { faultDefinitionRef } from '../faults/fault-schema.js';
+import { EXPECTED_SCHEMA } from '../journal/verify-schema.js';
 import { adminGuard, scopeOf } from './control-routes.js';
 import { NO_SECURITY, problem, TAGS } from './schemas.js';
 
@@ -69,7 +71,20 @@ export async function steeringRoutes(app: FastifyInstance, opts: { faults: Fault
           "Sent with an API-KEY header, a fault without `tenant` belongs to that key's tenant; otherwise it applies to every tenant.",
         ].join('\n\n'),
         querystring: scopeQuery,
+        // Fastify takes any object or list; parseFaultSpec validates it, naming the field at fault.
         body: { oneOf: [anyObject, { type: 'array', items: anyObject }] },
+        'x-openapi-only': {
+          requestBody: {
+            required: true,
+            description: 'One fault definition, or a list of them',
+            content: {
+              'application/json': {
+                schema: { oneOf: [faultDefinitionRef(), { type: 'array', minItems: 1, items: faultDefinitionRef() }] },
+                example: { route: 'BatchStatus', kind: 'status', status: 503, retryAfter: 2, count: 1 },
+              },
+            },
+          },
+        },
         response: { 201: { description: 'The faults as stored (with id, seed and remaining count)', type: 'object', required: ['faults'], properties: { faults: { type: 'array', items: faultSchema } } }, ...errors },
       },
     },
@@ -191,6 +206,22 @@ export async function steeringRoutes(app: FastifyInstance, opts: { faults: Fault
         description:
           'Answers whether the `expected` calls appear in this order in the journal (other calls may come between). A step matches on any of `route`, `method`, `path` (exact, or "/regex/"), `batchId`, `status` (e.g. 200 or "2xx"), and may repeat (`minTimes`, `maxTimes`) — e.g. [{"route":"BatchStatus","minTimes":2},{"route":"batchfile","status":200}].',
         body: { type: 'object', required: ['expected'], properties: { expected: { type: 'array' }, tenant: { type: 'string' } } },
+        // Documented in full; Fastify checks only the outline and verifySequence the steps, with its own messages.
+        'x-openapi-only': {
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['expected'],
+                  properties: { expected: EXPECTED_SCHEMA, tenant: { type: 'string', description: 'A tenant id (t-…), when no API-KEY is sent' } },
+                },
+                example: { expected: [{ route: 'CreateBatch', status: 201 }] },
+              },
+            },
+          },
+        },
         response: {
           200: {
             description: 'Whether the sequence was found, and where it stopped matching if not',
