@@ -12,6 +12,7 @@ import { statusTable } from './domain/status.js';
 import { timingProfile } from './domain/timing.js';
 import { batchRoutes } from './http/batch-routes.js';
 import { lazyChildLogger } from './http/lazy-child-logger.js';
+import { allowEmptyJsonBody } from './http/lenient-json.js';
 import { schemaCompilers } from './http/schema-compilers.js';
 import { registerOpenApi } from './http/openapi.js';
 import { frameworkErrors, installProblemHandlers } from './http/problem.js';
@@ -153,6 +154,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.setChildLoggerFactory(lazyChildLogger);
   app.decorateRequest('tenant', ''); // set by the auth hooks; declared so requests keep one shape
   installProblemHandlers(app, config.profile);
+  allowEmptyJsonBody(app);
   installSteering(app, { faults, journal });
   app.addSchema(problemSchema);
   await registerOpenApi(app, config); // before the routes: it documents every route added after it

@@ -127,6 +127,20 @@ describe('routes that read no body ignore one, as an ASP.NET action that binds n
   });
 });
 
+describe('an empty body sent as application/json is no body', () => {
+  it('reset and advance take it (generated clients send the JSON type on every POST); a route that needs a body still says so', async () => {
+    const reset = await sim.request({ method: 'POST', url: '/_simulator/reset', headers: { 'content-type': 'application/json' }, payload: '' });
+    expect(reset.statusCode, reset.body).toBe(200);
+    expect(reset.json()).toMatchObject({ batches: expect.any(Number) });
+    const id = await uploadedBatch();
+    const advance = await sim.request({ method: 'POST', url: `/_simulator/batches/${id}/advance`, headers: { 'content-type': 'application/json' }, payload: '' });
+    expect(advance.statusCode, advance.body).toBe(200);
+    const faults = await sim.request({ method: 'POST', url: '/_simulator/faults', headers: { 'content-type': 'application/json' }, payload: '' });
+    expect(faults.statusCode).toBe(400);
+    expect(faults.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+});
+
 describe('TSA routes recognise a body sent without a Content-Type', () => {
   const rfc3161 = (headers: Record<string, string>, payload: Buffer | string) =>
     sim.request({ method: 'POST', url: '/tsa/stamp/rfc3161/1', headers, payload });
