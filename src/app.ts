@@ -34,6 +34,8 @@ import type { BatchStore } from './storage/batch-store.js';
 import { BlobStore } from './storage/blob-store.js';
 import { SqliteBatchStore } from './storage/sqlite-batch-store.js';
 import { VERSION } from './version.js';
+import { KeySettings, loadKeySettings } from './key-settings.js';
+import { tenantOf } from './http/auth.js';
 import { BatchWorker } from './worker/batch-worker.js';
 
 /** Parts a test (or the control API) may reach into. */
@@ -46,6 +48,8 @@ export interface Simulator {
   service: BatchService;
   worker: BatchWorker;
   signer: Signer;
+  /** Per-key settings: the board's tenant labels, counterpartyId, the processes a key may use. */
+  keys: KeySettings;
   /** The test PKI (loaded or generated on first use). */
   pki: TestPki;
   dataDir: string;
@@ -76,7 +80,10 @@ export interface BuildOptions {
  * Wires the simulator together. The one place parts are chosen and connected; it never listens
  * (src/server.ts does), so tests use `app.inject` against exactly what production runs.
  */
-export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+export async function buildApp(given: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  // A keys file's keys are accepted keys, as SEAL_SIM_API_KEYS's are (src/key-settings.ts).
+  const keys = given.keysFile ? loadKeySettings(given.keysFile, tenantOf) : KeySettings.none();
+  const config: Config = keys.keys().length > 0 ? { ...given, apiKeys: [...new Set([...given.apiKeys, ...keys.keys()])] } : given;
   const app = Fastify({
     logger: options.logger ?? { level: config.logLevel },
     requestIdHeader: 'x-request-id',
@@ -135,7 +142,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     journal.clear(tenant);
     return removed;
   };
-  const sim: Simulator = { config, clock, store, blobs, processes, service, worker, signer, pki, dataDir, faults, journal, reset };
+  const sim: Simulator = { config, clock, store, blobs, processes, keys, service, worker, signer, pki, dataDir, faults, journal, reset };
   app.decorate('sim', sim);
 
   // One line per request, with the fields an integrator looks for. The level is fixed at start, so
@@ -158,7 +165,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   installSteering(app, { faults, journal });
   app.addSchema(problemSchema);
   await registerOpenApi(app, config); // before the routes: it documents every route added after it
-  await app.register(batchRoutes, { prefix: '/api', config, service, processes });
+  await app.register(batchRoutes, { prefix: '/api', config, service, processes, keys });
   await app.register(simulatorRoutes, {
     prefix: '/_simulator',
     processes,
@@ -169,7 +176,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
   });
   await app.register(controlRoutes, { prefix: '/_simulator', sim });
-  await app.register(tsaRoutes, { prefix: '/tsa', config, processes, clock, pki });
+  await app.register(tsaRoutes, { prefix: '/tsa', config, processes, keys, clock, pki });
   await app.register(pkiRoutes, { prefix: '/_simulator/pki', pki });
   await app.register(boardRoutes, { prefix: '/_simulator', sim });
   await app.register(steeringRoutes, { prefix: '/_simulator', faults, journal, adminToken: config.adminToken });

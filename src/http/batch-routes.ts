@@ -8,11 +8,13 @@ import type { ProcessCatalog } from '../domain/processes.js';
 import { apiKeyAuth } from './auth.js';
 import { API_KEY_SECURITY, idParam, problem, responseSchemas, TAGS, unexpectedProblem, zipDownload } from './schemas.js';
 import { vendorDateFormat, vendorJson } from './vendor-json.js';
+import type { KeySettings } from '../key-settings.js';
 
 export interface BatchRoutesOptions {
   config: Config;
   service: BatchService;
   processes: ProcessCatalog;
+  keys: KeySettings;
 }
 
 type IdParams = { batchId: number };
@@ -22,7 +24,7 @@ type IdParams = { batchId: number };
  * service call, a body shaped by the vendor presenter and the response schema.
  */
 export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions): Promise<void> {
-  const { config, service, processes } = opts;
+  const { config, service, processes, keys } = opts;
   const json = vendorJson({ style: config.json, statusTable: config.statusTable, counterpartyId: '1', date: vendorDateFormat(config.profile.dates) });
   const schemas = responseSchemas(config.json, config.statusTable);
   const processOf = (processId: number): ProcessDef => processes.get(processId)!;
@@ -67,11 +69,12 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
           201: schemas.batchCreated,
           ...common,
           400: problem('processId is not a positive integer'),
-          404: problem('No process with this id', 'process_not_found'),
+          404: problem('No process with this id, or one this API key may not use (SEAL_SIM_KEYS_FILE)', 'process_not_found'),
         },
       },
     },
     async (request, reply) => {
+      keys.requireProcess(request.tenant, request.params.processId);
       const batch = service.createBatch(request.tenant, request.params.processId);
       return reply.code(201).send(json.created(batch, processOf(batch.processId)));
     },
@@ -143,7 +146,7 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
           body,
           packageName(request.headers['content-disposition']),
         );
-        return reply.code(202).send(json.uploaded(batch, pkg, processOf(batch.processId)));
+        return reply.code(202).send(json.uploaded(batch, pkg, processOf(batch.processId), keys.counterpartyOf(request.tenant)));
       },
     );
   });

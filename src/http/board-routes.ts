@@ -66,6 +66,7 @@ export async function boardRoutes(app: FastifyInstance, opts: { sim: Simulator }
           const c = sim.clock.read(tenant);
           return {
             tenant,
+            label: sim.keys.labelOf(tenant), // SEAL_SIM_KEYS_FILE; null: show the tenant id
             clock: { now: c.now.toISOString(), speed: c.speed, offsetMs: c.offsetMs },
             batches: batches.filter((b) => b.tenant === tenant).map((b) => view(sim, b)),
           };

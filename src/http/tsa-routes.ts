@@ -7,18 +7,22 @@ import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors.js';
 import { timeStampResp } from '../signing/tsa.js';
 import { apiKeyAuth } from './auth.js';
+import type { KeySettings } from '../key-settings.js';
 import { API_KEY_OR_BASIC_SECURITY, API_KEY_SECURITY, idParam, problem, TAGS, unexpectedProblem } from './schemas.js';
 
 /**
  * The vendor's TSA methods (docs/vendor-contract.md#tsa): real RFC 3161 tokens from the simulator's test TSA.
  * genTime comes from the caller's tenant clock.
  */
-export async function tsaRoutes(app: FastifyInstance, opts: { config: Config; processes: ProcessCatalog; clock: Clock; pki: TestPki }): Promise<void> {
-  const { processes, clock, pki } = opts;
+export async function tsaRoutes(
+  app: FastifyInstance,
+  opts: { config: Config; processes: ProcessCatalog; keys: KeySettings; clock: Clock; pki: TestPki },
+): Promise<void> {
+  const { processes, keys, clock, pki } = opts;
   const errors = {
     400: problem('Not a DER TimeStampReq, a raw SHA-1/256/384/512 digest, or {"hash": base64}; the detail says which'),
     401: problem('No API key (or Basic credentials), or one the simulator was not configured with'),
-    404: problem('No process with this id', 'process_not_found'),
+    404: problem('No process with this id, or one this API key may not use (SEAL_SIM_KEYS_FILE)', 'process_not_found'),
   };
 
   await app.register(async (rfc3161) => {
@@ -65,6 +69,7 @@ export async function tsaRoutes(app: FastifyInstance, opts: { config: Config; pr
       },
       async (request, reply) => {
         processes.require(request.params.processId);
+        keys.requireProcess(request.tenant, request.params.processId);
         const body = request.body ?? Buffer.alloc(0);
         const { tsa } = await pki.get();
         const now = clock.now(request.tenant);
@@ -116,6 +121,7 @@ export async function tsaRoutes(app: FastifyInstance, opts: { config: Config; pr
       },
       async (request) => {
         processes.require(request.params.processId);
+        keys.requireProcess(request.tenant, request.params.processId);
         const { tsa } = await pki.get();
         return tsa.stampJsonBody(request.body, clock.now(request.tenant));
       },
