@@ -282,7 +282,10 @@ function overview(config: Config): string {
   const rows = STATUSES.filter((s) => table.name(s) === s).map((s) => `| ${table.code(s)} | ${s} | ${meaning[s]} |`);
   const typed = config.json === 'typed';
   return [
-    'An offline, stateful simulator of the **SIGNIUS SEAL** batch API, which seals documents with a qualified electronic seal. Operations tagged **SEAL batch API (vendor)** are the real service\'s; operations tagged **Simulator** exist only here.',
+    'An offline, stateful simulator of the **SIGNIUS SEAL** batch API, which seals documents with a qualified electronic seal. Operations tagged **SEAL batch API (vendor)** are the real service\'s, in the order of the batch flow; operations tagged **Simulator** exist only here. Press **Authorize**, enter any API key, then **Try it out**.',
+    '',
+    // Folded, so the explorer opens on the operations; the whole text is one click away.
+    '<details><summary>More: the batch flow, status codes, errors, and where the simulator decides what the vendor leaves open</summary>',
     '',
     '## The batch flow',
     '',
@@ -322,5 +325,7 @@ function overview(config: Config): string {
     '- The upload\'s package name comes from a `Content-Disposition` filename, else `batch-{batchId}.zip`; uploading again before AcceptBatch replaces the package.',
     '- Calls in the wrong state answer 409; unknown ids 404; each API key is its own tenant.',
     '- Dates (`yyyy-MM-dd HH:mm:ss`, no zone) are UTC. Package size and content limits are the simulator\'s settings.',
+    '',
+    '</details>',
   ].join('\n');
 }
