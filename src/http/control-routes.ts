@@ -23,7 +23,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
   const batchParams = {
     type: 'object',
     required: ['batchId'],
-    properties: { batchId: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
+    properties: { batchId: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, examples: [1] } },
   };
   const scopeQuery = {
     type: 'object',

@@ -121,7 +121,7 @@ export async function steeringRoutes(app: FastifyInstance, opts: { faults: Fault
         summary: 'Remove one fault',
         operationId: 'simRemoveFault',
         description: "Removes a fault by the id POST /_simulator/faults gave it (only the tenant's own when an API-KEY is sent).",
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } },
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', examples: ['f1'] } } },
         querystring: scopeQuery,
         response: { 204: { type: 'null', description: 'Removed' }, ...errors, 404: problem('No such fault (for this tenant)') },
       },
