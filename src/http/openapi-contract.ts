@@ -10,6 +10,7 @@
  * - every 401 declares the `WWW-Authenticate` header the server sends with it;
  * - every vendor operation declares the problem body as `default`: a test can make any vendor
  *   route answer any 4xx/5xx with a `status` fault, and that answer is still a problem document;
+ * - every operation that reads a body declares 413 and 415 (too large; a type it does not read);
  * - a request body whose schema admits `null` is optional (the server takes the call without one)
  *   and the `null` is dropped from the schema (a body is never the JSON `null`);
  * - the vendor's operations come first, in the vendor's numbering (1. CreateBatch … 6.
@@ -136,8 +137,13 @@ export function finishContract(doc: Json): void {
           headers: { [FAULT_HEADER]: { description: 'The injected fault that chose this answer', schema: { type: 'string' } } },
         };
       }
-      op.responses = responses;
       const body = op.requestBody as Json | undefined;
+      if (body) {
+        // Every route that reads a body can be sent one too large or of a type it does not read.
+        responses['413'] ??= problem('The request body is larger than this endpoint reads (1 MiB for JSON bodies)');
+        responses['415'] ??= problem('A Content-Type this endpoint does not read; the detail names the ones it does');
+      }
+      op.responses = responses;
       for (const media of Object.values((body?.content ?? {}) as Record<string, Json>)) {
         const schema = media.schema as Json | undefined;
         if (body && Array.isArray(schema?.type) && schema.type.includes('null')) {

@@ -314,7 +314,7 @@ function overview(config: Config): string {
     '',
     '## Errors',
     '',
-    'The vendor documents no error bodies. Every error here is RFC 9457 `application/problem+json` (the `Problem` schema, the shape ASP.NET Core writes), with a `detail` telling the integrator what to fix and a `traceId` to find the request in the log. An unknown path answers 404 with the same shape.',
+    'The vendor documents no error bodies. Every error here is RFC 9457 `application/problem+json` (the `Problem` schema, the shape ASP.NET Core writes), with a `detail` telling the integrator what to fix and a `traceId` to find the request in the log. An unknown path answers 404 with the same shape; a known path asked with another method answers 405 with an `Allow` header, as ASP.NET routing does. Every 401 carries `WWW-Authenticate`.',
     '',
     '## Where the simulator decides what the vendor leaves open',
     '',
