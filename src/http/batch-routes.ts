@@ -431,7 +431,9 @@ export function acceptBatchId(request: FastifyRequest<{ Params: { batchId?: stri
   const found = new Map<number, string>();
   for (const [where, value] of sources) {
     if (value === undefined || value === '') continue;
-    const text = String(value).trim();
+    // Only a number or a string can be an id; anything else (an object whose toString is not a
+    // function, say) is refused without being converted, which could throw.
+    const text = typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : '';
     const n = Number(text);
     if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
       throw new DomainError('invalid_request', `batchId in the ${where} must be a positive integer, got ${JSON.stringify(value)}.`);

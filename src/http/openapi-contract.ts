@@ -119,8 +119,21 @@ function vendorNumber(item: Json): number {
   return numbers.length > 0 ? Math.min(...numbers) : Number.MAX_SAFE_INTEGER;
 }
 
+const WILDCARD_NAMES: Record<string, string> = { '/_simulator/pki/ocsp/{*}': 'ocspRequest' };
+
 export function finishContract(doc: Json): void {
   const paths = (doc.paths ?? {}) as Record<string, Json>;
+  // A Fastify wildcard (`/ocsp/*`) reaches the document as `{*}`, which no tool takes as a
+  // parameter name: it is named after what it carries.
+  for (const path of Object.keys(paths).filter((p) => p.includes('{*}'))) {
+    const item = paths[path]!;
+    const name = WILDCARD_NAMES[path] ?? 'rest';
+    for (const op of operationsOf(item)) {
+      for (const param of (op.parameters ?? []) as Json[]) if (param.name === '*') param.name = name;
+    }
+    delete paths[path];
+    paths[path.replace('{*}', `{${name}}`)] = item;
+  }
   for (const item of Object.values(paths)) {
     for (const op of operationsOf(item)) {
       const responses = (op.responses ?? {}) as Record<string, Json>;
