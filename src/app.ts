@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
@@ -32,8 +32,10 @@ import type { Signer } from './signing/signer.js';
 import type { BatchStore } from './storage/batch-store.js';
 import { BlobStore } from './storage/blob-store.js';
 import { SqliteBatchStore } from './storage/sqlite-batch-store.js';
+import { sweepDataDir } from './storage/sweep.js';
 import { VERSION } from './version.js';
 import { BatchWorker } from './worker/batch-worker.js';
+import { FairSlots } from './worker/fair-slots.js';
 
 /** Parts a test (or the control API) may reach into. */
 export interface Simulator {
@@ -111,20 +113,40 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     showStatus: statusTable(config.statusTable).name,
     progressHooks: domainFaults,
   });
+  // With a database file, this process owns the data directory (see BatchCache) and every file a
+  // batch needs is known. An in-memory database knows no earlier files, and its data directory may
+  // be shared (to reuse one test PKI), so nothing is swept then.
+  const swept = config.db === ':memory:' ? { files: 0, bytes: 0 } : sweepDataDir(blobs.root, store.referencedPaths());
+  if (swept.files > 0) log.info({ files: swept.files, bytes: swept.bytes }, 'data directory swept: removed files no batch refers to (left by a crash)');
   const pki = new TestPki({ dataDir, caCertPemPath: config.pkiCaCert, caKeyPemPath: config.pkiCaKey, keyAlgorithm: config.pkiKeyAlgorithm });
+  // One pool of slots for every batch: each tenant may use `perTenant` of them, and one more is
+  // kept so that another tenant's file never waits for a tenant whose files run to their budget.
+  const perTenant = config.signerThreads || availableParallelism();
+  const slots = new FairSlots(perTenant + 1, perTenant);
+  const workDir = join(blobs.root, 'tmp', 'work');
   const signer: Signer =
-    options.signer ?? (config.signer === 'real' ? new LazyRealSigner(pki, config.signerThreads || undefined) : new PlaceholderSigner());
+    options.signer ??
+    (config.signer === 'real'
+      ? new LazyRealSigner(pki, {
+          threads: slots.size,
+          budget: { timeMs: config.fileTimeLimitMs, memoryMiB: config.fileMemoryLimitMib },
+          workDir,
+        })
+      : new PlaceholderSigner());
   const worker = new BatchWorker({
     service,
+    store,
     signer,
     clock,
     limits: config.limits,
     log: log.child({ component: 'worker' }),
-    concurrency: Math.max(2, config.signerThreads * 2 || 4),
-    batches: 4,
+    slots,
+    workDir,
+    maxAttempts: config.fileAttempts,
     faults: domainFaults,
   });
   service.onAccepted = (id) => worker.enqueue(id);
+  service.onReleased = (id) => worker.cancel(id);
   service.awaitWork = (id) => worker.whenDone(id);
 
   const reset = async (tenant?: string) => {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Pki } from './pki-material.js';
-import type { RealSigner } from './real-signer.js';
-import type { FileOutcome, InputFile, SignContext, Signer } from './signer.js';
+import type { RealSigner, RealSignerOptions } from './real-signer.js';
+import type { FileOutcome, InputFile, SignContext, Signer, StoredContext, StoredFile, StoredOptions, StoredOutcome } from './signer.js';
 import type { Tsa } from './tsa.js';
 
 // The signing stack (x509, pdf-lib, xadesjs, pkijs) is imported on first use, not at start-up:
@@ -39,19 +39,26 @@ export class TestPki {
   }
 }
 
-/** The real signer, created once the test PKI is there; worker threads start with it. */
+/** The real signer, created once the test PKI is there; its sealing processes start with it. */
 export class LazyRealSigner implements Signer {
   readonly kind = 'real test PKI';
   private signer: Promise<RealSigner> | undefined;
 
   constructor(
     private readonly pki: TestPki,
-    private readonly threads: number | undefined,
+    private readonly options: Omit<RealSignerOptions, 'pki'>,
   ) {}
 
+  private real(): Promise<RealSigner> {
+    return (this.signer ??= this.pki.get().then(async ({ pki }) => (await import('./real-signer.js')).createRealSigner({ pki, ...this.options })));
+  }
+
   async processFile(file: InputFile, ctx: SignContext): Promise<FileOutcome> {
-    this.signer ??= this.pki.get().then(async ({ pki }) => (await import('./real-signer.js')).createRealSigner({ pki, threads: this.threads }));
-    return (await this.signer).processFile(file, ctx);
+    return (await this.real()).processFile(file, ctx);
+  }
+
+  async processStored(file: StoredFile, ctx: StoredContext, opts?: StoredOptions): Promise<StoredOutcome> {
+    return (await this.real()).processStored(file, ctx, opts);
   }
 
   async close(): Promise<void> {
