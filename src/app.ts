@@ -129,6 +129,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     (config.signer === 'real'
       ? new LazyRealSigner(pki, {
           threads: slots.size,
+          spare: 1,
           budget: { timeMs: config.fileTimeLimitMs, memoryMiB: config.fileMemoryLimitMib },
           workDir,
         })
@@ -209,9 +210,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       ticker.unref();
     }
   });
+  // Work stops as soon as closing starts (sealing processes killed; interrupted batches resume on
+  // the next start), while requests in flight drain: a poison document cannot eat the shutdown's time.
+  let workStopped: Promise<void> | undefined;
+  app.addHook('preClose', async () => {
+    workStopped = worker.stop();
+  });
   app.addHook('onClose', async () => {
     clearInterval(ticker);
-    await worker.stop();
+    await (workStopped ?? worker.stop());
     await signer.close?.();
     store.close();
     if (temporaryDataDir) rmSync(temporaryDataDir, { recursive: true, force: true });

@@ -47,7 +47,7 @@ export async function writeEnveloping(detached: Buffer, contentPath: string, con
   const newEncapLen = eContentTypeOid.length + explicitContentLen;
   const grow = tlvSize(newEncapLen) - encap.length;
   const sdLen = readTlv(signedData).len + grow;
-  const explicitLen = tlvSize(sdLen);
+  const explicitLen = tlvSize(tlvSize(sdLen));
   const ciLen = typeOid.length + explicitLen;
 
   const head = Buffer.concat([

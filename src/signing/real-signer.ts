@@ -55,6 +55,12 @@ export interface RealSignerOptions {
   budget?: Partial<FileBudget>;
   /** Directory for files handed to and made by the sealing processes (default: a new temporary one). */
   workDir?: string;
+  /**
+   * Processes kept started beyond `threads`, idle (default 0). With the caller sending at most
+   * `threads` files at once, a process killed over its budget is replaced by one that has already
+   * loaded the format modules, and the next file does not wait a second or more for a new one.
+   */
+  spare?: number;
 }
 
 export interface RealSigner extends Signer {
@@ -82,6 +88,8 @@ interface Job {
   task: Omit<WorkerTask, 'id' | 'outDir'>;
   resolve: (o: StoredOutcome) => void;
   signal: AbortSignal | undefined;
+  /** This job's own abort listener (one per job: several files of a batch share one signal). */
+  onAbort: () => void;
 }
 
 interface Running extends Job {
@@ -133,6 +141,7 @@ const MiB = 1024 * 1024;
 
 export function createRealSigner(opts: RealSignerOptions): RealSigner {
   const threads = Math.max(0, Math.floor(opts.threads ?? availableParallelism()));
+  const poolSize = threads === 0 ? 0 : threads + Math.max(0, Math.floor(opts.spare ?? 0));
   const budget: FileBudget = Object.freeze({ ...DEFAULT_FILE_BUDGET, ...opts.budget });
   const pki = opts.pki;
   let local: { pki: Pki; tsa: ReturnType<typeof createTsa> } | undefined;
@@ -150,6 +159,10 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
   const waiting: Job[] = [];
   let nextId = 1;
   let closed = false;
+  /** Set by the first file (or warmup): from then on the pool is kept full. */
+  let used = false;
+  /** Processes in a row that died before they were ready (a broken installation): stop replacing them. */
+  let startFailures = 0;
 
   const here = import.meta.url;
   const fromTs = here.endsWith('.ts');
@@ -178,6 +191,7 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
     child.on('message', (m: { id?: number; ready?: boolean; outcome?: StoredOutcome; error?: string }) => {
       if (m.ready) {
         proc.isReady = true;
+        startFailures = 0;
         markReady();
         idle(proc);
         dispatch();
@@ -194,6 +208,7 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
       proc.dead = true;
       markReady();
       if (!proc.isReady && !closed) {
+        startFailures++;
         // It could not even start (a broken installation): fail the waiting files rather than
         // starting processes in a loop.
         for (const j of waiting.splice(0)) j.resolve(failed(j.task.file.name, `the sealing process could not start (${why}): ${proc.stderr.trim().split('\n').slice(-3).join(' ')}`));
@@ -232,7 +247,7 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
     if (!t) return;
     proc.task = undefined;
     clearInterval(t.timer);
-    t.signal?.removeEventListener('abort', onAbort);
+    t.signal?.removeEventListener('abort', t.onAbort);
     t.resolve(outcome);
   }
 
@@ -256,24 +271,30 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
     (proc.child.channel as { ref?: () => void } | undefined)?.ref?.();
   }
 
-  function onAbort(this: AbortSignal): void {
-    for (const proc of [...procs]) {
-      if (proc.task?.signal === this) kill(proc, failed(proc.task.task.file.name, `work on "${proc.task.task.file.name}" was stopped`));
+  /** Stops one job: killed in its process, or taken out of the queue. */
+  function abortJob(job: Job): void {
+    const stopped = failed(job.task.file.name, `work on "${job.task.file.name}" was stopped`);
+    const proc = procs.find((p) => p.task?.onAbort === job.onAbort);
+    if (proc) {
+      kill(proc, stopped);
+      dispatch();
+      return;
     }
-    for (let i = waiting.length - 1; i >= 0; i--) {
-      const j = waiting[i]!;
-      if (j.signal === this) {
-        waiting.splice(i, 1);
-        j.resolve(failed(j.task.file.name, `work on "${j.task.file.name}" was stopped`));
-      }
+    const i = waiting.indexOf(job);
+    if (i >= 0) {
+      waiting.splice(i, 1);
+      job.resolve(stopped);
     }
   }
 
-  /** Hands waiting files to idle, ready processes; starts processes up to `threads`. */
+  /**
+   * Hands waiting files to idle, ready processes. Once the pool is in use it keeps all `threads`
+   * processes started, and a killed one is replaced at once: a process takes a second or more to
+   * load the format modules, and a file should find one ready rather than wait for that.
+   */
   function dispatch(): void {
+    if (!closed && used && startFailures < 3) while (procs.length < poolSize) procs.push(spawn());
     while (!closed && waiting.length > 0) {
-      const needed = Math.min(threads, waiting.length + procs.filter((p) => p.task).length);
-      while (procs.length < needed) procs.push(spawn());
       const proc = procs.find((p) => p.isReady && !p.task && !p.dead);
       if (!proc) return;
       const job = waiting.shift()!;
@@ -324,12 +345,13 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
     if (closed) return failed(file.name, 'the signer is closed');
     if (o.signal?.aborted) return failed(file.name, `work on "${file.name}" was stopped`);
     if (threads === 0) return processStoredWith(env(), file, ctx, workDir());
+    used = true;
     const siblingPaths: Record<string, string> = {};
     if (ctx.process.operation === 'validate' && ctx.siblingPaths) {
       for (const n of siblingNamesFor(file.name)) if (ctx.siblingPaths[n]) siblingPaths[n] = ctx.siblingPaths[n];
     }
     return new Promise<StoredOutcome>((resolve) => {
-      waiting.push({
+      const job: Job = {
         task: {
           file,
           process: ctx.process,
@@ -337,10 +359,15 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
           ...(ctx.sealIdentity ? { sealIdentity: ctx.sealIdentity } : {}),
           ...(Object.keys(siblingPaths).length ? { siblingPaths } : {}),
         },
-        resolve,
+        resolve: (outcome) => {
+          o.signal?.removeEventListener('abort', job.onAbort);
+          resolve(outcome);
+        },
         signal: o.signal,
-      });
-      o.signal?.addEventListener('abort', onAbort, { once: true });
+        onAbort: () => abortJob(job),
+      };
+      waiting.push(job);
+      o.signal?.addEventListener('abort', job.onAbort, { once: true });
       dispatch();
     });
   }
@@ -389,7 +416,8 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
         await preloadFormats();
         return;
       }
-      while (procs.length < threads) procs.push(spawn());
+      used = true;
+      dispatch();
       await Promise.all(procs.map((p) => p.ready));
     },
     async close() {

@@ -58,10 +58,23 @@ export class LazyRealSigner implements Signer {
   }
 
   async processStored(file: StoredFile, ctx: StoredContext, opts?: StoredOptions): Promise<StoredOutcome> {
-    return (await this.real()).processStored(file, ctx, opts);
+    // The first file may wait for the PKI to be generated (seconds): a stop must not wait for that.
+    const signal = opts?.signal;
+    const stopped = signal && new Promise<undefined>((resolve) => (signal.aborted ? resolve(undefined) : signal.addEventListener('abort', () => resolve(undefined), { once: true })));
+    const real = await (stopped ? Promise.race([this.real(), stopped]) : this.real());
+    if (!real) return { fileName: file.name, signed: false, success: false, detail: `work on "${file.name}" was stopped`, outputs: [] };
+    return real.processStored(file, ctx, opts);
   }
 
+  /**
+   * A signer still waiting for its PKI has started no process yet: it is closed once it exists,
+   * without making a shutdown wait for key generation.
+   */
   async close(): Promise<void> {
-    if (this.signer) await (await this.signer).close();
+    const pending = this.signer;
+    if (!pending) return;
+    const ready = await Promise.race([pending, new Promise<undefined>((r) => setImmediate(() => r(undefined)))]);
+    if (ready) await ready.close();
+    else void pending.then((s) => s.close(), () => {});
   }
 }
