@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { acceptsFile } from '../domain/processes.js';
 import type { FileOutcome, InputFile, SignContext, Signer, StoredContext, StoredFile, StoredOutcome } from './signer.js';
 
@@ -32,6 +31,3 @@ export class PlaceholderSigner implements Signer {
     return { fileName: file.name, signed: true, success: true, detail: 'copied unchanged (placeholder signer)', outputs: [file] };
   }
 }
-
-/** Reads a stored file into memory (small helper for signers that work in memory). */
-export const readStored = async (f: StoredFile): Promise<InputFile> => ({ name: f.name, bytes: await readFile(f.path) });

@@ -175,8 +175,6 @@ export class BatchWorker {
     const outcomes: DocumentOutcome[] = [];
     const faults = this.deps.faults?.forBatch(batch) ?? null;
     const attempts = store.fileAttempts(batch.id);
-    /** Files whose work ended since the last attempts write (written with the next one). */
-    const ended: string[] = [];
     /** Every file this batch created; removed whatever happens. */
     const temps = new Set<string>();
     const siblings =
@@ -197,9 +195,11 @@ export class BatchWorker {
       }
       // Durable before the file reaches a sealing process: if it takes the whole server down, the
       // next start knows.
-      store.recordAttempts(batch.id, [file.name], ended.splice(0));
+      store.recordAttempts(batch.id, [file.name], []);
       const outcome = await signer.processStored(file, { process, now: clock.now(tenant), ...(injected ? { sealIdentity: injected.sealIdentity } : {}), ...(siblings ? { siblingPaths: siblings } : {}) }, { signal });
-      ended.push(file.name);
+      // Ended, whatever the outcome (a file stopped by a shutdown did not fail either): only a
+      // file still in progress when the process dies counts.
+      store.recordAttempts(batch.id, [], [file.name]);
       for (const o of outcome.outputs) temps.add(o.path);
       if (outcome.overBudget) {
         log.warn({ batchId: batch.id, tenant, file: file.name, budget: outcome.overBudget, detail: outcome.detail }, 'file stopped: over its budget');
@@ -269,8 +269,6 @@ export class BatchWorker {
       }
       await service.completeWork(batch.id, { path: target.relative, size: written.size, sha256: written.sha256 }, outcomes);
     } finally {
-      // Stopped for a shutdown: the files in hand did not fail, the server stopped them.
-      if (signal.aborted) store.recordAttempts(batch.id, [], ended.splice(0));
       await Promise.all([...temps].map((p) => rm(p, { force: true })));
     }
   }

@@ -6,9 +6,12 @@
  * - `/_simulator/health` answers within 200 ms throughout;
  * - B's one-file batch reaches CLOSED within 5 s of being accepted;
  *
- * Both bounds are on top of what the same measurement costs without an attack (an idle reference
- * server probed at the same moments; B's batches before any attack), so a machine that is busy
- * with other work does not fail the test; on an idle machine they are the plain 200 ms and 5 s.
+ * Both bounds are on top of what the same measurement costs without the attack: an idle reference
+ * server probed at the same moments (its slowest answer, half as much again for scheduling jitter
+ * between two processes), and B's one-file batch sent just before the case. A machine busy with
+ * other work then does not fail the test, while a server that stops answering or a batch stuck
+ * behind another tenant's (seconds to minutes) still does; on an idle machine the bounds are
+ * about the plain 200 ms and 5 s.
  * - the server and its sealing processes together stay under RSS_BOUND_MIB (Linux: /proc);
  * - A's batch ends, and where the case says so every file failed with a reason.
  *
@@ -65,8 +68,6 @@ const cliEnv = process.env.HOSTILE_CLI ? { cli: process.env.HOSTILE_CLI } : {};
 let sim: SimProcess;
 /** An idle server on the same machine: its health times are what the machine itself costs. */
 let reference: SimProcess;
-/** B's slowest one-file batch before any attack (ms). */
-let victimBaselineMs = 0;
 const started: SimProcess[] = [];
 async function start(args: string[]): Promise<SimProcess> {
   const p = await startCli(args, { timeoutMs: 30_000, ...cliEnv });
@@ -195,20 +196,25 @@ function monitor(s: SimProcess): { stop(): Promise<{ healthMaxMs: number; refere
   let rssMax = 0;
   let serverMax = 0;
   const pid = s.child.pid!;
+  /** Time of one health check, or Infinity when it failed. */
   const probe = async (url: string): Promise<number> => {
     const t = Date.now();
     try {
-      const res = await fetch(`${url}/_simulator/health`, { signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(`${url}/_simulator/health`, { signal: AbortSignal.timeout(30_000) });
       await res.arrayBuffer();
-      if (res.status !== 200) healthFailures++;
+      if (res.status !== 200) return Infinity;
     } catch {
-      healthFailures++;
+      return Infinity;
     }
     return Date.now() - t;
   };
   const health = (async () => {
     while (running) {
       const [attacked, idle] = await Promise.all([probe(s.url), probe(reference.url)]);
+      if (attacked === Infinity) {
+        healthFailures++;
+        continue;
+      }
       healthMaxMs = Math.max(healthMaxMs, attacked);
       referenceMaxMs = Math.max(referenceMaxMs, idle);
       await new Promise((r) => setTimeout(r, 50));
@@ -242,7 +248,6 @@ beforeAll(async () => {
   [sim, reference] = await Promise.all([start(baseArgs('main')), start(['--port', '0', '--signer', 'placeholder', '--log-level', 'warn'])]);
   // Warm up: the test PKI and the sealing processes are made on first use.
   await victimBatch(sim.url);
-  for (let i = 0; i < 3; i++) victimBaselineMs = Math.max(victimBaselineMs, await victimBatch(sim.url));
 }, 120_000);
 
 afterAll(async () => {
@@ -255,6 +260,8 @@ afterAll(async () => {
 describe(`hostile documents (${LONG ? 'long' : 'short'} form) against a real server process`, () => {
   it.each(cases.map((c) => [c.id, c] as [string, HostileCase]))('%s: other tenants are unaffected', async (_id, c) => {
     const files = LONG && c.longFiles ? await c.longFiles() : await c.files();
+    // B's batch without an attack, now: also waits until processes replaced in the case before are loaded.
+    const victimBaselineMs = await victimBatch(sim.url);
     const watch = monitor(sim);
     const t0 = Date.now();
     // Finding 1 was two such batches at once; every case is sent twice.
@@ -271,7 +278,7 @@ describe(`hostile documents (${LONG ? 'long' : 'short'} form) against a real ser
     figures.push({ case: c.id, bytes: files.reduce((n, f) => n + f.bytes.length, 0), victimToClosedMs: victimMs, victimBaselineMs, healthMaxMs: seen.healthMaxMs, referenceHealthMaxMs: seen.referenceMaxMs, rssMaxMib: seen.rssMaxMib, serverRssMaxMib: seen.serverRssMaxMib, attackerDoneMs: attackMs, outcome: outcomes[0] });
 
     expect(seen.healthFailures, 'health checks that failed').toBe(0);
-    expect(seen.healthMaxMs, 'slowest /_simulator/health answer (ms), over the idle reference server').toBeLessThanOrEqual(HEALTH_MS + seen.referenceMaxMs);
+    expect(seen.healthMaxMs, 'slowest /_simulator/health answer (ms), over the idle reference server').toBeLessThanOrEqual(HEALTH_MS + 1.5 * seen.referenceMaxMs);
     expect(victimMs, "tenant B's one-file batch, accepted to CLOSED (ms), over its time before any attack").toBeLessThanOrEqual(VICTIM_MS + victimBaselineMs);
     if (seen.rssMaxMib > 0) expect(seen.rssMaxMib, 'RSS of the server and its sealing processes (MiB)').toBeLessThanOrEqual(RSS_BOUND_MIB);
     for (const o of outcomes) expect(o.detail, `reason recorded for ${o.file}`).toBeTruthy();
