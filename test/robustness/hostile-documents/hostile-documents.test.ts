@@ -216,7 +216,7 @@ function monitor(s: SimProcess): { stop(): Promise<{ healthMaxMs: number; refere
         continue;
       }
       healthMaxMs = Math.max(healthMaxMs, attacked);
-      referenceMaxMs = Math.max(referenceMaxMs, idle);
+      if (idle !== Infinity) referenceMaxMs = Math.max(referenceMaxMs, idle);
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
