@@ -61,6 +61,8 @@ const baseArgs = (name: string): string[] => [
   '--port', '0', '--timing', 'instant', '--log-level', 'info',
   '--db', join(dir, `${name}.db`), '--data-dir', join(dir, name),
   '--signer-threads', String(THREADS),
+  // Each server generates its own test PKI: ECDSA keys take milliseconds, RSA ones seconds.
+  '--pki-key-algorithm', 'ECDSA-P256',
   ...(LEGACY ? [] : ['--file-time-limit-ms', String(TIME_MS), '--file-memory-limit-mib', String(MEMORY_MIB)]),
 ];
 const cliEnv = process.env.HOSTILE_CLI ? { cli: process.env.HOSTILE_CLI } : {};

@@ -12,8 +12,8 @@ const hostileCase: HostileCase = {
     'signer holds costs its size again: two 250 MiB files took the server to 3.6 GB. Sealed from a file as a stream, they cost a read buffer.',
   processId: 7,
   files: () => [
-    { name: 'large-1.bin', bytes: blob(8) },
-    { name: 'large-2.bin', bytes: blob(8) },
+    { name: 'large-1.bin', bytes: blob(4) },
+    { name: 'large-2.bin', bytes: blob(4) },
   ],
   longFiles: () => [
     { name: 'large-1.bin', bytes: blob(250) },
