@@ -288,12 +288,14 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
   }
 
   /**
-   * Hands waiting files to idle, ready processes. Once the pool is in use it keeps all `threads`
+   * Hands waiting files to idle, ready processes. Once the pool is in use it keeps all its
    * processes started, and a killed one is replaced at once: a process takes a second or more to
    * load the format modules, and a file should find one ready rather than wait for that.
    */
   function dispatch(): void {
-    if (!closed && used && startFailures < 3) while (procs.length < poolSize) procs.push(spawn());
+    // One process loads at a time: on a busy machine, several loading at once would all be slow
+    // to take their first file; each new one is started when the one before is ready.
+    if (!closed && used && startFailures < 3 && procs.length < poolSize && procs.every((p) => p.isReady)) procs.push(spawn());
     while (!closed && waiting.length > 0) {
       const proc = procs.find((p) => p.isReady && !p.task && !p.dead);
       if (!proc) return;
@@ -418,7 +420,10 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
       }
       used = true;
       dispatch();
-      await Promise.all(procs.map((p) => p.ready));
+      while (!closed && startFailures < 3 && !(procs.length >= poolSize && procs.every((p) => p.isReady))) {
+        await Promise.all(procs.map((p) => p.ready));
+        dispatch();
+      }
     },
     async close() {
       closed = true;
