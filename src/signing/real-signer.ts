@@ -430,7 +430,10 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
       for (const j of waiting.splice(0)) j.resolve(failed(j.task.file.name, 'the signer was closed'));
       const all = procs.splice(0);
       const exits = all.map((p) => (p.dead || p.child.exitCode !== null || p.child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => p.child.once('exit', () => r()))));
-      for (const p of all) kill(p, failed(p.task?.task.file.name ?? '', 'the signer was closed'));
+      for (const p of all) {
+        busy(p); // an idle process is unref'd: referenced again, the loop waits for its exit
+        kill(p, failed(p.task?.task.file.name ?? '', 'the signer was closed'));
+      }
       await Promise.all(exits);
       if (ownWorkDir) rmSync(ownWorkDir, { recursive: true, force: true });
     },
