@@ -14,6 +14,7 @@ import { batchRoutes } from './http/batch-routes.js';
 import { lazyChildLogger } from './http/lazy-child-logger.js';
 import { redactUrl } from './http/redact-url.js';
 import { installRequestTimeouts } from './http/slow-clients.js';
+import { allowEmptyJsonBody } from './http/lenient-json.js';
 import { schemaCompilers } from './http/schema-compilers.js';
 import { registerOpenApi } from './http/openapi.js';
 import { frameworkErrors, installProblemHandlers } from './http/problem.js';
@@ -36,8 +37,9 @@ import { BlobStore } from './storage/blob-store.js';
 import { SqliteBatchStore } from './storage/sqlite-batch-store.js';
 import { sweepDataDir } from './storage/sweep.js';
 import { VERSION } from './version.js';
-import { BatchWorker } from './worker/batch-worker.js';
+import { KeySettings, loadKeySettings } from './key-settings.js';
 import { tenantOf } from './http/auth.js';
+import { BatchWorker } from './worker/batch-worker.js';
 import { FairSlots } from './worker/fair-slots.js';
 
 /** Parts a test (or the control API) may reach into. */
@@ -50,6 +52,8 @@ export interface Simulator {
   service: BatchService;
   worker: BatchWorker;
   signer: Signer;
+  /** Per-key settings: the board's tenant labels, counterpartyId, the processes a key may use. */
+  keys: KeySettings;
   /** The test PKI (loaded or generated on first use). */
   pki: TestPki;
   dataDir: string;
@@ -80,7 +84,10 @@ export interface BuildOptions {
  * Wires the simulator together. The one place parts are chosen and connected; it never listens
  * (src/server.ts does), so tests use `app.inject` against exactly what production runs.
  */
-export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+export async function buildApp(given: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  // A keys file's keys are accepted keys, as SEAL_SIM_API_KEYS's are (src/key-settings.ts).
+  const keys = given.keysFile ? loadKeySettings(given.keysFile, tenantOf) : KeySettings.none();
+  const config: Config = keys.keys().length > 0 ? { ...given, apiKeys: [...new Set([...given.apiKeys, ...keys.keys()])] } : given;
   const app = Fastify({
     logger: options.logger ?? { level: config.logLevel },
     requestIdHeader: 'x-request-id',
@@ -100,7 +107,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   const temporary = config.dataDir === null ? new TemporaryDir() : null;
   try {
-    return await wire(app, config, options, temporary);
+    return await wire(app, config, keys, options, temporary);
   } catch (err) {
     // A start that fails (a bad processes file, a database that cannot be opened, a plugin error)
     // leaves nothing behind.
@@ -160,7 +167,7 @@ class TemporaryDir {
   }
 }
 
-async function wire(app: FastifyInstance, config: Config, options: BuildOptions, temporary: TemporaryDir | null): Promise<FastifyInstance> {
+async function wire(app: FastifyInstance, config: Config, keys: KeySettings, options: BuildOptions, temporary: TemporaryDir | null): Promise<FastifyInstance> {
   const dataDir = config.dataDir ?? temporary!.path;
   // The configured keys' tenants get their labels (the board's `key …b7c1`) before any request,
   // so batches kept from an earlier run read as their key too.
@@ -241,7 +248,7 @@ async function wire(app: FastifyInstance, config: Config, options: BuildOptions,
     journal.clear(tenant);
     return removed;
   };
-  const sim: Simulator = { config, clock, store, blobs, processes, service, worker, signer, pki, dataDir, faults, journal, reset };
+  const sim: Simulator = { config, clock, store, blobs, processes, keys, service, worker, signer, pki, dataDir, faults, journal, reset };
   app.decorate('sim', sim);
 
   // One line per request, with the fields an integrator looks for. The level is fixed at start, so
@@ -262,10 +269,11 @@ async function wire(app: FastifyInstance, config: Config, options: BuildOptions,
   app.decorateRequest('controlAdmin', false); // set by the control guard (src/http/control-access.ts)
   installProblemHandlers(app, config.profile);
   installRequestTimeouts(app, config);
+  allowEmptyJsonBody(app);
   installSteering(app, { faults, journal });
   app.addSchema(problemSchema);
   await registerOpenApi(app, config); // before the routes: it documents every route added after it
-  await app.register(batchRoutes, { prefix: '/api', config, service, processes });
+  await app.register(batchRoutes, { prefix: '/api', config, service, processes, keys });
   await app.register(simulatorRoutes, {
     prefix: '/_simulator',
     processes,
@@ -276,7 +284,7 @@ async function wire(app: FastifyInstance, config: Config, options: BuildOptions,
     },
   });
   await app.register(controlRoutes, { prefix: '/_simulator', sim });
-  await app.register(tsaRoutes, { prefix: '/tsa', config, processes, clock, pki });
+  await app.register(tsaRoutes, { prefix: '/tsa', config, processes, keys, clock, pki });
   await app.register(pkiRoutes, { prefix: '/_simulator/pki', pki, adminToken: config.adminToken });
   await app.register(boardRoutes, { prefix: '/_simulator', sim });
   await app.register(steeringRoutes, { prefix: '/_simulator', faults, journal, config });

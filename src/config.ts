@@ -58,6 +58,8 @@ export interface Config {
   logLevel: string;
   adminToken: string | null;
   faultsFile: string | null;
+  /** Per-key settings file (label, counterpartyId, processes); see src/key-settings.ts. */
+  keysFile: string | null;
   faultSeed: number;
   journalMaxEntries: number;
   journalMaxBytes: number;
@@ -246,6 +248,11 @@ export const SETTINGS = [
     parse: optionalPath,
   },
   {
+    key: 'keysFile', flag: 'keys-file', env: 'SEAL_SIM_KEYS_FILE', default: '',
+    help: 'JSON file of per-key settings: label (shown on the board), counterpartyId, processes allowed; its keys are accepted keys',
+    parse: optionalPath,
+  },
+  {
     key: 'faultsFile', flag: 'faults', env: 'SEAL_SIM_FAULTS', default: '',
     help: 'JSON file with a list of faults to inject from the start (same shape as POST /_simulator/faults)',
     parse: optionalPath,
@@ -394,6 +401,7 @@ function freezeConfig(r: Raw, explicit: ReadonlySet<string>): Config {
     logLevel: r.logLevel as string,
     adminToken: r.adminToken as string | null,
     faultsFile: r.faultsFile as string | null,
+    keysFile: r.keysFile as string | null,
     faultSeed: r.faultSeed as number,
     journalMaxEntries: r.journalMaxEntries as number,
     journalMaxBytes: r.journalMaxBytes as number,

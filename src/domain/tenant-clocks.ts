@@ -146,6 +146,23 @@ export class TenantClocks implements Clock {
   }
 }
 
+/**
+ * What parseDuration takes, as JSON Schema (for request validation and the OpenAPI document):
+ * a non-negative number of ms, or a string of digits, ISO 8601 (PnDTnHnMnS) or unit parts.
+ */
+export const DURATION_SCHEMA = {
+  description: 'Milliseconds, or a duration such as "90s", "5m", "1h30m", "2d", "1500ms" or ISO 8601 "PT5M"',
+  // anyOf, not oneOf: with type coercion on, 1500 would match both branches.
+  anyOf: [
+    { type: 'number', minimum: 0 },
+    {
+      type: 'string',
+      pattern: '^\\s*(?:\\d+|(?=[Pp].)(?![Pp].*[Tt]\\s*$)[Pp](?:\\d+[Dd])?(?:[Tt](?:\\d+[Hh])?(?:\\d+[Mm])?(?:\\d+(?:\\.\\d+)?[Ss])?)?|(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h|d))+)\\s*$',
+    },
+  ],
+  examples: ['5m', 1500],
+};
+
 /** "90s", "5m", "1h30m", "2d", "1500ms", ISO 8601 "PT5M" / "P1DT2H", or a number of ms. */
 export function parseDuration(input: unknown): number {
   if (typeof input === 'number' && Number.isFinite(input) && input >= 0) return input;

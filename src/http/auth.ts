@@ -50,6 +50,21 @@ function basicKey(header: string | undefined): string {
   return (password || user).trim();
 }
 
+/** The realm of the vendor's API key (and of Basic on the RFC 3161 route, where it carries the same key). */
+export const VENDOR_REALM = 'SEAL API';
+
+/**
+ * The `WWW-Authenticate` value of a vendor route's 401 (RFC 9110 §11.6.1: every 401 carries one).
+ * The API key has no registered scheme, so it is named `APIKey` with the header to send it in, the
+ * form API gateways use; where HTTP Basic is accepted (the RFC 3161 route) Basic comes first, so a
+ * challenge-first client (curl --anyauth, urllib's HTTPBasicAuthHandler, Java's Authenticator,
+ * .NET's HttpClientHandler.Credentials) answers with Basic credentials and gets in.
+ */
+export function vendorChallenge(options: { basic?: boolean } = {}): string {
+  const apiKey = `APIKey realm="${VENDOR_REALM}", header="API-KEY"`;
+  return options.basic ? `Basic realm="${VENDOR_REALM}", charset="UTF-8", ${apiKey}` : apiKey;
+}
+
 /** The API-KEY header's value, trimmed ('' when absent). */
 export function apiKeyOf(request: FastifyRequest): string {
   const raw = request.headers[API_KEY_HEADER];
@@ -63,14 +78,19 @@ export function apiKeyOf(request: FastifyRequest): string {
 export function apiKeyAuth(config: Config, options: { basic?: boolean } = {}) {
   const allowed = new Set(config.apiKeys);
   const how = options.basic ? 'the API-KEY request header or HTTP Basic credentials' : 'the API-KEY request header';
-  return (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+  const challenge = vendorChallenge(options);
+  return (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     const key = apiKeyOf(request) || (options.basic ? basicKey(request.headers.authorization) : '');
     if (!config.auth) {
       request.tenant = key ? tenantOf(key) : PUBLIC_TENANT;
       return done();
     }
-    if (!key) return done(new DomainError('unauthorized', `Send your API key in ${how}.`));
+    if (!key) {
+      reply.header('www-authenticate', challenge);
+      return done(new DomainError('unauthorized', `Send your API key in ${how}.`));
+    }
     if (allowed.size > 0 && !allowed.has(key)) {
+      reply.header('www-authenticate', challenge);
       return done(new DomainError('unauthorized', 'This API-KEY is not one the simulator was configured with (SEAL_SIM_API_KEYS).'));
     }
     request.tenant = tenantOf(key);

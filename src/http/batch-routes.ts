@@ -9,11 +9,13 @@ import { apiKeyAuth } from './auth.js';
 import { API_KEY_SECURITY, idParam, problem, responseSchemas, TAGS, unexpectedProblem, zipDownload } from './schemas.js';
 import { vendorDateFormat, vendorJson } from './vendor-json.js';
 import { VALIDATION_REPORT_DOC } from '../signing/validation/report-doc.js';
+import type { KeySettings } from '../key-settings.js';
 
 export interface BatchRoutesOptions {
   config: Config;
   service: BatchService;
   processes: ProcessCatalog;
+  keys: KeySettings;
 }
 
 type IdParams = { batchId: number };
@@ -23,7 +25,7 @@ type IdParams = { batchId: number };
  * service call, a body shaped by the vendor presenter and the response schema.
  */
 export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions): Promise<void> {
-  const { config, service, processes } = opts;
+  const { config, service, processes, keys } = opts;
   const json = vendorJson({ style: config.json, statusTable: config.statusTable, counterpartyId: '1', date: vendorDateFormat(config.profile.dates) });
   const schemas = responseSchemas(config.json, config.statusTable);
   const processOf = (processId: number): ProcessDef => processes.get(processId)!;
@@ -41,6 +43,11 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
   const batchIdParam = idParam('batchId', 'The batch id CreateBatch returned');
 
   app.addHook('onRequest', apiKeyAuth(config));
+  // CreateBatch, BatchStatus, BatchDeleteCache and batchfile bind nothing from the body, and an
+  // ASP.NET action that binds nothing from the body never reads it: whatever body and Content-Type
+  // a client sends along is ignored, not refused. (Upload and AcceptBatch set their own parsers.)
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', ignoreBody);
 
   app.post<{ Params: { processId: number } }>(
     '/CreateBatch/:processId',
@@ -63,13 +70,13 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
           201: schemas.batchCreated,
           ...common,
           400: problem('processId is not a positive integer'),
-          404: problem('No process with this id', 'process_not_found'),
-          415: problem('A request body in a content type the simulator cannot read (CreateBatch takes no body)'),
+          404: problem('No process with this id, or one this API key may not use (SEAL_SIM_KEYS_FILE)', 'process_not_found'),
           429: problem('This API key holds SEAL_SIM_MAX_BATCHES_PER_TENANT batches already (delete some), or a Prefer fault would pass SEAL_SIM_MAX_FAULTS_PER_TENANT; `setting` names the limit', 'too_many_batches'),
         },
       },
     },
     async (request, reply) => {
+      keys.requireProcess(request.tenant, request.params.processId);
       const batch = service.createBatch(request.tenant, request.params.processId);
       return reply.code(201).send(json.created(batch, processOf(batch.processId)));
     },
@@ -91,7 +98,9 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
           operationId: 'upload',
           summary: '2. Upload the ZIP of files to seal',
           description: [
-            'Sends the package: a **flat ZIP** (files only, no folders) as the **raw request body** with `Content-Type: application/octet-stream`. Not multipart/form-data: that is refused with 415. (The simulator accepts any other content type too, e.g. `application/zip`.)',
+            'Sends the package: a **flat ZIP** (files only, no folders) as the **raw request body** with `Content-Type: application/octet-stream`. Not multipart/form-data: that is refused with 415. The simulator reads the body as the ZIP whatever else the Content-Type says (`application/zip`, none at all, curl\'s default form type), as a lenient server would.',
+            '',
+            'To give the package a name, send `Content-Disposition: attachment; filename="documents.zip"` (the `Content-Disposition` parameter below; the explorer sends what is typed there).',
             '',
             'Allowed while the batch is NEW (or UPLOADED). Uploading again before AcceptBatch replaces the package (see docs/vendor-contract.md#wrong-state). The answer is one row for the package itself; `GET /api/BatchStatus/{batchId}` then lists the files inside it.',
             '',
@@ -102,10 +111,23 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
           params: batchIdParam,
           // Declared for OpenAPI only: Fastify must not validate the body, which is the raw stream.
           'x-openapi-only': {
+            parameters: [
+              {
+                name: 'Content-Disposition',
+                in: 'header',
+                required: false,
+                description: 'Names the package (only the file name is kept); without it the package is `batch-{batchId}.zip`',
+                schema: { type: 'string', maxLength: 1024 },
+                example: 'attachment; filename="documents.zip"',
+              },
+            ],
             requestBody: {
               required: true,
               description: 'The ZIP file itself, as raw bytes (not multipart)',
-              content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary', contentMediaType: 'application/zip' } } },
+              content: {
+                'application/octet-stream': { schema: { type: 'string', format: 'binary', contentMediaType: 'application/zip' } },
+                'application/zip': { schema: { type: 'string', format: 'binary', contentMediaType: 'application/zip' } },
+              },
             },
           },
           response: {
@@ -130,7 +152,7 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
           body,
           packageName(request.headers['content-disposition']),
         );
-        return reply.code(202).send(json.uploaded(batch, pkg, processOf(batch.processId)));
+        return reply.code(202).send(json.uploaded(batch, pkg, processOf(batch.processId), keys.counterpartyOf(request.tenant)));
       },
     );
   });
@@ -178,18 +200,16 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
   );
 
   await app.register(async (accept) => {
-    // AcceptBatch takes the id from five places (docs/vendor-contract.md#acceptbatch); be lenient about bodies:
-    // an empty JSON body is "no body", a form field and a bare number are both fine.
-    accept.removeContentTypeParser(['application/json', 'text/plain']);
-    accept.addContentTypeParser(['application/json', 'text/plain', 'application/x-www-form-urlencoded'], { parseAs: 'string', bodyLimit: 4096 }, (request, raw, done) => {
-      const text = (raw as string).trim();
-      if (text === '') return done(null, undefined);
-      const type = request.headers['content-type'] ?? '';
-      if (type.startsWith('application/x-www-form-urlencoded')) return done(null, Object.fromEntries(new URLSearchParams(text)));
+    // AcceptBatch takes the id from five places (docs/vendor-contract.md#acceptbatch); be lenient about bodies as
+    // ASP.NET's lenient binders are: an empty body is "no body"; JSON, a form field and a bare
+    // number are all fine, and a bare number is read whatever the Content-Type says (curl -d 113
+    // sends it as a form; Python requests' data=str(id) sends no Content-Type at all).
+    accept.removeAllContentTypeParsers();
+    accept.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 4096 }, (request, raw, done) => {
       try {
-        done(null, JSON.parse(text));
-      } catch {
-        done(null, text);
+        done(null, acceptBody(request.headers['content-type'], raw as string));
+      } catch (err) {
+        done(err as Error, undefined);
       }
     });
     const handler = async (request: FastifyRequest<{ Params: { batchId?: string }; Querystring: { batchId?: string } }>) => {
@@ -213,7 +233,7 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
       409: problem('The batch has no package yet, or was already accepted or deleted'),
       408: problem('The request body did not arrive within SEAL_SIM_REQUEST_TIMEOUT_MS', 'request_timeout'),
       413: problem('The request body is larger than 4 KiB'),
-      415: problem('A body in a content type other than JSON, text or a form'),
+      415: problem('A body that is not a bare number, in a content type other than JSON, text or a form; the detail names the types read'),
       429: problem('A Prefer fault would pass SEAL_SIM_MAX_FAULTS_PER_TENANT; remove some faults first', 'too_many_faults'),
     };
     accept.post(
@@ -233,12 +253,13 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
                 required: false,
                 description: 'The batch id (or give it in the body)',
                 schema: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
-                example: 2123,
+                example: 1,
               },
             ],
             requestBody: {
               required: false,
-              description: 'The batch id, if not given in the query: a JSON object, a bare number, or a form field',
+              description:
+                'The batch id, if not given in the query: a JSON object, a bare number, or a form field. A bare number is read with any Content-Type or none (curl -d 113 sends it as a form); a JSON object without a Content-Type is read as JSON.',
               content: {
                 'application/json': {
                   schema: {
@@ -247,12 +268,12 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
                       { type: 'integer', description: 'The bare batch id' },
                     ],
                   },
-                  example: { batchId: 2123 },
+                  example: { batchId: 1 },
                 },
                 'application/x-www-form-urlencoded': {
                   schema: { type: 'object', required: ['batchId'], properties: { batchId: { type: 'integer', description: 'The batch id' } } },
                 },
-                'text/plain': { schema: { type: 'string', pattern: '^\\d+$', description: 'The bare batch id' }, example: '2123' },
+                'text/plain': { schema: { type: 'string', pattern: '^\\d+$', description: 'The bare batch id' }, example: '1' },
               },
             },
           },
@@ -278,7 +299,7 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
                 required: true,
                 description: 'The batch id CreateBatch returned',
                 schema: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
-                example: 2123,
+                example: 1,
               },
             ],
           },
@@ -327,6 +348,42 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
   );
 }
 
+/** A body the route does not read: drained and dropped, whatever its Content-Type. */
+function ignoreBody(_request: FastifyRequest, payload: NodeJS.ReadableStream, done: (err: Error | null, body?: unknown) => void): void {
+  payload.on('error', (err) => done(err));
+  payload.on('end', () => done(null, undefined));
+  payload.resume();
+}
+
+/** The content types AcceptBatch reads (besides none at all). */
+export const ACCEPT_BATCH_TYPES = ['application/json', 'text/plain', 'application/x-www-form-urlencoded'] as const;
+
+/**
+ * AcceptBatch's body as its binders would read it: undefined when empty; a bare number (with any
+ * Content-Type or none); a form's fields; JSON; else plain text (refused later by acceptBatchId
+ * with the value shown). A Content-Type outside {@link ACCEPT_BATCH_TYPES} with a body that is
+ * not a bare number is a 415 naming them.
+ */
+export function acceptBody(contentType: string | undefined, raw: string): unknown {
+  const text = raw.trim();
+  if (text === '') return undefined;
+  if (/^"?\d+"?$/.test(text)) return text.replaceAll('"', '');
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type === 'application/x-www-form-urlencoded') return Object.fromEntries(new URLSearchParams(text));
+  if (type === '' || type === 'application/json' || type.endsWith('+json') || type === 'text/plain') {
+    try {
+      return JSON.parse(text);
+    } catch {
+      if (type === '' && text.includes('=')) return Object.fromEntries(new URLSearchParams(text));
+      return text;
+    }
+  }
+  throw new DomainError(
+    'unsupported_media_type',
+    `AcceptBatch does not read a body of Content-Type ${JSON.stringify(contentType)}. Send the batch id in the path (/api/AcceptBatch/{batchId}), the query (?batchId=), or a body of one of: ${ACCEPT_BATCH_TYPES.join(', ')} (or the bare number with any type).`,
+  );
+}
+
 /** The vendor wants the ZIP as the raw body; multipart is the usual integrator mistake. */
 function refuseMultipart(request: FastifyRequest): void {
   if ((request.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/')) {
@@ -364,7 +421,7 @@ export function acceptBatchId(request: FastifyRequest<{ Params: { batchId?: stri
     body === undefined || body === null
       ? undefined
       : typeof body === 'object' && !Array.isArray(body)
-        ? (body as Record<string, unknown>).batchId ?? (body as Record<string, unknown>).BatchId
+        ? Object.entries(body as Record<string, unknown>).find(([k]) => k.toLowerCase() === 'batchid')?.[1]
         : body;
   const sources: [string, unknown][] = [
     ['path', request.params.batchId],
@@ -374,7 +431,9 @@ export function acceptBatchId(request: FastifyRequest<{ Params: { batchId?: stri
   const found = new Map<number, string>();
   for (const [where, value] of sources) {
     if (value === undefined || value === '') continue;
-    const text = String(value).trim();
+    // Only a number or a string can be an id; anything else (an object whose toString is not a
+    // function, say) is refused without being converted, which could throw.
+    const text = typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : '';
     const n = Number(text);
     if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
       throw new DomainError('invalid_request', `batchId in the ${where} must be a positive integer, got ${JSON.stringify(value)}.`);

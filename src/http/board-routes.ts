@@ -97,6 +97,8 @@ export async function boardRoutes(app: FastifyInstance, opts: { sim: Simulator }
       const batches = sim.service.list({ tenant: only, limit: 500 });
       const tenants = only !== undefined ? new Set([only]) : new Set([...batches.map((b) => b.tenant), ...sim.clock.tenants()]);
       const table = statusTable(sim.config.statusTable);
+      // A label from SEAL_SIM_KEYS_FILE wins; otherwise the key's tail.
+      const labelOf = (tenant: string) => sim.keys.labelOf(tenant) ?? tenantLabel(tenant);
       return {
         at: new Date().toISOString(),
         timing: sim.config.timing,
@@ -111,7 +113,7 @@ export async function boardRoutes(app: FastifyInstance, opts: { sim: Simulator }
             clockView = { now: c.now.toISOString(), speed: c.speed, offsetMs: c.offsetMs };
             return {
               tenant,
-              label: tenantLabel(tenant),
+              label: labelOf(tenant),
               clock: clockView,
               batches: batches
                 .filter((b) => b.tenant === tenant)
@@ -128,7 +130,7 @@ export async function boardRoutes(app: FastifyInstance, opts: { sim: Simulator }
             request.log.warn({ tenant, err: (err as Error).message }, 'board: could not show a tenant');
             return {
               tenant,
-              label: tenantLabel(tenant),
+              label: labelOf(tenant),
               clock: clockView ?? { now: new Date().toISOString(), speed: 1, offsetMs: 0 },
               batches: [],
               error: `This tenant's state cannot be shown (${(err as Error).message}); POST /_simulator/reset with its API-KEY clears it.`,
@@ -136,7 +138,7 @@ export async function boardRoutes(app: FastifyInstance, opts: { sim: Simulator }
           }
         }),
         faults: sim.faults.list(only),
-        journal: sim.journal.query({ limit: 30, ...(only !== undefined && { tenant: only }) }).map((e) => ({ ...e, tenantLabel: tenantLabel(e.tenant) })),
+        journal: sim.journal.query({ limit: 30, ...(only !== undefined && { tenant: only }) }).map((e) => ({ ...e, tenantLabel: labelOf(e.tenant) })),
         journalStats: sim.journal.stats(),
       };
     },

@@ -4,7 +4,7 @@ import type { Batch } from '../domain/batch.js';
 import { DomainError } from '../domain/errors.js';
 import { nextAdvanceAt } from '../domain/progression.js';
 import { STATUSES, type Status } from '../domain/status.js';
-import { MAX_TIME, MIN_TIME, parseDuration } from '../domain/tenant-clocks.js';
+import { DURATION_SCHEMA, MAX_SPEED, MAX_TIME, MIN_TIME, parseDuration } from '../domain/tenant-clocks.js';
 import { CONTROL_RULE_TEXT, controlGuard, controlScope, scopeQueryProperties } from './control-access.js';
 import { NO_SECURITY, problem, TAGS } from './schemas.js';
 
@@ -31,7 +31,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
   const batchParams = {
     type: 'object',
     required: ['batchId'],
-    properties: { batchId: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
+    properties: { batchId: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, examples: [1] } },
   };
   const scopeQuery = {
     type: 'object',
@@ -185,7 +185,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
         ...clockDoc('simSetClock', "Set a tenant's clock", 'Set the time (`at`, ISO 8601, years 1970–9999) and/or the speed (0 = frozen, 1 = real time, 60 = a minute per second). A time outside that range, or a speed that would carry the clock past 9999 within a day of real time, is a 400.'),
         body: {
           type: 'object',
-          properties: { at: { type: 'string', format: 'date-time' }, speed: { type: 'number', minimum: 0 } },
+          properties: { at: { type: 'string', format: 'date-time' }, speed: { type: 'number', minimum: 0, maximum: MAX_SPEED } },
           additionalProperties: false,
         },
         response: { 200: clockSchema, ...errors },
@@ -205,7 +205,19 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
     {
       schema: {
         ...clockDoc('simAdvanceClock', "Advance a tenant's clock", 'Move time forward by a duration: milliseconds, "90s", "5m", "1h30m", "2d" or ISO 8601 "PT5M". Batches that become due move on at once. A clock stays within years 1970–9999: an advance past that is a 400 that says how much may be added.'),
+        // Fastify checks the outline; parseDuration reads `by` and says what a duration looks like.
         body: { type: 'object', required: ['by'], properties: { by: { type: ['string', 'number'] } }, additionalProperties: false },
+        'x-openapi-only': {
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: { type: 'object', required: ['by'], properties: { by: DURATION_SCHEMA }, additionalProperties: false },
+                example: { by: '5m' },
+              },
+            },
+          },
+        },
         response: { 200: clockSchema, ...errors },
       },
     },

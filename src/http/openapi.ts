@@ -32,9 +32,34 @@ import type { Config } from '../config.js';
 import { STATUSES, statusTable } from '../domain/status.js';
 import { VERSION } from '../version.js';
 import { PROBLEM_CONTENT_TYPE, PROBLEMS, type ProblemCode } from './problem.js';
-import { NO_SECURITY, problemExample, SECURITY_SCHEMES, TAGS, unexpectedProblem } from './schemas.js';
+import { faultKindSchemas } from '../faults/fault-schema.js';
+import { finishContract, SECURITY_SCHEME_OBJECTS } from './openapi-contract.js';
+import { NO_SECURITY, problemExample, TAGS, unexpectedProblem } from './schemas.js';
 
 export const OPENAPI_PATH = '/openapi.json';
+
+/** The committed document's server: any local simulator, its port a variable (8080 by default). */
+export const SIMULATOR_SERVER = {
+  url: 'http://{host}:{port}',
+  description: 'A simulator you run (`docker run -p 8080:8080 …`, `npx seal-simulator`, or startSimulator() in a test)',
+  variables: {
+    host: { default: '127.0.0.1', description: 'Where it runs: 127.0.0.1, or the service name in docker compose' },
+    port: { default: '8080', description: 'The port it listens on (SEAL_SIM_PORT)' },
+  },
+};
+
+/**
+ * The document as served to one request: the committed one with the origin it was asked at as its
+ * first server, so "Try it out" and a client generated from the live document call this very
+ * simulator, whatever its port.
+ */
+export function documentFor(json: string, origin: string): string {
+  const doc = JSON.parse(json) as Json;
+  doc.servers = [{ url: origin, description: 'The simulator that served this document' }, ...((doc.servers as Json[] | undefined) ?? [])];
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+const originOf = (request: FastifyRequest): string => `${request.protocol}://${request.host}`;
 export const DOCS_PREFIX = '/docs';
 
 type Json = Record<string, unknown>;
@@ -90,6 +115,10 @@ export async function registerOpenApi(app: FastifyInstance, config: Config): Pro
   });
 
   const forward = async (request: FastifyRequest, reply: FastifyReply) => {
+    // The explorer reads its document from /docs/json: the live one, so "Try it out" calls this origin.
+    if (/^\/docs\/json(\?|$)/i.test(request.url)) {
+      return reply.type('application/json; charset=utf-8').send(documentFor((await app.openApiDocument()).json, originOf(request)));
+    }
     const res = await (await docsApp()).inject({ method: 'GET', url: request.url, headers: request.headers });
     for (const [name, value] of Object.entries(res.headers)) {
       if (value !== undefined && !HOP_BY_HOP.has(name)) reply.header(name, value);
@@ -108,14 +137,14 @@ export async function registerOpenApi(app: FastifyInstance, config: Config): Pro
         operationId: 'openApiDocument',
         summary: 'This OpenAPI document',
         description:
-          'Simulator only. The OpenAPI 3.1 description of the API as this simulator is configured (JSON style and status table); with the defaults it is byte for byte the committed `openapi/openapi.json`. The explorer is at `/docs`.',
+          'Simulator only. The OpenAPI 3.1 description of the API as this simulator is configured (JSON style and status table); with the defaults it is the committed `openapi/openapi.json` with one more server first: the origin this request was sent to. The explorer is at `/docs`.',
         response: {
           200: { type: 'object', description: 'An OpenAPI 3.1 document', additionalProperties: true },
           500: unexpectedProblem(),
         },
       },
     },
-    async (_request, reply) => reply.type('application/json; charset=utf-8').send((await app.openApiDocument()).json),
+    async (request, reply) => reply.type('application/json; charset=utf-8').send(documentFor((await app.openApiDocument()).json, originOf(request))),
   );
 }
 
@@ -135,18 +164,23 @@ async function buildDocsApp(config: Config, routes: readonly RouteOptions[], sch
   ]);
   const docs = Fastify({ logger: false });
   for (const schema of Object.values(schemas)) docs.addSchema(schema);
+  // The fault definitions, one per kind: referenced by POST /_simulator/faults (openapi-contract.ts).
+  for (const [name, schema] of Object.entries(faultKindSchemas())) docs.addSchema({ $id: name, ...schema });
   await docs.register(swagger, {
     openapi: {
       openapi: '3.1.0',
       info: {
         title: 'SIGNIUS SEAL batch API — seal-simulator',
+        contact: { name: 'seal-simulator maintainers (see README.md in the repository or package)' },
         version: VERSION,
         description: overview(config),
         license: { name: 'MIT', identifier: 'MIT' },
         'x-generated-with': { json: config.json, statusTable: config.statusTable },
       } as never,
-      // Relative: "Try it out" calls the simulator that serves the page, whatever its port.
-      servers: [{ url: '/', description: 'The simulator serving this document (by default http://127.0.0.1:8080)' }],
+      // Absolute, so a generated client works in Node as well as in a browser (a relative "/"
+      // makes every call fail in Node until the base URL is set by hand). The live document
+      // (GET /openapi.json, and the explorer's) puts the origin it was fetched from first.
+      servers: [SIMULATOR_SERVER],
       tags: [
         {
           name: TAGS.vendor,
@@ -163,22 +197,7 @@ async function buildDocsApp(config: Config, routes: readonly RouteOptions[], sch
           description: 'Only in the simulator (the real service has none of these): health, the process list, this document and test controls. No API key needed.',
         },
       ],
-      components: {
-        securitySchemes: {
-          [SECURITY_SCHEMES.apiKey]: {
-            type: 'apiKey',
-            in: 'header',
-            name: 'API-KEY',
-            description:
-              'The vendor\'s API key header, on every vendor endpoint. The simulator accepts any non-empty key unless it was started with a key list (SEAL_SIM_API_KEYS); each key is its own tenant, so a batch created with one key is 404 to every other.',
-          },
-          [SECURITY_SCHEMES.basic]: {
-            type: 'http',
-            scheme: 'basic',
-            description: 'HTTP Basic, which the vendor also accepts on its RFC 3161 timestamp endpoint.',
-          },
-        },
-      },
+      components: { securitySchemes: SECURITY_SCHEME_OBJECTS as never },
     },
     // Shared schemas keep their $id as their component name: #/components/schemas/Problem.
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
@@ -232,6 +251,7 @@ function finishDocument(doc: Json): Json {
       }
     }
   }
+  finishContract(doc);
   // Problem responses without an example get one for their status, so the explorer shows a
   // realistic body instead of one made up from every optional member of the schema.
   for (const item of Object.values(paths)) {
@@ -243,14 +263,8 @@ function finishDocument(doc: Json): Json {
       }
     }
   }
-  // The vendor's operations first, in the order of the batch flow; then the simulator's own.
-  const vendorFirst = Object.entries(paths).sort(([, a], [, b]) => Number(!isVendor(a)) - Number(!isVendor(b)));
-  doc.paths = Object.fromEntries(vendorFirst);
   return doc;
 }
-
-const isVendor = (item: Record<string, Json>): boolean =>
-  Object.values(item).some((operation) => Array.isArray(operation.tags) && operation.tags.includes(TAGS.vendor));
 
 /** The document's front page: the batch flow, the settings it describes, and the simulator's decisions. */
 function overview(config: Config): string {
@@ -268,7 +282,10 @@ function overview(config: Config): string {
   const rows = STATUSES.filter((s) => table.name(s) === s).map((s) => `| ${table.code(s)} | ${s} | ${meaning[s]} |`);
   const typed = config.json === 'typed';
   return [
-    'An offline, stateful simulator of the **SIGNIUS SEAL** batch API, which seals documents with a qualified electronic seal. Operations tagged **SEAL batch API (vendor)** are the real service\'s; operations tagged **Simulator** exist only here.',
+    'An offline, stateful simulator of the **SIGNIUS SEAL** batch API, which seals documents with a qualified electronic seal. Operations tagged **SEAL batch API (vendor)** are the real service\'s, in the order of the batch flow; operations tagged **Simulator** exist only here. Press **Authorize**, enter any API key, then **Try it out**.',
+    '',
+    // Folded, so the explorer opens on the operations; the whole text is one click away.
+    '<details><summary>More: the batch flow, status codes, errors, and where the simulator decides what the vendor leaves open</summary>',
     '',
     '## The batch flow',
     '',
@@ -297,7 +314,7 @@ function overview(config: Config): string {
     '',
     '## Errors',
     '',
-    'The vendor documents no error bodies. Every error here is RFC 9457 `application/problem+json` (the `Problem` schema, the shape ASP.NET Core writes), with a `detail` telling the integrator what to fix and a `traceId` to find the request in the log. An unknown path answers 404 with the same shape.',
+    'The vendor documents no error bodies. Every error here is RFC 9457 `application/problem+json` (the `Problem` schema, the shape ASP.NET Core writes), with a `detail` telling the integrator what to fix and a `traceId` to find the request in the log. An unknown path answers 404 with the same shape; a known path asked with another method answers 405 with an `Allow` header, as ASP.NET routing does. Every 401 carries `WWW-Authenticate`.',
     '',
     '## Where the simulator decides what the vendor leaves open',
     '',
@@ -308,5 +325,7 @@ function overview(config: Config): string {
     '- The upload\'s package name comes from a `Content-Disposition` filename, else `batch-{batchId}.zip`; uploading again before AcceptBatch replaces the package.',
     '- Calls in the wrong state answer 409; unknown ids 404; each API key is its own tenant.',
     '- Dates (`yyyy-MM-dd HH:mm:ss`, no zone) are UTC. Package size and content limits are the simulator\'s settings.',
+    '',
+    '</details>',
   ].join('\n');
 }

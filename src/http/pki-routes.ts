@@ -99,20 +99,35 @@ export async function pkiRoutes(app: FastifyInstance, opts: { pki: TestPki; admi
           operationId: 'pkiOcspGet',
           summary: 'OCSP (GET /ocsp/{url-encoded base64 DER OCSPRequest})',
           description: ocspDescription,
-          response: ocspOk,
+          params: {
+            type: 'object',
+            properties: {
+              '*': {
+                type: 'string',
+                description: 'The DER OCSPRequest, base64, URL-encoded or not (RFC 6960 appendix A.1)',
+                examples: ['MAA='],
+              },
+            },
+          },
+          response: { ...ocspOk, 400: problem('The path after /ocsp/ is not base64 (or not valid percent-encoding): it cannot carry an OCSPRequest') },
         },
       },
       async (request, reply) => {
         // Taken from the raw URL: base64 holds '/', '+' and '=', which clients encode or not.
         const path = request.url.split('?')[0]!;
         const rest = path.slice(path.toLowerCase().indexOf('/ocsp/') + '/ocsp/'.length);
-        let der: Buffer;
+        let text: string;
         try {
-          der = Buffer.from(decodeURIComponent(rest), 'base64');
+          text = decodeURIComponent(rest);
         } catch {
-          der = Buffer.alloc(0);
+          text = '\u0000';
         }
-        return answer(reply, der);
+        // Base64 that is no OCSPRequest gets the OCSP status malformedRequest; a path that is not
+        // base64 at all is an HTTP-level mistake (a wrong URL), answered as one.
+        if (!/^[A-Za-z0-9+/=\s]*$/.test(text)) {
+          throw new DomainError('invalid_request', 'The GET form carries the DER OCSPRequest base64-encoded (and URL-encoded) after /_simulator/pki/ocsp/ (RFC 6960 appendix A.1); this path is not base64.');
+        }
+        return answer(reply, Buffer.from(text, 'base64'));
       },
     );
   });
@@ -225,7 +240,7 @@ export async function pkiRoutes(app: FastifyInstance, opts: { pki: TestPki; admi
           operationId: 'simPkiUnrevoke',
           summary: 'Take a certificate off the revocation list again',
           description: 'A test convenience (real CAs do this only for certificateHold). `serial`: hex, or a role such as `seal`. The next CRL (next number) no longer lists it; OCSP answers good. Idempotent.',
-          params: { type: 'object', required: ['serial'], properties: { serial: { type: 'string' } } },
+          params: { type: 'object', required: ['serial'], properties: { serial: { type: 'string', examples: ['seal'] } } },
           response: { 204: { description: 'Not on the list (any more)', type: 'null' }, ...errors },
         },
       },

@@ -3,13 +3,14 @@ import { type ErrorCode, isDomainError } from '../domain/errors.js';
 import { REFUSAL_CODES, type ErrorBodyShape, type VendorProfile } from '../calibrate/profile.js';
 import { redactText, redactUrl } from './redact-url.js';
 import { closeAfterRefusal } from './slow-clients.js';
+import { installAspNetRouting } from './aspnet-routing.js';
 
 /**
  * The one table from error codes to HTTP, and the one handler that writes RFC 9457
  * `application/problem+json` bodies (the shape ASP.NET Core produces: type, title, status, detail,
  * instance, traceId). Every error the simulator answers passes through `sendProblem`.
  */
-export type ProblemCode = ErrorCode | 'route_not_found' | 'internal';
+export type ProblemCode = ErrorCode | 'route_not_found' | 'method_not_allowed' | 'internal';
 
 export const PROBLEMS: Record<ProblemCode, { status: number; title: string }> = {
   invalid_request: { status: 400, title: 'The request is not valid' },
@@ -18,6 +19,7 @@ export const PROBLEMS: Record<ProblemCode, { status: number; title: string }> = 
   batch_not_found: { status: 404, title: 'Batch not found' },
   process_not_found: { status: 404, title: 'Process not found' },
   route_not_found: { status: 404, title: 'No such endpoint' },
+  method_not_allowed: { status: 405, title: 'Method not allowed for this endpoint' },
   wrong_state: { status: 409, title: 'The batch is not in a state that allows this call' },
   request_timeout: { status: 408, title: 'The request did not arrive in time' },
   package_too_large: { status: 413, title: 'The uploaded package is too large' },
@@ -95,8 +97,27 @@ function vendorErrorStyle(profile: VendorProfile): VendorErrorStyle | null {
   };
 }
 
+/**
+ * The content types a route reads, from the request body its OpenAPI description declares (the one
+ * place that fact lives): for a 415 that names what to send instead.
+ */
+export function acceptedContentTypes(request: FastifyRequest): string[] {
+  const schema = request.routeOptions?.schema as { body?: unknown; 'x-openapi-only'?: { requestBody?: { content?: Record<string, unknown> } } } | undefined;
+  const declared = Object.keys(schema?.['x-openapi-only']?.requestBody?.content ?? {});
+  if (declared.length > 0) return declared;
+  return schema?.body ? ['application/json'] : [];
+}
+
+/** A 415's detail: what was sent, and what this endpoint reads. */
+export function unsupportedMediaTypeDetail(request: FastifyRequest): string {
+  const sent = request.headers['content-type'];
+  const accepted = acceptedContentTypes(request);
+  const what = sent ? `Content-Type ${JSON.stringify(sent)} is not one this endpoint reads.` : 'This request has a body but no Content-Type.';
+  return accepted.length > 0 ? `${what} Send one of: ${accepted.join(', ')}.` : `${what} This endpoint takes no request body.`;
+}
+
 /** Fastify's own errors (bad JSON, body limits, content types) in the integrator's terms. */
-function fromFastifyError(err: FastifyError): { code: ProblemCode; detail: string } | null {
+function fromFastifyError(err: FastifyError, request: FastifyRequest): { code: ProblemCode; detail: string } | null {
   if (err.validation) {
     const where = err.validationContext ?? 'request';
     const parts = err.validation.map((v) => {
@@ -107,7 +128,7 @@ function fromFastifyError(err: FastifyError): { code: ProblemCode; detail: strin
   }
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { code: 'unsupported_media_type', detail: `${err.message}.` };
+      return { code: 'unsupported_media_type', detail: unsupportedMediaTypeDetail(request) };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { code: 'package_too_large', detail: 'The request body is larger than this endpoint accepts.' };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -130,8 +151,13 @@ function clientWentAway(err: FastifyError, request: FastifyRequest): boolean {
   return gone && (CLIENT_GONE_CODES.has(String(err.code)) || err.message === 'aborted');
 }
 
-/** Installs the error and not-found handlers on the root instance. */
+/**
+ * Installs the error and not-found handlers on the root instance. Call before any route: the
+ * not-found handler answers 405 for a known path asked with another method (./aspnet-routing.ts
+ * records the routes as they are added).
+ */
 export function installProblemHandlers(app: FastifyInstance, profile?: VendorProfile): void {
+  const routing = installAspNetRouting(app);
   const style = profile ? vendorErrorStyle(profile) : null;
   if (style) {
     // Fastify's plugin instances are made with Object.create(parent), so every route's
@@ -151,7 +177,7 @@ export function installProblemHandlers(app: FastifyInstance, profile?: VendorPro
       request.log.info({ code: err.code, status }, err.detail);
       return sendProblem(reply, err.code, err.detail, err.extra);
     }
-    const known = fromFastifyError(err);
+    const known = fromFastifyError(err, request);
     if (known) {
       request.log.info({ code: known.code, fastifyCode: err.code }, known.detail);
       return sendProblem(reply, known.code, known.detail);
@@ -166,13 +192,19 @@ export function installProblemHandlers(app: FastifyInstance, profile?: VendorPro
     request.log.error({ err }, 'unexpected error');
     return sendProblem(reply, 'internal', `The simulator failed unexpectedly; the log has the details under traceId ${request.id}.`);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const allowed = routing.allowedMethods(path);
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return sendProblem(reply, 'method_not_allowed', `${path} does not take ${request.method}; it takes ${allowed.join(', ')} (see /docs).`, { allow: allowed });
+    }
+    return sendProblem(
       reply,
       'route_not_found',
-      `${request.method} ${request.url.split('?')[0]} is not an endpoint of the SEAL API or the simulator. The batch methods live under /api/ (see /docs).`,
-    ),
-  );
+      `${request.method} ${path} is not an endpoint of the SEAL API or the simulator. The batch methods live under /api/ (see /docs).`,
+    );
+  });
 }
 
 /**

@@ -21,7 +21,15 @@ export const TAGS = {
 } as const;
 
 /** Names of the security schemes declared in components.securitySchemes. */
-export const SECURITY_SCHEMES = { apiKey: 'apiKey', basic: 'basicAuth' } as const;
+export const SECURITY_SCHEMES = {
+  apiKey: 'apiKey',
+  basic: 'basicAuth',
+  /** The admin token (SEAL_SIM_ADMIN_TOKEN) on control routes, in each way the server takes it. */
+  adminBearer: 'adminToken',
+  adminHeader: 'adminTokenHeader',
+  adminQuery: 'adminTokenQuery',
+  adminCookie: 'adminTokenCookie',
+} as const;
 
 /** `security` of a vendor route: the API-KEY header. */
 export const API_KEY_SECURITY: Record<string, string[]>[] = [{ [SECURITY_SCHEMES.apiKey]: [] }];
@@ -42,7 +50,11 @@ const DATE = {
 };
 const MAX_ID = Number.MAX_SAFE_INTEGER;
 
-export const idParam = (name: string, description: string, example = 2123) => ({
+/**
+ * Path ids. The example is 1: the first batch (and process) of a fresh simulator, so an example
+ * request sent as is works (test/integration/openapi-examples.test.ts sends each one).
+ */
+export const idParam = (name: string, description: string, example = 1) => ({
   type: 'object',
   required: [name],
   properties: { [name]: { type: 'integer', minimum: 1, maximum: MAX_ID, description, examples: [example] } },
@@ -68,6 +80,7 @@ export const problemSchema = {
     batchId: { type: 'integer', description: 'The batch concerned, when there is one' },
     batchStatus: { type: 'string', enum: [...STATUSES], description: 'The batch\'s status, for wrong-state errors' },
     processId: { type: 'integer', description: 'The unknown process, for process-not-found errors' },
+    allow: { type: 'array', items: { type: 'string' }, description: 'For 405: the methods this path takes (also in the `Allow` header)' },
     entry: {
       type: ['string', 'integer'],
       description: 'For package errors: the offending ZIP entry\'s name, or its 1-based position when it has no usable name',

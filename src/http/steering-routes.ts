@@ -7,6 +7,8 @@ import { type Journal, parseJournalQuery } from '../journal/journal.js';
 import { type ExpectedCall, verifySequence } from '../journal/verify.js';
 import type { Config } from '../config.js';
 import { CONTROL_RULE_TEXT, controlGuard, controlScope, scopeQueryProperties } from './control-access.js';
+import { faultDefinitionRef } from '../faults/fault-schema.js';
+import { EXPECTED_SCHEMA } from '../journal/verify-schema.js';
 import { NO_SECURITY, problem, TAGS } from './schemas.js';
 
 /**
@@ -80,7 +82,20 @@ export async function steeringRoutes(
           CONTROL_RULE_TEXT,
         ].join('\n\n'),
         querystring: scopeQuery,
+        // Fastify takes any object or list; parseFaultSpec validates it, naming the field at fault.
         body: { oneOf: [anyObject, { type: 'array', items: anyObject }] },
+        'x-openapi-only': {
+          requestBody: {
+            required: true,
+            description: 'One fault definition, or a list of them',
+            content: {
+              'application/json': {
+                schema: { oneOf: [faultDefinitionRef(), { type: 'array', minItems: 1, items: faultDefinitionRef() }] },
+                example: { route: 'BatchStatus', kind: 'status', status: 503, retryAfter: 2, count: 1 },
+              },
+            },
+          },
+        },
         response: {
           201: { description: 'The faults as stored (with id, seed and remaining count)', type: 'object', required: ['faults'], properties: { faults: { type: 'array', items: faultSchema } } },
           ...errors,
@@ -126,7 +141,7 @@ export async function steeringRoutes(
         summary: 'Remove one fault',
         operationId: 'simRemoveFault',
         description: rule("Removes a fault by the id POST /_simulator/faults gave it (only the tenant's own when an API-KEY is sent)."),
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } },
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', examples: ['f1'] } } },
         querystring: scopeQuery,
         response: { 204: { type: 'null', description: 'Removed' }, ...errors, 404: problem('No such fault (for this tenant)') },
       },
@@ -213,6 +228,22 @@ export async function steeringRoutes(
           rule('Answers whether the `expected` calls appear in this order in the journal (other calls may come between). A step matches on any of `route`, `method`, `path` (exact, with or without the query; or a glob where `*` stands for any characters, e.g. "/api/BatchStatus/*"), `pathPrefix`, `batchId`, `status` (e.g. 200 or "2xx"), and may repeat (`minTimes`, `maxTimes`) — e.g. [{"route":"BatchStatus","minTimes":2},{"route":"batchfile","status":200}]. Regular expressions are not accepted (a caller\'s pattern could stall the server for everyone): a `path` written as "/regex/" or a `regex` field is a 400 saying what to use instead.'),
         querystring: scopeQuery,
         body: { type: 'object', required: ['expected'], properties: { expected: { type: 'array' }, tenant: { type: 'string' } } },
+        // Documented in full; Fastify checks only the outline and verifySequence the steps, with its own messages.
+        'x-openapi-only': {
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['expected'],
+                  properties: { expected: EXPECTED_SCHEMA, tenant: { type: 'string', description: 'A tenant id (t-…), when no API-KEY is sent' } },
+                },
+                example: { expected: [{ route: 'CreateBatch', status: 201 }] },
+              },
+            },
+          },
+        },
         response: {
           200: {
             description: 'Whether the sequence was found, and where it stopped matching if not',

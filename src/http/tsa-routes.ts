@@ -3,27 +3,40 @@ import type { Config } from '../config.js';
 import type { Clock } from '../domain/clock.js';
 import type { ProcessCatalog } from '../domain/processes.js';
 import type { TestPki } from '../signing/test-pki.js';
+import type { FastifyRequest } from 'fastify';
+import { DomainError } from '../domain/errors.js';
+import { timeStampResp } from '../signing/tsa.js';
 import { apiKeyAuth } from './auth.js';
+import type { KeySettings } from '../key-settings.js';
 import { API_KEY_OR_BASIC_SECURITY, API_KEY_SECURITY, idParam, problem, TAGS, unexpectedProblem } from './schemas.js';
 
 /**
  * The vendor's TSA methods (docs/vendor-contract.md#tsa): real RFC 3161 tokens from the simulator's test TSA.
  * genTime comes from the caller's tenant clock.
  */
-export async function tsaRoutes(app: FastifyInstance, opts: { config: Config; processes: ProcessCatalog; clock: Clock; pki: TestPki }): Promise<void> {
-  const { processes, clock, pki } = opts;
+export async function tsaRoutes(
+  app: FastifyInstance,
+  opts: { config: Config; processes: ProcessCatalog; keys: KeySettings; clock: Clock; pki: TestPki },
+): Promise<void> {
+  const { processes, keys, clock, pki } = opts;
   const errors = {
     400: problem('Not a DER TimeStampReq, a raw SHA-1/256/384/512 digest, or {"hash": base64}; the detail says which'),
     401: problem('No API key (or Basic credentials), or one the simulator was not configured with'),
-    404: problem('No process with this id', 'process_not_found'),
+    404: problem('No process with this id, or one this API key may not use (SEAL_SIM_KEYS_FILE)', 'process_not_found'),
   };
 
   await app.register(async (rfc3161) => {
     rfc3161.addHook('onRequest', apiKeyAuth(opts.config, { basic: true }));
-    // The request is a small binary: a DER TimeStampReq or a bare digest.
-    rfc3161.addContentTypeParser(['application/timestamp-query', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (_req, body, done) =>
-      done(null, body),
-    );
+    // The request is a small binary: a DER TimeStampReq or a bare digest, under its own types, or
+    // under none or curl's default form type, when the body itself says what it is (sniffBody).
+    rfc3161.removeAllContentTypeParsers();
+    rfc3161.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: TSA_BODY_LIMIT }, (request, body, done) => {
+      try {
+        done(null, readTsaBody(request, body as Buffer, RFC3161_TYPES));
+      } catch (err) {
+        done(err as Error, undefined);
+      }
+    });
     rfc3161.post<{ Params: { processId: number }; Body: Buffer | undefined }>(
       '/stamp/rfc3161/:processId',
       {
@@ -32,7 +45,7 @@ export async function tsaRoutes(app: FastifyInstance, opts: { config: Config; pr
           operationId: 'tsaStampRfc3161',
           summary: 'Time-stamp a hash (RFC 3161)',
           description:
-            'Send a DER `TimeStampReq` (`application/timestamp-query`, e.g. from `openssl ts -query`) or a raw SHA-1/256/384/512 digest (20/32/48/64 bytes, `application/octet-stream`). Answers a DER `TimeStampResp` (`application/timestamp-reply`) from the simulator\'s test TSA, honouring the nonce and certReq. Time-stamps are issued under policy 1.2.3.4.1; a request naming another `reqPolicy` gets a TimeStampResp with status rejection and failInfo unacceptedPolicy (still HTTP 200, as RFC 3161 has it). Auth: API-KEY header or HTTP Basic. [decision] The vendor documents neither the request formats accepted nor the response body; the simulator answers what RFC 3161 clients expect.',
+            'Send a DER `TimeStampReq` (`application/timestamp-query`, e.g. from `openssl ts -query`) or a raw SHA-1/256/384/512 digest (20/32/48/64 bytes, `application/octet-stream`). Without a Content-Type (or with curl\'s default form type) the body is recognised by itself: a JSON `{"hash": "<base64>"}` is read as JSON (as `application/json` is), anything else as the binary request. Answers a DER `TimeStampResp` (`application/timestamp-reply`) from the simulator\'s test TSA, honouring the nonce and certReq. Time-stamps are issued under policy 1.2.3.4.1; a request naming another `reqPolicy` gets a TimeStampResp with status rejection and failInfo unacceptedPolicy (still HTTP 200, as RFC 3161 has it). Auth: API-KEY header or HTTP Basic. [decision] The vendor documents neither the request formats accepted nor the response body; the simulator answers what RFC 3161 clients expect.',
           security: API_KEY_OR_BASIC_SECURITY,
           params: idParam('processId', 'A process id (as for CreateBatch)'),
           'x-openapi-only': {
@@ -41,28 +54,50 @@ export async function tsaRoutes(app: FastifyInstance, opts: { config: Config; pr
               content: {
                 'application/timestamp-query': { schema: { type: 'string', format: 'binary' } },
                 'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+                'application/json': { schema: TSA_HASH_BODY },
               },
             },
           },
           response: {
             200: { description: 'A DER TimeStampResp', content: { 'application/timestamp-reply': { schema: { type: 'string', format: 'binary' } } } },
             ...errors,
-            415: problem('Send application/timestamp-query or application/octet-stream'),
+            413: problem('The body is larger than 64 KiB'),
+            415: problem('A Content-Type this endpoint does not read; the detail names the ones it does'),
             500: unexpectedProblem(),
           },
         },
       },
       async (request, reply) => {
         processes.require(request.params.processId);
-        const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        keys.requireProcess(request.tenant, request.params.processId);
+        const body = request.body ?? Buffer.alloc(0);
         const { tsa } = await pki.get();
-        return reply.type('application/timestamp-reply').send(tsa.respond(body, clock.now(request.tenant)));
+        const now = clock.now(request.tenant);
+        // A JSON {"hash"} sent here without a binary type: the same token, wrapped as RFC 3161 answers it.
+        const answer = Buffer.isBuffer(body) ? tsa.respond(body, now) : timeStampResp(Buffer.from(tsa.stampJsonBody(body, now).token, 'base64'));
+        return reply.type('application/timestamp-reply').send(answer);
       },
     );
   });
 
   await app.register(async (json) => {
     json.addHook('onRequest', apiKeyAuth(opts.config));
+    // JSON under its own type, or under none or curl's default form type when the body is JSON.
+    json.removeAllContentTypeParsers();
+    json.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: TSA_BODY_LIMIT }, (request, body, done) => {
+      try {
+        const read = readTsaBody(request, body as Buffer, JSON_TYPES);
+        if (Buffer.isBuffer(read)) {
+          throw new DomainError(
+            'unsupported_media_type',
+            'This endpoint reads JSON {"hash": "<base64 digest>"} (application/json). Send a DER TimeStampReq or a raw digest to POST /tsa/stamp/rfc3161/{processId} instead.',
+          );
+        }
+        done(null, read);
+      } catch (err) {
+        done(err as Error, undefined);
+      }
+    });
     json.post<{ Params: { processId: number }; Body: unknown }>(
       '/stamp/:processId',
       {
@@ -71,22 +106,64 @@ export async function tsaRoutes(app: FastifyInstance, opts: { config: Config; pr
           operationId: 'tsaStampJson',
           summary: 'Time-stamp a hash (JSON)',
           description:
-            'Send `{"hash": "<base64 of a SHA-1/256/384/512 digest>"}`. Answers `{"token": "<base64 DER TimeStampToken>"}`. Auth: API-KEY header. [decision] The vendor does not document the response body.',
+            'Send `{"hash": "<base64 of a SHA-1/256/384/512 digest>"}` as `application/json`; without a Content-Type (or with curl\'s default form type) a body that is JSON is read as JSON. Answers `{"token": "<base64 DER TimeStampToken>"}`. Auth: API-KEY header. [decision] The vendor does not document the response body.',
           security: API_KEY_SECURITY,
           params: idParam('processId', 'A process id (as for CreateBatch)'),
-          body: { type: 'object', required: ['hash'], properties: { hash: { type: 'string', examples: ['n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg='] } } },
+          body: TSA_HASH_BODY,
           response: {
             200: { description: 'The time-stamp token', type: 'object', required: ['token'], properties: { token: { type: 'string', description: 'base64 DER TimeStampToken (CMS SignedData)' } } },
             ...errors,
+            413: problem('The body is larger than 64 KiB'),
+            415: problem('A Content-Type other than application/json, or a body without one that is not JSON; the detail says where binary requests go'),
             500: unexpectedProblem(),
           },
         },
       },
       async (request) => {
         processes.require(request.params.processId);
+        keys.requireProcess(request.tenant, request.params.processId);
         const { tsa } = await pki.get();
         return tsa.stampJsonBody(request.body, clock.now(request.tenant));
       },
     );
   });
+}
+
+const TSA_BODY_LIMIT = 64 * 1024;
+/** The JSON TSA request (validated by Fastify on the JSON route, documented on both). */
+const TSA_HASH_BODY = {
+  type: 'object',
+  required: ['hash'],
+  properties: { hash: { type: 'string', description: 'base64 of a SHA-1/256/384/512 digest', examples: ['LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ='] } },
+};
+const RFC3161_TYPES = ['application/timestamp-query', 'application/octet-stream'];
+const JSON_TYPES = ['application/json'];
+/** Types a client sends when it says nothing about the body: none at all, or curl -d's default. */
+const UNSAID = new Set(['', 'application/x-www-form-urlencoded']);
+
+/**
+ * A TSA request body as the route should read it: a Buffer (DER TimeStampReq or raw digest) or
+ * parsed JSON. Declared types are taken at their word; with no type (or curl's default form type)
+ * the body decides: a first non-blank `{` is JSON, anything else the binary request. Any other
+ * type is a 415 naming the types the route reads.
+ */
+export function readTsaBody(request: FastifyRequest, body: Buffer, declared: readonly string[]): Buffer | unknown {
+  const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const looksJson = body.toString('latin1', 0, Math.min(body.length, 64)).trimStart().startsWith('{');
+  const readJson = () => {
+    try {
+      return JSON.parse(body.toString('utf8')) as unknown;
+    } catch (e) {
+      throw new DomainError('invalid_request', `The body is not valid JSON: ${(e as Error).message}. Send {"hash": "<base64 digest>"}.`);
+    }
+  };
+  if (type === 'application/json' || type.endsWith('+json')) return readJson();
+  if (RFC3161_TYPES.includes(type) && declared.includes(type)) return body;
+  if (UNSAID.has(type)) return looksJson ? readJson() : body;
+  throw new DomainError(
+    'unsupported_media_type',
+    `Content-Type ${JSON.stringify(request.headers['content-type'])} is not one this endpoint reads. Send one of: ${[...declared, 'none (the body is recognised by its first byte)'].join(', ')}.${
+      declared.some((t) => RFC3161_TYPES.includes(t)) ? '' : ' A DER TimeStampReq or a raw digest goes to POST /tsa/stamp/rfc3161/{processId}.'
+    }`,
+  );
 }

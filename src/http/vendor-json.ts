@@ -66,9 +66,10 @@ export function vendorJson(opts: VendorJsonOptions) {
       creationDate: date(b.createdAt),
       status: code(b),
     }),
-    uploaded: (b: Batch, pkg: BatchPackage, p: ProcessDef) => ({
+    /** `counterpartyId`: the caller's, from its key's settings (default: the presenter's). */
+    uploaded: (b: Batch, pkg: BatchPackage, p: ProcessDef, counterpartyId = opts.counterpartyId) => ({
       id: id(pkg.id),
-      counterpartyId: id(opts.counterpartyId),
+      counterpartyId: id(counterpartyId),
       name: pkg.name,
       signed: bool(false),
       hash: null,

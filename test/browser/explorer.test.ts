@@ -109,6 +109,23 @@ describe('the API explorer at /docs', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'explorer-overview.png') });
 
+    // The vendor's operations in the vendor's order, and the first one on the first screen: the
+    // introduction is folded (one click opens it).
+    const vendorPaths = await page.locator('.opblock-tag-section').first().locator('.opblock-summary-path').allInnerTexts();
+    expect(vendorPaths.map((p) => p.replace(/\u200b/g, '').trim()).slice(0, 7)).toEqual([
+      '/api/CreateBatch/{processId}',
+      '/api/upload/{batchId}',
+      '/api/AcceptBatch/{batchId}',
+      '/api/AcceptBatch',
+      '/api/BatchStatus/{batchId}',
+      '/api/batchfile/{batchId}',
+      '/api/BatchDeleteCache/{batchId}',
+    ]);
+    const firstOp = await page.locator('.opblock').first().boundingBox();
+    expect(firstOp!.y, 'the first operation is on the first screen').toBeLessThan(page.viewportSize()!.height);
+    await page.locator('.swagger-ui .info details summary').click();
+    await expect.poll(() => page.locator('.swagger-ui .info details').getAttribute('open')).not.toBeNull();
+
     // Authorize: the API-KEY scheme, entered once.
     await page.locator('button.authorize').first().click();
     const apiKeyForm = page.locator('.modal-ux .auth-container').filter({ hasText: 'API-KEY' });
@@ -135,9 +152,11 @@ describe('the API explorer at /docs', () => {
       mimeType: 'application/zip',
       buffer: await zipOf({ 'invoice.pdf': samplePdf('Invoice 1') }),
     });
+    // The package's name travels in the Content-Disposition field the operation offers.
+    await fillParam(upload, 'Content-Disposition', 'attachment; filename="invoices.zip"');
     const uploaded = await execute(upload);
     expect(uploaded.status, uploaded.body).toBe(202);
-    expect(JSON.parse(uploaded.body)).toMatchObject({ batchId: Number(batch.id), isZip: 'true' });
+    expect(JSON.parse(uploaded.body)).toMatchObject({ batchId: Number(batch.id), isZip: 'true', name: 'invoices.zip' });
 
     // 3. AcceptBatch (id in the path)
     const accept = await open(page, 'post', '/api/AcceptBatch/{batchId}');

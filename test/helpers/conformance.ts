@@ -23,6 +23,8 @@ export interface ObservedResponse {
   statusCode: number;
   contentType: string | undefined;
   body: string;
+  /** The status was chosen by an injected fault (the response carries FAULT_HEADER). */
+  injected?: boolean;
 }
 
 export class ConformanceError extends Error {
@@ -70,16 +72,19 @@ export class ResponseChecker {
     const route = this.routes.find((r) => r.pattern.test(path));
     const operation = route?.item[method === 'head' ? 'get' : method] as Json | undefined;
     if (!route || !operation) {
-      // Not an operation of the document: only the not-found problem may answer it.
-      if (res.statusCode !== 404) {
-        return [`${res.method} ${path} is no operation of the document, yet it answered ${res.statusCode} (only a 404 problem is allowed)`];
+      // Not an operation of the document: only the not-found problem may answer it, or, for a
+      // path the document has with another method, the 405 problem (as ASP.NET routing answers).
+      const allowed = route ? [404, 405] : [404];
+      if (!allowed.includes(res.statusCode)) {
+        return [`${res.method} ${path} is no operation of the document, yet it answered ${res.statusCode} (only a ${allowed.join(' or ')} problem is allowed)`];
       }
       return this.checkBody(res, 'application/problem+json', { $ref: '#/components/schemas/Problem' }, 'the not-found problem');
     }
     const where = `${method.toUpperCase()} ${route.template}`;
     const responses = (operation.responses ?? {}) as Json;
     const status = String(res.statusCode);
-    const declared = responses[status] ?? responses[`${status[0]}XX`] ?? responses.default;
+    // `default` is the vendor routes' answer to an injected fault; a real answer must have its own status.
+    const declared = responses[status] ?? responses[`${status[0]}XX`] ?? (res.injected ? responses.default : undefined);
     if (!declared) {
       return [`${where} answered ${status}, which the document does not declare (declared: ${Object.keys(responses).join(', ')})`];
     }
@@ -155,8 +160,9 @@ export function checkerFor(app: FastifyInstance): Promise<ResponseChecker> {
 
 /** Checks an injected response against the app's own document; throws on a mismatch. */
 export async function assertResponseConforms(app: FastifyInstance, res: LightMyRequestResponse): Promise<void> {
-  // A status chosen by an injected fault is deliberately off the document; the response says so.
-  if (res.headers[FAULT_HEADER] !== undefined) return;
+  // A status chosen by an injected fault is held to the operation's `default` (the problem body).
+  const injected = res.headers[FAULT_HEADER] !== undefined;
+  if (injected && (res.statusCode < 400 || res.body.length === 0)) return; // a cut or emptied answer has no body to check
   const checker = await checkerFor(app);
   const req = res.raw.req as { method?: string; url?: string };
   const contentType = res.headers['content-type'];
@@ -164,6 +170,7 @@ export async function assertResponseConforms(app: FastifyInstance, res: LightMyR
     method: req.method ?? 'GET',
     url: req.url ?? '/',
     statusCode: res.statusCode,
+    injected,
     contentType: Array.isArray(contentType) ? contentType[0] : contentType === undefined ? undefined : String(contentType),
     body: res.body,
   });

@@ -71,13 +71,15 @@ describe('the committed OpenAPI document', () => {
     expect(parseYaml(yaml)).toEqual(JSON.parse(json));
   });
 
-  it('is deterministic: no timestamps, no absolute paths, a relative server', async () => {
+  it('is deterministic: no timestamps, no absolute paths, a local server with its port a variable', async () => {
     const a = await generateOpenApi();
     const b = await generateOpenApi();
     expect(a.json).toBe(b.json);
     expect(a.json).not.toContain(process.cwd());
     expect(a.json).not.toMatch(/\b20\d\d-\d\d-\d\dT\d\d:/);
-    expect(JSON.parse(a.json).servers).toEqual([expect.objectContaining({ url: '/' })]);
+    expect(JSON.parse(a.json).servers).toEqual([
+      expect.objectContaining({ url: 'http://{host}:{port}', variables: { host: expect.objectContaining({ default: '127.0.0.1' }), port: expect.objectContaining({ default: '8080' }) } }),
+    ]);
   });
 
   for (const variant of [{}, { json: 'typed' as const }, { statusTable: 'B' as const }, { json: 'typed' as const, statusTable: 'B' as const }]) {
@@ -95,24 +97,28 @@ describe('the committed OpenAPI document', () => {
 describe('what the document says', () => {
   const doc = (): Json => JSON.parse(committed(OPENAPI_JSON) || '{}') as Json;
 
-  it('keeps the vendor\'s paths in the vendor\'s casing, tagged and secured as the vendor\'s', () => {
+  it('keeps the vendor\'s paths in the vendor\'s casing and numbered order, tagged and secured as the vendor\'s', () => {
     const vendor = operations(doc())
       .filter(([, , op]) => op.tags?.includes(TAGS.vendor))
       .map(([path, method, op]) => [method.toUpperCase(), path, op.security]);
     expect(vendor).toEqual([
       ['POST', '/api/CreateBatch/{processId}', [{ apiKey: [] }]],
       ['POST', '/api/upload/{batchId}', [{ apiKey: [] }]],
-      ['GET', '/api/BatchStatus/{batchId}', [{ apiKey: [] }]],
-      ['DELETE', '/api/BatchDeleteCache/{batchId}', [{ apiKey: [] }]],
-      ['POST', '/api/AcceptBatch', [{ apiKey: [] }]],
       ['POST', '/api/AcceptBatch/{batchId}', [{ apiKey: [] }]],
+      ['POST', '/api/AcceptBatch', [{ apiKey: [] }]],
+      ['GET', '/api/BatchStatus/{batchId}', [{ apiKey: [] }]],
       ['GET', '/api/batchfile/{batchId}', [{ apiKey: [] }]],
+      ['DELETE', '/api/BatchDeleteCache/{batchId}', [{ apiKey: [] }]],
       ['POST', '/tsa/stamp/rfc3161/{processId}', [{ apiKey: [] }, { basicAuth: [] }]],
       ['POST', '/tsa/stamp/{processId}', [{ apiKey: [] }]],
     ]);
     expect(doc().components.securitySchemes).toEqual({
       apiKey: expect.objectContaining({ type: 'apiKey', in: 'header', name: 'API-KEY' }),
       basicAuth: expect.objectContaining({ type: 'http', scheme: 'basic' }),
+      adminToken: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+      adminTokenHeader: expect.objectContaining({ type: 'apiKey', in: 'header', name: 'X-Admin-Token' }),
+      adminTokenQuery: expect.objectContaining({ type: 'apiKey', in: 'query', name: 'token' }),
+      adminTokenCookie: expect.objectContaining({ type: 'apiKey', in: 'cookie', name: 'seal_sim_admin' }),
     });
   });
 
@@ -205,7 +211,13 @@ describe('the document served live', () => {
     const res = await sim.request({ method: 'GET', url: '/openapi.json', key: null });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
-    expect(res.body).toBe(committed(OPENAPI_JSON));
+    // The committed document, with the origin it was asked at as the first server.
+    const live = JSON.parse(res.body) as Json;
+    const stored = JSON.parse(committed(OPENAPI_JSON)) as Json;
+    expect(live.servers[0]).toEqual({ url: 'http://localhost:80', description: expect.any(String) });
+    expect({ ...live, servers: live.servers.slice(1) }).toEqual(stored);
+    const explorers = await sim.app.inject({ method: 'GET', url: '/docs/json', headers: { host: '127.0.0.1:9999' } });
+    expect(JSON.parse(explorers.body).servers[0].url).toBe('http://127.0.0.1:9999');
 
     // The explorer's page and assets are not API operations, so they are fetched around `request`.
     const page = await sim.app.inject({ method: 'GET', url: '/docs' });
