@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
@@ -35,10 +35,12 @@ import type { Signer } from './signing/signer.js';
 import type { BatchStore } from './storage/batch-store.js';
 import { BlobStore } from './storage/blob-store.js';
 import { SqliteBatchStore } from './storage/sqlite-batch-store.js';
+import { sweepDataDir } from './storage/sweep.js';
 import { VERSION } from './version.js';
 import { KeySettings, loadKeySettings } from './key-settings.js';
 import { tenantOf } from './http/auth.js';
 import { BatchWorker } from './worker/batch-worker.js';
+import { FairSlots } from './worker/fair-slots.js';
 
 /** Parts a test (or the control API) may reach into. */
 export interface Simulator {
@@ -202,19 +204,41 @@ async function wire(app: FastifyInstance, config: Config, keys: KeySettings, opt
     publicUrl: config.publicUrl,
     cacheDir: config.pkiCacheDir,
   });
+  // With a database file, this process owns the data directory (see BatchCache) and every file a
+  // batch needs is known. An in-memory database knows no earlier files, and its data directory may
+  // be shared (to reuse one test PKI), so nothing is swept then.
+  const swept = config.db === ':memory:' ? { files: 0, bytes: 0 } : sweepDataDir(blobs.root, store.referencedPaths());
+  if (swept.files > 0) log.info({ files: swept.files, bytes: swept.bytes }, 'data directory swept: removed files no batch refers to (left by a crash)');
+  // One pool of slots for every batch: each tenant may use `perTenant` of them, and one more is
+  // kept so that another tenant's file never waits for a tenant whose files run to their budget.
+  const perTenant = config.signerThreads || availableParallelism();
+  const slots = new FairSlots(perTenant + 1, perTenant);
+  const workDir = join(blobs.root, 'tmp', 'work');
   const signer: Signer =
-    options.signer ?? (config.signer === 'real' ? new LazyRealSigner(pki, config.signerThreads || undefined, { maxSignaturesPerFile: config.maxSignaturesPerFile }) : new PlaceholderSigner());
+    options.signer ??
+    (config.signer === 'real'
+      ? new LazyRealSigner(pki, {
+          threads: slots.size,
+          spare: 1,
+          budget: { timeMs: config.fileTimeLimitMs, memoryMiB: config.fileMemoryLimitMib },
+          workDir,
+          validation: { maxSignaturesPerFile: config.maxSignaturesPerFile },
+        })
+      : new PlaceholderSigner());
   const worker = new BatchWorker({
     service,
+    store,
     signer,
     clock,
     limits: config.limits,
     log: log.child({ component: 'worker' }),
-    concurrency: Math.max(2, config.signerThreads * 2 || 4),
-    batches: 4,
+    slots,
+    workDir,
+    maxAttempts: config.fileAttempts,
     faults: domainFaults,
   });
   service.onAccepted = (id) => worker.enqueue(id);
+  service.onReleased = (id) => worker.cancel(id);
   service.awaitWork = (id) => worker.whenDone(id);
 
   const reset = async (tenant?: string) => {
@@ -280,10 +304,16 @@ async function wire(app: FastifyInstance, config: Config, keys: KeySettings, opt
       ticker.unref();
     }
   });
+  // Work stops as soon as closing starts (sealing processes killed; interrupted batches resume on
+  // the next start), while requests in flight drain: a poison document cannot eat the shutdown's time.
+  let workStopped: Promise<void> | undefined;
+  app.addHook('preClose', async () => {
+    workStopped = worker.stop(WORKER_STOP_MS);
+  });
   app.addHook('onClose', async () => {
     clearInterval(ticker);
-    await worker.stop(WORKER_STOP_MS);
-    // Signing threads end on their own once told to; close() need not wait for every one of them.
+    await (workStopped ?? worker.stop(WORKER_STOP_MS));
+    // Sealing processes are killed (SIGKILL), so close() returns at once; bounded all the same.
     await within(SIGNER_STOP_MS, signer.close?.());
     await pki.close(); // a load still in progress must finish before its directory goes
     store.close();

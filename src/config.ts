@@ -42,6 +42,12 @@ export interface Config {
   signerThreads: number;
   /** Validation (process 4): more signatures in one file than this and the file fails unchecked. */
   maxSignaturesPerFile: number;
+  /** Wall time one file may take in its sealing process (ms). */
+  fileTimeLimitMs: number;
+  /** Resident memory one sealing process may use for one file (MiB). */
+  fileMemoryLimitMib: number;
+  /** A file being processed when the simulator stopped this many times fails instead of being retried. */
+  fileAttempts: number;
   pkiCaCert: string | null;
   pkiCaKey: string | null;
   pkiKeyAlgorithm: KeyAlgorithm;
@@ -187,12 +193,28 @@ export const SETTINGS = [
   },
   {
     key: 'signerThreads', flag: 'signer-threads', env: 'SEAL_SIM_SIGNER_THREADS', default: '0',
-    help: 'Worker threads for sealing (0: one per CPU core)', parse: int(0, 64),
+    help: 'Files sealed at once by one tenant, in sealing processes shared fairly by all batches; one more process is kept for the other tenants (0: one per CPU core)',
+    parse: int(0, 64),
   },
   {
     key: 'maxSignaturesPerFile', flag: 'max-signatures-per-file', env: 'SEAL_SIM_MAX_SIGNATURES_PER_FILE', default: '50',
     help: 'Validation (process 4): most signatures (PDF signature fields, XML signatures) checked in one file; a file with more fails with a reason',
     parse: int(1, 10_000),
+  },
+  {
+    key: 'fileTimeLimitMs', flag: 'file-time-limit-ms', env: 'SEAL_SIM_FILE_TIME_LIMIT_MS', default: '30000',
+    help: 'Longest one file may take to seal or validate; over it the file fails with a reason and the rest of the batch goes on',
+    parse: int(100, 3_600_000),
+  },
+  {
+    key: 'fileMemoryLimitMib', flag: 'file-memory-limit-mib', env: 'SEAL_SIM_FILE_MEMORY_LIMIT_MIB', default: '512',
+    help: 'Most memory (MiB, resident) the sealing process may use for one file; over it the file fails with a reason',
+    parse: int(128, 65_536),
+  },
+  {
+    key: 'fileAttempts', flag: 'file-attempts', env: 'SEAL_SIM_FILE_ATTEMPTS', default: '3',
+    help: 'A file that was being processed when the simulator stopped (crashed) this many times fails instead of being tried again',
+    parse: int(1, 100),
   },
   {
     key: 'pkiCaCert', flag: 'pki-ca-cert', env: 'SEAL_SIM_PKI_CA_CERT', default: '',
@@ -368,6 +390,9 @@ function freezeConfig(r: Raw, explicit: ReadonlySet<string>): Config {
     signer: r.signer as Config['signer'],
     signerThreads: r.signerThreads as number,
     maxSignaturesPerFile: r.maxSignaturesPerFile as number,
+    fileTimeLimitMs: r.fileTimeLimitMs as number,
+    fileMemoryLimitMib: r.fileMemoryLimitMib as number,
+    fileAttempts: r.fileAttempts as number,
     pkiCaCert: r.pkiCaCert as string | null,
     pkiCaKey: r.pkiCaKey as string | null,
     pkiKeyAlgorithm: r.pkiKeyAlgorithm as Config['pkiKeyAlgorithm'],

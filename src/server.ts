@@ -54,12 +54,12 @@ export async function startServer(config: Config, options: BuildOptions = {}): P
   const url = `http://${reachableHost(address.address)}:${port}`;
   // The certificates name the address bound unless SEAL_SIM_PUBLIC_URL says where validators reach us.
   app.sim.pki.setBoundUrl(url);
-  // Load the test PKI (and start the signing threads) in the background, once the first requests (a health check
+  // Load the test PKI (and start the sealing processes) in the background, once the first requests (a health check
   // waiting for start-up) have been answered: listening never waits for module loading or key
   // generation, and the first batch or time stamp normally finds the PKI ready.
   const warmup = setTimeout(() => {
     const signer = app.sim.signer;
-    // The real signer loads the PKI itself and starts its threads; any other signer needs only the PKI (TSA routes).
+    // The real signer loads the PKI itself and starts its sealing processes; any other signer needs only the PKI (TSA routes).
     if (signer instanceof LazyRealSigner) signer.warmUp(app.log);
     else app.sim.pki.warmUp(app.log);
   }, PKI_WARMUP_DELAY_MS);

@@ -12,3 +12,13 @@ export async function* readEntries(path: string, limits: ZipLimits): AsyncIterab
     yield { name: entry.name, bytes: bytes ?? Buffer.alloc(0) };
   }
 }
+
+/**
+ * The files of an accepted package, each inflated (with the same checks) into a new file in `dir`,
+ * one at a time: nothing of a document is held in memory. The caller owns, and removes, each file.
+ */
+export async function* extractEntries(path: string, limits: ZipLimits, dir: string): AsyncIterable<{ name: string; path: string; size: number }> {
+  for await (const { entry, path: file } of walkZip(path, limits, { dir })) {
+    yield { name: entry.name, path: file!, size: entry.size };
+  }
+}

@@ -1,4 +1,6 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { open, rm, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
@@ -21,9 +23,14 @@ export interface PackageEntry {
 
 export interface WalkedEntry {
   entry: PackageEntry;
-  /** The inflated bytes, only when walking with `collect`. */
+  /** The inflated bytes, only when walking with `collect: true`. */
   bytes: Buffer | undefined;
+  /** The file the inflated bytes were written to, only when walking with `collect: { dir }`. */
+  path?: string;
 }
+
+/** What a walk keeps of each entry: nothing (inspection), its bytes, or a file in `dir`. */
+export type Collect = boolean | { dir: string };
 
 interface PlannedEntry extends PackageEntry {
   ref: EntryRef;
@@ -75,15 +82,33 @@ const YAUZL_OPTIONS: yauzl.Options = {
  * The file handle is closed in a `finally`; consumers that stop early must end the iteration
  * (`for await` with `break` does) so that the `finally` runs.
  */
-export async function* walkZip(path: string, limits: ZipLimits, collect: boolean): AsyncGenerator<WalkedEntry, void, undefined> {
+export async function* walkZip(path: string, limits: ZipLimits, collect: Collect): AsyncGenerator<WalkedEntry, void, undefined> {
   const handle = await open(path, 'r');
   try {
     const planned = await planEntries(handle, limits);
     let inflatedTotal = 0;
     for (const entry of planned) {
-      const bytes = await inflateEntry(handle, entry, limits, inflatedTotal, collect);
+      const target = typeof collect === 'object' ? join(collect.dir, `in-${randomUUID()}`) : undefined;
+      let bytes: Buffer | undefined;
+      if (target) {
+        const out = await open(target, 'w');
+        try {
+          await inflateEntry(handle, entry, limits, inflatedTotal, false, out);
+        } catch (err) {
+          await out.close().catch(() => {});
+          await rm(target, { force: true });
+          throw err;
+        }
+        await out.close();
+      } else {
+        bytes = await inflateEntry(handle, entry, limits, inflatedTotal, collect === true);
+      }
       inflatedTotal += entry.size;
-      yield { entry: { name: entry.name, size: entry.size, compressedSize: entry.compressedSize, crc32: entry.crc32 }, bytes };
+      yield {
+        entry: { name: entry.name, size: entry.size, compressedSize: entry.compressedSize, crc32: entry.crc32 },
+        bytes,
+        ...(target ? { path: target } : {}),
+      };
     }
   } finally {
     await handle.close();
@@ -453,6 +478,7 @@ async function inflateEntry(
   limits: ZipLimits,
   inflatedBefore: number,
   collect: boolean,
+  toFile?: FileHandle,
 ): Promise<Buffer | undefined> {
   const Entry = capitalize(quoteEntry(entry.ref));
   const tooMuch = (): Error =>
@@ -497,7 +523,8 @@ async function inflateEntry(
       if (out) chunk.copy(out, actual);
       actual += chunk.length;
       crc = zlib.crc32(chunk, crc);
-      callback();
+      if (toFile) toFile.write(chunk).then(() => callback(), callback);
+      else callback();
     },
     final(callback) {
       if (actual !== entry.size) return callback(tooLittle(actual));

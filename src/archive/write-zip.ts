@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { PassThrough, Transform, Writable } from 'node:stream';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { PassThrough, type Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
 import { DurableFile } from './durable-file.js';
@@ -13,7 +15,9 @@ export interface WriteZipOptions {
   mtime?: Date;
 }
 
-type Source = AsyncIterable<{ name: string; bytes: Buffer }> | Iterable<{ name: string; bytes: Buffer }>;
+/** An entry: its bytes, or a file whose content is streamed into the package (never held whole). */
+export type ZipSourceEntry = { name: string; bytes: Buffer } | { name: string; path: string };
+type Source = AsyncIterable<ZipSourceEntry> | Iterable<ZipSourceEntry>;
 
 /**
  * Write a result package with yazl, streamed to a temp file beside `destPath`, fsynced and renamed
@@ -51,17 +55,27 @@ export async function writeZip(destPath: string, entries: Source, options: Write
 
   try {
     const seen = new Set<string>();
-    for await (const { name, bytes } of entries as AsyncIterable<{ name: string; bytes: Buffer }>) {
+    for await (const item of entries as AsyncIterable<ZipSourceEntry>) {
+      const { name } = item;
       assertFlatName(name, seen);
-      const source = new PassThrough();
+      let source: Readable;
+      let size: number;
+      if ('path' in item) {
+        size = (await stat(item.path)).size;
+        source = createReadStream(item.path, { highWaterMark: 1 << 16 });
+      } else {
+        size = item.bytes.length;
+        const through = new PassThrough();
+        through.end(item.bytes);
+        source = through;
+      }
       const consumed = once(source, 'end');
       consumed.catch(() => {});
       zip.addReadStream(source, name, {
         compress: options.compress ?? true,
         ...(options.mtime ? { mtime: options.mtime } : {}),
-        size: bytes.length,
+        size,
       });
-      source.end(bytes);
       // Wait until yazl has taken this entry's bytes before pulling the next one.
       await Promise.race([consumed, zipFailed, written]);
     }

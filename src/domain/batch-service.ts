@@ -51,6 +51,8 @@ export interface BatchServiceDeps {
   showStatus?: (status: Status) => string;
   /** Told when a batch has been accepted and has work to do (the worker's queue). */
   onAccepted?: (batchId: number) => void;
+  /** Told when a batch has ended (deleted, expired, forgotten): work on it must stop now. */
+  onReleased?: (batchId: number) => Promise<void>;
   progressHooks?: ProgressHooks;
   /** How slow an upload may be, and how many one tenant may have in flight (absent: no bounds). */
   uploads?: UploadPolicy;
@@ -97,6 +99,8 @@ export interface OpenedResult {
  */
 export class BatchService {
   onAccepted: (batchId: number) => void;
+  /** Stops the worker's work on a batch that has ended; set by the app. */
+  onReleased: (batchId: number) => Promise<void>;
   /** Resolves when the worker has finished (or given up on) a batch; set by the app. */
   awaitWork: (batchId: number) => Promise<void> = async () => {};
   progressHooks: ProgressHooks | undefined;
@@ -105,6 +109,7 @@ export class BatchService {
 
   constructor(private readonly deps: BatchServiceDeps) {
     this.onAccepted = deps.onAccepted ?? (() => {});
+    this.onReleased = deps.onReleased ?? (async () => {});
     this.progressHooks = deps.progressHooks;
   }
 
@@ -266,6 +271,9 @@ export class BatchService {
    */
   private async release(batch: Batch): Promise<void> {
     this.progressHooks?.settled(batch.id);
+    // Work in progress stops first (its sealing processes are killed), so no file of the batch is
+    // being read or written when the files go.
+    await this.onReleased(batch.id);
     await this.deps.blobs.remove(batch.package?.path);
     await this.deps.blobs.remove(batch.result?.path);
   }
@@ -356,6 +364,11 @@ export class BatchService {
     return this.deps.store
       .idsInStatus(PROCESSING)
       .filter((id) => this.deps.store.getBatch(id)?.result === null);
+  }
+
+  /** The tenant a batch belongs to (the worker's fair queue), or undefined when it is gone. */
+  tenantOf(batchId: number): string | undefined {
+    return this.deps.store.getBatch(batchId)?.tenant;
   }
 
   /** What the worker must do for a batch, or null when there is nothing (deleted, done, purged). */

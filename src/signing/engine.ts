@@ -1,5 +1,5 @@
 /**
- * Per-file work of the real signer, shared by the worker threads and the in-process path.
+ * Per-file work of the real signer, shared by the sealing processes (through stored-engine.ts) and the in-process path.
  *
  *   processWith(env: Engine, file: InputFile, ctx: EngineContext): Promise<FileOutcome>   // never throws
  */

@@ -1,7 +1,7 @@
 /**
  * Revocation data of the test PKI as DER: the CRL (RFC 5280 §5) and OCSP (RFC 6960) requests and
  * responses. Pure functions of their inputs (no disk, no clock, no state), synchronous, built with
- * the small DER writer like the CMS code, so worker threads may use them as well.
+ * the small DER writer like the CMS code, so sealing processes may use them as well.
  *
  *   buildCrl(issuer, { number, thisUpdate, nextUpdate, revoked }): Buffer
  *   parseOcspRequest(der): OcspRequest                 // throws OcspMalformed

@@ -1,6 +1,6 @@
 /**
  * The PKI as plain data and its in-memory form, without generation, key cache or files (pki.ts):
- * worker threads import only this module.
+ * sealing processes import only this module.
  *
  *   pkiFromMaterial(m: PkiMaterial): Pki      // synchronous; no generation, no disk
  *   certInfo(pemOrDer): CertInfo             // parse once, pre-encode what signatures need
@@ -43,7 +43,7 @@ export interface Identity {
   keyPem: string;
 }
 
-/** Plain-data form of the PKI (PEM strings): what crosses to worker threads. */
+/** Plain-data form of the PKI (PEM strings): what crosses to the sealing processes. */
 export interface PkiMaterial {
   keyAlgorithm: KeyAlgorithm;
   caPem: string;

@@ -7,7 +7,7 @@
  * Public API:
  *   loadTestPki(opts): Promise<{ pki, caKey }>    // caKey: for CRLs (revocation.ts); never sent to workers
  *   loadOrCreatePki(opts): Promise<Pki>
- *   pkiFromMaterial(m: PkiMaterial): Pki          // synchronous; used by worker threads (pki-material.ts)
+ *   pkiFromMaterial(m: PkiMaterial): Pki          // synchronous; used by sealing processes (pki-material.ts)
  *
  * Keys: the data directory's own (<dir>), else the per-user key cache (<cacheDir>/pki-<alg>/,
  * generated there once and adopted by every fresh data directory), else generated. Certificates:
@@ -440,7 +440,7 @@ async function loadOrCreateLocked(opts: LoadOrCreatePkiOptions): Promise<{ pki: 
     crlDerB64: '',
   };
   // The CRL as it stands at load time (revocations kept in the data directory included): what a
-  // signing thread embeds or judges against when no newer one is sent with its file.
+  // sealing process embeds or judges against when no newer one is sent with its file.
   const caKey = createPrivateKey(caKeyPemStr);
   const { Revocations } = await import('./revocation.js');
   const crl = (await Revocations.open(pkiFromMaterial(material, createPrivateKey), caKey, dir)).currentCrlDer();

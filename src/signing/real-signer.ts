@@ -1,67 +1,135 @@
 /**
  * The real signer: PAdES / CAdES / XAdES seals and validation from the simulator's test PKI.
  *
- *   createRealSigner(opts: { pki: Pki; threads?: number }): RealSigner   // Signer + threads, warmup(), close()
+ *   createRealSigner(opts: RealSignerOptions): RealSigner   // Signer + threads, warmup(), close()
  *
- * Per-file work runs in a worker_threads pool (size `threads`, default
- * os.availableParallelism(); `threads: 0` runs in-process on the calling thread). Workers start on
- * the first file (or on warmup()) and get the PKI as PEM (keys are never regenerated). They are unref'd while idle,
- * so a forgotten close() does not keep the process alive; close() terminates them.
+ * Every file is sealed in a pool of sealing processes (child processes running worker.ts; size
+ * `threads`, default os.availableParallelism(); `threads: 0` runs in-process, without budgets, for
+ * tests and scripts). Each process works on ONE file at a time under that file's budget:
  *
- * The worker entry works from compiled JS (dist/src/signing/worker.js) and from the TypeScript
- * source (src/signing/worker.ts, started with `--import tsx`, e.g. under vitest).
+ * - time: `budget.timeMs` from the moment the process starts on the file;
+ * - memory: `budget.memoryMiB` of resident memory (the whole process: V8 heap, Buffers and the
+ *   ArrayBuffers a parser allocates), read from /proc/<pid>/statm every 100 ms on Linux, and the
+ *   V8 heap capped at the same size (--max-old-space-size) everywhere.
+ *
+ * Over budget, the process is killed (SIGKILL: a parser stuck in a loop cannot delay it) and the
+ * file fails with a reason that says which budget and which setting; a new process takes its place
+ * for the next file. An AbortSignal kills the process working on that file the same way (a deleted
+ * batch, a server stopping). Processes are unref'd while idle, so a forgotten close() does not
+ * keep the server alive; close() kills them.
+ *
+ * The entry works from compiled JS (dist/src/signing/worker.js) and from the TypeScript source
+ * (src/signing/worker.ts, started with `--import tsx`, e.g. under vitest).
  */
-import { Worker } from 'node:worker_threads';
-import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import type { FileOutcome, InputFile, SignContext, Signer } from './signer.js';
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FileOutcome, InputFile, SignContext, Signer, StoredContext, StoredFile, StoredOptions, StoredOutcome } from './signer.js';
 import type { Pki } from './pki-material.js';
 import { createTsa } from './tsa.js';
-import { embedsValidationData, preloadFormats, processWith, revocationSubjects, type Engine, type RevocationSource } from './engine.js';
+import { embedsValidationData, preloadFormats, revocationSubjects, type Engine, type RevocationSource } from './engine.js';
 import { siblingNamesFor } from './formats.js';
+import { processStoredWith } from './stored-engine.js';
 import type { ValidationLimits } from './validate.js';
-import type { WorkerTask } from './worker.js';
+import type { WorkerInit, WorkerTask } from './worker.js';
+
+export interface FileBudget {
+  /** Wall time one file may take in its sealing process, in ms. */
+  timeMs: number;
+  /** Resident memory one sealing process may use while it works on a file, in MiB. */
+  memoryMiB: number;
+}
+
+/** Defaults of SEAL_SIM_FILE_TIME_LIMIT_MS and SEAL_SIM_FILE_MEMORY_LIMIT_MIB. */
+export const DEFAULT_FILE_BUDGET: FileBudget = Object.freeze({ timeMs: 30_000, memoryMiB: 512 });
+
+/** Names of the settings, for the reasons a file fails with. */
+export const BUDGET_SETTINGS = Object.freeze({ timeMs: 'SEAL_SIM_FILE_TIME_LIMIT_MS', memoryMiB: 'SEAL_SIM_FILE_MEMORY_LIMIT_MIB' });
 
 export interface RealSignerOptions {
   pki: Pki;
-  /** Worker threads; default os.availableParallelism(); 0 = in-process. */
+  /** Sealing processes; default os.availableParallelism(); 0 = in-process (no budgets). */
   threads?: number;
   /** Limits of the validate process (default DEFAULT_VALIDATION_LIMITS). */
   validation?: ValidationLimits;
-  /** Current CRLs / OCSP responses for B-LT seals (asked in this thread, sent with the file). */
+  /** Current CRLs / OCSP responses for B-LT seals (asked in this process, sent with the file). */
   revocation?: RevocationSource;
+  budget?: Partial<FileBudget>;
+  /** Directory for files handed to and made by the sealing processes (default: a new temporary one). */
+  workDir?: string;
+  /**
+   * Processes kept started beyond `threads`, idle (default 0). With the caller sending at most
+   * `threads` files at once, a process killed over its budget is replaced by one that has already
+   * loaded the format modules, and the next file does not wait a second or more for a new one.
+   */
+  spare?: number;
 }
 
-interface Slot {
-  worker: Worker;
-  inflight: number;
+export interface RealSigner extends Signer {
+  readonly threads: number;
+  readonly budget: FileBudget;
+  /**
+   * Starts the sealing processes now and resolves once each has loaded the format modules
+   * (≈1–3 s on a small box). Optional: files start processes on demand.
+   */
+  warmup(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Proc {
+  child: ChildProcess;
   ready: Promise<void>;
   isReady: boolean;
+  task: Running | undefined;
+  /** Last lines the process wrote to stderr (why it died, when it did). */
+  stderr: string;
+  dead: boolean;
 }
 
-interface Pending {
-  resolve: (o: FileOutcome) => void;
-  slot: Slot;
-  fileName: string;
+interface Job {
+  task: Omit<WorkerTask, 'id' | 'outDir'>;
+  resolve: (o: StoredOutcome) => void;
+  signal: AbortSignal | undefined;
+  /** This job's own abort listener (one per job: several files of a batch share one signal). */
+  onAbort: () => void;
 }
 
-/** Files handed to one worker at a time (the rest wait in the main thread's queue). */
-const MAX_INFLIGHT = 2;
-
-const toBuf = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-
-function reviveOutcome(o: FileOutcome): FileOutcome {
-  return { ...o, outputs: o.outputs.map((f) => ({ name: f.name, bytes: toBuf(f.bytes) })) };
+interface Running extends Job {
+  id: number;
+  timer: NodeJS.Timeout;
+  started: number;
+  peakRss: number;
 }
 
-/** The parent's node options minus those that only make sense for a main script (`--input-type` …). */
-function workerExecArgv(): string[] {
+const PAGE = (() => {
+  // /proc/<pid>/statm counts pages; 4 KiB on the platforms this runs on (read once, cheaply).
+  return 4096;
+})();
+const HAS_PROC = existsSync('/proc/self/statm');
+const MEMORY_POLL_MS = 100;
+
+/** Resident bytes of a process, or undefined where /proc is not available. */
+function rssOf(pid: number | undefined): number | undefined {
+  if (!HAS_PROC || pid === undefined) return undefined;
+  try {
+    const statm = readFileSync(`/proc/${pid}/statm`, 'latin1');
+    return Number(statm.split(' ')[1]) * PAGE;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The parent's node options minus those that only make sense for a main script or are set here. */
+function childExecArgv(): string[] {
   const out: string[] = [];
   const argv = process.execArgv;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (/^--input-type(=|$)/.test(a)) {
+    if (/^--(input-type|max-old-space-size)(=|$)/.test(a)) {
       if (!a.includes('=')) i++;
       continue;
     }
@@ -75,174 +143,311 @@ function workerExecArgv(): string[] {
   return out;
 }
 
-function tsBootstrap(target: URL): string {
-  const req = createRequire(import.meta.url);
-  const api = pathToFileURL(req.resolve('tsx/esm/api').replace(/index\.cjs$/, 'index.mjs')).href;
-  return (
-    `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target.href)}); })` +
-    `.catch((e) => { setImmediate(() => { throw e; }); });`
-  );
-}
-
-export interface RealSigner extends Signer {
-  readonly threads: number;
-  /**
-   * Starts the worker threads now and resolves once each has loaded the format modules
-   * (≈1–3 s on a small box). Optional: processFile starts workers on demand.
-   */
-  warmup(): Promise<void>;
-  close(): Promise<void>;
-}
+const MiB = 1024 * 1024;
 
 export function createRealSigner(opts: RealSignerOptions): RealSigner {
   const threads = Math.max(0, Math.floor(opts.threads ?? availableParallelism()));
+  const poolSize = threads === 0 ? 0 : threads + Math.max(0, Math.floor(opts.spare ?? 0));
+  const budget: FileBudget = Object.freeze({ ...DEFAULT_FILE_BUDGET, ...opts.budget });
   const pki = opts.pki;
   let local: Engine | undefined;
   const validation = opts.validation;
   const env = (): Engine => (local ??= { pki, tsa: createTsa(pki), ...(validation ? { validation } : {}) });
+  let ownWorkDir: string | undefined;
+  const workDir = (): string => {
+    if (opts.workDir) {
+      mkdirSync(opts.workDir, { recursive: true });
+      return opts.workDir;
+    }
+    return (ownWorkDir ??= mkdtempSync(join(tmpdir(), 'seal-simulator-work-')));
+  };
 
-  const slots: Slot[] = [];
-  const pending = new Map<number, Pending>();
-  const waiting: { task: WorkerTask; transfer: ArrayBuffer[]; resolve: (o: FileOutcome) => void; fileName: string }[] = [];
+  const procs: Proc[] = [];
+  const waiting: Job[] = [];
   let nextId = 1;
   let closed = false;
+  /** Set by the first file (or warmup): from then on the pool is kept full. */
+  let used = false;
+  /** Processes in a row that died before they were ready (a broken installation): stop replacing them. */
+  let startFailures = 0;
 
   const here = import.meta.url;
   const fromTs = here.endsWith('.ts');
-  const workerUrl = new URL(fromTs ? './worker.ts' : './worker.js', here);
+  const entry = fileURLToPath(new URL(fromTs ? './worker.ts' : './worker.js', here));
 
-  function failPendingOf(slot: Slot, why: string): void {
-    for (const [id, p] of pending) {
-      if (p.slot !== slot) continue;
-      pending.delete(id);
-      p.resolve({ fileName: p.fileName, signed: false, success: false, detail: `signing worker failed: ${why}`, outputs: [] });
-    }
-  }
+  const failed = (fileName: string, detail: string, overBudget?: StoredOutcome['overBudget']): StoredOutcome => ({
+    fileName,
+    signed: false,
+    success: false,
+    detail,
+    outputs: [],
+    ...(overBudget ? { overBudget } : {}),
+  });
 
-  function spawn(): Slot {
-    const worker = fromTs
-      ? // From TypeScript source (vitest, tsx): `execArgv: ['--import', 'tsx']` is not honoured for
-        // workers on Node 20, so a tiny eval'd bootstrap registers tsx's ESM hooks, then imports worker.ts.
-        new Worker(tsBootstrap(workerUrl), { eval: true, workerData: { material: pki.material, validation }, execArgv: workerExecArgv() })
-      : new Worker(workerUrl, { workerData: { material: pki.material, validation }, execArgv: workerExecArgv() });
+  function spawn(): Proc {
+    const child = fork(entry, [], {
+      execArgv: [...childExecArgv(), ...(fromTs ? ['--import', 'tsx'] : []), `--max-old-space-size=${budget.memoryMiB}`],
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
     let markReady: () => void = () => {};
-    const slot: Slot = { worker, inflight: 0, isReady: false, ready: new Promise<void>((r) => (markReady = r)) };
-    // Referenced while starting (so an awaited warmup() keeps the process alive), unref'd when idle.
-    worker.on('message', (m: { id: number; outcome?: FileOutcome; error?: string; ready?: boolean }) => {
+    const proc: Proc = { child, isReady: false, task: undefined, stderr: '', dead: false, ready: new Promise<void>((r) => (markReady = r)) };
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      proc.stderr = (proc.stderr + d).slice(-2000);
+    });
+    child.on('message', (m: { id?: number; ready?: boolean; outcome?: StoredOutcome; error?: string }) => {
       if (m.ready) {
-        slot.isReady = true;
+        proc.isReady = true;
+        startFailures = 0;
         markReady();
-        if (slot.inflight === 0) worker.unref();
+        idle(proc);
+        dispatch();
         return;
       }
-      const p = pending.get(m.id);
-      if (!p) return;
-      pending.delete(m.id);
-      slot.inflight--;
-      if (slot.inflight === 0 && slot.isReady) worker.unref();
+      const t = proc.task;
+      if (!t || t.id !== m.id) return;
+      finish(proc, m.outcome ?? failed(t.task.file.name, `could not be processed: ${m.error ?? 'unknown error'}`));
+      idle(proc);
       dispatch();
-      p.resolve(
-        m.outcome
-          ? reviveOutcome(m.outcome)
-          : { fileName: p.fileName, signed: false, success: false, detail: `could not be processed: ${m.error ?? 'unknown error'}`, outputs: [] },
-      );
     });
     const onDeath = (why: string): void => {
+      if (proc.dead) return;
+      proc.dead = true;
       markReady();
-      const i = slots.indexOf(slot);
-      if (i >= 0) slots.splice(i, 1);
-      failPendingOf(slot, why);
-      dispatch();
+      if (!proc.isReady && !closed) {
+        startFailures++;
+        // It could not even start (a broken installation): fail the waiting files rather than
+        // starting processes in a loop.
+        for (const j of waiting.splice(0)) j.resolve(failed(j.task.file.name, `the sealing process could not start (${why}): ${proc.stderr.trim().split('\n').slice(-3).join(' ')}`));
+      }
+      const i = procs.indexOf(proc);
+      if (i >= 0) procs.splice(i, 1);
+      const t = proc.task;
+      if (t) {
+        const heap = /heap limit|out of memory/i.test(proc.stderr);
+        finish(
+          proc,
+          heap
+            ? overMemory(t, budget.memoryMiB * MiB)
+            : failed(t.task.file.name, `"${t.task.file.name}" could not be processed: its sealing process ended unexpectedly (${why})`, 'crash'),
+        );
+      }
+      if (!closed) dispatch();
     };
-    worker.on('error', (e) => onDeath(e.message));
-    worker.on('exit', (code) => {
-      if (!closed) onDeath(`worker exited with code ${code}`);
-    });
-    return slot;
+    child.on('error', (e) => onDeath(e.message));
+    child.on('exit', (code, signal) => onDeath(signal ? `signal ${signal}` : `exit code ${code}`));
+    child.send({ init: { material: pki.material, ...(validation ? { validation } : {}) } } satisfies WorkerInit);
+    return proc;
   }
 
-  async function processFile(file: InputFile, ctx: SignContext): Promise<FileOutcome> {
-    // B-LT seals embed the current revocation data; validation judges against the current CRL.
-    const wanted = embedsValidationData(ctx.process) ? revocationSubjects(pki, ctx.sealIdentity) : ctx.process.operation === 'validate' ? [] : null;
-    const revocation = opts.revocation && wanted ? opts.revocation(wanted, ctx.now) : undefined;
-    if (threads === 0 || closed) {
-      if (closed) return { fileName: file.name, signed: false, success: false, detail: 'the signer is closed', outputs: [] };
-      return processWith(env(), file, { ...ctx, ...(revocation ? { revocation } : {}) });
-    }
-    // Tight copies, transferred: structured-cloning a Buffer that is a view into a larger
-    // ArrayBuffer (a ZIP entry slice, Node's buffer pool) would copy the whole backing store.
-    const transfer: ArrayBuffer[] = [];
-    const tight = (b: Uint8Array): Uint8Array => {
-      const c = new Uint8Array(b);
-      transfer.push(c.buffer as ArrayBuffer);
-      return c;
-    };
-    const siblings: Record<string, Uint8Array> = {};
-    if (ctx.process.operation === 'validate' && ctx.siblings) {
-      for (const n of siblingNamesFor(file.name)) {
-        const b = ctx.siblings(n);
-        if (b) siblings[n] = tight(b);
-      }
-    }
-    const task: WorkerTask = {
-      id: nextId++,
-      file: { name: file.name, bytes: tight(file.bytes) },
-      process: ctx.process,
-      now: ctx.now.getTime(),
-      ...(ctx.sealIdentity ? { sealIdentity: ctx.sealIdentity } : {}),
-      ...(Object.keys(siblings).length ? { siblings } : {}),
-      ...(revocation ? { revocation } : {}),
-    };
-    return new Promise<FileOutcome>((resolve) => {
-      waiting.push({ task, transfer, resolve, fileName: file.name });
+  function overMemory(t: Running, used: number): StoredOutcome {
+    return failed(
+      t.task.file.name,
+      `"${t.task.file.name}" was stopped: processing it needed more than the ${budget.memoryMiB} MiB of memory one file may use (setting ${BUDGET_SETTINGS.memoryMiB}; ${Math.round(used / MiB)} MiB when it was stopped). The rest of the batch went on.`,
+      'memory',
+    );
+  }
+
+  /** Ends the file in hand with `outcome`; the process stays (answered) or is being killed. */
+  function finish(proc: Proc, outcome: StoredOutcome): void {
+    const t = proc.task;
+    if (!t) return;
+    proc.task = undefined;
+    clearInterval(t.timer);
+    t.signal?.removeEventListener('abort', t.onAbort);
+    t.resolve(outcome);
+  }
+
+  function kill(proc: Proc, outcome: StoredOutcome): void {
+    finish(proc, outcome);
+    if (proc.dead) return;
+    proc.dead = true;
+    const i = procs.indexOf(proc);
+    if (i >= 0) procs.splice(i, 1);
+    proc.child.kill('SIGKILL');
+  }
+
+  function idle(proc: Proc): void {
+    if (proc.task || proc.dead) return;
+    proc.child.unref();
+    (proc.child.channel as { unref?: () => void } | undefined)?.unref?.();
+  }
+
+  function busy(proc: Proc): void {
+    proc.child.ref();
+    (proc.child.channel as { ref?: () => void } | undefined)?.ref?.();
+  }
+
+  /** Stops one job: killed in its process, or taken out of the queue. */
+  function abortJob(job: Job): void {
+    const stopped = failed(job.task.file.name, `work on "${job.task.file.name}" was stopped`);
+    const proc = procs.find((p) => p.task?.onAbort === job.onAbort);
+    if (proc) {
+      kill(proc, stopped);
       dispatch();
-    });
+      return;
+    }
+    const i = waiting.indexOf(job);
+    if (i >= 0) {
+      waiting.splice(i, 1);
+      job.resolve(stopped);
+    }
   }
 
   /**
-   * Hands queued files to workers, at most MAX_INFLIGHT each: a short pipeline keeps every core
-   * busy without piling a whole batch (and its memory) into one worker's event loop.
+   * Hands waiting files to idle, ready processes. Once the pool is in use it keeps all its
+   * processes started, and a killed one is replaced at once: a process takes a second or more to
+   * load the format modules, and a file should find one ready rather than wait for that.
    */
   function dispatch(): void {
-    while (waiting.length > 0 && !closed) {
-      while (slots.length < threads) slots.push(spawn());
-      let best: Slot | undefined;
-      for (const s of slots) if (s.inflight < MAX_INFLIGHT && (!best || s.inflight < best.inflight)) best = s;
-      if (!best) return;
-      const w = waiting.shift()!;
+    // One process loads at a time: on a busy machine, several loading at once would all be slow
+    // to take their first file; each new one is started when the one before is ready.
+    if (!closed && used && startFailures < 3 && procs.length < poolSize && procs.every((p) => p.isReady)) procs.push(spawn());
+    while (!closed && waiting.length > 0) {
+      const proc = procs.find((p) => p.isReady && !p.task && !p.dead);
+      if (!proc) return;
+      const job = waiting.shift()!;
+      const id = nextId++;
+      const started = Date.now();
+      const running: Running = {
+        ...job,
+        id,
+        started,
+        peakRss: 0,
+        timer: setInterval(() => check(proc), MEMORY_POLL_MS),
+      };
+      proc.task = running;
+      busy(proc);
       try {
-        pending.set(w.task.id, { resolve: w.resolve, slot: best, fileName: w.fileName });
-        best.inflight++;
-        best.worker.ref();
-        best.worker.postMessage(w.task, w.transfer);
+        proc.child.send({ ...job.task, id, outDir: workDir() } satisfies WorkerTask);
       } catch (e) {
-        pending.delete(w.task.id);
-        best.inflight--;
-        w.resolve({ fileName: w.fileName, signed: false, success: false, detail: `signing worker unavailable: ${(e as Error).message}`, outputs: [] });
+        kill(proc, failed(job.task.file.name, `sealing process unavailable: ${(e as Error).message}`));
       }
+    }
+  }
+
+  /** The budget check of the process in hand, every MEMORY_POLL_MS. */
+  function check(proc: Proc): void {
+    const t = proc.task;
+    if (!t) return;
+    const rss = rssOf(proc.child.pid);
+    if (rss !== undefined && rss > t.peakRss) t.peakRss = rss;
+    if (rss !== undefined && rss > budget.memoryMiB * MiB) {
+      kill(proc, overMemory(t, rss));
+      dispatch();
+      return;
+    }
+    if (Date.now() - t.started > budget.timeMs) {
+      kill(
+        proc,
+        failed(
+          t.task.file.name,
+          `"${t.task.file.name}" was stopped: processing it took longer than the ${budget.timeMs} ms one file may take (setting ${BUDGET_SETTINGS.timeMs}). The rest of the batch went on.`,
+          'time',
+        ),
+      );
+      dispatch();
+    }
+  }
+
+  async function processStored(file: StoredFile, ctx: StoredContext, o: StoredOptions = {}): Promise<StoredOutcome> {
+    if (closed) return failed(file.name, 'the signer is closed');
+    if (o.signal?.aborted) return failed(file.name, `work on "${file.name}" was stopped`);
+    // B-LT seals embed the current revocation data; validation judges against the current CRL.
+    // Asked here, in the server process, which holds the CA's revocation state.
+    const wanted = embedsValidationData(ctx.process) ? revocationSubjects(pki, ctx.sealIdentity) : ctx.process.operation === 'validate' ? [] : null;
+    const revocation = opts.revocation && wanted ? opts.revocation(wanted, ctx.now) : undefined;
+    if (threads === 0) return processStoredWith(env(), file, { ...ctx, ...(revocation ? { revocation } : {}) }, workDir());
+    used = true;
+    const siblingPaths: Record<string, string> = {};
+    if (ctx.process.operation === 'validate' && ctx.siblingPaths) {
+      for (const n of siblingNamesFor(file.name)) if (ctx.siblingPaths[n]) siblingPaths[n] = ctx.siblingPaths[n];
+    }
+    return new Promise<StoredOutcome>((resolve) => {
+      const job: Job = {
+        task: {
+          file,
+          process: ctx.process,
+          now: ctx.now.getTime(),
+          ...(ctx.sealIdentity ? { sealIdentity: ctx.sealIdentity } : {}),
+          ...(Object.keys(siblingPaths).length ? { siblingPaths } : {}),
+          ...(revocation ? { revocation } : {}),
+        },
+        resolve: (outcome) => {
+          o.signal?.removeEventListener('abort', job.onAbort);
+          resolve(outcome);
+        },
+        signal: o.signal,
+        onAbort: () => abortJob(job),
+      };
+      waiting.push(job);
+      o.signal?.addEventListener('abort', job.onAbort, { once: true });
+      dispatch();
+    });
+  }
+
+  /** In memory (tests, scripts): the bytes go through files in the work directory like any batch file. */
+  async function processFile(file: InputFile, ctx: SignContext): Promise<FileOutcome> {
+    const dir = workDir();
+    const temps: string[] = [];
+    const put = async (bytes: Buffer): Promise<string> => {
+      const path = join(dir, `in-${randomUUID()}`);
+      temps.push(path);
+      await writeFile(path, bytes);
+      return path;
+    };
+    try {
+      const input = { name: file.name, path: await put(file.bytes) };
+      const siblingPaths: Record<string, string> = {};
+      if (ctx.process.operation === 'validate' && ctx.siblings) {
+        for (const n of siblingNamesFor(file.name)) {
+          const b = ctx.siblings(n);
+          if (b) siblingPaths[n] = await put(b);
+        }
+      }
+      const { siblings: _omit, ...rest } = ctx;
+      const stored = await processStored(input, { ...rest, siblingPaths });
+      const outputs: InputFile[] = [];
+      for (const out of stored.outputs) {
+        outputs.push({ name: out.name, bytes: out.path === input.path ? file.bytes : await readFile(out.path) });
+        if (out.path !== input.path) temps.push(out.path);
+      }
+      return { ...stored, outputs };
+    } finally {
+      await Promise.all(temps.map((p) => rm(p, { force: true })));
     }
   }
 
   return {
     kind: 'real test PKI',
     threads,
+    budget,
     processFile,
+    processStored,
     async warmup() {
       if (closed) return;
       if (threads === 0) {
         await preloadFormats();
         return;
       }
-      while (slots.length < threads) slots.push(spawn());
-      await Promise.all(slots.map((s) => s.ready));
+      used = true;
+      dispatch();
+      while (!closed && startFailures < 3 && !(procs.length >= poolSize && procs.every((p) => p.isReady))) {
+        await Promise.all(procs.map((p) => p.ready));
+        dispatch();
+      }
     },
     async close() {
       closed = true;
-      for (const w of waiting.splice(0))
-        w.resolve({ fileName: w.fileName, signed: false, success: false, detail: 'the signer was closed', outputs: [] });
-      const all = slots.splice(0);
-      for (const s of all) failPendingOf(s, 'the signer was closed');
-      await Promise.all(all.map((s) => s.worker.terminate()));
+      for (const j of waiting.splice(0)) j.resolve(failed(j.task.file.name, 'the signer was closed'));
+      const all = procs.splice(0);
+      const exits = all.map((p) => (p.dead || p.child.exitCode !== null || p.child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => p.child.once('exit', () => r()))));
+      for (const p of all) {
+        busy(p); // an idle process is unref'd: referenced again, the loop waits for its exit
+        kill(p, failed(p.task?.task.file.name ?? '', 'the signer was closed'));
+      }
+      await Promise.all(exits);
+      if (ownWorkDir) rmSync(ownWorkDir, { recursive: true, force: true });
     },
   };
 }

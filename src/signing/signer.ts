@@ -1,13 +1,24 @@
 import type { ProcessDef } from '../domain/process.js';
 
-/** One file taken from the uploaded package. */
+/** One file taken from the uploaded package, in memory. */
 export interface InputFile {
   name: string;
   bytes: Buffer;
 }
 
+/**
+ * One file on disk: how the batch worker hands files to the signer and gets its outputs back, so
+ * that the server process never holds a document's bytes (a package may hold files of hundreds of
+ * MiB each).
+ */
+export interface StoredFile {
+  name: string;
+  /** Absolute path. */
+  path: string;
+}
+
 /** What the process made of one input file. */
-export interface FileOutcome {
+export interface FileOutcome<F = InputFile> {
   /** The input file's name, as listed in BatchStatus.documents[].fileName. */
   fileName: string;
   /** `signed` in BatchStatus: a seal was applied to (or, for validate, checked on) this file. */
@@ -16,9 +27,17 @@ export interface FileOutcome {
   success: boolean;
   /** Why it failed, or what was checked; goes in the log and the simulator's own views. */
   detail: string;
-  /** Files this input contributes to the result package, in order (name → bytes). */
-  outputs: InputFile[];
+  /** Files this input contributes to the result package, in order. */
+  outputs: F[];
+  /**
+   * Set when the file was stopped for exceeding its budget (`time` or `memory`): the sealing
+   * process working on it was killed and replaced.
+   */
+  overBudget?: 'time' | 'memory' | 'crash';
 }
+
+/** Outcome of a stored file: outputs are files too (the input's own path when it is passed on unchanged). */
+export type StoredOutcome = FileOutcome<StoredFile>;
 
 export interface SignContext {
   process: ProcessDef;
@@ -39,6 +58,17 @@ export interface SignContext {
   siblings?: (name: string) => Buffer | undefined;
 }
 
+/** SignContext for a stored file: siblings are files on disk too. */
+export interface StoredContext extends Omit<SignContext, 'siblings'> {
+  /** Path of another file of the same package, by exact name (see SignContext.siblings). */
+  siblingPaths?: Record<string, string>;
+}
+
+export interface StoredOptions {
+  /** Aborting stops the work on this file at once (the batch was deleted, or the server stops). */
+  signal?: AbortSignal;
+}
+
 /**
  * Turns each uploaded file into its result. The worker calls it once per file, off the request
  * path. Implementations must never throw for a bad document: a file that cannot be processed is a
@@ -47,7 +77,13 @@ export interface SignContext {
 export interface Signer {
   /** Human-readable name that the README and logs use ("placeholder", "real test PKI"). */
   readonly kind: string;
+  /** In memory: for tests and scripts. */
   processFile(file: InputFile, ctx: SignContext): Promise<FileOutcome>;
-  /** Releases worker threads, if any. */
+  /**
+   * On disk: what the batch worker uses. Output files are new files the caller removes once it has
+   * used them, except an output whose path is the input's own (a file passed on unchanged).
+   */
+  processStored(file: StoredFile, ctx: StoredContext, opts?: StoredOptions): Promise<StoredOutcome>;
+  /** Releases worker processes, if any. */
   close?(): Promise<void>;
 }

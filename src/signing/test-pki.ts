@@ -1,10 +1,9 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { KeyAlgorithm, Pki } from './pki-material.js';
-import type { RealSigner } from './real-signer.js';
-import type { ValidationLimits } from './validate.js';
+import type { RealSigner, RealSignerOptions } from './real-signer.js';
 import type { Revocations } from './revocation.js';
-import type { FileOutcome, InputFile, SignContext, Signer } from './signer.js';
+import type { FileOutcome, InputFile, SignContext, Signer, StoredContext, StoredFile, StoredOptions, StoredOutcome } from './signer.js';
 import type { Tsa } from './tsa.js';
 
 // The signing stack (x509, pdf-lib, xadesjs, pkijs) is imported on first use, not at start-up:
@@ -109,9 +108,9 @@ export class TestPki {
 }
 
 /**
- * The real signer, created once the test PKI is there. Its worker threads need a second or more
+ * The real signer, created once the test PKI is there. Its sealing processes need a second or more
  * to load the format modules (pdf-lib, xadesjs, pkijs); warmUp() starts them right after the server
- * listens. Files are never sealed on the main thread, not even before the threads are ready: one
+ * listens. Files are never sealed on the main thread, not even before the processes are ready: one
  * hostile document there would stop the server for every tenant.
  */
 export class LazyRealSigner implements Signer {
@@ -121,16 +120,14 @@ export class LazyRealSigner implements Signer {
 
   constructor(
     private readonly pki: TestPki,
-    private readonly threads: number | undefined,
-    private readonly validation?: ValidationLimits,
+    private readonly options: Omit<RealSignerOptions, 'pki' | 'revocation'>,
   ) {}
 
   private startPool(): Promise<RealSigner> {
     this.pool ??= this.pki.get().then(async ({ pki, revocations }) => {
       const signer = (await import('./real-signer.js')).createRealSigner({
         pki,
-        threads: this.threads,
-        ...(this.validation ? { validation: this.validation } : {}),
+        ...this.options,
         // B-LT seals and validation read the CA's revocation state as it is when the file is sealed.
         revocation: (certs, now) => ({ crls: [revocations.currentCrlDer(now)], ocsps: certs.map((c) => revocations.ocspResponseFor(c, now)) }),
       });
@@ -141,10 +138,10 @@ export class LazyRealSigner implements Signer {
     return this.pool;
   }
 
-  /** Loads the PKI and starts the worker threads now (start-up calls this in the background). */
+  /** Loads the PKI and starts the sealing processes now (start-up calls this in the background). */
   warmUp(log: { error(obj: unknown, msg: string): void }): void {
     this.startPool().catch((err: unknown) => {
-      if (!this.closed) log.error({ err }, 'could not start the signing threads');
+      if (!this.closed) log.error({ err }, 'could not start the sealing processes');
     });
   }
 
@@ -152,8 +149,25 @@ export class LazyRealSigner implements Signer {
     return (await this.startPool()).processFile(file, ctx);
   }
 
+  async processStored(file: StoredFile, ctx: StoredContext, opts?: StoredOptions): Promise<StoredOutcome> {
+    // The first file may wait for the PKI to be generated (seconds): a stop must not wait for that.
+    const signal = opts?.signal;
+    const stopped = signal && new Promise<undefined>((resolve) => (signal.aborted ? resolve(undefined) : signal.addEventListener('abort', () => resolve(undefined), { once: true })));
+    const real = await (stopped ? Promise.race([this.startPool(), stopped]) : this.startPool());
+    if (!real) return { fileName: file.name, signed: false, success: false, detail: `work on "${file.name}" was stopped`, outputs: [] };
+    return real.processStored(file, ctx, opts);
+  }
+
+  /**
+   * A signer still waiting for its PKI has started no process yet: it is closed once it exists,
+   * without making a shutdown wait for key generation.
+   */
   async close(): Promise<void> {
     this.closed = true;
-    await (await this.pool?.catch(() => undefined))?.close();
+    const pending = this.pool?.catch(() => undefined);
+    if (!pending) return;
+    const ready = await Promise.race([pending, new Promise<undefined>((r) => setImmediate(() => r(undefined)))]);
+    if (ready) await ready.close();
+    else void pending.then((s) => s?.close(), () => {});
   }
 }

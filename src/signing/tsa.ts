@@ -122,7 +122,7 @@ export function parseTimeStampRequest(body: Buffer): TimeStampRequest {
   throw bad(`The body is ${body.length} bytes: neither a DER TimeStampReq nor a 20/32/48/64-byte digest.`);
 }
 
-/** Unique positive serial: 64 bits of time-ish prefix + 64 random bits (safe across worker threads). */
+/** Unique positive serial: 64 bits of time-ish prefix + 64 random bits (safe across sealing processes). */
 function newSerial(now: Date): Buffer {
   const b = randomBytes(16);
   b.writeUInt32BE(Math.floor(now.getTime() / 1000) >>> 0, 0);

@@ -1,56 +1,86 @@
 /**
- * Worker-thread entry of the real signer's pool. Receives the PKI as PEM material (never
- * regenerates keys), then per-file tasks; answers each with its FileOutcome.
+ * Entry of one sealing process (a child process of the server; see real-signer.ts). Receives the
+ * PKI as PEM material in its first message (never regenerates keys, never reads it from the
+ * environment), then one file at a time; answers each with its outcome, outputs written to files.
+ *
+ * A separate process, not a worker thread, so that the server can bound what one document costs:
+ * it measures this process's resident memory from outside and kills it, with whatever the document
+ * made it allocate (parsers' Buffers and ArrayBuffers are outside any V8 heap limit), and a hung
+ * parser cannot delay the server's shutdown.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { pkiFromMaterial, type PkiMaterial } from './pki-material.js';
 import { createTsa } from './tsa.js';
-import { preloadFormats, processWith } from './engine.js';
+import { preloadFormats, type Engine } from './engine.js';
+import { processStoredWith } from './stored-engine.js';
 import type { ProcessDef } from '../domain/process.js';
-import type { SignContext } from './signer.js';
+import type { SignContext, StoredFile } from './signer.js';
 import type { ValidationLimits } from './validate.js';
+
+export interface WorkerInit {
+  init: { material: PkiMaterial; validation?: ValidationLimits };
+}
 
 export interface WorkerTask {
   id: number;
-  file: { name: string; bytes: Uint8Array };
+  file: StoredFile;
   process: ProcessDef;
   now: number;
   sealIdentity?: SignContext['sealIdentity'];
-  siblings?: Record<string, Uint8Array>;
+  siblingPaths?: Record<string, string>;
+  /** Current revocation data (DER), fetched on the main process (B-LT seals, validation). */
   revocation?: { crls: Uint8Array[]; ocsps: Uint8Array[] };
+  /** Directory for the output files. */
+  outDir: string;
 }
 
-const port = parentPort;
-if (port) {
-  const data = workerData as { material: PkiMaterial; validation?: ValidationLimits };
-  const pki = pkiFromMaterial(data.material);
-  const env = { pki, tsa: createTsa(pki), ...(data.validation ? { validation: data.validation } : {}) };
-  // Warm up in the background, then tell the pool this worker is ready.
-  void preloadFormats().then(
-    () => port.postMessage({ ready: true }),
-    (e: unknown) => port.postMessage({ ready: true, warning: (e as Error)?.message ?? String(e) }),
-  );
-  const u8 = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-  port.on('message', (t: WorkerTask) => {
-    const sib = t.siblings;
-    void processWith(env, { name: t.file.name, bytes: u8(t.file.bytes) }, {
+/**
+ * A parser stuck in a synchronous loop never returns to the event loop, so this process would not
+ * notice its parent dying (SIGKILL leaves no time to kill children). A small thread of its own
+ * checks the parent every half second and ends the process once it is orphaned.
+ */
+function watchParent(): void {
+  const parent = process.ppid;
+  const code = `
+    setInterval(() => { if (process.ppid !== ${parent}) process.kill(process.pid, 'SIGKILL'); }, 500);
+  `;
+  const w = new Worker(code, { eval: true, resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 } });
+  w.unref();
+}
+
+/** A Buffer view of bytes that came through the IPC channel (structured clone gives Uint8Array). */
+const u8 = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+if (process.send) {
+  const send = process.send.bind(process);
+  watchParent();
+  process.on('disconnect', () => process.exit(0));
+  let env: Engine | undefined;
+  process.on('message', (m: WorkerInit | WorkerTask) => {
+    if ('init' in m) {
+      const pki = pkiFromMaterial(m.init.material);
+      const validation = m.init.validation;
+      env = { pki, tsa: createTsa(pki), ...(validation ? { validation } : {}) };
+      void preloadFormats().then(
+        () => send({ ready: true }),
+        (e: unknown) => send({ ready: true, warning: (e as Error)?.message ?? String(e) }),
+      );
+      return;
+    }
+    const t = m;
+    if (!env) {
+      send({ id: t.id, error: 'the sealing process got a file before its PKI' });
+      return;
+    }
+    void processStoredWith(env, t.file, {
       process: t.process,
       now: new Date(t.now),
       ...(t.sealIdentity ? { sealIdentity: t.sealIdentity } : {}),
-      ...(sib ? { siblings: (n: string) => (sib[n] ? u8(sib[n]) : undefined) } : {}),
+      ...(t.siblingPaths ? { siblingPaths: t.siblingPaths } : {}),
       ...(t.revocation ? { revocation: { crls: t.revocation.crls.map(u8), ocsps: t.revocation.ocsps.map(u8) } } : {}),
-    }).then(
-      (outcome) => {
-        // Tight copies, transferred (outputs may be views into larger buffers).
-        const transfer: ArrayBuffer[] = [];
-        const outputs = outcome.outputs.map((f) => {
-          const c = new Uint8Array(f.bytes);
-          transfer.push(c.buffer as ArrayBuffer);
-          return { name: f.name, bytes: c };
-        });
-        port.postMessage({ id: t.id, outcome: { ...outcome, outputs } }, transfer);
-      },
-      (e: unknown) => port.postMessage({ id: t.id, error: (e as Error)?.message ?? String(e) }),
+    }, t.outDir).then(
+      (outcome) => send({ id: t.id, outcome }),
+      (e: unknown) => send({ id: t.id, error: (e as Error)?.message ?? String(e) }),
     );
   });
 }

@@ -40,6 +40,18 @@ export interface BatchStore extends ClockPersistence {
   /** Records the worker's durable result and per-file outcomes, unless the batch was deleted. */
   recordResult(id: number, result: BatchResult, outcomes: DocumentOutcome[]): boolean;
 
+  /**
+   * Files of a batch whose processing was started and never ended, with how many times: a file
+   * still being processed when the process died (a poison document that crashed it, or a kill).
+   * Cleared when the batch's result is recorded.
+   */
+  fileAttempts(id: number): Map<string, number>;
+  /** One durable write: `started` files count one more attempt, `ended` files none any more. */
+  recordAttempts(id: number, started: readonly string[], ended: readonly string[]): void;
+
+  /** Package and result paths (relative to the data directory) that a batch still refers to. */
+  referencedPaths(): Set<string>;
+
   transitions(id: number): Transition[];
 
   /** Removes a batch and everything recorded about it (control API; not a vendor operation). */

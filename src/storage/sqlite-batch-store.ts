@@ -108,6 +108,9 @@ export class SqliteBatchStore implements BatchStore {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    // Databases written before files counted their attempts.
+    const columns = this.db.prepare<[], { name: string }>(`PRAGMA table_info(documents)`).all();
+    if (!columns.some((c) => c.name === 'attempts')) this.db.exec(`ALTER TABLE documents ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0`);
     const db = this.db;
     this.stmt = {
       insertBatch: db.prepare(
@@ -136,7 +139,16 @@ export class SqliteBatchStore implements BatchStore {
         `UPDATE batches SET result_path = ?, result_size = ?, result_sha256 = ?, result_at = ? WHERE id = ? AND status != 'DELETED'`,
       ),
       setOutcome: db.prepare(
-        `UPDATE documents SET signed = ?, success = ?, detail = ? WHERE batch_id = ? AND file_name = ?`,
+        `UPDATE documents SET signed = ?, success = ?, detail = ?, attempts = 0 WHERE batch_id = ? AND file_name = ?`,
+      ),
+      attempts: db.prepare<[number], { file_name: string; attempts: number }>(
+        `SELECT file_name, attempts FROM documents WHERE batch_id = ? AND attempts > 0`,
+      ),
+      addAttempt: db.prepare<[number, string]>(`UPDATE documents SET attempts = attempts + 1 WHERE batch_id = ? AND file_name = ?`),
+      clearAttempt: db.prepare<[number, string]>(`UPDATE documents SET attempts = 0 WHERE batch_id = ? AND file_name = ?`),
+      referenced: db.prepare<[], { path: string }>(
+        `SELECT u.path AS path FROM batches b JOIN uploads u ON u.id = b.package_id
+         UNION ALL SELECT result_path AS path FROM batches WHERE result_path IS NOT NULL`,
       ),
       transitions: db.prepare<[number], { from_status: Status | null; to_status: Status; event: string; at: number }>(
         `SELECT from_status, to_status, event, at FROM transitions WHERE batch_id = ? ORDER BY id`,
@@ -238,6 +250,23 @@ export class SqliteBatchStore implements BatchStore {
       }
       return true;
     });
+  }
+
+  fileAttempts(id: number): Map<string, number> {
+    return new Map(this.stmt.attempts.all(id).map((r) => [r.file_name, r.attempts]));
+  }
+
+  recordAttempts(id: number, started: readonly string[], ended: readonly string[]): void {
+    if (started.length === 0 && ended.length === 0) return;
+    // No cached batch carries attempts, so the cache is left alone.
+    this.db.transaction(() => {
+      for (const name of ended) this.stmt.clearAttempt.run(id, name);
+      for (const name of started) this.stmt.addAttempt.run(id, name);
+    })();
+  }
+
+  referencedPaths(): Set<string> {
+    return new Set(this.stmt.referenced.all().map((r) => r.path));
   }
 
   transitions(id: number): Transition[] {

@@ -1,40 +1,55 @@
 import { EventEmitter, once } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { readEntries } from '../archive/read-entries.js';
+import { extractEntries } from '../archive/read-entries.js';
 import type { ZipLimits } from '../archive/limits.js';
-import { writeZip } from '../archive/write-zip.js';
+import { writeZip, type ZipSourceEntry } from '../archive/write-zip.js';
 import type { BatchService, WorkItem } from '../domain/batch-service.js';
 import type { Clock } from '../domain/clock.js';
 import { siblingNamesFor } from '../signing/engine.js';
-import type { FileOutcome, InputFile, Signer } from '../signing/signer.js';
-import type { DocumentOutcome } from '../storage/batch-store.js';
+import type { Signer, StoredFile, StoredOutcome } from '../signing/signer.js';
+import type { BatchStore, DocumentOutcome } from '../storage/batch-store.js';
 import type { WorkFaults } from '../faults/domain-faults.js';
+import { FairSlots } from './fair-slots.js';
 
 export interface BatchWorkerDeps {
   service: BatchService;
+  /** Where attempts are counted (the batch store). */
+  store: Pick<BatchStore, 'fileAttempts' | 'recordAttempts'>;
   signer: Signer;
   clock: Clock;
   limits: ZipLimits;
   log: Logger;
-  /** Files of one batch in flight at once (the signer spreads them over its threads). */
-  concurrency: number;
-  /** Batches worked on at once. */
-  batches: number;
+  /** The one pool of work slots shared by all batches (one file each). */
+  slots: FairSlots;
+  /** Directory for files extracted from packages and made by the signer (under the data directory). */
+  workDir: string;
+  /** A file still being processed when the process stopped this many times fails instead of being tried again. */
+  maxAttempts: number;
   /** Injected domain faults (failed seals, bad certificates, damaged packages). */
   faults?: WorkFaults;
 }
 
+/** Batches of one tenant worked on at once; the rest of its batches wait their turn. */
+const BATCHES_PER_TENANT = 4;
+
 /**
- * Does the per-file work of accepted batches, a few batches at a time, off the request path. Reads the
- * uploaded package entry by entry, lets the signer turn each file into its outputs, streams them
- * into the result ZIP (durable before `completeWork` records it), and hands the outcome to the
- * service — which alone decides what the batch's status becomes.
+ * Does the per-file work of accepted batches off the request path. Each batch reads its package
+ * entry by entry into files, asks the shared, tenant-fair pool (`FairSlots`) for a slot per file,
+ * lets the signer turn the file into its outputs (in a sealing process under the file's budget),
+ * streams the outputs into the result ZIP in package order (durable before `completeWork` records
+ * it), and hands the outcomes to the service — which alone decides what the batch's status
+ * becomes. No document is held in the server's memory.
+ *
+ * A batch that is deleted or forgotten while it is worked on stops at once (`cancel`): its files in
+ * sealing processes are killed, its half-written result removed.
  */
 export class BatchWorker {
-  private readonly queue: number[] = [];
+  private readonly queue: { id: number; tenant: string }[] = [];
   private readonly queued = new Set<number>();
-  /** Batches being worked on now, each with its promise. */
-  private readonly active = new Map<number, Promise<void>>();
+  /** Batches being worked on now. */
+  private readonly active = new Map<number, { tenant: string; abort: AbortController; job: Promise<void> }>();
   private stopping = false;
   private idleWaiters: (() => void)[] = [];
   private readonly finished = new EventEmitter();
@@ -50,27 +65,55 @@ export class BatchWorker {
 
   enqueue(batchId: number): void {
     if (this.stopping || this.queued.has(batchId) || this.active.has(batchId)) return;
+    const tenant = this.deps.service.tenantOf(batchId);
+    if (tenant === undefined) return;
     this.queued.add(batchId);
-    this.queue.push(batchId);
+    this.queue.push({ id: batchId, tenant });
     this.kick();
   }
 
   /**
-   * Starts queued batches while fewer than `deps.batches` run. Several batches in flight keep the
-   * signer's threads busy when batches are small (one file each is common), so one slow batch does
-   * not hold every other client back.
+   * Stops all work on a batch now (it was deleted, expired or forgotten): taken off the queue, or
+   * its files in progress killed. Resolves once nothing runs for it.
+   */
+  async cancel(batchId: number): Promise<void> {
+    if (this.queued.delete(batchId)) {
+      const i = this.queue.findIndex((q) => q.id === batchId);
+      if (i >= 0) this.queue.splice(i, 1);
+      this.finished.emit('batch', batchId);
+    }
+    const running = this.active.get(batchId);
+    if (!running) return;
+    running.abort.abort(new WorkStopped(`batch ${batchId} was removed`));
+    await running.job;
+  }
+
+  /**
+   * Starts queued batches: a tenant with fewer batches in hand goes first (oldest first among
+   * equals), at most BATCHES_PER_TENANT per tenant. Files, not batches, are what the slot pool
+   * shares fairly; this only bounds how many packages are open at once.
    */
   private kick(): void {
-    while (!this.stopping && this.active.size < this.deps.batches && this.queue.length > 0) {
-      const id = this.queue.shift()!;
+    while (!this.stopping && this.queue.length > 0) {
+      const perTenant = new Map<string, number>();
+      for (const a of this.active.values()) perTenant.set(a.tenant, (perTenant.get(a.tenant) ?? 0) + 1);
+      let pick = -1;
+      for (let i = 0; i < this.queue.length; i++) {
+        const n = perTenant.get(this.queue[i]!.tenant) ?? 0;
+        if (n >= BATCHES_PER_TENANT) continue;
+        if (pick < 0 || n < (perTenant.get(this.queue[pick]!.tenant) ?? 0)) pick = i;
+      }
+      if (pick < 0) return;
+      const { id, tenant } = this.queue.splice(pick, 1)[0]!;
       this.queued.delete(id);
-      const job = this.run(id).finally(() => {
+      const abort = new AbortController();
+      const job = this.run(id, abort.signal).finally(() => {
         this.active.delete(id);
         this.finished.emit('batch', id);
         this.kick();
         if (this.active.size === 0 && this.queue.length === 0) this.idleWaiters.splice(0).forEach((w) => w());
       });
-      this.active.set(id, job);
+      this.active.set(id, { tenant, abort, job });
     }
   }
 
@@ -81,16 +124,19 @@ export class BatchWorker {
   }
 
   /**
-   * Takes no new batches and interrupts the batches in hand after their current file; resolves
-   * once nothing is running, or after `waitMs` even if a file is still being worked on (its
-   * batch is abandoned: whatever it does next fails quietly once the signer and the store are
-   * closed). Nothing recorded is lost: an interrupted batch is redone on the next start.
+   * Takes no new batches and stops the batches in hand at once (files in sealing processes are
+   * killed, so a document stuck in a parser cannot hold up a shutdown); resolves once nothing is
+   * running, or after `waitMs` even if a file is still being worked on (its batch is abandoned:
+   * whatever it does next fails quietly once the signer and the store are closed). Nothing
+   * recorded is lost: an interrupted batch is redone on the next start, and the files stopped here
+   * do not count as attempts.
    */
   async stop(waitMs = Infinity): Promise<void> {
     this.stopping = true;
     this.queue.length = 0;
     this.queued.clear();
-    const running = Promise.all(this.active.values());
+    for (const a of this.active.values()) a.abort.abort(new WorkStopped('the simulator is stopping'));
+    const running = Promise.all([...this.active.values()].map((a) => a.job));
     if (Number.isFinite(waitMs)) {
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
@@ -115,16 +161,16 @@ export class BatchWorker {
     return this.active.size > 0;
   }
 
-  private async run(id: number): Promise<void> {
+  private async run(id: number, signal: AbortSignal): Promise<void> {
     const item = this.deps.service.workFor(id);
     if (!item) return;
     try {
-      await this.process(item);
+      await this.process(item, signal);
     } catch (err) {
       // After stop(), the signer, the store or a temporary data directory may be gone under a
       // file in hand: any failure then is the shutdown's, not the batch's.
-      if (err instanceof WorkerStopped || this.stopping) {
-        this.deps.log.info({ batchId: id }, 'batch work interrupted by shutdown; it resumes on the next start');
+      if (err instanceof WorkStopped || signal.aborted || this.stopping) {
+        this.deps.log.info({ batchId: id, why: (signal.reason as Error | undefined)?.message }, 'batch work stopped; a batch still accepted resumes on the next start');
         return;
       }
       // A batch whose package cannot be processed at all (it was inspected on upload, so this is
@@ -133,82 +179,129 @@ export class BatchWorker {
     }
   }
 
-  private async process(item: WorkItem): Promise<void> {
-    const { service, signer, clock, limits, log, concurrency } = this.deps;
+  private async process(item: WorkItem, signal: AbortSignal): Promise<void> {
+    const { service, store, signer, clock, limits, log, slots, maxAttempts } = this.deps;
     const { batch, process } = item;
+    const tenant = batch.tenant;
     log.info({ batchId: batch.id, processId: process.id, files: batch.documents.length }, 'batch work started');
+    mkdirSync(this.deps.workDir, { recursive: true });
     const outcomes: DocumentOutcome[] = [];
     const faults = this.deps.faults?.forBatch(batch) ?? null;
-    const siblings = process.operation === 'validate' ? await loadSiblings(item.packagePath, batch.documents.map((d) => d.fileName), limits) : undefined;
-    const sign = async (file: InputFile): Promise<FileOutcome> => {
+    const attempts = store.fileAttempts(batch.id);
+    /** Every file this batch created; removed whatever happens. */
+    const temps = new Set<string>();
+    const siblings =
+      process.operation === 'validate'
+        ? await extractSiblings(item.packagePath, batch.documents.map((d) => d.fileName), limits, this.deps.workDir, temps)
+        : undefined;
+
+    const work = async (file: StoredFile): Promise<StoredOutcome> => {
       const injected = faults?.file(file.name);
       if (injected?.fail) {
         return { fileName: file.name, signed: false, success: false, detail: `failed by an injected fault: ${injected.fail}`, outputs: [] };
       }
-      return signer.processFile(file, {
-        process,
-        now: clock.now(batch.tenant),
-        sealIdentity: injected?.sealIdentity,
-        siblings: siblings && ((name) => siblings.get(name)),
-      });
+      const tried = attempts.get(file.name) ?? 0;
+      if (tried >= maxAttempts) {
+        const detail = `"${file.name}" was not processed again: the simulator stopped ${tried} times while it was being processed (a document that crashes or hangs its sealing process is given up after ${maxAttempts} attempts, setting SEAL_SIM_FILE_ATTEMPTS).`;
+        log.warn({ batchId: batch.id, tenant, file: file.name, attempts: tried }, 'file given up after repeated attempts');
+        return { fileName: file.name, signed: false, success: false, detail, outputs: [] };
+      }
+      // Durable before the file reaches a sealing process: if it takes the whole server down, the
+      // next start knows.
+      store.recordAttempts(batch.id, [file.name], []);
+      const outcome = await signer.processStored(file, { process, now: clock.now(tenant), ...(injected ? { sealIdentity: injected.sealIdentity } : {}), ...(siblings ? { siblingPaths: siblings } : {}) }, { signal });
+      // Ended, whatever the outcome (a file stopped by a shutdown did not fail either): only a
+      // file still in progress when the process dies counts.
+      store.recordAttempts(batch.id, [], [file.name]);
+      for (const o of outcome.outputs) temps.add(o.path);
+      if (outcome.overBudget) {
+        log.warn({ batchId: batch.id, tenant, file: file.name, budget: outcome.overBudget, detail: outcome.detail }, 'file stopped: over its budget');
+      }
+      return outcome;
     };
-    const stopped = () => this.stopping;
-    async function* outputs(): AsyncGenerator<InputFile> {
-      for await (const outcome of mapInOrder(readEntries(item.packagePath, limits), concurrency, sign)) {
+
+    const stopped = (): void => {
+      if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new WorkStopped(String(signal.reason));
+    };
+
+    /** The files' outputs in package order, each file processed in a slot of the shared pool. */
+    const width = slots.perTenant;
+    const worker = this;
+    async function* outputs(): AsyncGenerator<ZipSourceEntry> {
+      const entries = extractEntries(item.packagePath, limits, worker.deps.workDir)[Symbol.asyncIterator]();
+      const window: Promise<{ outcome: StoredOutcome; input: string }>[] = [];
+      /** Files of the file last emitted: removed once the ZIP has taken them. */
+      let previous: string[] = [];
+      async function* emit(done: { outcome: StoredOutcome; input: string }): AsyncGenerator<ZipSourceEntry> {
+        stopped();
+        await Promise.all(previous.map((p) => rm(p, { force: true })));
+        for (const p of previous) temps.delete(p);
+        const { outcome } = done;
         outcomes.push({ fileName: outcome.fileName, signed: outcome.signed, success: outcome.success, detail: outcome.detail });
+        previous = [done.input, ...outcome.outputs.map((o) => o.path)];
         yield* outcome.outputs;
-        // Shutting down: abandon the half-written result; the batch has no result recorded, so the
-        // next start picks it up again from the stored package (a safe point at every file).
-        if (stopped()) throw new WorkerStopped(batch.id);
+      }
+      try {
+        for (;;) {
+          const release = await slots.acquire(tenant, batch.id, signal);
+          let next: IteratorResult<{ name: string; path: string }>;
+          try {
+            next = await entries.next();
+          } catch (e) {
+            release();
+            throw e;
+          }
+          if (next.done) {
+            release();
+            break;
+          }
+          const input = next.value;
+          temps.add(input.path);
+          const pending = work(input)
+            .finally(release)
+            .then((outcome) => ({ outcome, input: input.path }));
+          pending.catch(() => {}); // observed in order below
+          window.push(pending);
+          while (window.length >= width) yield* emit(await window.shift()!);
+        }
+        while (window.length > 0) yield* emit(await window.shift()!);
+      } finally {
+        await entries.return?.();
+        await Promise.allSettled(window);
       }
     }
+
     const target = service.newResultPath(batch.id);
-    let written = await writeZip(target.absolute, outputs());
-    const damaged = await faults?.damage(target.absolute);
-    if (damaged) {
-      log.info({ batchId: batch.id, fault: damaged.label }, 'result package damaged by an injected fault');
-      written = damaged;
+    try {
+      let written = await writeZip(target.absolute, outputs());
+      stopped();
+      const damaged = await faults?.damage(target.absolute);
+      if (damaged) {
+        log.info({ batchId: batch.id, fault: damaged.label }, 'result package damaged by an injected fault');
+        written = damaged;
+      }
+      await service.completeWork(batch.id, { path: target.relative, size: written.size, sha256: written.sha256 }, outcomes);
+    } finally {
+      await Promise.all([...temps].map((p) => rm(p, { force: true })));
     }
-    await service.completeWork(batch.id, { path: target.relative, size: written.size, sha256: written.sha256 }, outcomes);
   }
 }
 
 /**
  * Files a validate process needs beside the one it checks (a detached signature and its data
- * file, by signing/engine's siblingNamesFor). Only files that have a partner are held in memory.
+ * file, by signing/engine's siblingNamesFor), extracted to files. Only files that have a partner.
  */
-async function loadSiblings(packagePath: string, names: string[], limits: ZipLimits): Promise<Map<string, Buffer>> {
+async function extractSiblings(packagePath: string, names: string[], limits: ZipLimits, dir: string, temps: Set<string>): Promise<Record<string, string>> {
   const present = new Set(names);
   const wanted = new Set(names.flatMap((n) => siblingNamesFor(n).filter((s) => present.has(s))));
-  const out = new Map<string, Buffer>();
+  const out: Record<string, string> = {};
   if (wanted.size === 0) return out;
-  for await (const entry of readEntries(packagePath, limits)) {
-    if (wanted.has(entry.name)) out.set(entry.name, entry.bytes);
+  for await (const entry of extractEntries(packagePath, limits, dir)) {
+    temps.add(entry.path);
+    if (wanted.has(entry.name)) out[entry.name] = entry.path;
+    else await rm(entry.path, { force: true });
   }
   return out;
 }
 
-/**
- * Maps an async source through `fn` with up to `width` calls in flight, yielding results in source
- * order. Keeps at most `width` inputs in memory, so a large package is never held whole.
- */
-export async function* mapInOrder<T, R>(
-  source: AsyncIterable<T>,
-  width: number,
-  fn: (item: T) => Promise<R>,
-): AsyncGenerator<R> {
-  const window: Promise<R>[] = [];
-  for await (const item of source) {
-    const pending = fn(item);
-    pending.catch(() => {}); // observed when its turn comes; never an unhandled rejection meanwhile
-    window.push(pending);
-    if (window.length >= width) yield await window.shift()!;
-  }
-  while (window.length > 0) yield await window.shift()!;
-}
-
-class WorkerStopped extends Error {
-  constructor(batchId: number) {
-    super(`work on batch ${batchId} stopped for shutdown`);
-  }
-}
+class WorkStopped extends Error {}

@@ -79,10 +79,10 @@ export interface SimProcess {
  * pipe here, so the line is JSON). Rejects, with the process's output, if it exits first or prints
  * no start line within `timeoutMs`.
  */
-export function startCli(args: string[], options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<SimProcess> {
-  assertBuilt();
+export function startCli(args: string[], options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number; cli?: string } = {}): Promise<SimProcess> {
+  if (!options.cli) assertBuilt();
   const timeoutMs = options.timeoutMs ?? 20_000;
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [options.cli ?? CLI, ...args], {
     env: cleanEnv(options.env),
     cwd: options.cwd ?? REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -167,10 +167,10 @@ describe('domain-level faults', () => {
     sim = await startTestSim();
     const seen: (string | undefined)[] = [];
     const signer = sim.app.sim.signer;
-    const original = signer.processFile.bind(signer);
-    signer.processFile = (file, ctx) => {
+    const original = signer.processStored.bind(signer);
+    signer.processStored = (file, ctx, opts) => {
       seen.push(ctx.sealIdentity);
-      return original(file, ctx);
+      return original(file, ctx, opts);
     };
     await addFaults({ route: 'AcceptBatch', kind: 'untrusted-cert', fileName: 'b.pdf' });
     await sim.closedBatch({ 'a.pdf': samplePdf(), 'b.pdf': samplePdf() });

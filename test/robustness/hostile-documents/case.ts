@@ -1,3 +1,9 @@
+/**
+ * One hostile document case: what an attacker sends, and what must still hold for everyone else.
+ * Each case lives in `cases/<process-kind>-<what>.ts` with a default export of this shape;
+ * `generate.ts` writes its files to `generated/<id>/` so each one can be inspected, and
+ * `hostile-documents.test.ts` sends every case to a real server process.
+ */
 export interface HostileCase {
   /** Short id, used as the file name of the generated document(s) and in test names. */
   id: string;

@@ -22,7 +22,7 @@ function distFresh(): boolean {
 }
 
 describe.skipIf(!distFresh())('compiled JS (dist) worker pool', () => {
-  it('seals through worker threads started from dist/src/signing/worker.js with plain node', () => {
+  it('seals through sealing processes started from dist/src/signing/worker.js with plain node', () => {
     const script = `
       import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
       import { tmpdir } from 'node:os';

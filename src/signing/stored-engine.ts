@@ -1,0 +1,82 @@
+/**
+ * Per-file work on files on disk, shared by the sealing processes and the in-process path.
+ *
+ *   processStoredWith(env, file, ctx, outDir): Promise<StoredOutcome>   // never throws
+ *
+ * CAdES never reads the file into memory (see cades-file.ts); every other format needs the whole
+ * document (a PDF or XML parser), reads it once and writes each output to a new file in `outDir`.
+ * An output that is the input itself (a detached signature's data file) keeps the input's path.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { acceptsFile } from '../domain/processes.js';
+import { buildSignedData } from './cms.js';
+import { sha256File, writeEnveloping } from './cades-file.js';
+import { type Engine, embedsValidationData, identityFor, processWith, type RevocationData, validationMaterial } from './engine.js';
+import { signatureFileName } from './formats.js';
+import type { StoredContext, StoredFile, StoredOutcome } from './signer.js';
+
+/** StoredContext plus the revocation data the main process fetched (B-LT seals, validation). */
+export interface StoredEngineContext extends StoredContext {
+  revocation?: RevocationData;
+}
+
+const fail = (file: StoredFile, detail: string): StoredOutcome => ({ fileName: file.name, signed: false, success: false, detail, outputs: [] });
+
+export async function processStoredWith(env: Engine, file: StoredFile, ctx: StoredEngineContext, outDir: string): Promise<StoredOutcome> {
+  const p = ctx.process;
+  const newPath = (): string => join(outDir, `out-${randomUUID()}`);
+  try {
+    if (p.operation !== 'validate' && p.format === 'CAdES' && acceptsFile(p, file.name)) {
+      const level = p.level ?? 'B-B';
+      const enveloping = p.packaging === 'enveloping';
+      const who = ctx.sealIdentity && ctx.sealIdentity !== 'default' ? ` with the ${ctx.sealIdentity} TEST seal` : '';
+      const digest = await sha256File(file.path);
+      const signer = identityFor(env.pki, ctx.sealIdentity);
+      // B-LT: certificate and revocation values go in SignedData.certificates / crls, as in processWith.
+      const ltv = embedsValidationData(p) ? validationMaterial(env, signer, ctx.revocation) : undefined;
+      const detached = buildSignedData({
+        signer,
+        digest,
+        attach: false,
+        signingTime: ctx.now,
+        ...(level !== 'B-B' ? { timestamp: (d: Buffer): Buffer => env.tsa.tokenForDigest(d, ctx.now) } : {}),
+        ...(ltv ? { certificates: ltv.certs, crls: ltv.crls, ocsps: ltv.ocsps } : {}),
+      });
+      const out = newPath();
+      if (enveloping) await writeEnveloping(detached, file.path, (await stat(file.path)).size, out);
+      else await writeFile(out, detached);
+      return {
+        fileName: file.name,
+        signed: true,
+        success: true,
+        detail: `CAdES-${level} ${enveloping ? 'enveloping (.p7m)' : 'detached (.p7s)'}${who}`,
+        outputs: enveloping ? [{ name: signatureFileName('p7m', file.name), path: out }] : [file, { name: signatureFileName('p7s', file.name), path: out }],
+      };
+    }
+    const bytes = await readFile(file.path);
+    const sibs = ctx.siblingPaths;
+    const outcome = await processWith(env, { name: file.name, bytes }, {
+      process: p,
+      now: ctx.now,
+      ...(ctx.sealIdentity ? { sealIdentity: ctx.sealIdentity } : {}),
+      ...(sibs ? { siblings: (n: string) => (sibs[n] ? readFileSync(sibs[n]) : undefined) } : {}),
+      ...(ctx.revocation ? { revocation: ctx.revocation } : {}),
+    });
+    const outputs: StoredFile[] = [];
+    for (const o of outcome.outputs) {
+      if (o.bytes === bytes) {
+        outputs.push(file);
+        continue;
+      }
+      const path = newPath();
+      await writeFile(path, o.bytes);
+      outputs.push({ name: o.name, path });
+    }
+    return { ...outcome, outputs };
+  } catch (e) {
+    return fail(file, `"${file.name}" could not be processed: ${(e as Error).message}`);
+  }
+}
