@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { REDACTED_VALUE, redactUrl } from '../http/redact-url.js';
 
 /**
  * A cassette: one NDJSON file of HTTP exchanges with a SEAL-compatible server, written by the
@@ -11,7 +12,7 @@ import { readFileSync } from 'node:fs';
  */
 
 export const CASSETTE_VERSION = 1;
-export const REDACTED = '[redacted]';
+export const REDACTED = REDACTED_VALUE;
 
 export interface CassetteHeader {
   cassette: typeof CASSETTE_VERSION;
@@ -50,7 +51,6 @@ export interface Cassette {
 }
 
 const SECRET_HEADERS = new Set(['api-key', 'authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-admin-token', 'x-api-key']);
-const SECRET_PARAMS = /^(token|api[-_]?key|apikey|key|access[-_]?token|password|secret)$/i;
 
 /** Headers as a plain object with credentials redacted (names lower-case). */
 export function redactHeaders(headers: Iterable<[string, string]> | Record<string, string | string[] | undefined>): Record<string, string> {
@@ -64,19 +64,8 @@ export function redactHeaders(headers: Iterable<[string, string]> | Record<strin
   return out;
 }
 
-/** A request path with credential-like query parameters redacted. */
-export function redactPath(path: string): string {
-  const q = path.indexOf('?');
-  if (q < 0) return path;
-  const params = path
-    .slice(q + 1)
-    .split('&')
-    .map((pair) => {
-      const [name] = pair.split('=', 1);
-      return SECRET_PARAMS.test(decodeURIComponent(name ?? '')) ? `${name}=${encodeURIComponent(REDACTED)}` : pair;
-    });
-  return `${path.slice(0, q)}?${params.join('&')}`;
-}
+/** A request path with credential-like query parameters redacted (the same rule as the log's). */
+export const redactPath = redactUrl;
 
 const TEXT_LIMIT = 1024 * 1024;
 const isText = (contentType: string | undefined) => !!contentType && /json|^text\/|xml|x-www-form-urlencoded/i.test(contentType);
