@@ -86,7 +86,7 @@ describe('the batch board', () => {
 
     // One file fails by an injected fault; the board says what BatchStatus's documents say.
     await fetch(`${sim.url}/api/AcceptBatch/${id}`, { method: 'POST', headers: { ...h, prefer: 'fault=seal-fail; file=bad.pdf' } });
-    for (let i = 0; i < 4; i++) await fetch(`${sim.url}/_simulator/batches/${id}/advance`, { method: 'POST' });
+    for (let i = 0; i < 4; i++) await fetch(`${sim.url}/_simulator/batches/${id}/advance`, { method: 'POST', headers: h }); // the key's own tenant (control scope)
     await expect.poll(() => status.textContent(), { timeout: 10_000 }).toBe('CLOSED');
     const documents = Object.fromEntries((await batchStatus(id)).documents.map((d) => [d.fileName, d]));
     expect(documents['good.pdf']).toMatchObject({ signed: 'true', signingResult_Success: 'true' });
