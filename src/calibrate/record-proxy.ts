@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync, renameSync, writeFileSync, createWriteStream, type WriteStream } from 'node:fs';
-import { request as httpRequest, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { request as httpRequest, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type BodySummary, CASSETTE_VERSION, type CassetteHeader, type Exchange, redactHeaders, redactPath, summarise } from './cassette.js';
 import { zipEntryNames } from './kit-documents.js';
+import { listen, type Listening } from './listen.js';
 
 /**
  * The recording proxy: listens like the simulator, forwards every vendor-API request (/api/…,
@@ -29,7 +30,7 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 const HOLD_LIMIT = 64 * 1024 * 1024;
 export const isVendorPath = (path: string) => /^\/(api|tsa)\//i.test(path);
 
-export async function startRecorder(o: RecorderOptions): Promise<{ url: string; server: Server; exchanges: () => number; close(): Promise<void> }> {
+export async function startRecorder(o: RecorderOptions): Promise<Listening & { exchanges: () => number }> {
   const target = new URL(o.target);
   const header: CassetteHeader = { cassette: CASSETTE_VERSION, target: target.origin, recordedAt: new Date().toISOString(), tool: o.tool };
   mkdirSync(dirname(o.out), { recursive: true });
@@ -89,22 +90,8 @@ export async function startRecorder(o: RecorderOptions): Promise<{ url: string; 
     o.say(`${exchange.request.method} ${exchange.request.path} -> ${exchange.response.status} (${exchange.ms} ms)`);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host, () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : o.port;
-  return {
-    url: `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`,
-    server,
-    exchanges: () => seq,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const listening = await listen(server, o.host, o.port);
+  return { ...listening, exchanges: () => seq };
 }
 
 /** Watches a body pass: its size and hash always, its bytes while small, a stored copy on request. */

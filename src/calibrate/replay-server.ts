@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { type Cassette, type Exchange, redactPath } from './cassette.js';
+import { listen, type Listening } from './listen.js';
 
 /**
  * Serves a cassette back: each request is answered by the next recorded exchange with the same
@@ -17,7 +18,7 @@ export async function startReplay(
   cassette: Cassette,
   cassettePath: string,
   o: { host: string; port: number; say: (line: string) => void },
-): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+): Promise<Listening> {
   const queues = new Map<string, Exchange[]>();
   for (const e of cassette.exchanges) {
     const k = keyOf(e.request.method, e.request.path);
@@ -52,19 +53,5 @@ export async function startReplay(
       o.say(`${req.method} ${req.url} -> ${e.response.status} (recorded #${e.seq})`);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host, () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : o.port;
-  return {
-    url: `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listen(server, o.host, o.port);
 }
