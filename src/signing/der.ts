@@ -123,3 +123,23 @@ export function content(b: Buffer): Buffer {
   const t = readTlv(b, 0);
   return b.subarray(t.hdr, t.end);
 }
+
+/** The dotted form of an OBJECT IDENTIFIER TLV (the reverse of `oid`). */
+export function decodeOid(tlvBytes: Buffer): string {
+  const t = readTlv(tlvBytes);
+  if (t.tag !== 0x06) throw new Error('expected OBJECT IDENTIFIER');
+  const b = tlvBytes.subarray(t.hdr, t.end);
+  const out: bigint[] = [];
+  let v = 0n;
+  for (const x of b) {
+    v = (v << 7n) | BigInt(x & 0x7f);
+    if ((x & 0x80) === 0) {
+      if (out.length === 0) {
+        const first = v < 80n ? v / 40n : 2n;
+        out.push(first, v - first * 40n);
+      } else out.push(v);
+      v = 0n;
+    }
+  }
+  return out.join('.');
+}

@@ -10,7 +10,7 @@
  *   serialHexOf(certDer) / serialHexOfInteger(tlv)     // one spelling for serial numbers
  */
 import { createHash, sign, type KeyObject } from 'node:crypto';
-import { children, content, ctx, generalizedTime, intBytes, int, nul, octet, oid, readTlv, seq, tlv, utcTime } from './der.js';
+import { children, content, ctx, decodeOid, generalizedTime, intBytes, int, nul, octet, oid, readTlv, seq, tlv, utcTime } from './der.js';
 import type { CertInfo, Identity } from './pki-material.js';
 
 export const OCSP_OID = {
@@ -53,23 +53,6 @@ const HASHES: Record<string, string> = {
 
 // ---------------------------------------------------------------------------------------------
 // small readers
-
-function decodeOid(tlvBytes: Buffer): string {
-  const b = content(tlvBytes);
-  const out: bigint[] = [];
-  let v = 0n;
-  for (const x of b) {
-    v = (v << 7n) | BigInt(x & 0x7f);
-    if ((x & 0x80) === 0) {
-      if (out.length === 0) {
-        const first = v < 80n ? v / 40n : 2n;
-        out.push(first, v - first * 40n);
-      } else out.push(v);
-      v = 0n;
-    }
-  }
-  return out.join('.');
-}
 
 /** An INTEGER TLV's magnitude as lower-case hex, leading zero bytes dropped ("00" for zero). */
 export function serialHexOfInteger(integerTlv: Buffer): string {

@@ -20,6 +20,7 @@ import { PDFArray, PDFDict, PDFName, PDFNumber, PDFRawStream, PDFRef, PDFString,
 import type { Identity } from './pki-material.js';
 import { buildSignedData } from './cms.js';
 import { readTlv } from './der.js';
+import { parsePdfDate } from './pdf-date.js';
 import { appendToArray, openForUpdate, PdfRefusal, type PdfUpdater } from './pdf-update.js';
 
 export { PdfRefusal } from './pdf-update.js';
@@ -234,17 +235,6 @@ export interface PdfSignature {
   m?: Date;
   /** The ByteRange does not point at a /Contents hex string (the PDF was rewritten after signing). */
   broken?: boolean;
-}
-
-function parsePdfDate(s: string): Date | undefined {
-  const m = /^D:(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(Z|[+-]\d{2}'?\d{2}'?)?/.exec(s);
-  if (!m) return undefined;
-  const [, y, mo = '01', d = '01', h = '00', mi = '00', se = '00', tz] = m;
-  let iso = `${y}-${mo}-${d}T${h}:${mi}:${se}`;
-  if (!tz || tz === 'Z') iso += 'Z';
-  else iso += `${tz.slice(0, 3)}:${tz.replace(/'/g, '').slice(3, 5)}`;
-  const dt = new Date(iso);
-  return Number.isNaN(dt.getTime()) ? undefined : dt;
 }
 
 /** Finds every `/ByteRange [a b c d] … /Contents <hex>` signature in a PDF (textual scan). */

@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { DomainError } from '../domain/errors.js';
 import type { Identity, Pki } from './pki-material.js';
 import { OID, buildSignedData } from './cms.js';
-import { children, content, ctx, generalizedTime, int, intBytes, octet, oid, readTlv, seq, tlv } from './der.js';
+import { children, content, ctx, decodeOid, generalizedTime, int, intBytes, octet, oid, readTlv, seq, tlv } from './der.js';
 
 /** The simulator TSA's policy OID (tsa_policy1 in OpenSSL's default config). */
 export const TSA_POLICY_OID = '1.2.3.4.1';
@@ -42,25 +42,6 @@ export interface TimeStampRequest {
   reqPolicy?: string;
   /** 'der' for a TimeStampReq, 'raw' for a bare digest. */
   source: 'der' | 'raw';
-}
-
-export function decodeOid(tlvBytes: Buffer): string {
-  const t = readTlv(tlvBytes);
-  if (t.tag !== 0x06) throw new Error('expected OBJECT IDENTIFIER');
-  const b = tlvBytes.subarray(t.hdr, t.end);
-  const out: bigint[] = [];
-  let v = 0n;
-  for (const x of b) {
-    v = (v << 7n) | BigInt(x & 0x7f);
-    if ((x & 0x80) === 0) {
-      if (out.length === 0) {
-        const first = v < 80n ? v / 40n : 2n;
-        out.push(first, v - first * 40n);
-      } else out.push(v);
-      v = 0n;
-    }
-  }
-  return out.join('.');
 }
 
 const SEND_INSTEAD =

@@ -14,6 +14,7 @@
  */
 import { inflateSync } from 'node:zlib';
 import { readNode } from './der.js';
+import { parsePdfDate } from '../pdf-date.js';
 
 export interface PdfField {
   /** 1-based, in file order. */
@@ -60,17 +61,6 @@ const MAX_DSS_BYTES = 32 * 1024 * 1024;
 const DICT_WINDOW = 64 * 1024;
 const DICT_TEXT = 8 * 1024;
 const MAX_STREAM = 16 * 1024 * 1024;
-
-function parsePdfDate(s: string): Date | undefined {
-  const m = /^D:(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(Z|[+-]\d{2}'?\d{2}'?)?/.exec(s);
-  if (!m) return undefined;
-  const [, y, mo = '01', d = '01', h = '00', mi = '00', se = '00', tz] = m;
-  let iso = `${y}-${mo}-${d}T${h}:${mi}:${se}`;
-  if (!tz || tz === 'Z') iso += 'Z';
-  else iso += `${tz.slice(0, 3)}:${tz.replace(/'/g, '').slice(3, 5)}`;
-  const dt = new Date(iso);
-  return Number.isNaN(dt.getTime()) ? undefined : dt;
-}
 
 const HEX = (c: number): number => (c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1);
 const isWs = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x0c || c === 0x00;
