@@ -72,28 +72,25 @@ export interface Validated extends Partial<Verdict> {
 const tooMany = (n: number, max: number, what: string): string =>
   `the file holds more than ${max} ${what} (${n} counted); this simulator validates at most ${max} per file (SEAL_SIM_MAX_SIGNATURES_PER_FILE)`;
 
+/** A detached signature whose data file is not in the batch: nothing to check it against. */
+const dataFileMissing = (d: { label: string; dataName?: string }, file: InputFile): Validated => ({
+  format: d.label,
+  checks: [],
+  note: `the signed data file "${d.dataName}" is not in the batch; upload it together with "${file.name}"`,
+  indication: 'INDETERMINATE',
+  subIndication: 'SIGNED_DATA_NOT_FOUND',
+});
+
 async function run(d: Detected, file: InputFile, trust: Trust, max: number): Promise<Validated | undefined> {
   switch (d.kind) {
     case 'cades': {
       if (!d.enveloping && !d.data)
-        return {
-          format: d.label,
-          checks: [],
-          note: `the signed data file "${d.dataName}" is not in the batch; upload it together with "${file.name}"`,
-          indication: 'INDETERMINATE',
-          subIndication: 'SIGNED_DATA_NOT_FOUND',
-        };
+        return dataFileMissing(d, file);
       return { format: d.label, checks: [judge(cadesFacts(d.cms, d.data ? [d.data] : undefined, trust), 'S-1', trust)] };
     }
     case 'xades-detached': {
       if (!d.data)
-        return {
-          format: d.label,
-          checks: [],
-          note: `the signed data file "${d.dataName}" is not in the batch; upload it together with "${file.name}"`,
-          indication: 'INDETERMINATE',
-          subIndication: 'SIGNED_DATA_NOT_FOUND',
-        };
+        return dataFileMissing(d, file);
       const r = await xadesSignatures(d.xml, d.data, trust, max);
       if (r.tooMany !== undefined) return { format: d.label, checks: [], note: tooMany(r.tooMany, max, 'XML signatures'), indication: 'INDETERMINATE', subIndication: 'SIG_CONSTRAINTS_FAILURE' };
       return { format: d.label, checks: r.signatures };

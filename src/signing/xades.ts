@@ -19,21 +19,13 @@
  * B-LT: B-T plus xades:CertificateValues (certificates not already in KeyInfo) and
  * xades:RevocationValues (the CA's CRL, OCSP responses when there are any).
  */
-import { webcrypto, createHash, randomBytes, sign as cryptoSign } from 'node:crypto';
-import { DOMImplementation, DOMParser, XMLSerializer } from '@xmldom/xmldom';
-import * as xpath from 'xpath';
+import { createHash, randomBytes, sign as cryptoSign } from 'node:crypto';
+import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import * as xadesjs from 'xadesjs';
+import { xadesReady } from './xades-env.js';
 import { XmlDsigExcC14NTransform } from 'xmldsigjs';
 import type { Identity } from './pki-material.js';
 import { issuerSerialDer } from './cms.js';
-
-let ready = false;
-function setup(): void {
-  if (ready) return;
-  xadesjs.setNodeDependencies({ DOMParser, XMLSerializer, DOMImplementation, xpath });
-  xadesjs.Application.setEngine('NodeJS', webcrypto as unknown as Crypto);
-  ready = true;
-}
 
 const DS_NS = 'http://www.w3.org/2000/09/xmldsig#';
 const XADES_NS = 'http://uri.etsi.org/01903/v1.3.2#';
@@ -59,7 +51,7 @@ function b64Of(der: Buffer): string {
 }
 
 export function excC14n(node: Node): string {
-  setup();
+  xadesReady();
   const t = new XmlDsigExcC14NTransform();
   t.LoadInnerXml(node);
   return t.GetOutput();
@@ -192,7 +184,7 @@ function serialize(node: Node, hadDecl: boolean): Buffer {
 
 /** Parses XML strictly enough to reject non-XML (xmldom is lenient: errors become exceptions). */
 export function parseXml(xml: Buffer): Document {
-  setup();
+  xadesReady();
   const text = xml.toString('utf8').replace(/^\uFEFF/, '');
   const errors: string[] = [];
   const doc = new DOMParser({

@@ -15,10 +15,10 @@
  *
  *   xadesSignatures(xml, detached, trust, maxSignatures): XadesResult
  */
-import { createHash, createVerify, webcrypto, X509Certificate } from 'node:crypto';
-import { DOMImplementation, DOMParser, XMLSerializer } from '@xmldom/xmldom';
-import * as xpath from 'xpath';
+import { createHash, createVerify, X509Certificate } from 'node:crypto';
+import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import * as xadesjs from 'xadesjs';
+import { xadesReady } from '../xades-env.js';
 import { XmlDsigC14NTransform, XmlDsigExcC14NTransform } from 'xmldsigjs';
 import { checkTimeStamp } from './timestamp.js';
 import { emptyFacts, judge, type SignatureFacts, type SignatureReport } from './judge.js';
@@ -41,16 +41,8 @@ const SIG_METHODS: Record<string, { hash: string; ec: boolean }> = {
   'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512': { hash: 'sha512', ec: true },
 };
 
-let ready = false;
-function setup(): void {
-  if (ready) return;
-  xadesjs.setNodeDependencies({ DOMParser, XMLSerializer, DOMImplementation, xpath });
-  xadesjs.Application.setEngine('NodeJS', webcrypto as unknown as Crypto);
-  ready = true;
-}
-
 export function parseXmlStrict(xml: Buffer): Document {
-  setup();
+  xadesReady();
   const errors: string[] = [];
   const doc = new DOMParser({
     onError: (level: string, msg: string) => {
