@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { BatchControl } from './domain/batch-control.js';
+import { Progression } from './domain/batch-progression.js';
+import { BatchRecords } from './domain/batch-records.js';
 import { BatchService } from './domain/batch-service.js';
+import type { BatchStore } from './domain/batch-store.js';
+import { WorkLedger } from './domain/work-ledger.js';
 import { type Clock, systemClock } from './domain/clock.js';
 import { TenantClocks } from './domain/tenant-clocks.js';
 import { loadProcesses, type ProcessCatalog } from './domain/processes.js';
@@ -32,8 +37,8 @@ import { LazyRealSigner, TestPki } from './signing/test-pki.js';
 import { tsaRoutes } from './http/tsa-routes.js';
 import { pkiRoutes } from './http/pki-routes.js';
 import type { Signer } from './signing/signer.js';
-import type { BatchStore } from './storage/batch-store.js';
-import { BlobStore } from './storage/blob-store.js';
+import { ZipIntake } from './archive/zip-intake.js';
+import { FileBlobStore } from './storage/file-blob-store.js';
 import { SqliteBatchStore } from './storage/sqlite-batch-store.js';
 import { sweepDataDir } from './storage/sweep.js';
 import { VERSION } from './version.js';
@@ -47,9 +52,12 @@ export interface Simulator {
   config: Config;
   clock: TenantClocks;
   store: BatchStore;
-  blobs: BlobStore;
+  blobs: FileBlobStore;
   processes: ProcessCatalog;
+  /** The vendor's batch operations. */
   service: BatchService;
+  /** The control API's batch operations (list, inspect, advance, forget). */
+  control: BatchControl;
   worker: BatchWorker;
   signer: Signer;
   /** Per-key settings: the board's tenant labels, counterpartyId, the processes a key may use. */
@@ -178,24 +186,22 @@ async function wire(app: FastifyInstance, config: Config, keys: KeySettings, opt
   const clock = new TenantClocks(options.clock ?? systemClock, store, {
     onRepair: (tenant, why) => log.warn({ tenant, component: 'clocks' }, `tenant clock reset to real time at start: ${why}`),
   });
-  const blobs = new BlobStore(dataDir);
+  const blobs = new FileBlobStore(dataDir);
   const faults = new FaultRegistry({ seed: config.faultSeed, maxPerTenant: config.maxFaultsPerTenant });
   for (const spec of config.faultsFile ? loadFaultsFile(config.faultsFile) : []) faults.add(spec);
   const domainFaults = new DomainFaults(faults);
   const journal = new Journal({ maxEntries: config.journalMaxEntries, maxBytes: config.journalMaxBytes });
-  const service = new BatchService({
+  const batchLog = log.child({ component: 'batches' });
+  const records = new BatchRecords({ store, clock, log: batchLog, showStatus: statusTable(config.statusTable).name });
+  const progression = new Progression({
+    records,
     store,
     blobs,
-    processes,
-    clock,
     timing: timingProfile(config.timing, config.profile.timing),
-    limits: config.limits,
-    log: log.child({ component: 'batches' }),
-    showStatus: statusTable(config.statusTable).name,
-    progressHooks: domainFaults,
-    uploads: { deadlineMs: config.uploadTimeoutMs, minBytesPerSecond: config.uploadMinBytesPerSecond, maxPerTenant: config.maxUploadsPerKey },
-    quotas: { maxBatches: config.maxBatchesPerTenant, maxStoredBytes: config.maxStoredBytesPerTenant },
+    log: batchLog,
+    hooks: domainFaults,
   });
+  const ledger = new WorkLedger({ store, blobs, processes, clock, progression, log: batchLog });
   const pki = new TestPki({
     dataDir,
     caCertPemPath: config.pkiCaCert,
@@ -226,8 +232,8 @@ async function wire(app: FastifyInstance, config: Config, keys: KeySettings, opt
         })
       : new PlaceholderSigner());
   const worker = new BatchWorker({
-    service,
-    store,
+    ledger,
+    blobs,
     signer,
     clock,
     limits: config.limits,
@@ -237,18 +243,32 @@ async function wire(app: FastifyInstance, config: Config, keys: KeySettings, opt
     maxAttempts: config.fileAttempts,
     faults: domainFaults,
   });
-  service.onAccepted = (id) => worker.enqueue(id);
-  service.onReleased = (id) => worker.cancel(id);
-  service.awaitWork = (id) => worker.whenDone(id);
+  const service = new BatchService({
+    records,
+    store,
+    blobs,
+    intake: new ZipIntake({
+      blobs,
+      limits: config.limits,
+      pace: { deadlineMs: config.uploadTimeoutMs, minBytesPerSecond: config.uploadMinBytesPerSecond },
+    }),
+    processes,
+    progression,
+    work: worker,
+    log: batchLog,
+    maxUploadsPerTenant: config.maxUploadsPerKey,
+    quotas: { maxBatches: config.maxBatchesPerTenant, maxStoredBytes: config.maxStoredBytesPerTenant },
+  });
+  const control = new BatchControl({ records, store, progression, vendor: service, work: worker, log: batchLog });
 
   const reset = async (tenant?: string) => {
-    const removed = await service.purge(tenant);
+    const removed = await control.purge(tenant);
     clock.reset(tenant);
     faults.clear(tenant);
     journal.clear(tenant);
     return removed;
   };
-  const sim: Simulator = { config, clock, store, blobs, processes, keys, service, worker, signer, pki, dataDir, faults, journal, reset };
+  const sim: Simulator = { config, clock, store, blobs, processes, keys, service, control, worker, signer, pki, dataDir, faults, journal, reset };
   app.decorate('sim', sim);
 
   // One line per request, with the fields an integrator looks for. The level is fixed at start, so
@@ -283,10 +303,10 @@ async function wire(app: FastifyInstance, config: Config, keys: KeySettings, opt
       blobs.checkWritable();
     },
   });
-  await app.register(controlRoutes, { prefix: '/_simulator', sim });
+  await app.register(controlRoutes, { prefix: '/_simulator', access: config, control, clock, reset });
   await app.register(tsaRoutes, { prefix: '/tsa', config, processes, keys, clock, pki });
   await app.register(pkiRoutes, { prefix: '/_simulator/pki', pki, adminToken: config.adminToken });
-  await app.register(boardRoutes, { prefix: '/_simulator', sim });
+  await app.register(boardRoutes, { prefix: '/_simulator', config, control, clock, keys, faults, journal });
   await app.register(steeringRoutes, { prefix: '/_simulator', faults, journal, config });
 
   const tickMs = options.tickMs ?? 50;
@@ -296,7 +316,7 @@ async function wire(app: FastifyInstance, config: Config, keys: KeySettings, opt
     if (tickMs > 0) {
       ticker = setInterval(() => {
         try {
-          service.tick();
+          progression.tick();
         } catch (err) {
           app.log.error({ err }, 'progress tick failed');
         }

@@ -1,7 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import type { Simulator } from '../app.js';
+import type { Config } from '../config.js';
+import type { BatchControl } from '../domain/batch-control.js';
+import type { TenantClocks } from '../domain/tenant-clocks.js';
+import type { FaultRegistry } from '../faults/fault-registry.js';
+import type { Journal } from '../journal/journal.js';
+import type { KeySettings } from '../key-settings.js';
+import { batchView } from './batch-view.js';
 import { adminCookie, CONTROL_RULE_TEXT, controlGuard, controlScope, scopeQueryProperties } from './control-access.js';
-import { view } from './control-routes.js';
 import { BOARD_HTML } from './board-page.js';
 import { NO_SECURITY, problem, TAGS } from './schemas.js';
 import { tenantLabel } from './tenant-label.js';
@@ -24,9 +29,19 @@ export function fileState(d: { signed: boolean; success: boolean }, processed: b
  * The batch board: a page at /_simulator/ for a person watching a test run, and the one JSON
  * snapshot it polls (/_simulator/state). Plain HTML and a few lines of script, no CDN.
  */
-export async function boardRoutes(app: FastifyInstance, opts: { sim: Simulator }): Promise<void> {
-  const { sim } = opts;
-  app.addHook('onRequest', controlGuard(sim.config));
+export interface BoardRoutesOptions {
+  /** Who may look (src/http/control-access.ts), and the settings the snapshot names. */
+  config: Pick<Config, 'adminToken' | 'apiKeys' | 'timing' | 'statusTable'>;
+  control: Pick<BatchControl, 'list' | 'timesOf'>;
+  clock: Pick<TenantClocks, 'read' | 'tenants'>;
+  keys: Pick<KeySettings, 'labelOf'>;
+  faults: Pick<FaultRegistry, 'seed' | 'list'>;
+  journal: Pick<Journal, 'query' | 'stats'>;
+}
+
+export async function boardRoutes(app: FastifyInstance, opts: BoardRoutesOptions): Promise<void> {
+  const { config, control, clock, keys, faults, journal } = opts;
+  app.addHook('onRequest', controlGuard(config));
 
   app.get(
     '/',
@@ -47,7 +62,7 @@ export async function boardRoutes(app: FastifyInstance, opts: { sim: Simulator }
       },
     },
     async (request, reply) => {
-      const token = sim.config.adminToken;
+      const token = config.adminToken;
       // The guard has already checked the token; here it only moves from the URL to a cookie.
       if (token && typeof (request.query as { token?: unknown }).token === 'string') {
         return reply.code(303).header('set-cookie', adminCookie(token)).header('cache-control', 'no-store').header('location', '/_simulator/').send();
@@ -93,23 +108,23 @@ export async function boardRoutes(app: FastifyInstance, opts: { sim: Simulator }
       },
     },
     async (request) => {
-      const only = controlScope(request, sim.config).tenant;
-      const batches = sim.service.list({ tenant: only, limit: 500 });
-      const tenants = only !== undefined ? new Set([only]) : new Set([...batches.map((b) => b.tenant), ...sim.clock.tenants()]);
-      const table = statusTable(sim.config.statusTable);
+      const only = controlScope(request, config).tenant;
+      const batches = control.list({ tenant: only, limit: 500 });
+      const tenants = only !== undefined ? new Set([only]) : new Set([...batches.map((b) => b.tenant), ...clock.tenants()]);
+      const table = statusTable(config.statusTable);
       // A label from SEAL_SIM_KEYS_FILE wins; otherwise the key's tail.
-      const labelOf = (tenant: string) => sim.keys.labelOf(tenant) ?? tenantLabel(tenant);
+      const labelOf = (tenant: string) => keys.labelOf(tenant) ?? tenantLabel(tenant);
       return {
         at: new Date().toISOString(),
-        timing: sim.config.timing,
-        statusTable: sim.config.statusTable,
-        seed: sim.faults.seed,
+        timing: config.timing,
+        statusTable: config.statusTable,
+        seed: faults.seed,
         tenants: [...tenants].sort().map((tenant) => {
           // One tenant's bad state (a clock or timestamp no date can show) must not cost everyone
           // the snapshot: it is listed with the error, the others as usual.
           let clockView: { now: string; speed: number; offsetMs: number } | null = null;
           try {
-            const c = sim.clock.read(tenant);
+            const c = clock.read(tenant);
             clockView = { now: c.now.toISOString(), speed: c.speed, offsetMs: c.offsetMs };
             return {
               tenant,
@@ -118,7 +133,7 @@ export async function boardRoutes(app: FastifyInstance, opts: { sim: Simulator }
               batches: batches
                 .filter((b) => b.tenant === tenant)
                 .map((b) => {
-                  const v = view(sim, b);
+                  const v = batchView(b, control.timesOf(b));
                   return {
                     ...v,
                     apiStatus: table.name(b.status),
@@ -137,9 +152,9 @@ export async function boardRoutes(app: FastifyInstance, opts: { sim: Simulator }
             };
           }
         }),
-        faults: sim.faults.list(only),
-        journal: sim.journal.query({ limit: 30, ...(only !== undefined && { tenant: only }) }).map((e) => ({ ...e, tenantLabel: labelOf(e.tenant) })),
-        journalStats: sim.journal.stats(),
+        faults: faults.list(only),
+        journal: journal.query({ limit: 30, ...(only !== undefined && { tenant: only }) }).map((e) => ({ ...e, tenantLabel: labelOf(e.tenant) })),
+        journalStats: journal.stats(),
       };
     },
   );

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Simulator } from '../app.js';
-import type { Batch } from '../domain/batch.js';
+import type { Config } from '../config.js';
+import type { BatchControl } from '../domain/batch-control.js';
 import { DomainError } from '../domain/errors.js';
-import { nextAdvanceAt } from '../domain/progression.js';
 import { STATUSES, type Status } from '../domain/status.js';
-import { DURATION_SCHEMA, MAX_SPEED, MAX_TIME, MIN_TIME, parseDuration } from '../domain/tenant-clocks.js';
+import { DURATION_SCHEMA, MAX_SPEED, parseDuration, type TenantClocks } from '../domain/tenant-clocks.js';
+import { batchView, transitionsView } from './batch-view.js';
 import { CONTROL_RULE_TEXT, controlGuard, controlScope, scopeQueryProperties } from './control-access.js';
 import { NO_SECURITY, problem, TAGS } from './schemas.js';
 
@@ -14,13 +14,22 @@ import { NO_SECURITY, problem, TAGS } from './schemas.js';
  * header names one tenant; every tenant needs the admin token or ?scope=all.
  */
 
-export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator }): Promise<void> {
-  const { sim } = opts;
-  const { service, clock } = sim;
+export interface ControlRoutesOptions {
+  /** Who may call, and which keys name a tenant (src/http/control-access.ts). */
+  access: Pick<Config, 'adminToken' | 'apiKeys'>;
+  control: BatchControl;
+  clock: TenantClocks;
+  /** Forgets one tenant's state (batches, clock, faults, journal), or everyone's; resolves to the batches removed. */
+  reset(tenant?: string): Promise<number>;
+}
 
-  app.addHook('onRequest', controlGuard(sim.config));
+export async function controlRoutes(app: FastifyInstance, opts: ControlRoutesOptions): Promise<void> {
+  const { access, control, clock } = opts;
+  const view = (b: Parameters<typeof batchView>[0]) => batchView(b, control.timesOf(b));
+
+  app.addHook('onRequest', controlGuard(access));
   /** The tenant a call acts on, or undefined for every tenant (400/401 when it may not say so). */
-  const scopeOf = (request: FastifyRequest, named?: string): string | undefined => controlScope(request, sim.config, named).tenant;
+  const scopeOf = (request: FastifyRequest, named?: string): string | undefined => controlScope(request, access, named).tenant;
   /** A call that acts on exactly one tenant (a clock): an all-tenant call must name it. */
   const requireTenant = (request: FastifyRequest): string => {
     const tenant = scopeOf(request);
@@ -58,7 +67,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
       },
     },
     async (request) => ({
-      batches: service.list({ tenant: scopeOf(request), limit: request.query.limit }).map((b) => view(sim, b)),
+      batches: control.list({ tenant: scopeOf(request), limit: request.query.limit }).map(view),
     }),
   );
 
@@ -77,8 +86,8 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
       },
     },
     async (request) => {
-      const batch = service.catchUp(service.find(request.params.batchId, scopeOf(request)));
-      return { ...view(sim, batch), transitions: transitionsView(sim, batch) };
+      const batch = control.get(request.params.batchId, scopeOf(request));
+      return { ...view(batch), transitions: transitionsView(control.transitions(batch.id)) };
     },
   );
 
@@ -97,7 +106,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
       },
     },
     async (request, reply) => {
-      await service.forget(request.params.batchId, scopeOf(request));
+      await control.forget(request.params.batchId, scopeOf(request));
       return reply.code(204).send();
     },
   );
@@ -122,7 +131,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
         response: { 200: batchViewSchema, ...errors, 404: problem('No such batch'), 409: problem('The batch cannot move forward (no package yet, already CLOSED or DELETED)') },
       },
     },
-    async (request) => view(sim, await service.advance(request.params.batchId, { tenant: scopeOf(request), to: request.body?.to })),
+    async (request) => view(await control.advance(request.params.batchId, { tenant: scopeOf(request), to: request.body?.to })),
   );
 
   app.post<{ Body: { tenant?: string } | undefined }>(
@@ -145,7 +154,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
     },
     async (request) => {
       const tenant = scopeOf(request, request.body?.tenant);
-      const batches = await sim.reset(tenant);
+      const batches = await opts.reset(tenant);
       return { tenant: tenant ?? null, batches };
     },
   );
@@ -195,7 +204,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
       const tenant = requireTenant(request);
       if (request.body.at !== undefined) clock.set(tenant, new Date(request.body.at));
       if (request.body.speed !== undefined) clock.setSpeed(tenant, request.body.speed);
-      service.tickTenant(tenant);
+      control.tickTenant(tenant);
       return clockView(tenant);
     },
   );
@@ -224,35 +233,10 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
     async (request) => {
       const tenant = requireTenant(request);
       clock.advance(tenant, parseDuration(request.body.by));
-      service.tickTenant(tenant);
+      control.tickTenant(tenant);
       return clockView(tenant);
     },
   );
-}
-
-/** A stored time as ISO text; one outside what a date can hold (written by an older version) is shown clamped, never a 500. */
-const iso = (ms: number | null | undefined) =>
-  ms === null || ms === undefined ? null : new Date(Number.isFinite(ms) ? Math.min(MAX_TIME, Math.max(MIN_TIME, ms)) : MAX_TIME).toISOString();
-
-export function view(sim: Simulator, b: Batch) {
-  const now = sim.clock.now(b.tenant).getTime();
-  return {
-    id: b.id,
-    tenant: b.tenant,
-    processId: b.processId,
-    status: b.status,
-    statusSince: iso(b.statusSince),
-    timeInStatusMs: Math.max(0, now - b.statusSince),
-    nextStepAt: iso(nextAdvanceAt(b, sim.service.timing)),
-    createdAt: iso(b.createdAt),
-    package: b.package && { name: b.package.name, size: b.package.size, sha256: b.package.sha256, uploadedAt: iso(b.package.uploadedAt) },
-    result: b.result && { size: b.result.size, sha256: b.result.sha256, at: iso(b.result.at) },
-    documents: b.documents.map((d) => ({ id: d.id, fileName: d.fileName, size: d.size, signed: d.signed, success: d.success, detail: d.detail })),
-  };
-}
-
-function transitionsView(sim: Simulator, b: Batch) {
-  return sim.service.transitions(b.id).map((t) => ({ from: t.from, to: t.to, event: t.event, at: iso(t.at) }));
 }
 
 const nullableIso = { type: ['string', 'null'], format: 'date-time' };

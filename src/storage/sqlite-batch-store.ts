@@ -3,7 +3,7 @@ import type { Batch, BatchDocument, BatchPackage, BatchResult, Transition } from
 import type { Status } from '../domain/status.js';
 import type { TenantClockState } from '../domain/tenant-clocks.js';
 import { BatchCache } from './batch-cache.js';
-import type { BatchStore, CasResult, DocumentOutcome } from './batch-store.js';
+import type { BatchStore, CasResult, DocumentOutcome } from '../domain/batch-store.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS batches (

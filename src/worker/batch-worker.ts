@@ -5,18 +5,21 @@ import type { Logger } from 'pino';
 import { extractEntries } from '../archive/read-entries.js';
 import type { ZipLimits } from '../archive/limits.js';
 import { writeZip, type ZipSourceEntry } from '../archive/write-zip.js';
-import type { BatchService, WorkItem } from '../domain/batch-service.js';
+import type { DocumentOutcome } from '../domain/batch-store.js';
+import type { BlobStore } from '../domain/blob-store.js';
 import type { Clock } from '../domain/clock.js';
+import type { WorkItem, WorkLedger } from '../domain/work-ledger.js';
+import type { WorkQueue } from '../domain/work-queue.js';
 import { siblingNamesFor } from '../signing/engine.js';
 import type { Signer, StoredFile, StoredOutcome } from '../signing/signer.js';
-import type { BatchStore, DocumentOutcome } from '../storage/batch-store.js';
 import type { WorkFaults } from '../faults/domain-faults.js';
 import { FairSlots } from './fair-slots.js';
 
 export interface BatchWorkerDeps {
-  service: BatchService;
-  /** Where attempts are counted (the batch store). */
-  store: Pick<BatchStore, 'fileAttempts' | 'recordAttempts'>;
+  /** What to do, where attempts are counted, and where finished work is recorded. */
+  ledger: WorkLedger;
+  /** Where packages are read from and result packages written to. */
+  blobs: BlobStore;
   signer: Signer;
   clock: Clock;
   limits: ZipLimits;
@@ -39,13 +42,13 @@ const BATCHES_PER_TENANT = 4;
  * entry by entry into files, asks the shared, tenant-fair pool (`FairSlots`) for a slot per file,
  * lets the signer turn the file into its outputs (in a sealing process under the file's budget),
  * streams the outputs into the result ZIP in package order (durable before `completeWork` records
- * it), and hands the outcomes to the service — which alone decides what the batch's status
+ * it), and hands the outcomes to the work ledger — which alone decides what the batch's status
  * becomes. No document is held in the server's memory.
  *
  * A batch that is deleted or forgotten while it is worked on stops at once (`cancel`): its files in
  * sealing processes are killed, its half-written result removed.
  */
-export class BatchWorker {
+export class BatchWorker implements WorkQueue {
   private readonly queue: { id: number; tenant: string }[] = [];
   private readonly queued = new Set<number>();
   /** Batches being worked on now. */
@@ -60,12 +63,12 @@ export class BatchWorker {
 
   /** Queues every batch that was accepted but has no result yet (after a restart). */
   resume(): void {
-    for (const id of this.deps.service.pendingWork()) this.enqueue(id);
+    for (const id of this.deps.ledger.pendingWork()) this.enqueue(id);
   }
 
   enqueue(batchId: number): void {
     if (this.stopping || this.queued.has(batchId) || this.active.has(batchId)) return;
-    const tenant = this.deps.service.tenantOf(batchId);
+    const tenant = this.deps.ledger.tenantOf(batchId);
     if (tenant === undefined) return;
     this.queued.add(batchId);
     this.queue.push({ id: batchId, tenant });
@@ -162,7 +165,7 @@ export class BatchWorker {
   }
 
   private async run(id: number, signal: AbortSignal): Promise<void> {
-    const item = this.deps.service.workFor(id);
+    const item = this.deps.ledger.workFor(id);
     if (!item) return;
     try {
       await this.process(item, signal);
@@ -180,19 +183,20 @@ export class BatchWorker {
   }
 
   private async process(item: WorkItem, signal: AbortSignal): Promise<void> {
-    const { service, store, signer, clock, limits, log, slots, maxAttempts } = this.deps;
+    const { ledger, blobs, signer, clock, limits, log, slots, maxAttempts } = this.deps;
     const { batch, process } = item;
     const tenant = batch.tenant;
     log.info({ batchId: batch.id, processId: process.id, files: batch.documents.length }, 'batch work started');
     mkdirSync(this.deps.workDir, { recursive: true });
     const outcomes: DocumentOutcome[] = [];
     const faults = this.deps.faults?.forBatch(batch) ?? null;
-    const attempts = store.fileAttempts(batch.id);
+    const attempts = ledger.fileAttempts(batch.id);
+    const packagePath = blobs.absolute(item.packageRef);
     /** Every file this batch created; removed whatever happens. */
     const temps = new Set<string>();
     const siblings =
       process.operation === 'validate'
-        ? await extractSiblings(item.packagePath, batch.documents.map((d) => d.fileName), limits, this.deps.workDir, temps)
+        ? await extractSiblings(packagePath, batch.documents.map((d) => d.fileName), limits, this.deps.workDir, temps)
         : undefined;
 
     const work = async (file: StoredFile): Promise<StoredOutcome> => {
@@ -208,11 +212,11 @@ export class BatchWorker {
       }
       // Durable before the file reaches a sealing process: if it takes the whole server down, the
       // next start knows.
-      store.recordAttempts(batch.id, [file.name], []);
+      ledger.recordAttempts(batch.id, [file.name], []);
       const outcome = await signer.processStored(file, { process, now: clock.now(tenant), ...(injected ? { sealIdentity: injected.sealIdentity } : {}), ...(siblings ? { siblingPaths: siblings } : {}) }, { signal });
       // Ended, whatever the outcome (a file stopped by a shutdown did not fail either): only a
       // file still in progress when the process dies counts.
-      store.recordAttempts(batch.id, [], [file.name]);
+      ledger.recordAttempts(batch.id, [], [file.name]);
       for (const o of outcome.outputs) temps.add(o.path);
       if (outcome.overBudget) {
         log.warn({ batchId: batch.id, tenant, file: file.name, budget: outcome.overBudget, detail: outcome.detail }, 'file stopped: over its budget');
@@ -228,7 +232,7 @@ export class BatchWorker {
     const width = slots.perTenant;
     const worker = this;
     async function* outputs(): AsyncGenerator<ZipSourceEntry> {
-      const entries = extractEntries(item.packagePath, limits, worker.deps.workDir)[Symbol.asyncIterator]();
+      const entries = extractEntries(packagePath, limits, worker.deps.workDir)[Symbol.asyncIterator]();
       const window: Promise<{ outcome: StoredOutcome; input: string }>[] = [];
       /** Files of the file last emitted: removed once the ZIP has taken them. */
       let previous: string[] = [];
@@ -271,16 +275,17 @@ export class BatchWorker {
       }
     }
 
-    const target = service.newResultPath(batch.id);
+    const resultRef = blobs.newRef('result', batch.id);
+    const resultPath = blobs.absolute(resultRef);
     try {
-      let written = await writeZip(target.absolute, outputs());
+      let written = await writeZip(resultPath, outputs());
       stopped();
-      const damaged = await faults?.damage(target.absolute);
+      const damaged = await faults?.damage(resultPath);
       if (damaged) {
         log.info({ batchId: batch.id, fault: damaged.label }, 'result package damaged by an injected fault');
         written = damaged;
       }
-      await service.completeWork(batch.id, { path: target.relative, size: written.size, sha256: written.sha256 }, outcomes);
+      await ledger.completeWork(batch.id, { ref: resultRef, size: written.size, sha256: written.sha256 }, outcomes);
     } finally {
       await Promise.all([...temps].map((p) => rm(p, { force: true })));
     }

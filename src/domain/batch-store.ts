@@ -1,6 +1,6 @@
-import type { Batch, BatchDocument, BatchPackage, BatchResult, Transition } from '../domain/batch.js';
-import type { Status } from '../domain/status.js';
-import type { ClockPersistence } from '../domain/tenant-clocks.js';
+import type { Batch, BatchDocument, BatchPackage, BatchResult, Transition } from './batch.js';
+import type { Status } from './status.js';
+import type { ClockPersistence } from './tenant-clocks.js';
 
 /** A file's outcome as the worker records it. */
 export type DocumentOutcome = Pick<BatchDocument, 'fileName' | 'signed' | 'success' | 'detail'>;
