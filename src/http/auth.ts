@@ -75,7 +75,7 @@ export function apiKeyOf(request: FastifyRequest): string {
  * The onRequest hook for vendor routes: 401 without an accepted API-KEY, tenant otherwise.
  * Callback-style (not async): it runs on every vendor request, and a promise per call is measurable.
  */
-export function apiKeyAuth(config: Config, options: { basic?: boolean } = {}) {
+export function apiKeyAuth(config: Pick<Config, 'apiKeys' | 'auth'>, options: { basic?: boolean } = {}) {
   const allowed = new Set(config.apiKeys);
   const how = options.basic ? 'the API-KEY request header or HTTP Basic credentials' : 'the API-KEY request header';
   const challenge = vendorChallenge(options);

@@ -16,7 +16,7 @@ import { API_KEY_OR_BASIC_SECURITY, API_KEY_SECURITY, idParam, problem, TAGS, un
  */
 export async function tsaRoutes(
   app: FastifyInstance,
-  opts: { config: Config; processes: ProcessCatalog; keys: KeySettings; clock: Clock; pki: TestPki },
+  opts: { config: Pick<Config, 'apiKeys' | 'auth'>; processes: Pick<ProcessCatalog, 'require'>; keys: Pick<KeySettings, 'requireProcess'>; clock: Clock; pki: TestPki },
 ): Promise<void> {
   const { processes, keys, clock, pki } = opts;
   const errors = {
