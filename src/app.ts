@@ -4,12 +4,10 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { BatchControl } from './domain/batch-control.js';
-import { Progression } from './domain/batch-progression.js';
-import { BatchRecords } from './domain/batch-records.js';
-import { BatchService } from './domain/batch-service.js';
+import type { BatchControl } from './domain/batch-control.js';
+import { createBatchDomain } from './domain/batch-domain.js';
+import type { BatchService } from './domain/batch-service.js';
 import type { BatchStore } from './domain/batch-store.js';
-import { WorkLedger } from './domain/work-ledger.js';
 import { type Clock, systemClock } from './domain/clock.js';
 import { TenantClocks } from './domain/tenant-clocks.js';
 import { loadProcesses, type ProcessCatalog } from './domain/processes.js';
@@ -47,7 +45,10 @@ import { tenantOf } from './http/auth.js';
 import { BatchWorker } from './worker/batch-worker.js';
 import { FairSlots } from './worker/fair-slots.js';
 
-/** Parts a test (or the control API) may reach into. */
+/**
+ * The simulator's parts, for a test or an integrator to inspect as `app.sim`. Nothing inside the
+ * simulator reads it: each route plugin is given the parts it uses as its options.
+ */
 export interface Simulator {
   config: Config;
   clock: TenantClocks;
@@ -191,17 +192,6 @@ async function wire(app: FastifyInstance, config: Config, keys: KeySettings, opt
   for (const spec of config.faultsFile ? loadFaultsFile(config.faultsFile) : []) faults.add(spec);
   const domainFaults = new DomainFaults(faults);
   const journal = new Journal({ maxEntries: config.journalMaxEntries, maxBytes: config.journalMaxBytes });
-  const batchLog = log.child({ component: 'batches' });
-  const records = new BatchRecords({ store, clock, log: batchLog, showStatus: statusTable(config.statusTable).name });
-  const progression = new Progression({
-    records,
-    store,
-    blobs,
-    timing: timingProfile(config.timing, config.profile.timing),
-    log: batchLog,
-    hooks: domainFaults,
-  });
-  const ledger = new WorkLedger({ store, blobs, processes, clock, progression, log: batchLog });
   const pki = new TestPki({
     dataDir,
     caCertPemPath: config.pkiCaCert,
@@ -231,35 +221,38 @@ async function wire(app: FastifyInstance, config: Config, keys: KeySettings, opt
           validation: { maxSignaturesPerFile: config.maxSignaturesPerFile },
         })
       : new PlaceholderSigner());
-  const worker = new BatchWorker({
-    ledger,
-    blobs,
-    signer,
-    clock,
-    limits: config.limits,
-    log: log.child({ component: 'worker' }),
-    slots,
-    workDir,
-    maxAttempts: config.fileAttempts,
-    faults: domainFaults,
-  });
-  const service = new BatchService({
-    records,
-    store,
-    blobs,
-    intake: new ZipIntake({
+  const { service, control, progression, work: worker } = createBatchDomain(
+    {
+      store,
       blobs,
-      limits: config.limits,
-      pace: { deadlineMs: config.uploadTimeoutMs, minBytesPerSecond: config.uploadMinBytesPerSecond },
-    }),
-    processes,
-    progression,
-    work: worker,
-    log: batchLog,
-    maxUploadsPerTenant: config.maxUploadsPerKey,
-    quotas: { maxBatches: config.maxBatchesPerTenant, maxStoredBytes: config.maxStoredBytesPerTenant },
-  });
-  const control = new BatchControl({ records, store, progression, vendor: service, work: worker, log: batchLog });
+      intake: new ZipIntake({
+        blobs,
+        limits: config.limits,
+        pace: { deadlineMs: config.uploadTimeoutMs, minBytesPerSecond: config.uploadMinBytesPerSecond },
+      }),
+      processes,
+      clock,
+      timing: timingProfile(config.timing, config.profile.timing),
+      log: log.child({ component: 'batches' }),
+      showStatus: statusTable(config.statusTable).name,
+      progressHooks: domainFaults,
+      maxUploadsPerTenant: config.maxUploadsPerKey,
+      quotas: { maxBatches: config.maxBatchesPerTenant, maxStoredBytes: config.maxStoredBytesPerTenant },
+    },
+    (ledger) =>
+      new BatchWorker({
+        ledger,
+        blobs,
+        signer,
+        clock,
+        limits: config.limits,
+        log: log.child({ component: 'worker' }),
+        slots,
+        workDir,
+        maxAttempts: config.fileAttempts,
+        faults: domainFaults,
+      }),
+  );
 
   const reset = async (tenant?: string) => {
     const removed = await control.purge(tenant);
