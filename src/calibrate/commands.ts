@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PACKAGE_ROOT } from '../config.js';
-import { loadProcesses } from '../domain/processes.js';
+import { loadProcesses } from '../processes-file.js';
 import { VERSION } from '../version.js';
 import { cassetteLines, readCassette } from './cassette.js';
 import { describe, judge } from './judge.js';

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { DomainError } from './errors.js';
 import type { ProcessDef } from './process.js';
 
@@ -33,13 +32,14 @@ export class ProcessCatalog {
 }
 
 /**
- * Reads and checks a processes file (`fixtures/processes.json` format). Errors name the file and the
- * offending entry, because an integrator writes this file by hand to mirror their real process ids.
+ * Checks the text of a processes file (`fixtures/processes.json` format) read from `path`. Errors
+ * name the file and the offending entry, because an integrator writes this file by hand to mirror
+ * their real process ids. (src/processes-file.ts reads the file.)
  */
-export function loadProcesses(path: string): ProcessCatalog {
+export function parseProcesses(text: string, path: string): ProcessCatalog {
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = JSON.parse(text);
   } catch (e) {
     throw new Error(`cannot read processes file ${path}: ${(e as Error).message}`);
   }

@@ -16,7 +16,7 @@ import { verifyXades } from '../../../src/signing/xades.js';
 import { issuerSerialDer } from '../../../src/signing/cms.js';
 import { cadesFacts } from '../../../src/signing/validation/cades.js';
 import { judge } from '../../../src/signing/validation/judge.js';
-import { loadProcesses } from '../../../src/domain/processes.js';
+import { loadProcesses } from '../../../src/processes-file.js';
 import type { FileOutcome } from '../../../src/signing/signer.js';
 import { NOW, doc, processById, sharedPki } from './helpers.js';
 
