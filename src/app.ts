@@ -36,6 +36,7 @@ import { LazyRealSigner, TestPki } from './signing/test-pki.js';
 import { tsaRoutes } from './http/tsa-routes.js';
 import { pkiRoutes } from './http/pki-routes.js';
 import type { Signer } from './signing/signer.js';
+import type { EarlySealingProcess } from './signing/sealing-process.js';
 import { ZipIntake } from './archive/zip-intake.js';
 import { FileBlobStore } from './storage/file-blob-store.js';
 import { SqliteBatchStore } from './storage/sqlite-batch-store.js';
@@ -88,6 +89,8 @@ export interface BuildOptions {
   tickMs?: number;
   /** Compile every route schema while starting (Fastify's default) instead of on first use. */
   eagerSchemas?: boolean;
+  /** A sealing process started before the app was built (see startServer); the real signer adopts it, any other signer discards it. */
+  earlySealing?: EarlySealingProcess;
 }
 
 /**
@@ -220,6 +223,7 @@ async function wire(app: FastifyInstance, config: Config, keys: KeySettings, opt
           budget: { timeMs: config.fileTimeLimitMs, memoryMiB: config.fileMemoryLimitMib },
           workDir,
           validation: { maxSignaturesPerFile: config.maxSignaturesPerFile },
+          ...(options.earlySealing ? { early: options.earlySealing } : {}),
         })
       : new PlaceholderSigner());
   const { service, control, progression, work: worker } = createBatchDomain(
