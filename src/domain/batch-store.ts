@@ -10,7 +10,7 @@ export type CasResult = { ok: true } | { ok: false; current: Status | null };
 
 /**
  * Remembers batches. It never decides: every status write is a compare-and-set on the status the
- * caller (the batch service, after consulting the lifecycle table) expects, inside a transaction,
+ * caller (BatchRecords, after consulting the lifecycle table) expects, inside a transaction,
  * so two concurrent accepts cannot both win. Every write is durable when the call returns.
  */
 export interface BatchStore extends ClockPersistence {

@@ -2,7 +2,7 @@ import { STATUSES, type Status } from './status.js';
 
 /**
  * The lifecycle as one pure table: status × event → next status. `transition()` is the only way a
- * status changes anywhere in the simulator (the batch service calls it before every status write).
+ * status changes anywhere in the simulator (BatchRecords calls it before every status write).
  *
  * Events:
  *  - upload:  a ZIP was received (again, before accept: it replaces the package)
