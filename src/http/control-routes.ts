@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
+import type { Batch } from '../domain/batch.js';
 import type { BatchControl } from '../domain/batch-control.js';
 import { DomainError } from '../domain/errors.js';
 import { STATUSES, type Status } from '../domain/status.js';
@@ -25,7 +26,7 @@ export interface ControlRoutesOptions {
 
 export async function controlRoutes(app: FastifyInstance, opts: ControlRoutesOptions): Promise<void> {
   const { access, control, clock } = opts;
-  const view = (b: Parameters<typeof batchView>[0]) => batchView(b, control.timesOf(b));
+  const view = (b: Batch) => batchView(b, control.timesOf(b));
 
   app.addHook('onRequest', controlGuard(access));
   /** The tenant a call acts on, or undefined for every tenant (400/401 when it may not say so). */
