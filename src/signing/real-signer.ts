@@ -27,12 +27,12 @@ import { join } from 'node:path';
 import type { FileOutcome, InputFile, SignContext, Signer, StoredContext, StoredFile, StoredOptions, StoredOutcome } from './signer.js';
 import type { Pki } from './pki-material.js';
 import { createTsa } from './tsa.js';
-import { embedsValidationData, preloadFormats, revocationSubjects, type Engine, type RevocationSource } from './engine.js';
+import { embedsValidationData, preloadFormats, processWith, revocationSubjects, type Engine, type RevocationData, type RevocationSource } from './engine.js';
 import { siblingNamesFor } from './formats.js';
 import { processStoredWith } from './stored-engine.js';
 import { type EarlySealingProcess, forkSealingProcess } from './sealing-process.js';
 import type { ValidationLimits } from './validate.js';
-import type { WorkerInit, WorkerPreload, WorkerTask } from './worker.js';
+import type { InlineOutput, WorkerInit, WorkerOutcome, WorkerPreload, WorkerTask } from './worker.js';
 
 export interface FileBudget {
   /** Wall time one file may take in its sealing process, in ms. */
@@ -96,7 +96,8 @@ interface Proc {
 
 interface Job {
   task: Omit<WorkerTask, 'id' | 'outDir'>;
-  resolve: (o: StoredOutcome) => void;
+  /** Inline tasks answer with bytes, the others with files (see WorkerTask.inline). */
+  resolve: (o: WorkerOutcome) => void;
   signal: AbortSignal | undefined;
   /** This job's own abort listener (one per job: several files of a batch share one signal). */
   onAbort: () => void;
@@ -134,6 +135,8 @@ const MiB = 1024 * 1024;
  * starts again from zero.
  */
 const MODULE_LOAD_GRACE_MS = 30_000;
+/** Largest document (with its siblings) `processFile` hands to a sealing process in memory. */
+const INLINE_MAX_BYTES = 8 * MiB;
 
 export function createRealSigner(opts: RealSignerOptions): RealSigner {
   const threads = Math.max(0, Math.floor(opts.threads ?? availableParallelism()));
@@ -240,7 +243,7 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
   }
 
   /** Ends the file in hand with `outcome`; the process stays (answered) or is being killed. */
-  function finish(proc: Proc, outcome: StoredOutcome): void {
+  function finish(proc: Proc, outcome: WorkerOutcome): void {
     const t = proc.task;
     if (!t) return;
     proc.task = undefined;
@@ -249,7 +252,7 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
     t.resolve(outcome);
   }
 
-  function kill(proc: Proc, outcome: StoredOutcome): void {
+  function kill(proc: Proc, outcome: WorkerOutcome): void {
     finish(proc, outcome);
     if (proc.dead) return;
     proc.dead = true;
@@ -341,44 +344,90 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
     }
   }
 
-  async function processStored(file: StoredFile, ctx: StoredContext, o: StoredOptions = {}): Promise<StoredOutcome> {
-    if (closed) return failed(file.name, 'the signer is closed');
-    if (o.signal?.aborted) return failed(file.name, `work on "${file.name}" was stopped`);
-    // B-LT seals embed the current revocation data; validation judges against the current CRL.
+  /** B-LT seals embed the current revocation data; validation judges against the current CRL. */
+  function revocationFor(ctx: StoredContext | SignContext): RevocationData | undefined {
     // Asked here, in the server process, which holds the CA's revocation state.
     const wanted = embedsValidationData(ctx.process) ? revocationSubjects(pki, ctx.sealIdentity) : ctx.process.operation === 'validate' ? [] : null;
-    const revocation = opts.revocation && wanted ? opts.revocation(wanted, ctx.now) : undefined;
-    if (threads === 0) return processStoredWith(env(), file, { ...ctx, ...(revocation ? { revocation } : {}) }, workDir());
+    return opts.revocation && wanted ? opts.revocation(wanted, ctx.now) : undefined;
+  }
+
+  /** Queues one task for the pool; settles with the process's answer or the reason it has none. */
+  function submit(task: Job['task'], signal: AbortSignal | undefined): Promise<WorkerOutcome> {
     used = true;
-    const siblingPaths: Record<string, string> = {};
-    if (ctx.process.operation === 'validate' && ctx.siblingPaths) {
-      for (const n of siblingNamesFor(file.name)) if (ctx.siblingPaths[n]) siblingPaths[n] = ctx.siblingPaths[n];
-    }
-    return new Promise<StoredOutcome>((resolve) => {
+    return new Promise<WorkerOutcome>((resolve) => {
       const job: Job = {
-        task: {
-          file,
-          process: ctx.process,
-          now: ctx.now.getTime(),
-          ...(ctx.sealIdentity ? { sealIdentity: ctx.sealIdentity } : {}),
-          ...(Object.keys(siblingPaths).length ? { siblingPaths } : {}),
-          ...(revocation ? { revocation } : {}),
-        },
+        task,
         resolve: (outcome) => {
-          o.signal?.removeEventListener('abort', job.onAbort);
+          signal?.removeEventListener('abort', job.onAbort);
           resolve(outcome);
         },
-        signal: o.signal,
+        signal,
         onAbort: () => abortJob(job),
       };
       waiting.push(job);
-      o.signal?.addEventListener('abort', job.onAbort, { once: true });
+      signal?.addEventListener('abort', job.onAbort, { once: true });
       dispatch();
     });
   }
 
-  /** In memory (tests, scripts): the bytes go through files in the work directory like any batch file. */
+  async function processStored(file: StoredFile, ctx: StoredContext, o: StoredOptions = {}): Promise<StoredOutcome> {
+    if (closed) return failed(file.name, 'the signer is closed');
+    if (o.signal?.aborted) return failed(file.name, `work on "${file.name}" was stopped`);
+    const revocation = revocationFor(ctx);
+    if (threads === 0) return processStoredWith(env(), file, { ...ctx, ...(revocation ? { revocation } : {}) }, workDir());
+    const siblingPaths: Record<string, string> = {};
+    if (ctx.process.operation === 'validate' && ctx.siblingPaths) {
+      for (const n of siblingNamesFor(file.name)) if (ctx.siblingPaths[n]) siblingPaths[n] = ctx.siblingPaths[n];
+    }
+    // A task with files answers with files.
+    return (await submit(
+      {
+        file,
+        process: ctx.process,
+        now: ctx.now.getTime(),
+        ...(ctx.sealIdentity ? { sealIdentity: ctx.sealIdentity } : {}),
+        ...(Object.keys(siblingPaths).length ? { siblingPaths } : {}),
+        ...(revocation ? { revocation } : {}),
+      },
+      o.signal,
+    )) as StoredOutcome;
+  }
+
+  /**
+   * In memory (tests, scripts): a small document travels to its sealing process and back in the
+   * messages, as the caller holds its bytes anyway; a large one goes through files in the work
+   * directory like any batch file, so that it is not copied whole through the channel.
+   */
   async function processFile(file: InputFile, ctx: SignContext): Promise<FileOutcome> {
+    const siblings: Record<string, Buffer> = {};
+    if (ctx.process.operation === 'validate' && ctx.siblings) {
+      for (const n of siblingNamesFor(file.name)) {
+        const b = ctx.siblings(n);
+        if (b) siblings[n] = b;
+      }
+    }
+    if (closed) return { ...failed(file.name, 'the signer is closed'), outputs: [] };
+    const revocation = revocationFor(ctx);
+    // In-process (tests, scripts): the bytes are here already.
+    if (threads === 0) return processWith(env(), file, { ...ctx, ...(revocation ? { revocation } : {}) });
+    const size = file.bytes.length + Object.values(siblings).reduce((n, b) => n + b.length, 0);
+    if (size > INLINE_MAX_BYTES) return processFileViaDisk(file, ctx);
+    const answer = await submit(
+      {
+        file: { name: file.name, path: '' },
+        process: ctx.process,
+        now: ctx.now.getTime(),
+        ...(ctx.sealIdentity ? { sealIdentity: ctx.sealIdentity } : {}),
+        ...(revocation ? { revocation } : {}),
+        inline: { bytes: file.bytes, ...(Object.keys(siblings).length ? { siblings } : {}) },
+      },
+      undefined,
+    );
+    const outputs = (answer.outputs as InlineOutput[]).map((o) => ({ name: o.name, bytes: o.bytes ? Buffer.from(o.bytes.buffer, o.bytes.byteOffset, o.bytes.byteLength) : file.bytes }));
+    return { ...answer, outputs };
+  }
+
+  async function processFileViaDisk(file: InputFile, ctx: SignContext): Promise<FileOutcome> {
     const dir = workDir();
     const temps: string[] = [];
     const put = async (bytes: Buffer): Promise<string> => {

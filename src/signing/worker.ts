@@ -11,10 +11,10 @@
 import { Worker } from 'node:worker_threads';
 import { pkiFromMaterial, type PkiMaterial } from './pki-material.js';
 import { createTsa } from './tsa.js';
-import { FORMAT_LOADERS, type Engine } from './engine.js';
+import { FORMAT_LOADERS, processWith, type Engine, type EngineContext } from './engine.js';
 import { processStoredWith } from './stored-engine.js';
 import type { ProcessDef } from '../domain/process.js';
-import type { SignContext, StoredFile } from './signer.js';
+import type { FileOutcome, SignContext, StoredFile } from './signer.js';
 import type { ValidationLimits } from './validate.js';
 
 export interface WorkerInit {
@@ -42,7 +42,21 @@ export interface WorkerTask {
   revocation?: { crls: Uint8Array[]; ocsps: Uint8Array[] };
   /** Directory for the output files. */
   outDir: string;
+  /**
+   * The document itself, for a small one handed over in memory (`processFile`): sealed without
+   * touching the disk, outputs sent back in the answer. `file.path` is then unused.
+   */
+  inline?: { bytes: Uint8Array; siblings?: Record<string, Uint8Array> };
 }
+
+/** An output sent back in the answer to an inline task: its bytes, or none for the input itself. */
+export interface InlineOutput {
+  name: string;
+  bytes?: Uint8Array;
+}
+
+/** What a sealing process answers for one task. */
+export type WorkerOutcome = FileOutcome<StoredFile | InlineOutput>;
 
 /**
  * A parser stuck in a synchronous loop never returns to the event loop, so this process would not
@@ -56,6 +70,14 @@ function watchParent(): void {
   `;
   const w = new Worker(code, { eval: true, resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 } });
   w.unref();
+}
+
+/** Seals a document handed over in memory; outputs go back in the answer, the input itself by name only. */
+async function inlineWork(env: Engine, name: string, inline: NonNullable<WorkerTask['inline']>, ctx: Omit<EngineContext, 'siblings'>): Promise<WorkerOutcome> {
+  const bytes = u8(inline.bytes);
+  const sibs = inline.siblings;
+  const outcome = await processWith(env, { name, bytes }, { ...ctx, ...(sibs ? { siblings: (n: string) => (sibs[n] ? u8(sibs[n]) : undefined) } : {}) });
+  return { ...outcome, outputs: outcome.outputs.map((o) => (o.bytes === bytes ? { name: o.name } : { name: o.name, bytes: o.bytes })) };
 }
 
 /** How long a process with its PKI waits for a first file before loading the other format modules. */
@@ -112,13 +134,13 @@ if (process.send) {
       return;
     }
     inHand++;
-    void processStoredWith(env, t.file, {
+    const common = {
       process: t.process,
       now: new Date(t.now),
       ...(t.sealIdentity ? { sealIdentity: t.sealIdentity } : {}),
-      ...(t.siblingPaths ? { siblingPaths: t.siblingPaths } : {}),
       ...(t.revocation ? { revocation: { crls: t.revocation.crls.map(u8), ocsps: t.revocation.ocsps.map(u8) } } : {}),
-    }, t.outDir)
+    };
+    void (t.inline ? inlineWork(env, t.file.name, t.inline, common) : processStoredWith(env, t.file, { ...common, ...(t.siblingPaths ? { siblingPaths: t.siblingPaths } : {}) }, t.outDir))
       .then(
         (outcome) => send({ id: t.id, outcome }),
         (e: unknown) => send({ id: t.id, error: (e as Error)?.message ?? String(e) }),
