@@ -5,7 +5,7 @@
  *   readCert(der): Cert | undefined
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
-import { bitsOf, bytesOf, kids, parseDer } from './der.js';
+import { bitsOf, bytesOf, kids, parseDer } from '../der.js';
 
 export interface Cert {
   der: Buffer;

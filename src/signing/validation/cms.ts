@@ -7,7 +7,7 @@
  *   verifySigner(sd, content?): SignerCheck                       // first SignerInfo
  */
 import { createHash } from 'node:crypto';
-import { bodyOf, bytesOf, DerError, expectTag, kids, octetsOf, oidOf, parseDer, timeOf, type DerNode } from './der.js';
+import { bodyOf, bytesOf, DerError, expectTag, kids, octetsOf, oidOf, parseDer, timeOf, type DerNode } from '../der.js';
 import { digestOf, hashNameOf, UnsupportedAlgorithm, verifySignatureValue } from './algorithms.js';
 import { readCert } from './certificates.js';
 

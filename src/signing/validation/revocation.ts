@@ -6,7 +6,7 @@
  *   revocationStatus(cert, issuer, sources, now): RevocationStatus
  */
 import { createHash } from 'node:crypto';
-import { bitsOf, bodyOf, bytesOf, DerError, expectTag, kids, octetsOf, oidOf, parseDer, timeOf, type DerNode } from './der.js';
+import { bitsOf, bodyOf, bytesOf, DerError, expectTag, kids, octetsOf, oidOf, parseDer, timeOf, type DerNode } from '../der.js';
 import { hashNameOf, verifySignatureValue } from './algorithms.js';
 import { issued, readCert, type Cert } from './certificates.js';
 

@@ -5,7 +5,7 @@
  *
  *   checkTimeStamp(token, covered, type, trust): TimeStampReport
  */
-import { expectTag, kids, octetsOf, oidOf, parseDer, timeOf } from './der.js';
+import { expectTag, kids, octetsOf, oidOf, parseDer, timeOf } from '../der.js';
 import { digestOf, hashNameOf } from './algorithms.js';
 import { CMS_OID, parseSignedData, verifySigner } from './cms.js';
 import { buildChain } from './chain.js';
