@@ -7,7 +7,7 @@ import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { MessageImprint, TimeStampReq } from '@peculiar/asn1-tsp';
 import { createTsa, parseTimeStampRequest, type Tsa } from '../../../src/signing/tsa.js';
-import { OID } from '../../../src/signing/cms.js';
+import { OID } from '../../../src/signing/oids.js';
 import { DomainError } from '../../../src/domain/errors.js';
 import type { Pki } from '../../../src/signing/pki.js';
 import { NOW, sharedPki } from './helpers.js';
