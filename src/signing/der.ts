@@ -122,6 +122,16 @@ function dottedOid(body: Buffer): string {
   return out.join('.');
 }
 
+/**
+ * An INTEGER's content octets as lower-case hex without leading zero bytes ("00" for zero): the one
+ * spelling of serial numbers, whichever reader found them.
+ */
+export function hexOfMagnitude(integerContent: Buffer): string {
+  let i = 0;
+  while (i < integerContent.length - 1 && integerContent[i] === 0) i++;
+  return integerContent.subarray(i).toString('hex');
+}
+
 // ---- Reading: strict ---------------------------------------------------------------------------
 
 export class DerError extends Error {

@@ -10,7 +10,7 @@
  *   serialHexOf(certDer) / serialHexOfInteger(tlv)     // one spelling for serial numbers
  */
 import { createHash, sign, type KeyObject } from 'node:crypto';
-import { children, content, ctx, decodeOid, generalizedTime, intBytes, int, nul, octet, oid, readTlv, seq, tlv, utcTime } from './der.js';
+import { children, content, ctx, decodeOid, generalizedTime, hexOfMagnitude, intBytes, int, nul, octet, oid, readTlv, seq, tlv, utcTime } from './der.js';
 import type { CertInfo, Identity } from './pki-material.js';
 import { hashOfOid, OID, oidOfHash, signatureAlgorithmDer } from './oids.js';
 
@@ -40,10 +40,7 @@ export interface RevokedEntry {
 
 /** An INTEGER TLV's magnitude as lower-case hex, leading zero bytes dropped ("00" for zero). */
 export function serialHexOfInteger(integerTlv: Buffer): string {
-  const b = content(integerTlv);
-  let i = 0;
-  while (i < b.length - 1 && b[i] === 0) i++;
-  return b.subarray(i).toString('hex');
+  return hexOfMagnitude(content(integerTlv));
 }
 
 /** Normalises a serial given as hex (any case, optional colons or a 0x prefix, leading zeros). */

@@ -7,7 +7,7 @@
  *   verifySigner(sd, content?): SignerCheck                       // first SignerInfo
  */
 import { createHash } from 'node:crypto';
-import { bodyOf, bytesOf, DerError, expectTag, kids, octetsOf, oidOf, parseDer, timeOf, type DerNode } from '../der.js';
+import { bodyOf, bytesOf, DerError, expectTag, hexOfMagnitude, kids, octetsOf, oidOf, parseDer, timeOf, type DerNode } from '../der.js';
 import { digestOf, UnsupportedAlgorithm, verifySignatureValue } from './algorithms.js';
 import { readCert } from './certificates.js';
 import { hashOfOid, OID } from '../oids.js';
@@ -118,7 +118,7 @@ function findSignerCert(sd: SignedDataParts, si: SignerInfoParts): Buffer | unde
     const c = readCert(der);
     if (!c) continue;
     if ('issuerDer' in si.sid) {
-      if (c.issuerDer.equals(si.sid.issuerDer) && c.serialHex === si.sid.serial.toString('hex').replace(/^(00)+(?=[0-9a-f])/, '')) return der;
+      if (c.issuerDer.equals(si.sid.issuerDer) && c.serialHex === hexOfMagnitude(si.sid.serial)) return der;
     } else if (verifyWith(si, c.publicKey)) return der; // SubjectKeyIdentifier: the key that verifies
   }
   return undefined;

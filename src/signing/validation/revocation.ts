@@ -6,7 +6,7 @@
  *   revocationStatus(cert, issuer, sources, now): RevocationStatus
  */
 import { createHash } from 'node:crypto';
-import { bitsOf, bodyOf, bytesOf, DerError, expectTag, kids, octetsOf, oidOf, parseDer, timeOf, type DerNode } from '../der.js';
+import { bitsOf, bodyOf, bytesOf, DerError, expectTag, hexOfMagnitude, kids, octetsOf, oidOf, parseDer, timeOf, type DerNode } from '../der.js';
 import { verifySignatureValue } from './algorithms.js';
 import { hashOfOid, OID } from '../oids.js';
 import { issued, readCert, type Cert } from './certificates.js';
@@ -27,7 +27,7 @@ export interface RevocationStatus {
   reasons: string[];
 }
 
-const serialHex = (n: DerNode): string => bodyOf(expectTag(n, 0x02, 'serialNumber')).toString('hex').replace(/^(00)+(?=[0-9a-f])/, '');
+const serialHex = (n: DerNode): string => hexOfMagnitude(bodyOf(expectTag(n, 0x02, 'serialNumber')));
 
 function fromCrl(der: Buffer, live: boolean, cert: Cert, issuer: Cert, now: Date): RevocationStatus | string {
   const [tbs, alg, sig] = kids(parseDer(der, 'CRL'));
