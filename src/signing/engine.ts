@@ -9,7 +9,7 @@ import type { Tsa } from './tsa.js';
 import type { LtvMaterial } from './pades.js';
 import { buildSignedData } from './cms.js';
 import { acceptsFile } from '../domain/processes.js';
-import { hasXmlDeclaration, hasXmlName, isPdf, signatureFileName, signatureSuffix } from './formats.js';
+import { hasPdfSignature, hasXmlDeclaration, hasXmlName, isPdf, signatureFileName, signatureSuffix } from './formats.js';
 import type { ValidationLimits } from './validate.js';
 
 // The format modules pull in pdf-lib, xadesjs and pkijs (≈0.5–1 s to load each on a small box):
@@ -139,7 +139,7 @@ export async function processWith(env: Engine, file: InputFile, ctx: EngineConte
           signed: true,
           success: true,
           detail: `PAdES-${level} (ETSI.CAdES.detached, incremental update)${who}${
-            file.bytes.includes('/ByteRange') ? '; the PDF was already signed: the seal was appended as a new revision, earlier signatures are kept' : ''
+            hasPdfSignature(file.bytes) ? '; the PDF was already signed: the seal was appended as a new revision, earlier signatures are kept' : ''
           }`,
           outputs: [{ name: file.name, bytes: sealed }],
         };

@@ -11,7 +11,7 @@
  *   siblingNamesFor(name)                    // the other files of a batch that validating `name` may need
  *   validationReportName(name)               // "notes.txt" → "notes.txt.validation.json"
  *   hasXmlName(name), mimeTypeOf(name)       // what the name says
- *   isPdf(bytes), looksLikeXml(bytes), hasXmlDeclaration(bytes)   // what the content says
+ *   isPdf(bytes), hasPdfSignature(bytes), looksLikeXml(bytes), hasXmlDeclaration(bytes)   // what the content says
  */
 
 export type SignatureFileKind = 'p7s' | 'p7m' | 'xades';
@@ -87,6 +87,9 @@ export function mimeTypeOf(fileName: string): string {
 
 /** A PDF: `%PDF-` in the first KiB (readers accept leading junk before the header). */
 export const isPdf = (b: Buffer): boolean => b.subarray(0, 1024).includes('%PDF-');
+
+/** A PDF that already carries a signature (or document time-stamp) field: a new seal is appended as a revision. */
+export const hasPdfSignature = (b: Buffer): boolean => b.includes('/ByteRange');
 
 /** Starts (after a byte-order mark and white space) with markup. */
 export const looksLikeXml = (b: Buffer): boolean => b.subarray(0, 512).toString('utf8').replace(/^\uFEFF/, '').trimStart().startsWith('<');
