@@ -3,10 +3,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { defaultZipLimits, type ZipLimits, zipLimitSettings } from './archive/limits.js';
-import type { StatusTableName } from './domain/status.js';
-import { TIMING_PROFILES, type TimingProfileName } from './domain/timing.js';
+import { TIMING_PROFILES } from './domain/timing.js';
 import { DEFAULT_PROFILE, loadProfile, ProfileError, type VendorProfile } from './calibrate/profile.js';
-import { KEY_ALGORITHMS, type KeyAlgorithm } from './signing/pki-material.js';
+import { KEY_ALGORITHMS } from './signing/pki-material.js';
 
 /**
  * The only reader of process.env and the command line. Every setting is one row of SETTINGS: its

@@ -9,8 +9,8 @@
  */
 import { createHash, createPublicKey, generateKeyPair, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { content, children, ctx, generalizedTime, int, intBytes, nul, octet, oid, seq, set, tlv, utcTime } from './der.js';
-import type { KeyAlgorithm } from './pki-material.js';
+import { ctx, generalizedTime, int, intBytes, octet, oid, seq, set, tlv, utcTime } from './der.js';
+import { keyBitsOfSpki, type KeyAlgorithm } from './pki-material.js';
 import { OID, signatureAlgorithmDer } from './oids.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -48,11 +48,6 @@ const ext = (id: string, value: Buffer, critical = false): Buffer => seq(oid(id)
 const uri = (u: string): Buffer => tlv(0x86, Buffer.from(u, 'ascii'));
 /** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. */
 const x509Time = (d: Date): Buffer => (d.getUTCFullYear() < 2050 ? utcTime(d) : generalizedTime(d));
-
-/** The subjectPublicKey BIT STRING's bits of a SubjectPublicKeyInfo. */
-function keyBitsOfSpki(spki: Buffer): Buffer {
-  return content(children(content(spki))[1]!).subarray(1);
-}
 
 /** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits. */
 export const keyIdOfSpki = (spki: Buffer): Buffer => createHash('sha1').update(keyBitsOfSpki(spki)).digest();

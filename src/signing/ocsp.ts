@@ -11,7 +11,7 @@
  */
 import { createHash, sign, type KeyObject } from 'node:crypto';
 import { children, content, ctx, decodeOid, generalizedTime, hexOfMagnitude, intBytes, int, nul, octet, oid, readTlv, seq, tlv, utcTime } from './der.js';
-import type { CertInfo, Identity } from './pki-material.js';
+import { keyBitsOfSpki, tbsFields, type CertInfo, type Identity } from './pki-material.js';
 import { hashOfOid, OID, oidOfHash, signatureAlgorithmDer } from './oids.js';
 
 /** CRLReason (RFC 5280 §5.3.1). */
@@ -51,36 +51,13 @@ export function normaliseSerialHex(hex: string): string {
   return serialHexOfInteger(tlv(0x02, Buffer.from(even, 'hex')));
 }
 
-interface TbsParts {
-  serial: Buffer;
-  subject: Buffer;
-  spki: Buffer;
-  extensions: Buffer[];
-}
+export const serialHexOf = (certDer: Buffer): string => serialHexOfInteger(tbsFields(certDer).serial);
 
-function tbsParts(certDer: Buffer): TbsParts {
-  const tbs = children(content(certDer))[0]!;
-  const f = children(content(tbs));
-  let i = f[0]![0] === 0xa0 ? 1 : 0;
-  const serial = f[i]!;
-  i += 4; // serial, signature, issuer, validity
-  const subject = f[i]!;
-  const spki = f[i + 1]!;
-  const ext = f.slice(i + 2).find((x) => x[0] === 0xa3);
-  return { serial, subject, spki, extensions: ext ? children(content(children(content(ext))[0]!)) : [] };
-}
-
-export const serialHexOf = (certDer: Buffer): string => serialHexOfInteger(tbsParts(certDer).serial);
-
-/** The subjectPublicKey BIT STRING's bits (what OCSP's issuerKeyHash and key ids hash). */
-function publicKeyBits(certDer: Buffer): Buffer {
-  const bitString = children(content(tbsParts(certDer).spki))[1]!;
-  return content(bitString).subarray(1);
-}
+const publicKeyBits = (certDer: Buffer): Buffer => keyBitsOfSpki(tbsFields(certDer).spki);
 
 /** The certificate's subjectKeyIdentifier, or RFC 5280's method 1 (SHA-1 of the key bits) without one. */
 export function keyIdOf(certDer: Buffer): Buffer {
-  for (const e of tbsParts(certDer).extensions) {
+  for (const e of tbsFields(certDer).extensions) {
     const parts = children(content(e));
     if (decodeOid(parts[0]!) === OID.subjectKeyIdentifier) return content(content(parts[parts.length - 1]!));
   }
