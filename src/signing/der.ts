@@ -4,8 +4,8 @@
  * certificate DER encoded once at start-up is spliced in without re-serialising (an ASN.1 object
  * model round trip cost ≈3.7 ms per document; this costs microseconds), and what is checked is
  * read as views into the bytes received, never re-encoded. Tests check these encodings with
- * independent parsers (pkijs/asn1js, @peculiar/asn1-*, openssl), which is why those are
- * devDependencies only.
+ * parsers the simulator does not use (pkijs with asn1js in unit tests; openssl, pdfsig, xmlsec1
+ * and a Java validator in test:interop), which is why pkijs and asn1js are devDependencies only.
  *
  * Writing:  tlv, seq, set, setOf, octet, nul, ctx, oid, int, intBytes, utcTime, generalizedTime
  *
