@@ -10,7 +10,7 @@ import type { BlobStore } from '../domain/blob-store.js';
 import type { Clock } from '../domain/clock.js';
 import type { WorkItem, WorkLedger } from '../domain/work-ledger.js';
 import type { WorkQueue } from '../domain/work-queue.js';
-import { siblingNamesFor } from '../signing/engine.js';
+import { siblingNamesFor } from '../signing/formats.js';
 import type { Signer, StoredFile, StoredOutcome } from '../signing/signer.js';
 import type { WorkFaults } from '../faults/domain-faults.js';
 import { FairSlots } from './fair-slots.js';
@@ -294,7 +294,7 @@ export class BatchWorker implements WorkQueue {
 
 /**
  * Files a validate process needs beside the one it checks (a detached signature and its data
- * file, by signing/engine's siblingNamesFor), extracted to files. Only files that have a partner.
+ * file, by the formats table's siblingNamesFor), extracted to files. Only files that have a partner.
  */
 async function extractSiblings(packagePath: string, names: string[], limits: ZipLimits, dir: string, temps: Set<string>): Promise<Record<string, string>> {
   const present = new Set(names);
