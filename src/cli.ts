@@ -49,7 +49,15 @@ async function main(): Promise<void> {
   // Signals are taken from before the server starts: one that arrives while it starts stops it
   // as soon as it is up, the same graceful way.
   const stopper = new Stopper();
-  const server = await startServer(config);
+  // A file a setting names (processes, keys, profile) is read as the app is built: refused the
+  // same way as a bad flag.
+  const server = await startServer(config).catch((e: unknown) => {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`seal-simulator: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  });
   if (stopper.attach(server)) return;
   const settings = describeConfig(config);
   // The start line is written whatever the log level: it is how a person, a script or a test

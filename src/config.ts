@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util';
 import { defaultZipLimits, type ZipLimits, zipLimitSettings } from './archive/limits.js';
 import type { StatusTableName } from './domain/status.js';
 import { TIMING_PROFILES, type TimingProfileName } from './domain/timing.js';
-import { DEFAULT_PROFILE, loadProfile, ProfileError, type VendorProfile } from './calibrate/profile.js';
+import { DEFAULT_PROFILE, loadProfile, type VendorProfile } from './contract/vendor-profile.js';
+import { ConfigError } from './domain/errors.js';
 import { KEY_ALGORITHMS, type KeyAlgorithm } from './signing/pki-material.js';
 
 /**
@@ -88,9 +89,8 @@ export interface Config {
   profileFile: string | null;
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+/** A setting, or a file a setting names, that the simulator cannot start with (one type for all of them). */
+export { ConfigError } from './domain/errors.js';
 
 interface Setting<K extends string = string> {
   key: K;
@@ -366,7 +366,7 @@ function freezeConfig(r: Raw, explicit: ReadonlySet<string>): Config {
   try {
     profile = profileFile ? loadProfile(resolve(profileFile)) : DEFAULT_PROFILE;
   } catch (e) {
-    if (e instanceof ProfileError) throw new ConfigError(`SEAL_SIM_PROFILE: ${e.message}`);
+    if (e instanceof ConfigError) throw new ConfigError(`SEAL_SIM_PROFILE: ${e.message}`);
     throw e;
   }
   // A profile stands in for the defaults of the settings it observed; a setting given explicitly

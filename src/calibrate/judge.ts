@@ -4,7 +4,7 @@ import { phaseDurations, timingProfile } from '../domain/timing.js';
 import { vendorExamples } from '../http/schemas.js';
 import { KIT_FILES } from './kit-documents.js';
 import type { JsonType, Observations } from './observations.js';
-import { type RefusalCode, TIMED_PHASES, type VendorProfile } from './profile.js';
+import { type RefusalCode, TIMED_PHASES, type VendorProfile } from '../contract/vendor-profile.js';
 
 /**
  * Lays the simulator's model — what it does under a vendor profile — beside what a target was

@@ -33,3 +33,13 @@ export class DomainError extends Error {
 }
 
 export const isDomainError = (e: unknown): e is DomainError => e instanceof DomainError;
+
+/**
+ * A setting, or a file a setting names (the processes file, the keys file, the vendor profile),
+ * that the simulator cannot start with. The message names the setting or file and what is
+ * allowed. One type for every such refusal, so the CLI and startSimulator() tell a bad start-up
+ * input from a fault of the simulator the same way whichever file it was.
+ */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}

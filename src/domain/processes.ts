@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { DomainError } from './errors.js';
+import { ConfigError, DomainError } from './errors.js';
 import type { ProcessDef } from './process.js';
 
 const OPERATIONS = ['seal', 'validate'];
@@ -41,17 +41,17 @@ export function loadProcesses(path: string): ProcessCatalog {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`cannot read processes file ${path}: ${(e as Error).message}`);
+    throw new ConfigError(`cannot read processes file ${path}: ${(e as Error).message}`);
   }
   const list = (raw as { processes?: unknown })?.processes;
   if (!Array.isArray(list) || list.length === 0) {
-    throw new Error(`processes file ${path} must be {"processes": [ ... ]} with at least one process`);
+    throw new ConfigError(`processes file ${path} must be {"processes": [ ... ]} with at least one process`);
   }
   const seen = new Set<number>();
   const out = list.map((p: Record<string, unknown>, i: number): ProcessDef => {
     const where = `processes file ${path}, entry ${i}`;
     const fail = (msg: string): never => {
-      throw new Error(`${where}: ${msg}`);
+      throw new ConfigError(`${where}: ${msg}`);
     };
     if (!Number.isSafeInteger(p.id) || (p.id as number) < 1) fail('"id" must be a positive integer');
     const id = p.id as number;

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, isDomainError } from '../domain/errors.js';
-import { REFUSAL_CODES, type ErrorBodyShape, type VendorProfile } from '../calibrate/profile.js';
+import { REFUSAL_CODES, type ErrorBodyShape, type VendorProfile } from '../contract/vendor-profile.js';
 import { redactText, redactUrl } from './redact-url.js';
 import { closeAfterRefusal } from './slow-clients.js';
 import { installAspNetRouting } from './aspnet-routing.js';

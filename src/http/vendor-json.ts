@@ -1,6 +1,6 @@
 import type { Batch, BatchPackage } from '../domain/batch.js';
 import type { ProcessDef } from '../domain/process.js';
-import { dateFormatter, type VendorProfile } from '../calibrate/profile.js';
+import { dateFormatter, type VendorProfile } from '../contract/vendor-profile.js';
 import { statusTable, type StatusTableName } from '../domain/status.js';
 
 /**
