@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import type { Config } from '../config.js';
@@ -6,7 +7,8 @@ import { DomainError } from '../domain/errors.js';
 import type { ProcessDef } from '../domain/process.js';
 import type { ProcessCatalog } from '../domain/processes.js';
 import { apiKeyAuth } from './auth.js';
-import { API_KEY_SECURITY, idParam, problem, responseSchemas, TAGS, unexpectedProblem, zipDownload } from './schemas.js';
+import { vendorBodySchemas } from '../contract/vendor-bodies.js';
+import { API_KEY_SECURITY, idParam, problem, TAGS, unexpectedProblem, zipDownload } from './schemas.js';
 import { vendorDateFormat, vendorJson } from './vendor-json.js';
 import { VALIDATION_REPORT_DOC } from '../signing/validation/report-doc.js';
 import type { KeySettings } from '../key-settings.js';
@@ -18,26 +20,26 @@ export interface BatchRoutesOptions {
   keys: KeySettings;
 }
 
-type IdParams = { batchId: number };
-
 /**
  * The six vendor batch routes under /api (docs/vendor-contract.md#endpoints). Adapters only: validated values in, one
  * service call, a body shaped by the vendor presenter and the response schema.
  */
-export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions): Promise<void> {
+export async function batchRoutes(plugin: FastifyInstance, opts: BatchRoutesOptions): Promise<void> {
+  // Params, bodies and replies are typed from the route schemas (TypeBox).
+  const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
   const { config, service, processes, keys } = opts;
   const json = vendorJson({ style: config.json, statusTable: config.statusTable, counterpartyId: '1', date: vendorDateFormat(config.profile.dates) });
-  const schemas = responseSchemas(config.json, config.statusTable);
+  const schemas = vendorBodySchemas(config.json, config.statusTable);
   const processOf = (processId: number): ProcessDef => processes.get(processId)!;
   // OpenAPI: every vendor operation is tagged as the vendor's and needs the API-KEY header.
   const vendor = { tags: [TAGS.vendor], security: API_KEY_SECURITY };
   const common = {
-    401: problem('No API-KEY header, or a key the simulator was not configured with'),
+    401: problem('No API-KEY header, or a key the simulator was not configured with', 'unauthorized'),
     500: unexpectedProblem(),
   };
   const batchErrors = {
     ...common,
-    400: problem('batchId is not a positive integer'),
+    400: problem('batchId is not a positive integer', 'invalid_request'),
     404: problem('No batch with this id for this API key (a batch created with another key is invisible)', 'batch_not_found'),
   };
   const batchIdParam = idParam('batchId', 'The batch id CreateBatch returned');
@@ -49,7 +51,7 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', ignoreBody);
 
-  app.post<{ Params: { processId: number } }>(
+  app.post(
     '/CreateBatch/:processId',
     {
       schema: {
@@ -69,7 +71,7 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
         response: {
           201: schemas.batchCreated,
           ...common,
-          400: problem('processId is not a positive integer'),
+          400: problem('processId is not a positive integer', 'invalid_request'),
           404: problem('No process with this id, or one this API key may not use (SEAL_SIM_KEYS_FILE)', 'process_not_found'),
           429: problem('This API key holds SEAL_SIM_MAX_BATCHES_PER_TENANT batches already (delete some), or a Prefer fault would pass SEAL_SIM_MAX_FAULTS_PER_TENANT; `setting` names the limit', 'too_many_batches'),
         },
@@ -89,7 +91,7 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
     // would otherwise hand the service a parsed object instead of the stream (a 500).
     upload.removeAllContentTypeParsers();
     upload.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
-    upload.post<{ Params: IdParams }>(
+    upload.withTypeProvider<TypeBoxTypeProvider>().post(
       '/upload/:batchId',
       {
         config: { streamsOwnBody: true }, // its deadline and minimum rate are the intake's (src/http/slow-clients.ts)
@@ -134,10 +136,10 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
             202: schemas.uploadReceipt,
             ...batchErrors,
             400: problem('Not a flat, well-formed ZIP, or batchId is not a positive integer; `reason` and `entry` name the fault', 'package_invalid'),
-            409: problem('The batch was already accepted or deleted'),
+            409: problem('The batch was already accepted or deleted', 'wrong_state'),
             408: problem('The body arrived too slowly (below SEAL_SIM_UPLOAD_MIN_BYTES_PER_SECOND) or not within SEAL_SIM_UPLOAD_TIMEOUT_MS; nothing was kept', 'request_timeout'),
-            413: problem('The package, or a file inside it, is larger than the configured limits; `setting` names the limit'),
-            415: problem('The body was sent as multipart/form-data instead of raw bytes'),
+            413: problem('The package, or a file inside it, is larger than the configured limits; `setting` names the limit', 'package_too_large'),
+            415: problem('The body was sent as multipart/form-data instead of raw bytes', 'unsupported_media_type'),
             429: problem('This API key already has SEAL_SIM_MAX_UPLOADS_PER_KEY uploads in progress; wait for one to finish', 'too_many_uploads'),
             507: problem("This API key's packages and results would pass SEAL_SIM_MAX_STORED_BYTES_PER_TENANT; delete batches you no longer need", 'storage_full'),
           },
@@ -157,7 +159,7 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
     );
   });
 
-  app.get<{ Params: IdParams }>(
+  app.get(
     '/BatchStatus/:batchId',
     {
       schema: {
@@ -180,7 +182,7 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
     async (request) => json.status(service.status(request.tenant, request.params.batchId)),
   );
 
-  app.delete<{ Params: IdParams }>(
+  app.delete(
     '/BatchDeleteCache/:batchId',
     {
       schema: {
@@ -193,7 +195,7 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
           '**Errors:** 409 when the batch is already deleted; 404 for an unknown batch; 400 for a malformed batchId.',
         ].join('\n'),
         params: batchIdParam,
-        response: { 200: schemas.batchDeleted, ...batchErrors, 409: problem('The batch was already deleted') },
+        response: { 200: schemas.batchDeleted, ...batchErrors, 409: problem('The batch was already deleted', 'wrong_state') },
       },
     },
     async (request) => json.deleted(await service.delete(request.tenant, request.params.batchId)),
@@ -229,11 +231,11 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
     const response = {
       200: schemas.accepted,
       ...batchErrors,
-      400: problem('No batch id given, an invalid one, or two different ones'),
-      409: problem('The batch has no package yet, or was already accepted or deleted'),
+      400: problem('No batch id given, an invalid one, or two different ones', 'invalid_request'),
+      409: problem('The batch has no package yet, or was already accepted or deleted', 'wrong_state'),
       408: problem('The request body did not arrive within SEAL_SIM_REQUEST_TIMEOUT_MS', 'request_timeout'),
-      413: problem('The request body is larger than 4 KiB'),
-      415: problem('A body that is not a bare number, in a content type other than JSON, text or a form; the detail names the types read'),
+      413: problem('The request body is larger than 4 KiB', 'body_too_large'),
+      415: problem('A body that is not a bare number, in a content type other than JSON, text or a form; the detail names the types read', 'unsupported_media_type'),
       429: problem('A Prefer fault would pass SEAL_SIM_MAX_FAULTS_PER_TENANT; remove some faults first', 'too_many_faults'),
     };
     accept.post(
@@ -310,7 +312,7 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
     );
   });
 
-  app.get<{ Params: IdParams }>(
+  app.get(
     '/batchfile/:batchId',
     {
       schema: {
@@ -332,8 +334,8 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
         response: {
           200: zipDownload,
           ...batchErrors,
-          409: problem('The batch is not CLOSED yet, or was deleted'),
-          503: problem('The worker could not produce the result'),
+          409: problem('The batch is not CLOSED yet, or was deleted', 'wrong_state'),
+          503: problem('The worker could not produce the result', 'unavailable'),
         },
       },
     },

@@ -39,8 +39,8 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
   };
   const plainScopeQuery = { type: 'object', properties: scopeQueryProperties };
   const errors = {
-    400: problem('Invalid parameter, or the call names no scope: send the tenant\'s API-KEY header, or ?scope=all'),
-    401: problem('Admin token missing or wrong, an API-KEY not configured, or scope=all without the admin token while SEAL_SIM_API_KEYS is set'),
+    400: problem('Invalid parameter, or the call names no scope: send the tenant\'s API-KEY header, or ?scope=all', 'invalid_request'),
+    401: problem('Admin token missing or wrong, an API-KEY not configured, or scope=all without the admin token while SEAL_SIM_API_KEYS is set', 'unauthorized'),
   };
   const rule = (text: string) => `${text}\n\n${CONTROL_RULE_TEXT}`;
 
@@ -73,7 +73,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
         description: rule('Everything the simulator knows about a batch, including its transition history.'),
         params: batchParams,
         querystring: plainScopeQuery,
-        response: { 200: batchViewSchema, ...errors, 404: problem('No such batch (for this tenant)') },
+        response: { 200: batchViewSchema, ...errors, 404: problem('No such batch (for this tenant)', 'batch_not_found') },
       },
     },
     async (request) => {
@@ -93,7 +93,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
         description: rule('Removes the batch, its files and its history; afterwards the vendor routes answer 404 for it. (BatchDeleteCache, by contrast, keeps it as DELETED.)'),
         params: batchParams,
         querystring: plainScopeQuery,
-        response: { 204: { type: 'null', description: 'Forgotten' }, ...errors, 404: problem('No such batch (for this tenant)') },
+        response: { 204: { type: 'null', description: 'Forgotten' }, ...errors, 404: problem('No such batch (for this tenant)', 'batch_not_found') },
       },
     },
     async (request, reply) => {
@@ -119,7 +119,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
           properties: { to: { type: 'string', enum: STATUSES.filter((s) => !['NEW', 'UPLOADED', 'DELETED'].includes(s)) } },
           additionalProperties: false,
         },
-        response: { 200: batchViewSchema, ...errors, 404: problem('No such batch'), 409: problem('The batch cannot move forward (no package yet, already CLOSED or DELETED)') },
+        response: { 200: batchViewSchema, ...errors, 404: problem('No such batch', 'batch_not_found'), 409: problem('The batch cannot move forward (no package yet, already CLOSED or DELETED)', 'wrong_state') },
       },
     },
     async (request) => view(sim, await service.advance(request.params.batchId, { tenant: scopeOf(request), to: request.body?.to })),

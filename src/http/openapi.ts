@@ -17,7 +17,8 @@
  *               vendor leaves open (docs/vendor-contract.md);
  *     params / querystring / body with `description` and `examples`;
  *     response  every status the route can answer: bodies as JSON Schemas, errors as
- *               `problem('why')` (application/problem+json, the shared Problem schema), a 500 as
+ *               `problem('why', code)` (application/problem+json, the shared Problem schema, an example
+ *               of that error code), a 500 as
  *               `unexpectedProblem()`, raw bytes as `{ content: { 'application/octet-stream': … } }`.
  * - A request part Fastify must NOT validate (a raw stream such as the upload's ZIP or the TSA's
  *   hash bytes; a leniently parsed body such as AcceptBatch's) goes under
@@ -31,10 +32,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from
 import type { Config } from '../config.js';
 import { STATUSES, statusTable } from '../domain/status.js';
 import { VERSION } from '../version.js';
-import { PROBLEM_CONTENT_TYPE, PROBLEMS, type ProblemCode } from './problem.js';
 import { faultKindSchemas } from '../faults/fault-schema.js';
 import { finishContract, SECURITY_SCHEME_OBJECTS } from './openapi-contract.js';
-import { NO_SECURITY, problemExample, TAGS, unexpectedProblem } from './schemas.js';
+import { NO_SECURITY, TAGS, unexpectedProblem } from './schemas.js';
 
 export const OPENAPI_PATH = '/openapi.json';
 
@@ -252,17 +252,6 @@ function finishDocument(doc: Json): Json {
     }
   }
   finishContract(doc);
-  // Problem responses without an example get one for their status, so the explorer shows a
-  // realistic body instead of one made up from every optional member of the schema.
-  for (const item of Object.values(paths)) {
-    for (const operation of Object.values(item)) {
-      for (const [status, response] of Object.entries((operation.responses ?? {}) as Record<string, Json>)) {
-        const media = (response.content as Record<string, Json> | undefined)?.[PROBLEM_CONTENT_TYPE];
-        const code = (Object.keys(PROBLEMS) as ProblemCode[]).find((c) => String(PROBLEMS[c].status) === status);
-        if (media && media.example === undefined && code) media.example = problemExample(code, String(response.description));
-      }
-    }
-  }
   return doc;
 }
 

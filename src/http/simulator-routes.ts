@@ -31,7 +31,7 @@ export async function simulatorRoutes(app: FastifyInstance, opts: SimulatorRoute
             examples: [{ status: 'ok', version: '0.1.0' }],
           },
           500: unexpectedProblem(),
-          503: problem('The database or the data directory cannot be written'),
+          503: problem('The database or the data directory cannot be written', 'unavailable'),
         },
       },
       // The readiness probe is polled from the moment the port opens; it answers without waiting

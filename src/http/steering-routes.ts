@@ -25,8 +25,8 @@ export async function steeringRoutes(
   const scopeOf = (request: FastifyRequest, named?: string): string | undefined => controlScope(request, config, named).tenant;
   const rule = (text: string) => `${text}\n\n${CONTROL_RULE_TEXT}`;
   const errors = {
-    400: problem('Invalid fault, filter or expectation (the detail says which field), or no scope: send the tenant\'s API-KEY header, or ?scope=all'),
-    401: problem('Admin token missing or wrong, an API-KEY not configured, or scope=all without the admin token while SEAL_SIM_API_KEYS is set'),
+    400: problem('Invalid fault, filter or expectation (the detail says which field), or no scope: send the tenant\'s API-KEY header, or ?scope=all', 'invalid_request'),
+    401: problem('Admin token missing or wrong, an API-KEY not configured, or scope=all without the admin token while SEAL_SIM_API_KEYS is set', 'unauthorized'),
   };
   const anyObject = { type: 'object', additionalProperties: true };
   const faultSchema = {
@@ -143,13 +143,13 @@ export async function steeringRoutes(
         description: rule("Removes a fault by the id POST /_simulator/faults gave it (only the tenant's own when an API-KEY is sent)."),
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', examples: ['f1'] } } },
         querystring: scopeQuery,
-        response: { 204: { type: 'null', description: 'Removed' }, ...errors, 404: problem('No such fault (for this tenant)') },
+        response: { 204: { type: 'null', description: 'Removed' }, ...errors, 404: problem('No such fault (for this tenant)', 'fault_not_found') },
       },
     },
     async (request, reply) => {
       const tenant = scopeOf(request);
       if (!faults.remove(request.params.id, tenant)) {
-        throw new DomainError('batch_not_found', `There is no fault ${request.params.id}${tenant ? ' for this tenant' : ''}.`);
+        throw new DomainError('fault_not_found', `There is no fault ${request.params.id}${tenant ? ' for this tenant' : ''}.`);
       }
       return reply.code(204).send();
     },

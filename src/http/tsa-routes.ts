@@ -20,8 +20,8 @@ export async function tsaRoutes(
 ): Promise<void> {
   const { processes, keys, clock, pki } = opts;
   const errors = {
-    400: problem('Not a DER TimeStampReq, a raw SHA-1/256/384/512 digest, or {"hash": base64}; the detail says which'),
-    401: problem('No API key (or Basic credentials), or one the simulator was not configured with'),
+    400: problem('Not a DER TimeStampReq, a raw SHA-1/256/384/512 digest, or {"hash": base64}; the detail says which', 'invalid_request'),
+    401: problem('No API key (or Basic credentials), or one the simulator was not configured with', 'unauthorized'),
     404: problem('No process with this id, or one this API key may not use (SEAL_SIM_KEYS_FILE)', 'process_not_found'),
   };
 
@@ -61,8 +61,8 @@ export async function tsaRoutes(
           response: {
             200: { description: 'A DER TimeStampResp', content: { 'application/timestamp-reply': { schema: { type: 'string', format: 'binary' } } } },
             ...errors,
-            413: problem('The body is larger than 64 KiB'),
-            415: problem('A Content-Type this endpoint does not read; the detail names the ones it does'),
+            413: problem('The body is larger than 64 KiB', 'body_too_large'),
+            415: problem('A Content-Type this endpoint does not read; the detail names the ones it does', 'unsupported_media_type'),
             500: unexpectedProblem(),
           },
         },
@@ -113,8 +113,8 @@ export async function tsaRoutes(
           response: {
             200: { description: 'The time-stamp token', type: 'object', required: ['token'], properties: { token: { type: 'string', description: 'base64 DER TimeStampToken (CMS SignedData)' } } },
             ...errors,
-            413: problem('The body is larger than 64 KiB'),
-            415: problem('A Content-Type other than application/json, or a body without one that is not JSON; the detail says where binary requests go'),
+            413: problem('The body is larger than 64 KiB', 'body_too_large'),
+            415: problem('A Content-Type other than application/json, or a body without one that is not JSON; the detail says where binary requests go', 'unsupported_media_type'),
             500: unexpectedProblem(),
           },
         },
