@@ -37,12 +37,8 @@ const DATE = Type.String({
   examples: ['2023-01-01 12:00:00'],
 });
 
-/** How a status table reads, in one sentence (the schema, BatchStatus and the overview all say it). */
-export function statusTableNote(table: StatusTableName): string {
-  return table === 'A'
-    ? 'With status table A (the default) a batch with a package still reads NEW; table B shows UPLOADED.'
-    : 'With status table B a batch with a package reads UPLOADED; table A would show NEW.';
-}
+/** How the status tables differ, in one sentence (the schema, BatchStatus and the overview all say it). */
+export const STATUS_TABLE_NOTE = 'With status table A (the default) a batch with a package still reads NEW; table B shows UPLOADED.';
 
 /** The statuses a client sees under a table, in order, with their codes ("0 NEW, 1 ACCEPTED, …"). */
 export function shownStatuses(table: StatusTableName): { statuses: Status[]; codeList: string } {
@@ -129,7 +125,7 @@ function bodySchemas<S extends JsonStyle>(style: S, table: StatusTableName) {
     status: Type.Unsafe<Status>({
       type: 'string',
       enum: shown,
-      description: `Status name (status table ${table}). ${statusTableNote(table)} CLOSED means the signed package can be downloaded.`,
+      description: `Status name (status table ${table}). ${STATUS_TABLE_NOTE} CLOSED means the signed package can be downloaded.`,
     }),
     creationDate: DATE,
     documents: Type.Array(document, { description: 'The files inside the uploaded package, one row each (empty before upload)' }),

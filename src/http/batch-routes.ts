@@ -8,9 +8,9 @@ import type { ProcessDef } from '../domain/process.js';
 import type { ProcessCatalog } from '../domain/processes.js';
 import { apiKeyAuth } from './auth.js';
 import { vendorBodySchemas } from '../contract/vendor-bodies.js';
+import { vendorOperation } from '../contract/vendor-operations.js';
 import { API_KEY_SECURITY, idParam, problem, TAGS, unexpectedProblem, zipDownload } from './schemas.js';
 import { vendorDateFormat, vendorJson } from './vendor-json.js';
-import { VALIDATION_REPORT_DOC } from '../signing/validation/report-doc.js';
 import type { KeySettings } from '../key-settings.js';
 
 export interface BatchRoutesOptions {
@@ -56,17 +56,7 @@ export async function batchRoutes(plugin: FastifyInstance, opts: BatchRoutesOpti
     {
       schema: {
         ...vendor,
-        operationId: 'CreateBatch',
-        summary: '1. Create a batch for a process',
-        description: [
-          'Creates an empty batch that will be sealed (or validated) by the given process, and answers its `id`: the `batchId` of every later call. The batch starts as NEW.',
-          '',
-          '`processId` selects the server-side configuration (operation, format, level, TSA). The simulator\'s processes are listed by `GET /_simulator/processes` (1: PAdES-B-T for PDFs, 2: CAdES-B-T detached, 3: XAdES-B-B, 4: validate, …).',
-          '',
-          '**Errors:** 400 when `processId` is not a positive integer; 404 when no such process exists; 401 without a valid API key.',
-          '',
-          '**Simulator\'s decision:** `status` is the batch\'s real status code (NEW → `"0"`), where the vendor\'s example shows `"1"` (see docs/vendor-contract.md#status-in-bodies).',
-        ].join('\n'),
+        ...vendorOperation('CreateBatch'),
         params: idParam('processId', 'The process that will seal or validate the files (see GET /_simulator/processes)', 1),
         response: {
           201: schemas.batchCreated,
@@ -97,19 +87,7 @@ export async function batchRoutes(plugin: FastifyInstance, opts: BatchRoutesOpti
         config: { streamsOwnBody: true }, // its deadline and minimum rate are the intake's (src/http/slow-clients.ts)
         schema: {
           ...vendor,
-          operationId: 'upload',
-          summary: '2. Upload the ZIP of files to seal',
-          description: [
-            'Sends the package: a **flat ZIP** (files only, no folders) as the **raw request body** with `Content-Type: application/octet-stream`. Not multipart/form-data: that is refused with 415. The simulator reads the body as the ZIP whatever else the Content-Type says (`application/zip`, none at all, curl\'s default form type), as a lenient server would.',
-            '',
-            'To give the package a name, send `Content-Disposition: attachment; filename="documents.zip"` (the `Content-Disposition` parameter below; the explorer sends what is typed there).',
-            '',
-            'Allowed while the batch is NEW (or UPLOADED). Uploading again before AcceptBatch replaces the package (see docs/vendor-contract.md#wrong-state). The answer is one row for the package itself; `GET /api/BatchStatus/{batchId}` then lists the files inside it.',
-            '',
-            '**Errors:** 400 when the body is empty, not a ZIP, or breaks a rule (nested folders, path traversal, duplicate or invalid names, encryption, a ZIP bomb…): `reason` and `entry` in the problem say which; 413 when the body or a file inside it is larger than the configured limits (`setting` names the limit to raise); 409 when the batch was already accepted or deleted; 404 for an unknown batch; 408 when the body arrives too slowly or too late (SEAL_SIM_UPLOAD_MIN_BYTES_PER_SECOND, SEAL_SIM_UPLOAD_TIMEOUT_MS); 429 when this key already has SEAL_SIM_MAX_UPLOADS_PER_KEY uploads in progress; 507 when its stored packages and results would pass SEAL_SIM_MAX_STORED_BYTES_PER_TENANT. A partial body is never kept.',
-            '',
-            '**Simulator\'s decisions:** the package is named after the filename of a `Content-Disposition` request header if present, else `batch-{batchId}.zip`; the size and content limits are the simulator\'s (the vendor documents none).',
-          ].join('\n'),
+          ...vendorOperation('upload'),
           params: batchIdParam,
           // Declared for OpenAPI only: Fastify must not validate the body, which is the raw stream.
           'x-openapi-only': {
@@ -164,17 +142,7 @@ export async function batchRoutes(plugin: FastifyInstance, opts: BatchRoutesOpti
     {
       schema: {
         ...vendor,
-        operationId: 'BatchStatus',
-        summary: '4. Poll the batch status and per-file results',
-        description: [
-          'Answers the batch\'s status by name and one row per file of its package. Allowed in every state, DELETED included.',
-          '',
-          `After AcceptBatch the batch moves ACCEPTED → READY → IN_PROGRESS → FINISHING → CLOSED on its own (how fast depends on the simulator's timing setting). Poll until \`status\` is CLOSED, then download. Each file's \`signed\` and \`signingResult_Success\` become true once it is sealed; a file the process could not seal stays false in a CLOSED batch (the vendor documents no failure status).`,
-          '',
-          '**Errors:** 400 for a malformed batchId; 404 for an unknown batch.',
-          '',
-          `**Simulator's decision:** ${config.statusTable === 'A' ? 'with status table A (the default) a batch with a package still reads NEW; table B shows UPLOADED.' : 'with status table B a batch with a package reads UPLOADED; table A would show NEW.'}`,
-        ].join('\n'),
+        ...vendorOperation('BatchStatus'),
         params: batchIdParam,
         response: { 200: schemas.batchStatus, ...batchErrors },
       },
@@ -187,13 +155,7 @@ export async function batchRoutes(plugin: FastifyInstance, opts: BatchRoutesOpti
     {
       schema: {
         ...vendor,
-        operationId: 'BatchDeleteCache',
-        summary: '6. Delete the batch and its files',
-        description: [
-          'Removes the batch\'s package and result from the cache and marks it DELETED; answers the batch as BatchStatus does. Allowed in any state but DELETED. Afterwards only BatchStatus answers (with DELETED); every other call gets 409.',
-          '',
-          '**Errors:** 409 when the batch is already deleted; 404 for an unknown batch; 400 for a malformed batchId.',
-        ].join('\n'),
+        ...vendorOperation('BatchDeleteCache'),
         params: batchIdParam,
         response: { 200: schemas.batchDeleted, ...batchErrors, 409: problem('The batch was already deleted', 'wrong_state') },
       },
@@ -218,16 +180,6 @@ export async function batchRoutes(plugin: FastifyInstance, opts: BatchRoutesOpti
       const batch = service.accept(request.tenant, acceptBatchId(request));
       return json.accepted(batch, processOf(batch.processId));
     };
-    const description = (where: string) =>
-      [
-        `Starts processing an uploaded batch: it becomes ACCEPTED and then moves on by itself to CLOSED (poll BatchStatus). ${where}`,
-        '',
-        'Allowed only once a package was uploaded (NEW with a package, or UPLOADED) and only once.',
-        '',
-        '**Errors:** 400 when no batch id, an invalid one, or two different ones are given; 409 when the batch has no package yet, was already accepted, or was deleted; 404 for an unknown batch.',
-        '',
-        '**Simulator\'s decisions:** the vendor\'s page lists `batchId` as a path parameter of a path that has none, so the simulator takes it from any of: the path `/api/AcceptBatch/{batchId}`, the query `?batchId=`, a JSON body `{"batchId": n}`, a form field `batchId`, or the bare number as the body (see docs/vendor-contract.md#acceptbatch). `status` is the real status code (ACCEPTED), where the vendor\'s example shows `"0"`.',
-      ].join('\n');
     const response = {
       200: schemas.accepted,
       ...batchErrors,
@@ -243,9 +195,7 @@ export async function batchRoutes(plugin: FastifyInstance, opts: BatchRoutesOpti
       {
         schema: {
           ...vendor,
-          operationId: 'AcceptBatch',
-          summary: '3. Accept the batch (id in the query or body)',
-          description: description('This form takes the batch id from the query or the body; the next operation takes it from the path.'),
+          ...vendorOperation('AcceptBatch'),
           // Declared for OpenAPI only: the id is read leniently by acceptBatchId(), not by a schema.
           'x-openapi-only': {
             parameters: [
@@ -289,9 +239,7 @@ export async function batchRoutes(plugin: FastifyInstance, opts: BatchRoutesOpti
       {
         schema: {
           ...vendor,
-          operationId: 'AcceptBatchById',
-          summary: '3. Accept the batch (id in the path)',
-          description: description('This form takes the batch id from the path, the simplest way to call it.'),
+          ...vendorOperation('AcceptBatchById'),
           // Not `idParam`: the path id is read by acceptBatchId() together with the other sources.
           'x-openapi-only': {
             parameters: [
@@ -317,19 +265,7 @@ export async function batchRoutes(plugin: FastifyInstance, opts: BatchRoutesOpti
     {
       schema: {
         ...vendor,
-        operationId: 'batchfile',
-        summary: '5. Download the signed package',
-        description: [
-          'Answers the result package as raw bytes (`application/octet-stream`, a flat ZIP named `batch-{batchId}-signed.zip`): every file as the process left it, sealed in place (PAdES, enveloped XAdES) or with its signature file beside it (`.p7s`, `.p7m`, `.xades.xml`); for the validate process, a report.',
-          '',
-          'Allowed only when the batch is CLOSED.',
-          '',
-          '**Errors:** 409 before CLOSED or after delete; 404 for an unknown batch; 503 when the worker could not produce the result (see the log).',
-          '',
-          '**Simulator\'s decision:** the vendor does not document the contents of the signed package; this layout is the simulator\'s.',
-          '',
-          VALIDATION_REPORT_DOC,
-        ].join('\n'),
+        ...vendorOperation('batchfile'),
         params: batchIdParam,
         response: {
           200: zipDownload,

@@ -32,6 +32,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from
 import type { Config } from '../config.js';
 import { STATUSES, statusTable } from '../domain/status.js';
 import { VERSION } from '../version.js';
+import { STATUS_TABLE_NOTE } from '../contract/vendor-bodies.js';
 import { faultKindSchemas } from '../faults/fault-schema.js';
 import { finishContract, SECURITY_SCHEME_OBJECTS } from './openapi-contract.js';
 import { NO_SECURITY, TAGS, unexpectedProblem } from './schemas.js';
@@ -309,7 +310,7 @@ function overview(config: Config): string {
     '',
     '- Paths match case-insensitively, as the vendor\'s ASP.NET server does; this document keeps the vendor\'s casing.',
     '- `status` in CreateBatch/AcceptBatch is the batch\'s real status code (NEW → `"0"`, ACCEPTED → `"1"` in table A), where the vendor\'s examples show `"1"` and `"0"`.',
-    '- With status table A a batch with a package still reads NEW; table B shows UPLOADED.',
+    `- ${STATUS_TABLE_NOTE}`,
     '- AcceptBatch takes the batch id from the path, the query, a JSON body, a form field or a bare number.',
     '- The upload\'s package name comes from a `Content-Disposition` filename, else `batch-{batchId}.zip`; uploading again before AcceptBatch replaces the package.',
     '- Calls in the wrong state answer 409; unknown ids 404; each API key is its own tenant.',

@@ -7,6 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors.js';
 import { timeStampResp } from '../signing/tsa.js';
 import { apiKeyAuth } from './auth.js';
+import { vendorOperation } from '../contract/vendor-operations.js';
 import type { KeySettings } from '../key-settings.js';
 import { API_KEY_OR_BASIC_SECURITY, API_KEY_SECURITY, idParam, problem, TAGS, unexpectedProblem } from './schemas.js';
 
@@ -42,10 +43,7 @@ export async function tsaRoutes(
       {
         schema: {
           tags: [TAGS.vendor],
-          operationId: 'tsaStampRfc3161',
-          summary: 'Time-stamp a hash (RFC 3161)',
-          description:
-            'Send a DER `TimeStampReq` (`application/timestamp-query`, e.g. from `openssl ts -query`) or a raw SHA-1/256/384/512 digest (20/32/48/64 bytes, `application/octet-stream`). Without a Content-Type (or with curl\'s default form type) the body is recognised by itself: a JSON `{"hash": "<base64>"}` is read as JSON (as `application/json` is), anything else as the binary request. Answers a DER `TimeStampResp` (`application/timestamp-reply`) from the simulator\'s test TSA, honouring the nonce and certReq. Time-stamps are issued under policy 1.2.3.4.1; a request naming another `reqPolicy` gets a TimeStampResp with status rejection and failInfo unacceptedPolicy (still HTTP 200, as RFC 3161 has it). Auth: API-KEY header or HTTP Basic. [decision] The vendor documents neither the request formats accepted nor the response body; the simulator answers what RFC 3161 clients expect.',
+          ...vendorOperation('tsaStampRfc3161'),
           security: API_KEY_OR_BASIC_SECURITY,
           params: idParam('processId', 'A process id (as for CreateBatch)'),
           'x-openapi-only': {
@@ -103,10 +101,7 @@ export async function tsaRoutes(
       {
         schema: {
           tags: [TAGS.vendor],
-          operationId: 'tsaStampJson',
-          summary: 'Time-stamp a hash (JSON)',
-          description:
-            'Send `{"hash": "<base64 of a SHA-1/256/384/512 digest>"}` as `application/json`; without a Content-Type (or with curl\'s default form type) a body that is JSON is read as JSON. Answers `{"token": "<base64 DER TimeStampToken>"}`. Auth: API-KEY header. [decision] The vendor does not document the response body.',
+          ...vendorOperation('tsaStampJson'),
           security: API_KEY_SECURITY,
           params: idParam('processId', 'A process id (as for CreateBatch)'),
           body: TSA_HASH_BODY,
