@@ -9,6 +9,8 @@ import type { ProcessCatalog } from '../domain/processes.js';
 import { apiKeyAuth } from './auth.js';
 import { vendorBodySchemas } from '../contract/vendor-bodies.js';
 import { vendorOperation } from '../contract/vendor-operations.js';
+import { ACCEPT_BATCH_REQUEST, UPLOAD_REQUEST } from '../contract/vendor-requests.js';
+import { readByHandler } from './schema-compilers.js';
 import { API_KEY_SECURITY, idParam, problem, TAGS, unexpectedProblem, zipDownload } from './schemas.js';
 import { vendorDateFormat, vendorJson } from './vendor-json.js';
 import type { KeySettings } from '../key-settings.js';
@@ -89,27 +91,10 @@ export async function batchRoutes(plugin: FastifyInstance, opts: BatchRoutesOpti
           ...vendor,
           ...vendorOperation('upload'),
           params: batchIdParam,
-          // Declared for OpenAPI only: Fastify must not validate the body, which is the raw stream.
-          'x-openapi-only': {
-            parameters: [
-              {
-                name: 'Content-Disposition',
-                in: 'header',
-                required: false,
-                description: 'Names the package (only the file name is kept); without it the package is `batch-{batchId}.zip`',
-                schema: { type: 'string', maxLength: 1024 },
-                example: 'attachment; filename="documents.zip"',
-              },
-            ],
-            requestBody: {
-              required: true,
-              description: 'The ZIP file itself, as raw bytes (not multipart)',
-              content: {
-                'application/octet-stream': { schema: { type: 'string', format: 'binary', contentMediaType: 'application/zip' } },
-                'application/zip': { schema: { type: 'string', format: 'binary', contentMediaType: 'application/zip' } },
-              },
-            },
-          },
+          // The body is the raw ZIP (never schema-checked); the header is read by packageName(),
+          // which ignores a name it cannot use.
+          body: UPLOAD_REQUEST.body,
+          headers: UPLOAD_REQUEST.headers,
           response: {
             202: schemas.uploadReceipt,
             ...batchErrors,
@@ -180,6 +165,18 @@ export async function batchRoutes(plugin: FastifyInstance, opts: BatchRoutesOpti
       const batch = service.accept(request.tenant, acceptBatchId(request));
       return json.accepted(batch, processOf(batch.processId));
     };
+    // acceptBatchId() reads the id from all five places itself and says where it looked: Fastify
+    // neither validates nor coerces these parts (./schema-compilers.ts).
+    const byHandler = {
+      path: readByHandler(ACCEPT_BATCH_REQUEST.path),
+      query: readByHandler(ACCEPT_BATCH_REQUEST.query),
+      body: {
+        ...ACCEPT_BATCH_REQUEST.body,
+        content: Object.fromEntries(
+          Object.entries(ACCEPT_BATCH_REQUEST.body.content).map(([type, media]) => [type, { ...media, schema: readByHandler(media.schema) }]),
+        ),
+      },
+    };
     const response = {
       200: schemas.accepted,
       ...batchErrors,
@@ -196,39 +193,8 @@ export async function batchRoutes(plugin: FastifyInstance, opts: BatchRoutesOpti
         schema: {
           ...vendor,
           ...vendorOperation('AcceptBatch'),
-          // Declared for OpenAPI only: the id is read leniently by acceptBatchId(), not by a schema.
-          'x-openapi-only': {
-            parameters: [
-              {
-                name: 'batchId',
-                in: 'query',
-                required: false,
-                description: 'The batch id (or give it in the body)',
-                schema: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
-                example: 1,
-              },
-            ],
-            requestBody: {
-              required: false,
-              description:
-                'The batch id, if not given in the query: a JSON object, a bare number, or a form field. A bare number is read with any Content-Type or none (curl -d 113 sends it as a form); a JSON object without a Content-Type is read as JSON.',
-              content: {
-                'application/json': {
-                  schema: {
-                    oneOf: [
-                      { type: 'object', required: ['batchId'], properties: { batchId: { type: ['integer', 'string'], description: 'The batch id' } } },
-                      { type: 'integer', description: 'The bare batch id' },
-                    ],
-                  },
-                  example: { batchId: 1 },
-                },
-                'application/x-www-form-urlencoded': {
-                  schema: { type: 'object', required: ['batchId'], properties: { batchId: { type: 'integer', description: 'The batch id' } } },
-                },
-                'text/plain': { schema: { type: 'string', pattern: '^\\d+$', description: 'The bare batch id' }, example: '1' },
-              },
-            },
-          },
+          querystring: byHandler.query,
+          body: byHandler.body,
           response,
         },
       },
@@ -240,19 +206,7 @@ export async function batchRoutes(plugin: FastifyInstance, opts: BatchRoutesOpti
         schema: {
           ...vendor,
           ...vendorOperation('AcceptBatchById'),
-          // Not `idParam`: the path id is read by acceptBatchId() together with the other sources.
-          'x-openapi-only': {
-            parameters: [
-              {
-                name: 'batchId',
-                in: 'path',
-                required: true,
-                description: 'The batch id CreateBatch returned',
-                schema: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
-                example: 1,
-              },
-            ],
-          },
+          params: byHandler.path,
           response,
         },
       },

@@ -202,7 +202,7 @@ async function buildDocsApp(config: Config, routes: readonly RouteOptions[], sch
     },
     // Shared schemas keep their $id as their component name: #/components/schemas/Problem.
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
-    transformObject: ({ openapiObject }: { openapiObject?: unknown }) => finishDocument(openapiObject as Json) as never,
+    transformObject: ({ openapiObject }: { openapiObject?: unknown }) => finishDocument(openapiObject as Json, requestBodies(routes)) as never,
   } as Parameters<typeof swagger>[1]);
 
   await docs.register(swaggerUi, {
@@ -236,9 +236,39 @@ async function buildDocsApp(config: Config, routes: readonly RouteOptions[], sch
   return docs;
 }
 
-/** Moves `x-openapi-only` parts into their operations (see the note at the top). */
-function finishDocument(doc: Json): Json {
+/**
+ * What @fastify/swagger drops from a body declared by media type (`body: { content, description,
+ * required }`, the shape of an OpenAPI Request Body): its description and whether it is required.
+ * Keyed by "method path" as the document writes them.
+ */
+function requestBodies(routes: readonly RouteOptions[]): Map<string, { description?: string; required?: boolean }> {
+  const bodies = new Map<string, { description?: string; required?: boolean }>();
+  for (const route of routes) {
+    const body = (route.schema as { body?: { content?: unknown; description?: string; required?: boolean } } | undefined)?.body;
+    if (!body?.content) continue;
+    const path = route.url.replace(/:(\w+)/g, '{$1}');
+    for (const method of [route.method].flat()) bodies.set(`${method.toLowerCase()} ${path}`, { description: body.description, required: body.required });
+  }
+  return bodies;
+}
+
+/** Gives media-typed request bodies their description and required flag back (see requestBodies). */
+function finishDocument(doc: Json, bodies: Map<string, { description?: string; required?: boolean }>): Json {
   const paths = (doc.paths ?? {}) as Record<string, Record<string, Json>>;
+  for (const [path, item] of Object.entries(paths)) {
+    for (const [method, operation] of Object.entries(item)) {
+      const declared = bodies.get(`${method} ${path}`);
+      const body = operation.requestBody as Json | undefined;
+      if (!declared || !body) continue;
+      delete operation.requestBody; // written after the responses, where the document has always had it
+      operation.requestBody = {
+        ...(declared.required === undefined ? { required: body.required } : { required: declared.required }),
+        ...(declared.description === undefined ? {} : { description: declared.description }),
+        content: body.content,
+      };
+    }
+  }
+  // Parts still declared for the document only (raw bodies of routes not yet given a schema).
   for (const item of Object.values(paths)) {
     for (const operation of Object.values(item)) {
       const extra = operation['x-openapi-only'] as { requestBody?: Json; parameters?: Json[] } | undefined;

@@ -7,6 +7,8 @@ import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors.js';
 import { timeStampResp } from '../signing/tsa.js';
 import { apiKeyAuth } from './auth.js';
+import { TSA_HASH_BODY, TSA_RFC3161_BODY } from '../contract/vendor-requests.js';
+import { readByHandler } from './schema-compilers.js';
 import { vendorOperation } from '../contract/vendor-operations.js';
 import type { KeySettings } from '../key-settings.js';
 import { API_KEY_OR_BASIC_SECURITY, API_KEY_SECURITY, idParam, problem, TAGS, unexpectedProblem } from './schemas.js';
@@ -46,15 +48,10 @@ export async function tsaRoutes(
           ...vendorOperation('tsaStampRfc3161'),
           security: API_KEY_OR_BASIC_SECURITY,
           params: idParam('processId', 'A process id (as for CreateBatch)'),
-          'x-openapi-only': {
-            requestBody: {
-              required: true,
-              content: {
-                'application/timestamp-query': { schema: { type: 'string', format: 'binary' } },
-                'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
-                'application/json': { schema: TSA_HASH_BODY },
-              },
-            },
+          // Raw bytes are never schema-checked; a JSON hash sent here is read by the TSA itself.
+          body: {
+            ...TSA_RFC3161_BODY,
+            content: { ...TSA_RFC3161_BODY.content, 'application/json': { schema: readByHandler(TSA_RFC3161_BODY.content['application/json'].schema) } },
           },
           response: {
             200: { description: 'A DER TimeStampResp', content: { 'application/timestamp-reply': { schema: { type: 'string', format: 'binary' } } } },
@@ -125,12 +122,6 @@ export async function tsaRoutes(
 }
 
 const TSA_BODY_LIMIT = 64 * 1024;
-/** The JSON TSA request (validated by Fastify on the JSON route, documented on both). */
-const TSA_HASH_BODY = {
-  type: 'object',
-  required: ['hash'],
-  properties: { hash: { type: 'string', description: 'base64 of a SHA-1/256/384/512 digest', examples: ['LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ='] } },
-};
 const RFC3161_TYPES = ['application/timestamp-query', 'application/octet-stream'];
 const JSON_TYPES = ['application/json'];
 /** Types a client sends when it says nothing about the body: none at all, or curl -d's default. */
