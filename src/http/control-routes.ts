@@ -6,6 +6,7 @@ import { nextAdvanceAt } from '../domain/progression.js';
 import { STATUSES, type Status } from '../domain/status.js';
 import { DURATION_SCHEMA, MAX_SPEED, MAX_TIME, MIN_TIME, parseDuration } from '../domain/tenant-clocks.js';
 import { CONTROL_RULE_TEXT, controlGuard, controlScope, scopeQueryProperties } from './control-access.js';
+import { checkedAs } from './schema-compilers.js';
 import { NO_SECURITY, problem, TAGS } from './schemas.js';
 
 /**
@@ -205,16 +206,15 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
     {
       schema: {
         ...clockDoc('simAdvanceClock', "Advance a tenant's clock", 'Move time forward by a duration: milliseconds, "90s", "5m", "1h30m", "2d" or ISO 8601 "PT5M". Batches that become due move on at once. A clock stays within years 1970–9999: an advance past that is a 400 that says how much may be added.'),
-        // Fastify checks the outline; parseDuration reads `by` and says what a duration looks like.
-        body: { type: 'object', required: ['by'], properties: { by: { type: ['string', 'number'] } }, additionalProperties: false },
-        'x-openapi-only': {
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: { type: 'object', required: ['by'], properties: { by: DURATION_SCHEMA }, additionalProperties: false },
-                example: { by: '5m' },
-              },
+        // Published in full; Fastify checks the outline and parseDuration reads `by`, saying what a duration looks like.
+        body: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: checkedAs(
+                { type: 'object', required: ['by'], properties: { by: DURATION_SCHEMA }, additionalProperties: false, examples: [{ by: '5m' }] },
+                { type: 'object', required: ['by'], properties: { by: { type: ['string', 'number'] } }, additionalProperties: false },
+              ),
             },
           },
         },

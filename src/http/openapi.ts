@@ -20,10 +20,17 @@
  *               `problem('why', code)` (application/problem+json, the shared Problem schema, an example
  *               of that error code), a 500 as
  *               `unexpectedProblem()`, raw bytes as `{ content: { 'application/octet-stream': … } }`.
- * - A request part Fastify must NOT validate (a raw stream such as the upload's ZIP or the TSA's
- *   hash bytes; a leniently parsed body such as AcceptBatch's) goes under
- *   `'x-openapi-only': { requestBody?, parameters? }` as literal OpenAPI objects; `finishDocument`
- *   below moves them into the operation. Fastify ignores the key.
+ * - Describe every request part with a real schema, even one Fastify must not check itself:
+ *     raw bytes (the upload's ZIP, a TSA or OCSP request) as `{ type: 'string', format: 'binary' }`
+ *               under a media-typed body (`body: { description?, required?, content: { type:
+ *               { schema } } }`): never schema-checked (./schema-compilers.ts);
+ *     a part its handler reads leniently (AcceptBatch's id): `readByHandler(schema)`;
+ *     a part whose details its handler checks with its own messages: `checkedAs(full, outline)`
+ *               publishes `full` while Fastify checks `outline`.
+ *   Vendor request and response schemas live in src/contract/; vendor operations' summaries and
+ *   descriptions in src/contract/vendor-operations.ts, keyed by operation id.
+ * - (`'x-openapi-only': { requestBody?, parameters? }` still moves literal OpenAPI parts into an
+ *   operation, for the fault routes until their schemas come from the fault kinds.)
  * - Then `npm run openapi:write` and commit openapi/. test/integration/openapi.test.ts fails until
  *   the committed document matches, and checks every operation has the fields above; every
  *   integration test's responses are validated against the document (test/helpers/conformance.ts).

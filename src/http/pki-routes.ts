@@ -76,9 +76,7 @@ export async function pkiRoutes(app: FastifyInstance, opts: { pki: TestPki; admi
           operationId: 'pkiOcspPost',
           summary: 'OCSP (POST application/ocsp-request)',
           description: ocspDescription,
-          'x-openapi-only': {
-            requestBody: { required: true, content: { 'application/ocsp-request': { schema: { type: 'string', format: 'binary' } } } },
-          },
+          body: { required: true, content: { 'application/ocsp-request': { schema: { type: 'string', format: 'binary' } } } },
           response: { ...ocspOk, 415: problem('Send application/ocsp-request', 'unsupported_media_type') },
         },
       },

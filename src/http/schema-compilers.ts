@@ -45,10 +45,26 @@ export function readByHandler<T extends object>(schema: T): T {
   return { ...schema, [READ_BY_HANDLER]: true };
 }
 
+/**
+ * Publishes `schema` (the OpenAPI document shows it) while Fastify checks only `outline`: for a
+ * part whose details a handler checks with messages of its own (a duration such as "5m", a journal
+ * expectation), so a refusal names what to send rather than which JSON Schema branch failed.
+ */
+const CHECKED_AS = Symbol('checkedAs');
+export function checkedAs<T extends object>(schema: T, outline: object): T {
+  return { ...schema, [CHECKED_AS]: outline };
+}
+
 /** Request parts no JSON Schema can check: raw bytes (a stream or Buffer), and parts a handler reads itself. */
 function notValidated(route: RouteSchemaDef): boolean {
   const schema = route.schema as Record<string | symbol, unknown> | undefined;
   return schema?.[READ_BY_HANDLER] === true || (schema?.type === 'string' && schema.format === 'binary');
+}
+
+/** The schema Fastify checks a part against: its outline when it has one. */
+function checkedSchema(route: RouteSchemaDef): RouteSchemaDef {
+  const outline = (route.schema as Record<symbol, unknown> | undefined)?.[CHECKED_AS];
+  return outline ? { ...route, schema: outline } : route;
 }
 const ACCEPT_AS_SENT: Validator = () => true;
 
@@ -57,11 +73,12 @@ export function schemaCompilers(options: { lazy: boolean }): CompilersFactory {
     buildValidator: (externalSchemas, ajvOptions) => {
       if (!options.lazy) {
         const compile = ajvValidators(externalSchemas, ajvOptions);
-        return (route) => (notValidated(route) ? ACCEPT_AS_SENT : finite(() => compile(route)));
+        return (route) => (notValidated(route) ? ACCEPT_AS_SENT : finite(() => compile(checkedSchema(route))));
       }
       // Even the ajv instance (with its formats and the shared schemas) waits for a first request.
       let compile: ((route: RouteSchemaDef) => Validator) | undefined;
-      return (route) => (notValidated(route) ? ACCEPT_AS_SENT : finite(() => (compile ??= ajvValidators(externalSchemas, ajvOptions))(route)));
+      return (route) =>
+        notValidated(route) ? ACCEPT_AS_SENT : finite(() => (compile ??= ajvValidators(externalSchemas, ajvOptions))(checkedSchema(route)));
     },
     buildSerializer: (externalSchemas, serializerOptions) => {
       if (!options.lazy) return stringifiers(externalSchemas, serializerOptions);
