@@ -31,16 +31,16 @@ const oneOf = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type:
  * schema, from which the type below is made.
  */
 export const PROCESS_DEF_SCHEMA = Type.Object({
-    id: Type.Integer(),
-    name: Type.String(),
-    operation: oneOf(OPERATIONS),
-    /** Absent for `validate`. */
-    format: Type.Optional(oneOf(SIGNATURE_FORMATS)),
-    level: Type.Optional(oneOf(SIGNATURE_LEVELS)),
-    packaging: Type.Optional(oneOf(PACKAGINGS)),
-    /** Lower-case extensions with dot (".pdf"), or ["*"] for any file. Others fail per file. */
-    acceptedFileTypes: Type.Array(Type.String()),
-    providerSettingsId: Type.String(),
+  id: Type.Integer(),
+  name: Type.String(),
+  operation: oneOf(OPERATIONS),
+  /** Absent for `validate`. */
+  format: Type.Optional(oneOf(SIGNATURE_FORMATS)),
+  level: Type.Optional(oneOf(SIGNATURE_LEVELS)),
+  packaging: Type.Optional(oneOf(PACKAGINGS)),
+  /** Lower-case extensions with dot (".pdf"), or ["*"] for any file. Others fail per file. */
+  acceptedFileTypes: Type.Array(Type.String()),
+  providerSettingsId: Type.String(),
   tsaId: Type.String(),
 });
 export type ProcessDef = Static<typeof PROCESS_DEF_SCHEMA>;

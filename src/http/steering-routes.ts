@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors.js';
 import type { FaultRegistry } from '../faults/fault-registry.js';
 import { FAULT_KINDS, FAULT_ROUTES } from '../faults/fault-spec.js';
-import { type Journal, parseJournalQuery } from '../journal/journal.js';
+import { type Journal, journalFilterProperties, parseJournalQuery } from '../journal/journal.js';
 import { type ExpectedCall, verifySequence } from '../journal/verify.js';
 import type { Config } from '../config.js';
 import { CONTROL_RULE_TEXT, controlGuard, controlScope, scopeQueryProperties } from './control-access.js';
@@ -161,18 +161,14 @@ export async function steeringRoutes(
     const tenant = scopeOf(request);
     return tenant ? { ...q, tenant } : q;
   };
+  // The tenant filter is the control scope's `tenant` (scopeQueryProperties).
+  const { tenant: _tenant, ...journalFilters } = journalFilterProperties();
   const filters = {
     type: 'object',
     additionalProperties: true,
     properties: {
       ...scopeQueryProperties,
-      route: { type: 'string' },
-      batchId: { type: 'integer' },
-      method: { type: 'string' },
-      since: { type: 'string', description: 'ISO date-time' },
-      until: { type: 'string', description: 'ISO date-time' },
-      afterSeq: { type: 'integer' },
-      limit: { type: 'integer' },
+      ...journalFilters,
     },
   };
   const entrySchema = { type: 'object', additionalProperties: true, properties: { seq: { type: 'integer' }, at: { type: 'string' }, route: { type: ['string', 'null'] } } };
