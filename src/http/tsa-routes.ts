@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import type { Clock } from '../domain/clock.js';
@@ -40,7 +41,8 @@ export async function tsaRoutes(
         done(err as Error, undefined);
       }
     });
-    rfc3161.post<{ Params: { processId: number }; Body: Buffer | undefined }>(
+    // The body is what readTsaBody made of it: DER bytes, or the JSON hash object.
+    rfc3161.withTypeProvider<TypeBoxTypeProvider>().post(
       '/stamp/rfc3161/:processId',
       {
         schema: {
@@ -65,7 +67,7 @@ export async function tsaRoutes(
       async (request, reply) => {
         processes.require(request.params.processId);
         keys.requireProcess(request.tenant, request.params.processId);
-        const body = request.body ?? Buffer.alloc(0);
+        const body = (request.body as Buffer | Record<string, unknown> | undefined) ?? Buffer.alloc(0);
         const { tsa } = await pki.get();
         const now = clock.now(request.tenant);
         // A JSON {"hash"} sent here without a binary type: the same token, wrapped as RFC 3161 answers it.
@@ -93,7 +95,7 @@ export async function tsaRoutes(
         done(err as Error, undefined);
       }
     });
-    json.post<{ Params: { processId: number }; Body: unknown }>(
+    json.withTypeProvider<TypeBoxTypeProvider>().post(
       '/stamp/:processId',
       {
         schema: {
