@@ -1,4 +1,5 @@
-import { type Static, type TBoolean, type TSchema, type TInteger, type TString, type TUnsafe, Type } from '@sinclair/typebox';
+import type { Static, TBoolean, TSchema, TInteger, TString, TUnsafe } from '@sinclair/typebox';
+import { Type } from '../domain/json-schema.js';
 import { STATUSES, type Status, statusTable, type StatusTableName } from '../domain/status.js';
 import { documentOrder } from './json-schema.js';
 

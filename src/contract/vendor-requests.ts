@@ -1,4 +1,5 @@
-import { type SchemaOptions, type Static, type TSchema, Type } from '@sinclair/typebox';
+import type { SchemaOptions, Static, TSchema } from '@sinclair/typebox';
+import { Type } from '../domain/json-schema.js';
 import { documentOrder } from './json-schema.js';
 
 /**

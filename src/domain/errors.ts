@@ -1,4 +1,5 @@
-import { type Static, Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import { Type } from './json-schema.js';
 import { STATUSES, type Status } from './status.js';
 
 /**

@@ -1,4 +1,5 @@
-import { type Static, Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import { Type } from './json-schema.js';
 
 /**
  * A SEAL "process": the server-side configuration a processId selects (docs/vendor-contract.md#processes). Loaded from

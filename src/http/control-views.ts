@@ -1,4 +1,5 @@
-import { type Static, type TObject, type TOptional, type TProperties, Type } from '@sinclair/typebox';
+import type { Static, TObject, TOptional, TProperties } from '@sinclair/typebox';
+import { Type } from '../domain/json-schema.js';
 import { documentOrder } from '../contract/json-schema.js';
 import type { Batch } from '../domain/batch.js';
 import { STATUSES, type Status } from '../domain/status.js';

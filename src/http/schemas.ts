@@ -1,5 +1,6 @@
 import { packageInvalidReasons, packageTooLargeReasons } from '../archive/rejections.js';
-import { type TInteger, type TOptional, type TSchema, Type } from '@sinclair/typebox';
+import type { TInteger, TOptional, TSchema } from '@sinclair/typebox';
+import { Type } from '../domain/json-schema.js';
 import { documentOrder } from '../contract/json-schema.js';
 import { PROBLEM_MEMBERS } from '../domain/errors.js';
 import { PROBLEM_CONTENT_TYPE, PROBLEMS, type ProblemCode, problemType } from './problem.js';
