@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { ConfigError } from './domain/errors.js';
 import { type ProcessCatalog, parseProcesses } from './domain/processes.js';
 
 /** Reads and checks a processes file (`fixtures/processes.json` format); errors name the file. */
@@ -7,7 +8,7 @@ export function loadProcesses(path: string): ProcessCatalog {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new Error(`cannot read processes file ${path}: ${(e as Error).message}`);
+    throw new ConfigError(`cannot read processes file ${path}: ${(e as Error).message}`);
   }
   return parseProcesses(text, path);
 }

@@ -23,7 +23,7 @@ export interface BatchDomainDeps {
   timing: TimingProfile;
   log: Logger;
   /** How a status is named to clients (status table A shows UPLOADED as NEW). */
-  showStatus?: (status: Status) => string;
+  showStatus?: (status: Status) => Status;
   progressHooks?: ProgressHooks;
   /** How many uploads one tenant may have in flight (absent: no bound). */
   maxUploadsPerTenant?: number;

@@ -19,7 +19,7 @@ export interface BatchRecordsDeps {
   clock: Clock;
   log: Logger;
   /** How a status is named to clients (status table A shows UPLOADED as NEW). */
-  showStatus?: (status: Status) => string;
+  showStatus?: (status: Status) => Status;
 }
 
 /**

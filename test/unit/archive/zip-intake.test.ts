@@ -41,7 +41,7 @@ describe('ZipIntake: an upload body becomes a stored, inspected package, or noth
 
   it('asks admit before inspecting, and keeps nothing when it refuses', async () => {
     const { intake, packages } = setUp();
-    const refusal = new DomainError('storage_full', 'full');
+    const refusal = new DomainError('storage_full', 'full', { limit: 1, setting: 'SEAL_SIM_MAX_STORED_BYTES_PER_TENANT' });
     const body = Readable.from([Buffer.from('not a zip, never inspected')]);
     await expect(intake.receive(1, body, { maxBytes: intake.maxBytes, admit: () => { throw refusal; } })).rejects.toBe(refusal);
     expect(packages()).toEqual([]);
@@ -50,7 +50,7 @@ describe('ZipIntake: an upload body becomes a stored, inspected package, or noth
   it("refuses a body over the limit with the caller's refusal when it gives one, else the intake's own", async () => {
     const { intake, packages } = setUp(1000);
     const big = () => Readable.from([Buffer.alloc(2000, 1)]);
-    const mine = new DomainError('storage_full', 'the tenant is full');
+    const mine = new DomainError('storage_full', 'the tenant is full', { limit: 1, setting: 'SEAL_SIM_MAX_STORED_BYTES_PER_TENANT' });
     await expect(intake.receive(1, big(), { maxBytes: 500, tooLarge: () => mine })).rejects.toBe(mine);
     await expect(intake.receive(1, big(), { maxBytes: 5000 })).rejects.toMatchObject({ code: 'package_too_large', extra: { limit: 1000, setting: 'SEAL_SIM_MAX_UPLOAD_BYTES' } });
     expect(packages()).toEqual([]);

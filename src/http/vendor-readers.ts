@@ -1,8 +1,19 @@
 import type { FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
 import { DomainError } from '../domain/errors.js';
 
-// How AcceptBatch finds its batch id. Read by the route and by the fault hooks, which need the
-// id of the batch a call concerns before its handler runs.
+/**
+ * How the vendor routes read request parts the way a lenient ASP.NET server's binders do: a body
+ * an action does not bind, AcceptBatch's id from five places, the package name from
+ * Content-Disposition, and the multipart mistake. The routes (./batch-routes.ts) only wire them.
+ */
+
+/** A body the route does not read: drained and dropped, whatever its Content-Type. */
+export function ignoreBody(_request: FastifyRequest, payload: NodeJS.ReadableStream, done: (err: Error | null, body?: unknown) => void): void {
+  payload.on('error', (err) => done(err));
+  payload.on('end', () => done(null, undefined));
+  payload.resume();
+}
 
 /** The content types AcceptBatch reads (besides none at all). */
 export const ACCEPT_BATCH_TYPES = ['application/json', 'text/plain', 'application/x-www-form-urlencoded'] as const;
@@ -31,6 +42,36 @@ export function acceptBody(contentType: string | undefined, raw: string): unknow
     'unsupported_media_type',
     `AcceptBatch does not read a body of Content-Type ${JSON.stringify(contentType)}. Send the batch id in the path (/api/AcceptBatch/{batchId}), the query (?batchId=), or a body of one of: ${ACCEPT_BATCH_TYPES.join(', ')} (or the bare number with any type).`,
   );
+}
+
+/** The vendor wants the ZIP as the raw body; multipart is the usual integrator mistake. */
+export function refuseMultipart(request: FastifyRequest): void {
+  if ((request.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/')) {
+    throw new DomainError(
+      'unsupported_media_type',
+      'Send the ZIP itself as the request body (Content-Type: application/octet-stream), not as multipart/form-data.',
+    );
+  }
+}
+
+export function emptyBody(): Readable {
+  return Readable.from([]);
+}
+
+/** `Content-Disposition: attachment; filename="x.zip"` → x.zip (names only, never paths). */
+export function packageName(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const star = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(header);
+  const plain = /filename\s*=\s*"?([^";]+)"?/i.exec(header);
+  let name: string | undefined;
+  try {
+    name = star ? decodeURIComponent(star[1]!) : plain?.[1];
+  } catch {
+    name = plain?.[1];
+  }
+  const base = name?.split(/[\\/]/).pop()?.trim();
+  // eslint-disable-next-line no-control-regex
+  return base && base.length <= 255 && !/[\u0000-\u001f]/.test(base) ? base : undefined;
 }
 
 /** Where AcceptBatch's id may be (docs/vendor-contract.md#acceptbatch): path, query, JSON body {"batchId": n}, form field batchId, or a bare number. */
