@@ -122,10 +122,10 @@ export type FaultPoint = 'request' | 'process' | 'progress';
  */
 export type FaultStage = 'delay' | 'answer' | 'body' | 'file' | 'package' | 'status' | 'closed';
 
-export interface KindEntry<P extends ParamSchemas = ParamSchemas, R extends string = string, Fired extends object = object> {
+export interface KindEntry<P extends ParamSchemas = ParamSchemas, R extends string = string, Fired extends object = object, A extends FaultStage = FaultStage> {
   readonly level: 'http' | 'domain';
   readonly point: FaultPoint;
-  readonly acts: FaultStage;
+  readonly acts: A;
   /** The routes a definition of this kind may name. */
   readonly routes: readonly FaultRoute[];
   /** One line for docs and error messages. */
@@ -143,7 +143,7 @@ export interface KindEntry<P extends ParamSchemas = ParamSchemas, R extends stri
   label(fired: Fired): string;
 }
 
-const entry = <P extends ParamSchemas, R extends string, F extends object>(e: KindEntry<P, R, F>): KindEntry<P, R, F> => e;
+const entry = <P extends ParamSchemas, R extends string, F extends object, A extends FaultStage>(e: KindEntry<P, R, F, A>): KindEntry<P, R, F, A> => e;
 
 const ANY_ROUTE = FAULT_ROUTES;
 const DOMAIN_ROUTES: readonly FaultRoute[] = ['*', DOMAIN_ROUTE];
@@ -166,16 +166,9 @@ const byFile = (p: { fileName?: string }, m: MatchFacts): boolean => p.fileName 
 const withFile = (p: { fileName?: string }) => (p.fileName !== undefined ? { fileName: p.fileName } : {});
 const fileLabel = (kind: string, f: { fileName?: string }) => (f.fileName !== undefined ? `${kind}(${f.fileName})` : kind);
 
-const truncate = (where: 'download' | 'package') =>
+const truncate = <A extends FaultStage>(what: 'download' | 'package', where: Pick<KindEntry<ParamSchemas, string, object, A>, 'level' | 'point' | 'acts' | 'routes' | 'summary'>) =>
   entry({
-    level: where === 'download' ? 'http' : 'domain',
-    point: where === 'download' ? 'request' : 'process',
-    acts: where === 'download' ? 'body' : 'package',
-    routes: where === 'download' ? ['*', 'batchfile'] : DOMAIN_ROUTES,
-    summary:
-      where === 'download'
-        ? 'cut the batchfile download off after {fraction} (0..1) of the body or {bytes}'
-        : 'the result ZIP is produced truncated to {fraction} or {bytes}',
+    ...where,
     params: TRUNCATE_PARAMS,
     required: [],
     check(p, ctx) {
@@ -185,7 +178,7 @@ const truncate = (where: 'download' | 'package') =>
       return p.bytes !== undefined ? { bytes: p.bytes } : { fraction: p.fraction ?? TRUNCATE_FRACTION };
     },
     resolve: (p) => (p.bytes !== undefined ? { bytes: p.bytes } : { fraction: p.fraction ?? TRUNCATE_FRACTION }),
-    label: (f) => `truncate-${where}(${f.bytes !== undefined ? `${f.bytes}B` : `${Math.round(f.fraction * 100)}%`})`,
+    label: (f) => `truncate-${what}(${f.bytes !== undefined ? `${f.bytes}B` : `${Math.round(f.fraction * 100)}%`})`,
   });
 
 type SealIdentity = 'expired' | 'untrusted' | 'revoked';
@@ -285,7 +278,13 @@ export const KINDS = {
     resolve: (p) => ({ chunkBytes: p.chunkBytes, intervalMs: p.intervalMs }),
     label: (f) => `dribble(${f.chunkBytes}B/${f.intervalMs}ms)`,
   }),
-  'truncate-download': truncate('download'),
+  'truncate-download': truncate('download', {
+    level: 'http',
+    point: 'request',
+    acts: 'body',
+    routes: ['*', 'batchfile'],
+    summary: 'cut the batchfile download off after {fraction} (0..1) of the body or {bytes}',
+  }),
   'seal-fail': entry({
     level: 'domain',
     point: 'process',
@@ -335,7 +334,13 @@ export const KINDS = {
     },
     label: (f) => `corrupt-package(${f.flips})`,
   }),
-  'truncate-package': truncate('package'),
+  'truncate-package': truncate('package', {
+    level: 'domain',
+    point: 'process',
+    acts: 'package',
+    routes: DOMAIN_ROUTES,
+    summary: 'the result ZIP is produced truncated to {fraction} or {bytes}',
+  }),
   expire: entry({
     level: 'domain',
     point: 'progress',
@@ -360,7 +365,9 @@ export type FaultKind = keyof typeof KINDS;
 export const FAULT_KINDS = Object.keys(KINDS) as FaultKind[];
 
 type Kinds = typeof KINDS;
-type ParamsOfKind<K extends FaultKind> = Kinds[K] extends KindEntry<infer P, infer R, object> ? ParamsOf<P, R> : never;
+type ParamsOfKind<K extends FaultKind> = Kinds[K] extends KindEntry<infer P, infer R, object, FaultStage> ? ParamsOf<P, R> : never;
+/** The kinds that act at a stage, as a type: `KindActing<'answer'>` is `'status' | 'reset' | 'empty'`. */
+export type KindActing<S extends FaultStage> = { [K in FaultKind]: Kinds[K]['acts'] extends S ? K : never }[FaultKind];
 type FiredOfKind<K extends FaultKind> = ReturnType<Kinds[K]['resolve']>;
 
 // ---------------------------------------------------------------------------------------------
@@ -412,7 +419,7 @@ export interface AnyKindEntry extends Omit<KindEntry, 'check' | 'match' | 'resol
 export const kindEntry = (kind: FaultKind): AnyKindEntry => KINDS[kind] as unknown as AnyKindEntry;
 
 /** The kinds that act at one stage, in table order. */
-export const kindsActing = (stage: FaultStage): FaultKind[] => FAULT_KINDS.filter((k) => KINDS[k].acts === stage);
+export const kindsActing = <S extends FaultStage>(stage: S): KindActing<S>[] => FAULT_KINDS.filter((k): k is KindActing<S> => KINDS[k].acts === stage);
 
 export const isFaultKind = (s: unknown): s is FaultKind => typeof s === 'string' && Object.hasOwn(KINDS, s);
 export const isHttpKind = (k: FaultKind): boolean => KINDS[k].level === 'http';

@@ -6,6 +6,7 @@ import { DomainError } from '../domain/errors.js';
 import type { ProcessDef } from '../domain/process.js';
 import type { ProcessCatalog } from '../domain/processes.js';
 import { apiKeyAuth } from './auth.js';
+import { recordCreatedBatch } from './created-batch.js';
 import { API_KEY_SECURITY, idParam, problem, responseSchemas, TAGS, unexpectedProblem, zipDownload } from './schemas.js';
 import { vendorDateFormat, vendorJson } from './vendor-json.js';
 import { VALIDATION_REPORT_DOC } from '../signing/validation/report-doc.js';
@@ -78,6 +79,7 @@ export async function batchRoutes(app: FastifyInstance, opts: BatchRoutesOptions
     async (request, reply) => {
       keys.requireProcess(request.tenant, request.params.processId);
       const batch = service.createBatch(request.tenant, request.params.processId);
+      recordCreatedBatch(request, batch.id);
       return reply.code(201).send(json.created(batch, processOf(batch.processId)));
     },
   );
