@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'invalid_request' // a malformed parameter or body
   | 'batch_not_found' // unknown id, or another tenant's batch
   | 'process_not_found' // unknown processId
+  | 'fault_not_found' // no active fault with that id (for this tenant)
   | 'wrong_state' // the lifecycle does not allow this call now
   | 'package_invalid' // the uploaded ZIP breaks a rule (names the entry where there is one)
   | 'package_too_large' // the upload body or an inflated entry goes past a size limit

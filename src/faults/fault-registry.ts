@@ -213,9 +213,8 @@ export class FaultRegistry {
 
   /**
    * Every matching fault whose roll succeeds, each firing once, in the order added. For
-   * batch-level domain queries (the worker asks once per batch: `kinds: ['seal-fail',
-   * 'expired-cert', 'untrusted-cert']`, no fileName) so that a fault without a fileName counts
-   * one batch, not one file.
+   * batch-level domain queries (the worker asks once per batch for the kinds that act on a file,
+   * with no fileName) so that a fault without a fileName counts one batch, not one file.
    */
   takeAll(match: FaultMatch): FiredFault[] {
     if (this.byId.size === 0) return [];

@@ -50,12 +50,26 @@ export function faultKindSchemas(): Record<string, Json> {
   return Object.fromEntries(FAULT_KINDS.map((k) => [faultSchemaName(k), faultKindSchema(k)]));
 }
 
-/** The union as references to {@link faultKindSchemas} in components.schemas: one definition of any kind. */
-export function faultDefinitionRef(): Json {
-  const ref = (k: FaultKind) => `#/components/schemas/${faultSchemaName(k)}`;
+/**
+ * The union as references to {@link faultKindSchemas}: one definition of any kind. `ref` spells a
+ * reference the way its reader resolves it (a route schema names a shared schema as `FaultStatus#`,
+ * which the OpenAPI generator turns into the component reference the discriminator maps to).
+ */
+export function faultDefinitionRef(ref: (name: string) => string = (name) => `#/components/schemas/${name}`): Json {
+  const component = (k: FaultKind) => `#/components/schemas/${faultSchemaName(k)}`;
   return {
     description: 'One fault definition: `kind` picks the schema',
-    oneOf: FAULT_KINDS.map((k) => ({ $ref: ref(k) })),
-    discriminator: { propertyName: 'kind', mapping: Object.fromEntries(FAULT_KINDS.map((k) => [k, ref(k)])) },
+    oneOf: FAULT_KINDS.map((k) => ({ $ref: ref(faultSchemaName(k)) })),
+    discriminator: { propertyName: 'kind', mapping: Object.fromEntries(FAULT_KINDS.map((k) => [k, component(k)])) },
+  };
+}
+
+/** The body of POST /_simulator/faults: one definition, or a list of them. */
+export function faultBodySchema(): Json {
+  const one = faultDefinitionRef((name) => `${name}#`);
+  return {
+    description: 'One fault definition, or a list of them',
+    oneOf: [one, { type: 'array', minItems: 1, items: one }],
+    examples: [{ route: 'BatchStatus', kind: 'status', status: 503, retryAfter: 2, count: 1 }],
   };
 }

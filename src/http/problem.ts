@@ -18,6 +18,7 @@ export const PROBLEMS: Record<ProblemCode, { status: number; title: string }> = 
   unauthorized: { status: 401, title: 'API key missing or not accepted' },
   batch_not_found: { status: 404, title: 'Batch not found' },
   process_not_found: { status: 404, title: 'Process not found' },
+  fault_not_found: { status: 404, title: 'Fault not found' },
   route_not_found: { status: 404, title: 'No such endpoint' },
   method_not_allowed: { status: 405, title: 'Method not allowed for this endpoint' },
   wrong_state: { status: 409, title: 'The batch is not in a state that allows this call' },

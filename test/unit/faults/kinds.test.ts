@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { faultKindSchema } from '../../../src/faults/fault-schema.js';
 import { parseFaultSpec } from '../../../src/faults/fault-spec.js';
@@ -49,6 +50,13 @@ describe('the kind table', () => {
     }
     expect(kindsActing('answer')).toEqual(['status', 'reset', 'empty']);
     expect(kindsActing('file')).toEqual(['seal-fail', 'expired-cert', 'untrusted-cert', 'revoked-cert']);
+  });
+
+  it('every kind is in the README\'s table of faults', () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('| kind | effect |'));
+    const rows = table.slice(0, table.indexOf('\n\n'));
+    for (const kind of FAULT_KINDS) expect(rows, kind).toContain(`\`${kind}\``);
   });
 
   for (const kind of FAULT_KINDS) {
