@@ -33,7 +33,7 @@ interface Steer {
   labels: string[];
   meter: BodyMeter | null;
   /** The body faults the plan chose, applied in onSend. */
-  body: Fired<KindActing<'body'>>[];
+  body: readonly Fired<KindActing<'body'>>[];
   /**
    * A domain fault asked for with Prefer on CreateBatch: registered for the batch the call
    * created, once it has succeeded (a refused call registers nothing).
@@ -62,8 +62,11 @@ function batchIdOf(request: FastifyRequest): number | null {
   return typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d{1,15}$/.test(raw) ? Number(raw) : null;
 }
 
+/** Shared by every request without a body fault: the common case allocates nothing for it. */
+const NO_BODY_FAULTS: readonly Fired<KindActing<'body'>>[] = Object.freeze([]);
+
 function newSteer(route: VendorRoute, request: FastifyRequest): Steer {
-  return { route, batchId: batchIdOf(request), labels: [], meter: null, body: [], pendingDomain: null, armed: null, journaled: false };
+  return { route, batchId: batchIdOf(request), labels: [], meter: null, body: NO_BODY_FAULTS, pendingDomain: null, armed: null, journaled: false };
 }
 
 type Hook = (...args: never[]) => unknown;
