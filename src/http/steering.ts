@@ -11,7 +11,7 @@ import type { Journal } from '../journal/journal.js';
 import { createdBatchOf } from './created-batch.js';
 import { sendInjectedProblem } from './problem.js';
 import { redactUrl } from './redact-url.js';
-import { acceptBatchId } from './batch-routes.js';
+import { acceptBatchId } from './vendor-readers.js';
 
 /**
  * Steering of vendor-API requests: per-request faults (from the fault registry or a `Prefer`
