@@ -8,6 +8,7 @@ import { type ExpectedCall, verifySequence } from '../journal/verify.js';
 import type { Config } from '../config.js';
 import { CONTROL_RULE_TEXT, controlGuard, controlScope, scopeQueryProperties } from './control-access.js';
 import { faultBodySchema } from '../faults/fault-schema.js';
+import { checkedAs } from './schema-compilers.js';
 import { EXPECTED_SCHEMA } from '../journal/verify-schema.js';
 import { NO_SECURITY, problem, TAGS } from './schemas.js';
 
@@ -69,7 +70,6 @@ export async function steeringRoutes(
   app.post<{ Body: unknown }>(
     '/faults',
     {
-      validatorCompiler: FAULT_BODY_VALIDATION,
       schema: {
         tags: [TAGS.control],
         security: NO_SECURITY,
@@ -83,7 +83,11 @@ export async function steeringRoutes(
           CONTROL_RULE_TEXT,
         ].join('\n\n'),
         querystring: scopeQuery,
-        body: faultBodySchema(),
+        // Published as the per-kind union; Fastify checks only that it is an object or a list, and
+        // parseFaultSpec (in faults.add) checks each definition against the same kind table, naming
+        // the field at fault. Not ajv over the union: its defaults and coercion would rewrite a
+        // definition while trying each kind, and its refusal would name a branch, not the field.
+        body: checkedAs(faultBodySchema(), { oneOf: [anyObject, { type: 'array', items: anyObject }] }),
         response: {
           201: { description: 'The faults as stored (with id, seed and remaining count)', type: 'object', required: ['faults'], properties: { faults: { type: 'array', items: faultSchema } } },
           ...errors,
@@ -92,7 +96,6 @@ export async function steeringRoutes(
       },
     },
     async (request, reply) => {
-      // parseFaultSpec (in faults.add) is the validator, after the scope is settled: see FAULT_BODY_VALIDATION.
       const list = Array.isArray(request.body) ? request.body : [request.body];
       // Each fault's own `tenant` is checked against the caller's scope like ?tenant= is.
       const scoped = list.map((spec) => {
@@ -269,15 +272,6 @@ export async function steeringRoutes(
     async (request) => ({ removed: journal.clear(scopeOf(request)) }),
   );
 }
-
-/**
- * The fault route's request parts are published as schemas but not checked by ajv: its defaults
- * and type coercion would rewrite a definition while trying each kind of the union, and its
- * messages would name a `oneOf` branch instead of the field at fault. parseFaultSpec checks each
- * definition against the same kind table, naming the field, once the caller's scope is settled
- * (controlScope checks `scope` and `tenant` itself).
- */
-const FAULT_BODY_VALIDATION = () => () => true;
 
 /** `latency` {ms, minMs, maxMs}, `reset`, …: a level's kinds with their own fields, from the kind table. */
 const kindList = (level: 'http' | 'domain'): string =>
