@@ -4,7 +4,14 @@ import type { Batch } from '../domain/batch.js';
 import type { ProgressHooks } from '../domain/batch-service.js';
 import { corruptZip, sealFailFor, sealIdentityFor, truncatedLength } from './effects.js';
 import type { FaultRegistry, FiredFault } from './fault-registry.js';
-import { DOMAIN_ROUTE } from './fault-spec.js';
+import { kindsActing } from './kinds.js';
+import { DOMAIN_ROUTE } from './vendor-routes.js';
+
+/** The kinds asked for at each moment, from the kind table. */
+const PER_FILE = kindsActing('file');
+const ON_PACKAGE = kindsActing('package');
+const ON_STATUS = kindsActing('status');
+const ON_CLOSED = kindsActing('closed');
 
 /** What the worker asks of the faults for one batch, once, when its work starts. */
 export interface BatchWorkFaults {
@@ -34,8 +41,8 @@ export class DomainFaults implements ProgressHooks, WorkFaults {
 
   forBatch(batch: Batch): BatchWorkFaults | null {
     const match = { tenant: batch.tenant, route: DOMAIN_ROUTE, batchId: batch.id };
-    const perFile = this.registry.takeAll({ ...match, kinds: ['seal-fail', 'expired-cert', 'untrusted-cert', 'revoked-cert'] });
-    const damage = this.registry.take({ ...match, kinds: ['corrupt-package', 'truncate-package'] });
+    const perFile = this.registry.takeAll({ ...match, kinds: PER_FILE });
+    const damage = this.registry.take({ ...match, kinds: ON_PACKAGE });
     if (perFile.length === 0 && !damage) return null;
     return {
       file: (fileName) => ({ fail: sealFailFor(perFile, fileName)?.label ?? null, sealIdentity: sealIdentityFor(perFile, fileName) }),
@@ -47,7 +54,7 @@ export class DomainFaults implements ProgressHooks, WorkFaults {
     const key = `${batch.id}:${batch.status}`;
     const held = this.holds.get(key);
     if (held !== undefined) return held;
-    const fired = this.registry.take({ tenant: batch.tenant, route: DOMAIN_ROUTE, batchId: batch.id, status: batch.status, kinds: ['stall'] });
+    const fired = this.registry.take({ tenant: batch.tenant, route: DOMAIN_ROUTE, batchId: batch.id, status: batch.status, kinds: ON_STATUS });
     if (fired?.params.kind !== 'stall') return null; // nothing consumed: no need to remember
     const until = dueAt + fired.params.durationMs;
     this.holds.set(key, until);
@@ -57,7 +64,7 @@ export class DomainFaults implements ProgressHooks, WorkFaults {
   expireAt(batch: Batch): number | null {
     const known = this.expiries.get(batch.id);
     if (known !== undefined) return known;
-    const fired = this.registry.take({ tenant: batch.tenant, route: DOMAIN_ROUTE, batchId: batch.id, kinds: ['expire'] });
+    const fired = this.registry.take({ tenant: batch.tenant, route: DOMAIN_ROUTE, batchId: batch.id, kinds: ON_CLOSED });
     if (fired?.params.kind !== 'expire') return null;
     const at = batch.statusSince + fired.params.afterMs;
     this.expiries.set(batch.id, at);
@@ -76,11 +83,20 @@ export class DomainFaults implements ProgressHooks, WorkFaults {
   }
 }
 
-async function damageFile(path: string, fired: FiredFault): Promise<{ size: number; sha256: string; label: string }> {
-  const bytes = await readFile(path);
+async function damageFile(path: string, fired: FiredFault): Promise<{ size: number; sha256: string; label: string } | null> {
   const p = fired.params;
-  const damaged =
-    p.kind === 'corrupt-package' ? corruptZip(bytes, p) : p.kind === 'truncate-package' ? bytes.subarray(0, truncatedLength(bytes.length, p)) : bytes;
+  let damage: (bytes: Buffer) => Buffer;
+  switch (p.kind) {
+    case 'corrupt-package':
+      damage = (bytes) => corruptZip(bytes, p);
+      break;
+    case 'truncate-package':
+      damage = (bytes) => bytes.subarray(0, truncatedLength(bytes.length, p));
+      break;
+    default:
+      return null; // not a package fault: ON_PACKAGE names only the kinds above
+  }
+  const damaged = damage(await readFile(path));
   await writeFile(path, damaged, { flush: true });
   return { size: damaged.length, sha256: createHash('sha256').update(damaged).digest('hex'), label: fired.label };
 }

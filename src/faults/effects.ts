@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FiredFault, FiredParams } from './fault-registry.js';
+import type { FiredFault } from './fault-registry.js';
+import type { FiredParams } from './kinds.js';
 
 /**
  * Small pure helpers that turn a fired fault into its effect, for the hooks and the worker. No
@@ -12,12 +13,12 @@ type Truncate = Extract<FiredParams, { kind: 'truncate-download' | 'truncate-pac
 /** How many bytes of a `total`-byte body to send or keep (always less than total when total > 0). */
 export function truncatedLength(total: number, p: Truncate): number {
   if (total <= 0) return 0;
-  const want = p.bytes !== undefined ? p.bytes : Math.floor(total * (p.fraction ?? 0.5));
+  const want = p.bytes !== undefined ? p.bytes : Math.floor(total * p.fraction);
   return Math.max(0, Math.min(want, total - 1));
 }
 
 /** The problem body of a `status` fault, less `instance` and `traceId` (the hook adds them). */
-export function statusProblem(p: Extract<FiredParams, { kind: 'status' }>, label: string): Record<string, unknown> {
+export function statusProblem(p: Extract<FiredParams, { kind: 'status' }>, label: string): { type: string; title: string; status: number; detail: string; fault: string } {
   return {
     type: 'urn:seal-simulator:problem:injected-fault',
     title: STATUS_CODES[p.status] ?? 'Injected fault',

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, DomainError, isDomainError } from '../domain/errors.js';
-import type { Status } from '../domain/status.js';
-import { type FaultKind, type FaultSpec, isHttpKind, parseFaultSpec, parseFaultSpecs } from './fault-spec.js';
+import { parseFaultSpec, parseFaultSpecs } from './fault-spec.js';
+import { type FaultKind, type FaultSpec, type FiredParams, isHttpKind, kindEntry, labelOf } from './kinds.js';
 import { deriveSeed, Prng, randomSeed } from './prng.js';
 
 /** A fault as stored and shown by the control API: the spec plus its id, seed and progress. */
@@ -17,20 +17,7 @@ export type StoredFault = FaultSpec & {
   matched: number;
 };
 
-/** What a fired fault asks the caller to do, with every random choice already drawn. */
-export type FiredParams =
-  | { kind: 'latency'; ms: number }
-  | { kind: 'status'; status: number; detail?: string; retryAfter?: number }
-  | { kind: 'reset' }
-  | { kind: 'empty' }
-  | { kind: 'dribble'; chunkBytes: number; intervalMs: number }
-  | { kind: 'truncate-download' | 'truncate-package'; fraction?: number; bytes?: number }
-  | { kind: 'seal-fail'; fileName?: string; detail?: string }
-  | { kind: 'stall'; status: Status; durationMs: number }
-  /** `picks`: 2 numbers in [0,1) per flip (which entry, where in it), for corruptZip(). */
-  | { kind: 'corrupt-package'; flips: number; picks: number[] }
-  | { kind: 'expire'; afterMs: number }
-  | { kind: 'expired-cert' | 'untrusted-cert' | 'revoked-cert'; fileName?: string; sealIdentity: 'expired' | 'untrusted' | 'revoked' };
+export type { FiredParams } from './kinds.js';
 
 export interface FiredFault {
   /** A snapshot of the fault after this firing (remaining already decremented). */
@@ -226,9 +213,8 @@ export class FaultRegistry {
 
   /**
    * Every matching fault whose roll succeeds, each firing once, in the order added. For
-   * batch-level domain queries (the worker asks once per batch: `kinds: ['seal-fail',
-   * 'expired-cert', 'untrusted-cert']`, no fileName) so that a fault without a fileName counts
-   * one batch, not one file.
+   * batch-level domain queries (the worker asks once per batch for the kinds that act on a file,
+   * with no fileName) so that a fault without a fileName counts one batch, not one file.
    */
   takeAll(match: FaultMatch): FiredFault[] {
     if (this.byId.size === 0) return [];
@@ -335,76 +321,16 @@ function matches(f: StoredFault, m: FaultMatch): boolean {
   if (f.tenant !== undefined && f.tenant !== m.tenant) return false;
   if (f.route !== '*' && f.route !== m.route) return false;
   if (f.batchId !== undefined && f.batchId !== m.batchId) return false;
-  if ('fileName' in f && f.fileName !== undefined && m.fileName !== undefined && f.fileName !== m.fileName) return false;
-  if (f.kind === 'stall' && m.status !== undefined && f.status !== m.status) return false;
-  return true;
+  const narrow = kindEntry(f.kind).match;
+  return narrow === undefined || narrow(f, m);
 }
 
 const snapshot = (f: StoredFault): StoredFault => ({ ...f });
 
-function resolve(f: StoredFault, rng: Prng): FiredParams {
-  switch (f.kind) {
-    case 'latency':
-      return { kind: 'latency', ms: f.ms ?? rng.int(f.minMs ?? 0, f.maxMs ?? 0) };
-    case 'status':
-      return { kind: 'status', status: f.status, ...(f.detail !== undefined && { detail: f.detail }), ...(f.retryAfter !== undefined && { retryAfter: f.retryAfter }) };
-    case 'reset':
-    case 'empty':
-      return { kind: f.kind };
-    case 'dribble':
-      return { kind: 'dribble', chunkBytes: f.chunkBytes, intervalMs: f.intervalMs };
-    case 'truncate-download':
-    case 'truncate-package':
-      return f.bytes !== undefined ? { kind: f.kind, bytes: f.bytes } : { kind: f.kind, fraction: f.fraction ?? 0.5 };
-    case 'seal-fail':
-      return { kind: 'seal-fail', ...(f.fileName !== undefined && { fileName: f.fileName }), ...(f.detail !== undefined && { detail: f.detail }) };
-    case 'stall':
-      return { kind: 'stall', status: f.status, durationMs: f.durationMs };
-    case 'corrupt-package': {
-      const picks: number[] = [];
-      for (let i = 0; i < f.flips * 2; i++) picks.push(rng.next());
-      return { kind: 'corrupt-package', flips: f.flips, picks };
-    }
-    case 'expire':
-      return { kind: 'expire', afterMs: f.afterMs };
-    case 'expired-cert':
-    case 'untrusted-cert':
-    case 'revoked-cert':
-      return {
-        kind: f.kind,
-        sealIdentity: f.kind === 'expired-cert' ? 'expired' : f.kind === 'revoked-cert' ? 'revoked' : 'untrusted',
-        ...(f.fileName !== undefined && { fileName: f.fileName }),
-      };
-  }
-}
+/** The kind's own resolution (./kinds.ts), tagged with the kind. */
+const resolve = (f: StoredFault, rng: Prng): FiredParams => ({ kind: f.kind, ...kindEntry(f.kind).resolve(f, rng) }) as FiredParams;
 
-/** `latency(1200ms)`, `status(503)`, `seal-fail(a.pdf)`, `reset`, ... (without the `#id`). */
-export function labelOf(p: FiredParams): string {
-  switch (p.kind) {
-    case 'latency':
-      return `latency(${p.ms}ms)`;
-    case 'status':
-      return `status(${p.status})`;
-    case 'dribble':
-      return `dribble(${p.chunkBytes}B/${p.intervalMs}ms)`;
-    case 'truncate-download':
-    case 'truncate-package':
-      return `${p.kind}(${p.bytes !== undefined ? `${p.bytes}B` : `${Math.round((p.fraction ?? 0) * 100)}%`})`;
-    case 'seal-fail':
-    case 'expired-cert':
-    case 'untrusted-cert':
-    case 'revoked-cert':
-      return p.fileName !== undefined ? `${p.kind}(${p.fileName})` : p.kind;
-    case 'stall':
-      return `stall(${p.status}+${p.durationMs}ms)`;
-    case 'corrupt-package':
-      return `corrupt-package(${p.flips})`;
-    case 'expire':
-      return `expire(${p.afterMs}ms)`;
-    default:
-      return p.kind;
-  }
-}
+export { labelOf };
 
 /**
  * Reads the start-up fault file (SEAL_SIM_FAULTS): a JSON array of fault objects. Throws

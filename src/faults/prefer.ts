@@ -34,7 +34,9 @@
  * preferences at once, a fault that cannot apply to this route) is a 400 invalid_request.
  */
 import { DomainError } from '../domain/errors.js';
-import { DOMAIN_ROUTE, type FaultSpec, isFaultKind, KIND_INFO, FAULT_KINDS, parseFaultSpec, type VendorRoute } from './fault-spec.js';
+import { parseFaultSpec } from './fault-spec.js';
+import { COMMON_PARAMS, FAULT_KINDS, type FaultKind, type FaultSpec, isFaultKind, kindEntry, type ParamSchema } from './kinds.js';
+import { DOMAIN_ROUTE, type VendorRoute } from './vendor-routes.js';
 
 export interface Preference {
   /** Lower-cased name. */
@@ -190,27 +192,41 @@ function decodeExtValue(v: string): string | null {
   }
 }
 
-/** Canonical spelling of each parameter a fault preference may carry (keys lower-cased). */
-const PARAM_NAMES: Record<string, string> = {
-  ms: 'ms',
-  minms: 'minMs',
-  maxms: 'maxMs',
-  status: 'status',
-  detail: 'detail',
-  retryafter: 'retryAfter',
-  chunkbytes: 'chunkBytes',
-  intervalms: 'intervalMs',
-  fraction: 'fraction',
-  bytes: 'bytes',
-  file: 'fileName',
-  filename: 'fileName',
-  durationms: 'durationMs',
-  flips: 'flips',
-  afterms: 'afterMs',
-  seed: 'seed',
-  probability: 'probability',
+/** Prefer spellings that name a field by a shorter word: `file=a.pdf` for fileName. */
+const ALIASES: Readonly<Record<string, string>> = { file: 'fileName' };
+
+interface PreferParam {
+  /** The field of the fault definition it sets. */
+  field: string;
+  schema: ParamSchema;
+}
+
+/**
+ * The parameters a fault preference of this kind takes, by lower-cased name: the kind's own fields
+ * (./kinds.ts) and their aliases, then `seed` and `probability`.
+ */
+function preferParams(kind: FaultKind): ReadonlyMap<string, PreferParam> {
+  const params = new Map<string, PreferParam>();
+  const fields: Record<string, ParamSchema> = { ...kindEntry(kind).params, seed: COMMON_PARAMS.seed, probability: COMMON_PARAMS.probability };
+  for (const [field, schema] of Object.entries(fields)) {
+    for (const [alias, target] of Object.entries(ALIASES)) if (target === field) params.set(alias, { field, schema });
+    params.set(field.toLowerCase(), { field, schema });
+  }
+  return params;
+}
+const PREFER_PARAMS = new Map(FAULT_KINDS.map((k) => [k, preferParams(k)]));
+
+/** How refusals list a kind's parameters: one name per field, the alias where there is one. */
+const takes = (params: ReadonlyMap<string, PreferParam>, except?: string): string => {
+  const seen = new Set<string>();
+  const names: string[] = [];
+  for (const [name, p] of params) {
+    if (seen.has(p.field) || p.field === except) continue;
+    seen.add(p.field);
+    names.push(name === p.field.toLowerCase() ? p.field : name);
+  }
+  return names.join(', ');
 };
-const STRING_PARAMS = new Set(['detail', 'fileName']);
 
 export interface PreferContext {
   /** The vendor route of this request. */
@@ -250,24 +266,27 @@ export function decodePrefer(header: string | readonly string[] | undefined, ctx
   const pref = faults[0]!;
   const kind = pref.name === 'code' ? 'status' : pref.value!.toLowerCase();
   if (!isFaultKind(kind)) malformed(`fault=${pref.value} is not a fault kind; use one of ${FAULT_KINDS.join(', ')}.`);
-  const k = kind as keyof typeof KIND_INFO;
-  const info = KIND_INFO[k];
+  const info = kindEntry(kind as FaultKind);
+  const params = PREFER_PARAMS.get(kind as FaultKind)!;
   const where = pref.name === 'code' ? `code=${pref.value}` : `fault=${kind}`;
+  // code=503 is the status itself; it takes the status fault's other parameters.
+  const fixed = pref.name === 'code' ? 'status' : undefined;
 
   const spec: Record<string, unknown> = { kind };
-  if (pref.name === 'code') spec.status = Number(pref.value);
+  if (fixed) spec.status = Number(pref.value);
   for (const [raw, value] of pref.params) {
-    const name = PARAM_NAMES[raw];
-    if (name === undefined || (name !== 'seed' && name !== 'probability' && !info.params.includes(name)) || (pref.name === 'code' && name === 'status')) {
-      const own = info.params.map((p) => (p === 'fileName' ? 'file' : p));
-      malformed(`${where} takes no parameter "${raw}"; it takes ${[...own, 'seed', 'probability'].join(', ')}.`);
-    }
+    const param = params.get(raw);
+    if (param === undefined || param.field === fixed) malformed(`${where} takes no parameter "${raw}"; it takes ${takes(params, fixed)}.`);
     if (value === undefined) malformed(`${where}: parameter "${raw}" needs a value (${raw}=...).`);
-    if (STRING_PARAMS.has(name!) || (kind === 'stall' && name === 'status')) spec[name!] = kind === 'stall' ? value!.toUpperCase() : value;
+    const { field, schema } = param!;
+    if ('enum' in schema) {
+      // Header values are case-insensitive tokens: status=ready names READY.
+      spec[field] = schema.enum.find((e) => e.toLowerCase() === value!.toLowerCase()) ?? value;
+    } else if (schema.type === 'string') spec[field] = value;
     else {
       const num = Number(value);
       if (value!.trim() === '' || !Number.isFinite(num)) malformed(`${where}: ${raw}=${value} is not a number.`);
-      spec[name!] = num;
+      spec[field] = num;
     }
   }
 

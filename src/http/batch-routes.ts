@@ -6,6 +6,7 @@ import type { BatchService } from '../domain/batch-service.js';
 import type { ProcessDef } from '../domain/process.js';
 import type { ProcessCatalog } from '../domain/processes.js';
 import { apiKeyAuth } from './auth.js';
+import { recordCreatedBatch } from './created-batch.js';
 import { vendorBodySchemas } from '../contract/vendor-bodies.js';
 import { vendorOperation } from '../contract/vendor-operations.js';
 import { ACCEPT_BATCH_REQUEST, UPLOAD_REQUEST } from '../contract/vendor-requests.js';
@@ -73,6 +74,7 @@ export async function batchRoutes(plugin: FastifyInstance, opts: BatchRoutesOpti
     async (request, reply) => {
       keys.requireProcess(request.tenant, request.params.processId);
       const batch = service.createBatch(request.tenant, request.params.processId);
+      recordCreatedBatch(request, batch.id);
       return reply.code(201).send(json.created(batch, processOf(batch.processId)));
     },
   );

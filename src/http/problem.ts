@@ -50,7 +50,27 @@ export const problemType = (code: ProblemCode): string => `urn:seal-simulator:pr
 
 export function problemBody(code: ProblemCode, detail: string, request: FastifyRequest, extra: AnyExtras = {}): Record<string, unknown> {
   const { status, title } = PROBLEMS[code];
-  return { type: problemType(code), title, status, detail, instance: redactUrl(request.url), traceId: request.id, ...extra };
+  return { type: problemType(code), title, status, detail, ...whereFrom(request), ...extra };
+}
+
+/** The members every problem body ends with: which request it answers (credentials redacted) and its log id. */
+const whereFrom = (request: FastifyRequest) => ({ instance: redactUrl(request.url), traceId: request.id });
+
+/**
+ * A problem answer whose status and members a test chose (an injected `status` fault): written
+ * like every other problem (problem+json, `instance` and `traceId` added), but not restyled by a
+ * vendor profile, since the test asked for exactly this answer.
+ */
+export function sendInjectedProblem(
+  reply: FastifyReply,
+  problem: { status: number; title: string; detail: string } & Record<string, unknown>,
+  headers: Record<string, string> = {},
+): FastifyReply {
+  return reply
+    .code(problem.status)
+    .headers(headers)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send({ ...problem, ...whereFrom(reply.request) });
 }
 
 /** Writes the problem answer for `code`, with exactly the members that code carries. */

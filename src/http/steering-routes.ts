@@ -2,12 +2,13 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors.js';
 import type { FaultRegistry } from '../faults/fault-registry.js';
-import { FAULT_KINDS, FAULT_ROUTES } from '../faults/fault-spec.js';
+import { FAULT_KINDS, FAULT_ROUTES, KIND_INFO } from '../faults/fault-spec.js';
 import { type Journal, journalFilterProperties, parseJournalQuery } from '../journal/journal.js';
 import { type ExpectedCall, verifySequence } from '../journal/verify.js';
 import type { Config } from '../config.js';
 import { CONTROL_RULE_TEXT, controlGuard, controlScope, scopeQueryProperties } from './control-access.js';
-import { faultDefinitionRef } from '../faults/fault-schema.js';
+import { faultBodySchema } from '../faults/fault-schema.js';
+import { checkedAs } from './schema-compilers.js';
 import { EXPECTED_SCHEMA } from '../journal/verify-schema.js';
 import { NO_SECURITY, problem, TAGS } from './schemas.js';
 
@@ -76,26 +77,17 @@ export async function steeringRoutes(
         operationId: 'simAddFaults',
         description: [
           'One fault or a list. Each matches a `route` (CreateBatch, upload, BatchStatus, BatchDeleteCache, AcceptBatch, batchfile, tsa or *), optionally a `batchId` or `fileName`, and fires for the next `count` matching calls (default 1) or with a seeded `probability`.',
-          'HTTP kinds: `latency` {ms | minMs,maxMs}, `status` {status, detail?, retryAfter?}, `reset`, `empty`, `dribble` {chunkBytes, intervalMs}, `truncate-download` {fraction | bytes}.',
-          'Domain kinds (matched when the batch is processed, route AcceptBatch or *): `seal-fail` {fileName?}, `stall` {status, durationMs}, `corrupt-package`, `truncate-package`, `expire` {afterMs}, `expired-cert`, `untrusted-cert`, `revoked-cert`.',
+          `HTTP kinds: ${kindList('http')}.`,
+          `Domain kinds (matched when the batch is processed, route AcceptBatch or *): ${kindList('domain')}.`,
           "Sent with an API-KEY header, a fault belongs to that key's tenant (a `tenant` naming another is refused); with scope=all (or the admin token) it applies to the `tenant` it names, or to every tenant.",
           CONTROL_RULE_TEXT,
         ].join('\n\n'),
         querystring: scopeQuery,
-        // Fastify takes any object or list; parseFaultSpec validates it, naming the field at fault.
-        body: { oneOf: [anyObject, { type: 'array', items: anyObject }] },
-        'x-openapi-only': {
-          requestBody: {
-            required: true,
-            description: 'One fault definition, or a list of them',
-            content: {
-              'application/json': {
-                schema: { oneOf: [faultDefinitionRef(), { type: 'array', minItems: 1, items: faultDefinitionRef() }] },
-                example: { route: 'BatchStatus', kind: 'status', status: 503, retryAfter: 2, count: 1 },
-              },
-            },
-          },
-        },
+        // Published as the per-kind union; Fastify checks only that it is an object or a list, and
+        // parseFaultSpec (in faults.add) checks each definition against the same kind table, naming
+        // the field at fault. Not ajv over the union: its defaults and coercion would rewrite a
+        // definition while trying each kind, and its refusal would name a branch, not the field.
+        body: checkedAs(faultBodySchema(), { oneOf: [anyObject, { type: 'array', items: anyObject }] }),
         response: {
           201: { description: 'The faults as stored (with id, seed and remaining count)', type: 'object', required: ['faults'], properties: { faults: { type: 'array', items: faultSchema } } },
           ...errors,
@@ -280,5 +272,14 @@ export async function steeringRoutes(
     async (request) => ({ removed: journal.clear(scopeOf(request)) }),
   );
 }
+
+/** `latency` {ms, minMs, maxMs}, `reset`, …: a level's kinds with their own fields, from the kind table. */
+const kindList = (level: 'http' | 'domain'): string =>
+  FAULT_KINDS.filter((k) => KIND_INFO[k].level === level)
+    .map((k) => {
+      const fields = Object.keys(KIND_INFO[k].params);
+      return fields.length > 0 ? `\`${k}\` {${fields.join(', ')}}` : `\`${k}\``;
+    })
+    .join(', ');
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

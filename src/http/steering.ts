@@ -2,12 +2,14 @@ import { PassThrough, pipeline, Readable, Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { dribble, statusHeaders, statusProblem, truncatedLength } from '../faults/effects.js';
-import type { FaultRegistry, FiredFault } from '../faults/fault-registry.js';
-import { type FaultKind, isHttpKind, type FaultSpec, type VendorRoute, vendorRouteOf } from '../faults/fault-spec.js';
-import { decodePrefer } from '../faults/prefer.js';
+import type { FaultRegistry } from '../faults/fault-registry.js';
+import type { FaultSpec, FiredParamsOf, KindActing } from '../faults/kinds.js';
+import { type Fired, planRequest, type RequestPlan } from '../faults/request-plan.js';
+import { type VendorRoute, vendorRouteOf } from '../faults/vendor-routes.js';
 import { BodyMeter } from '../journal/journal.js';
 import type { Journal } from '../journal/journal.js';
-import { PROBLEM_CONTENT_TYPE } from './problem.js';
+import { createdBatchOf } from './created-batch.js';
+import { sendInjectedProblem } from './problem.js';
 import { redactUrl } from './redact-url.js';
 import { acceptBatchId } from './vendor-readers.js';
 
@@ -17,22 +19,24 @@ import { acceptBatchId } from './vendor-readers.js';
  * to each vendor route (/api/…, /tsa/…) as it is registered, bound to the route's name; the routes
  * themselves know nothing of it, and no other route pays for it.
  *
- * Order within a request: auth (route plugin, onRequest) → preHandler here: decode Prefer, add
- * domain faults for the batch, then latency, then one terminal fault (status / reset / empty),
- * then decide dribble / truncate-download for onSend → handler → onSend (slow or cut body; journal,
- * before the last byte leaves; also for requests refused before the preHandler, e.g. 401 or 400).
- * A reset or empty reply never reaches onSend, so it is journaled at once.
+ * What fires on a request is decided by the fault planner (src/faults/request-plan.ts) before the
+ * handler runs; the hooks here only apply its plan. Order within a request: auth (route plugin,
+ * onRequest) → preHandler here: plan, bind a `Prefer` domain fault to the batch, wait out the
+ * delay, then answer in the handler's place (status / reset / empty) or let the handler run →
+ * onSend (body faults: cut or slow the body; journal, before the last byte leaves; also for
+ * requests refused before the preHandler, e.g. 401 or 400). A reset or empty reply never reaches
+ * onSend, so it is journaled at once.
  */
 interface Steer {
   route: VendorRoute;
   batchId: number | null;
   labels: string[];
   meter: BodyMeter | null;
-  dribble: FiredFault | null;
-  truncate: FiredFault | null;
+  /** The body faults the plan chose, applied in onSend. */
+  body: readonly Fired<KindActing<'body'>>[];
   /**
-   * A domain fault asked for with Prefer: registered for this request's batch only once the
-   * request has succeeded on a real batch (a 404 or 409 registers nothing).
+   * A domain fault asked for with Prefer on CreateBatch: registered for the batch the call
+   * created, once it has succeeded (a refused call registers nothing).
    */
   pendingDomain: FaultSpec | null;
   /** The id of a Prefer domain fault armed for this request's batch (withdrawn if the call fails). */
@@ -46,8 +50,6 @@ declare module 'fastify' {
   }
 }
 
-const TERMINAL: readonly FaultKind[] = ['status', 'reset', 'empty'];
-
 /**
  * Marks a response whose status an injected fault chose, so a client (and our own conformance
  * check, which holds every other response to the OpenAPI document) can tell it from a real answer.
@@ -60,8 +62,11 @@ function batchIdOf(request: FastifyRequest): number | null {
   return typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d{1,15}$/.test(raw) ? Number(raw) : null;
 }
 
+/** Shared by every request without a body fault: the common case allocates nothing for it. */
+const NO_BODY_FAULTS: readonly Fired<KindActing<'body'>>[] = Object.freeze([]);
+
 function newSteer(route: VendorRoute, request: FastifyRequest): Steer {
-  return { route, batchId: batchIdOf(request), labels: [], meter: null, dribble: null, truncate: null, pendingDomain: null, armed: null, journaled: false };
+  return { route, batchId: batchIdOf(request), labels: [], meter: null, body: NO_BODY_FAULTS, pendingDomain: null, armed: null, journaled: false };
 }
 
 type Hook = (...args: never[]) => unknown;
@@ -84,7 +89,19 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
       // Upload bodies are streams: count and hash them on their way to the intake.
       if (request.body instanceof Readable) meterBody(request, steer);
       if (faults.size === 0 && request.headers.prefer === undefined) return done();
-      applyFaults(request, reply, steer).then(() => done(), done);
+      let plan: RequestPlan;
+      try {
+        plan = planRequest(
+          { route, tenant: request.tenant, batchId: steer.batchId, prefer: request.headers.prefer, acceptedBatchId: () => acceptIdOf(request) },
+          faults,
+        );
+        steer.labels = plan.labels;
+        bindDomainFault(steer, plan);
+      } catch (err) {
+        return done(err as Error);
+      }
+      if (plan.latencyMs === null) return applyPlan(request, reply, steer, plan, done);
+      sleep(plan.latencyMs).then(() => applyPlan(request, reply, steer, plan, done), done);
     };
     options.preHandler = withHook(options.preHandler as Hook | Hook[] | undefined, preHandler) as typeof options.preHandler;
     options.onSend = withHook(options.onSend as Hook | Hook[] | undefined, (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, payload?: unknown) => void) => {
@@ -102,59 +119,48 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
     }) as typeof options.onResponse;
   });
 
-  /** Decodes Prefer, arms domain faults, then fires latency and at most one terminal fault. */
-  async function applyFaults(request: FastifyRequest, reply: FastifyReply, steer: Steer): Promise<void> {
-    const tenant = request.tenant;
-    const oneShot: FiredFault[] = [];
-    const preferred = decodePrefer(request.headers.prefer, { route: steer.route, tenant, batchId: steer.batchId });
-    if (preferred) {
-      if (isHttpKind(preferred.kind)) {
-        const fired = faults.fireNow(preferred);
-        if (fired) oneShot.push(fired);
-      } else {
-        // Refuse over the tenant's fault limit before the call does anything.
-        faults.assertRoom(tenant);
-        if (steer.route === 'CreateBatch') steer.pendingDomain = preferred; // the batch has no id yet
-        else {
-          // Armed before the handler runs (the worker may start on an accepted batch at once), and
-          // withdrawn in onResponse unless the call succeeded on a real batch of this tenant.
-          const batchId = steer.batchId ?? (steer.route === 'AcceptBatch' ? acceptIdOf(request) : null);
-          if (batchId !== null) steer.armed = faults.add({ ...preferred, tenant, batchId }).id;
-        }
-      }
-    }
-    const match = { tenant, route: steer.route, batchId: steer.batchId ?? undefined };
-    const fire = (kinds: readonly FaultKind[]): FiredFault | null => {
-      const fired = oneShot.find((f) => kinds.includes(f.params.kind)) ?? faults.take({ ...match, kinds });
-      if (fired) steer.labels.push(fired.label);
-      return fired;
-    };
+  /**
+   * A Prefer domain fault for a named batch is armed before the handler runs (the worker may start
+   * on an accepted batch at once), and withdrawn in onSend unless the call succeeded on a real
+   * batch of this tenant; one for CreateBatch waits for the batch the call creates.
+   */
+  function bindDomainFault(steer: Steer, plan: RequestPlan): void {
+    const domain = plan.domain;
+    if (!domain) return;
+    if (domain.batchId === 'created') steer.pendingDomain = domain.spec;
+    else steer.armed = faults.add(domain.spec).id;
+  }
 
-    const latency = fire(['latency']);
-    if (latency?.params.kind === 'latency') await sleep(latency.params.ms);
-
-    const terminal = fire(TERMINAL);
-    if (terminal?.params.kind === 'status') {
-      const body = { ...statusProblem(terminal.params, terminal.label), instance: redactUrl(request.url), traceId: request.id };
-      reply
-        .code(terminal.params.status)
-        .headers({ ...statusHeaders(terminal.params), [FAULT_HEADER]: terminal.label })
-        .type(PROBLEM_CONTENT_TYPE)
-        .send(body);
-      return;
+  /** Answers in the handler's place when the plan says so, else keeps the body faults for onSend. */
+  function applyPlan(request: FastifyRequest, reply: FastifyReply, steer: Steer, plan: RequestPlan, done: HookHandlerDoneFunction): void {
+    try {
+      answerOrContinue(request, reply, steer, plan);
+    } catch (err) {
+      return done(err as Error);
     }
-    if (terminal && (terminal.params.kind === 'reset' || terminal.params.kind === 'empty')) {
-      disarm(steer);
-      record(request, reply, 0);
-      const socket = request.raw.socket;
-      if (terminal.params.kind === 'reset') socket.resetAndDestroy();
-      else socket.destroy();
-      reply.hijack();
-      return;
-    }
+    done();
+  }
 
-    steer.dribble = fire(['dribble']);
-    if (steer.route === 'batchfile') steer.truncate = fire(['truncate-download']);
+  function answerOrContinue(request: FastifyRequest, reply: FastifyReply, steer: Steer, plan: RequestPlan): void {
+    if (plan.answer) {
+      const { params, label } = plan.answer;
+      // Keyed by kind so that an answer kind added to the table fails to compile until it is applied here.
+      const answers: { [K in KindActing<'answer'>]: (p: FiredParamsOf<K>) => void } = {
+        status: (p) => {
+          sendInjectedProblem(reply, statusProblem(p, label), { ...statusHeaders(p), [FAULT_HEADER]: label });
+        },
+        reset: () => closeWithoutAnswer(request, reply, steer, (socket) => socket.resetAndDestroy()),
+        empty: () => closeWithoutAnswer(request, reply, steer, (socket) => socket.destroy()),
+      };
+      (answers[params.kind] as (p: typeof params) => void)(params);
+    } else steer.body = plan.body;
+  }
+
+  function closeWithoutAnswer(request: FastifyRequest, reply: FastifyReply, steer: Steer, close: (socket: FastifyRequest['raw']['socket']) => void): void {
+    disarm(steer);
+    record(request, reply, 0);
+    close(request.raw.socket);
+    reply.hijack();
   }
 
   /**
@@ -165,19 +171,12 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
    */
   function onSend(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, payload?: unknown) => void): void {
     const steer = request.steer!;
-    if (!steer.pendingDomain && !steer.truncate && !steer.dribble) return done(null, journalBeforeLastByte(request, reply, payload));
-    if (steer.pendingDomain && reply.statusCode >= 200 && reply.statusCode < 300 && typeof payload === 'string') {
-      registerPreferred(request, steer, payload);
-    }
-    let body = payload as unknown;
-    if (steer.truncate?.params.kind === 'truncate-download' && body instanceof Readable) {
-      const total = Number(reply.getHeader('content-length'));
-      body = cutAfter(body, truncatedLength(total, steer.truncate.params));
-    }
-    if (steer.dribble?.params.kind === 'dribble') {
-      if (typeof body === 'string' || Buffer.isBuffer(body)) reply.header('content-length', Buffer.byteLength(body));
-      const { chunkBytes, intervalMs } = steer.dribble.params;
-      body = Readable.from(dribble(asChunks(body), chunkBytes, intervalMs));
+    if (!steer.pendingDomain && steer.body.length === 0) return done(null, journalBeforeLastByte(request, reply, payload));
+    if (steer.pendingDomain && reply.statusCode >= 200 && reply.statusCode < 300) registerPreferred(request, steer);
+    let body = payload;
+    for (const kind of BODY_ORDER) {
+      const fired = steer.body.find((f) => f.params.kind === kind);
+      if (fired) body = (BODY_EFFECTS[kind].apply as (b: unknown, r: FastifyReply, p: unknown) => unknown)(body, reply, fired.params);
     }
     done(null, journalBeforeLastByte(request, reply, body));
   }
@@ -185,14 +184,12 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
   function journalBeforeLastByte(request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
     // A download cut off by a fault never sends its last byte: journal it now, and leave its first
     // bytes to go out as they come (the client must see the 200 and part of the body).
-    if (!(payload instanceof Readable) || request.steer!.truncate) {
+    if (!(payload instanceof Readable) || request.steer!.body.some((f) => BODY_EFFECTS[f.params.kind].endsEarly)) {
       record(request, reply, reply.statusCode);
       return payload;
     }
     return recordBeforeLastChunk(payload, () => record(request, reply, reply.statusCode));
   }
-
-  /** Journals a request once (later calls do nothing). */
 
   /** A Prefer domain fault armed for a call that did not succeed is withdrawn: it would never fire. */
   function disarm(steer: Steer): void {
@@ -202,22 +199,18 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
   }
 
   /** The Prefer domain fault of a CreateBatch, bound to the batch it created. */
-  function registerPreferred(request: FastifyRequest, steer: Steer, payload: string): void {
-    let id: number;
-    try {
-      id = Number((JSON.parse(payload) as { id?: unknown }).id);
-    } catch {
-      return;
-    }
-    if (!Number.isSafeInteger(id) || id < 1) return;
+  function registerPreferred(request: FastifyRequest, steer: Steer): void {
+    const id = createdBatchOf(request);
+    if (id === null) return;
     try {
       faults.add({ ...steer.pendingDomain!, tenant: request.tenant, batchId: id });
     } catch (err) {
-      // Only a race with another request can fill the tenant's limit since the preHandler checked it.
+      // Only a race with another request can fill the tenant's limit since the planner checked it.
       request.log.warn({ err: (err as Error).message }, 'Prefer fault not registered');
     }
   }
 
+  /** Journals a request once (later calls do nothing). */
   function record(request: FastifyRequest, reply: FastifyReply, status: number): void {
     const steer = request.steer!;
     if (steer.journaled) return;
@@ -239,6 +232,27 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
   }
 
 }
+
+/**
+ * How each body fault reshapes the response payload, in the order they are applied (a cut first,
+ * then the slow sending of what is left). Keyed by kind so that a body kind added to the table
+ * fails to compile until it is applied here. `endsEarly`: the body never sends its last byte, so
+ * the request is journaled before it starts.
+ */
+const BODY_EFFECTS: { [K in KindActing<'body'>]: { endsEarly: boolean; apply(payload: unknown, reply: FastifyReply, p: FiredParamsOf<K>): unknown } } = {
+  'truncate-download': {
+    endsEarly: true,
+    apply: (payload, reply, p) => (payload instanceof Readable ? cutAfter(payload, truncatedLength(Number(reply.getHeader('content-length')), p)) : payload),
+  },
+  dribble: {
+    endsEarly: false,
+    apply(payload, reply, p) {
+      if (typeof payload === 'string' || Buffer.isBuffer(payload)) reply.header('content-length', Buffer.byteLength(payload));
+      return Readable.from(dribble(asChunks(payload), p.chunkBytes, p.intervalMs));
+    },
+  },
+};
+const BODY_ORDER = Object.keys(BODY_EFFECTS) as KindActing<'body'>[];
 
 /**
  * `source` with its last chunk held back until `record` has run: the source's end is known only

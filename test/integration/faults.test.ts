@@ -124,6 +124,22 @@ describe('domain-level faults', () => {
     expect(docs.map((d: any) => d.signingResult_Success)).toEqual(['false', 'true']);
   });
 
+  it('binds a Prefer fault sent on CreateBatch to the batch that call creates, and a refused call binds nothing', async () => {
+    sim = await startTestSim();
+    const created = await sim.request({ method: 'POST', url: '/api/CreateBatch/1', headers: { prefer: 'fault=seal-fail; file=b.pdf' } });
+    expect(created.statusCode).toBe(201);
+    const id = Number(created.json().id);
+    const refused = await sim.request({ method: 'POST', url: '/api/CreateBatch/999999', headers: { prefer: 'fault=seal-fail' } });
+    expect(refused.statusCode).toBeGreaterThanOrEqual(400);
+    const listed = (await sim.request({ method: 'GET', url: '/_simulator/faults' })).json().faults;
+    expect(listed).toEqual([expect.objectContaining({ kind: 'seal-fail', fileName: 'b.pdf', batchId: id, route: 'AcceptBatch' })]);
+    await sim.upload(id, await zipOf({ 'a.pdf': samplePdf(), 'b.pdf': samplePdf() }));
+    await sim.accept(id);
+    await sim.app.sim.worker.idle();
+    const docs = (await sim.status(id)).body.documents;
+    expect(docs.map((d: any) => d.signingResult_Success)).toEqual(['true', 'false']);
+  });
+
   it('stalls a batch in a status for a duration', async () => {
     sim = await startTestSim({ timing: 'fast' });
     const id = await uploaded();
