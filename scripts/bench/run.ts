@@ -53,7 +53,6 @@ import {
   createBatchWithDoc,
   prismDef,
   simulatorDef,
-  startSim,
   wiremockDef,
   type ServerDef,
   type ServerName,

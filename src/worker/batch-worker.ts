@@ -11,7 +11,7 @@ import { siblingNamesFor } from '../signing/engine.js';
 import type { Signer, StoredFile, StoredOutcome } from '../signing/signer.js';
 import type { BatchStore, DocumentOutcome } from '../storage/batch-store.js';
 import type { WorkFaults } from '../faults/domain-faults.js';
-import { FairSlots } from './fair-slots.js';
+import type { FairSlots } from './fair-slots.js';
 
 export interface BatchWorkerDeps {
   service: BatchService;

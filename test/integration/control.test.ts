@@ -157,7 +157,12 @@ describe('control API: virtual clock per tenant', () => {
       raw.prepare('UPDATE clocks SET anchor_virtual = ?').run(1.8e16); // what advance {"by": 8.64e15} twice stored
       raw.close();
       let logged = '';
-      const stream = new Writable({ write: (chunk, _enc, done) => ((logged += String(chunk)), done()) });
+      const stream = new Writable({
+        write: (chunk, _enc, done) => {
+          logged += String(chunk);
+          done();
+        },
+      });
       sim = await startTestSim({ db, dataDir: dir }, { logger: { level: 'warn', stream } });
       expect(logged).toMatch(/"level":40.*tenant clock reset to real time at start/);
       expect((await control('GET', '/clock')).statusCode).toBe(200);

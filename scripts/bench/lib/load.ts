@@ -2,7 +2,6 @@
  * Runs autocannon in its own process (`node scripts/bench/node_modules/autocannon/autocannon.js -j`), pinned to
  * a CPU when asked, and parses its JSON result.
  */
-import path from 'node:path';
 import { peerPath } from './peers.js';
 import { cpuSeconds, machineBusySeconds, spawnTracked } from './proc.js';
 

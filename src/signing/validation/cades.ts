@@ -9,7 +9,7 @@
  *
  *   cadesFacts(cmsDer, content, trust, what?): SignatureFacts
  */
-import { bytesOf, DerError, kids } from './der.js';
+import { bytesOf, type DerError, kids } from './der.js';
 import { CMS_OID, parseSignedData, verifySigner, type SignedDataParts } from './cms.js';
 import { checkTimeStamp } from './timestamp.js';
 import { emptyFacts, type SignatureFacts, type SignatureFormat } from './judge.js';
