@@ -125,7 +125,7 @@ describe('control API: virtual clock per tenant', () => {
 
   it('keeps every clock within years 1970..9999: advance, set and speed that would leave it are 400s', async () => {
     sim = await startTestSim();
-    // The finding: advancing by 8.64e15 ms left the tenant's routes and the board answering 500.
+    // Advancing by 8.64e15 ms must not leave a date the tenant's routes and the board cannot print (they would answer 500).
     const far = await control('POST', '/clock/advance', { by: 8.64e15 });
     expect(far.statusCode).toBe(400);
     expect(far.json().detail).toMatch(/past 9999-12-31T23:59:59\.999Z.*at most \d+ ms can be added/);
