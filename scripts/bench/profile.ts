@@ -24,7 +24,7 @@ import {
   waitForStatus,
 } from './lib/proc.js';
 import { API_HEADERS, createBatch, createBatchWithDoc, simEnv } from './lib/servers.js';
-import { makeBenchZip } from './lib/zip.js';
+import { makeBenchZip, tinyZip } from './lib/zip.js';
 import { createReadStream } from 'node:fs';
 import http from 'node:http';
 
@@ -121,7 +121,8 @@ async function main(): Promise<void> {
   } else if (mode === 'status') {
     const stored = get('--stored', 10);
     let id = '';
-    for (let i = 0; i < stored; i++) id = await createBatchWithDoc(base);
+    const zip = await tinyZip();
+    for (let i = 0; i < stored; i++) id = await createBatchWithDoc(base, 2, undefined, zip);
     const r = await autocannon(repoRoot, {
       url: `${base}/api/BatchStatus/${id}`,
       connections: 50,

@@ -1,0 +1,153 @@
+/**
+ * Section "startup": spawn to the first good answer (polled every 10 ms), to the first status of a
+ * batch made after start-up, and, for the simulator, to that batch CLOSED. Not pinned: as a user
+ * would start it. Targets: first batch CLOSED ≤ 300 ms after ready; start-up ≤ ⅓ of WireMock's.
+ */
+import type { BenchContext } from '../context.js';
+import { median } from '../lib/load.js';
+import { startAndWait } from '../lib/measure.js';
+import { currentRss, descendants, httpRequest } from '../lib/proc.js';
+import { fmtMB, fx, type SectionResult, type Target, table } from '../lib/report.js';
+import { API_HEADERS, type ServerDef, type ServerName } from '../lib/servers.js';
+
+export interface StartupRow {
+  server: ServerName;
+  label: string;
+  readyPath: string;
+  runsMs: number[];
+  medianMs: number;
+  /**
+   * Spawn to the first 200 of the status route for a batch made after start-up (the simulator:
+   * CreateBatch + upload + BatchStatus, each route's first call; the peers: their status route).
+   * What the first poll of a test suite waits for, lazy work included.
+   */
+  firstStatusMs: number[];
+  medianFirstStatusMs: number;
+  /**
+   * The simulator only: spawn to that batch CLOSED (AcceptBatch right after the first status,
+   * instant timing, the default real signer), and the same from the first good health answer.
+   */
+  firstClosedMs: number[] | null;
+  medianFirstClosedMs: number | null;
+  medianReadyToClosedMs: number | null;
+  /** RSS of the process tree right after the first good answer. */
+  idleRssBytes: number;
+}
+
+export async function startupSection(ctx: BenchContext, defs: ServerDef[]): Promise<SectionResult<StartupRow[]>> {
+  const rows: StartupRow[] = [];
+  for (const def of defs) rows.push(await measureStartup(ctx, def));
+  return { rows, markdown: startupMarkdown(ctx, rows), targets: startupTargets(rows) };
+}
+
+async function measureStartup(ctx: BenchContext, def: ServerDef): Promise<StartupRow> {
+  const runsMs: number[] = [];
+  const firstStatusMs: number[] = [];
+  const firstClosedMs: number[] = [];
+  const readyToClosedMs: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < ctx.opts.startupRuns; i++) {
+    await ctx.quiet(`startup ${def.name} ${i + 1}`);
+    const { proc, base, readyMs } = await startAndWait(def);
+    try {
+      let tree = currentRss(proc.pid) ?? 0;
+      for (const k of descendants(proc.pid)) tree += currentRss(k) ?? 0;
+      const statusPath = await def.prepareStatus(base);
+      const first = await httpRequest(base + statusPath, { headers: API_HEADERS });
+      if (first.status !== 200) throw new Error(`${def.label}: first status answered ${first.status}`);
+      firstStatusMs.push(performance.now() - proc.startedAt);
+      if (def.firstClosed) {
+        await def.firstClosed(base, statusPath);
+        firstClosedMs.push(performance.now() - proc.startedAt);
+        readyToClosedMs.push(performance.now() - proc.startedAt - readyMs);
+      }
+      runsMs.push(readyMs);
+      rss.push(tree);
+    } finally {
+      await proc.stop();
+    }
+  }
+  const row: StartupRow = {
+    server: def.name,
+    label: def.label,
+    readyPath: def.readyPath,
+    runsMs,
+    medianMs: median(runsMs),
+    firstStatusMs,
+    medianFirstStatusMs: median(firstStatusMs),
+    firstClosedMs: firstClosedMs.length ? firstClosedMs : null,
+    medianFirstClosedMs: firstClosedMs.length ? median(firstClosedMs) : null,
+    medianReadyToClosedMs: readyToClosedMs.length ? median(readyToClosedMs) : null,
+    idleRssBytes: median(rss),
+  };
+  const closed =
+    row.firstClosedMs && row.medianFirstClosedMs !== null && row.medianReadyToClosedMs !== null
+      ? `; first batch CLOSED ${fx(row.medianFirstClosedMs)} ms (${row.firstClosedMs.map((x) => fx(x)).join(', ')}), ${fx(row.medianReadyToClosedMs)} ms after ready`
+      : '';
+  ctx.log(`startup: ${def.label}: median ${fx(row.medianMs)} ms (${runsMs.map((x) => fx(x)).join(', ')}); first status ${fx(row.medianFirstStatusMs)} ms${closed}`);
+  return row;
+}
+
+function startupMarkdown(ctx: BenchContext, rows: StartupRow[]): string {
+  const sim = rows.find((r) => r.server === 'simulator');
+  const ratio = (r: StartupRow, pick: (x: StartupRow) => number) => (sim && r.server !== 'simulator' ? `${fx(pick(sim) / pick(r), 2)}×` : '—');
+  const out = [
+    `### Start-up: spawn to first good answer (polled every 10 ms), median of ${ctx.opts.startupRuns}, not pinned`,
+    '',
+    table(
+      [
+        'server',
+        'polled',
+        'median ms',
+        'min ms',
+        'max ms',
+        'RSS when ready',
+        'simulator ÷ this',
+        'to first status of a new batch, median ms',
+        'simulator ÷ this (first status)',
+      ],
+      rows.map((r) => [
+        r.label,
+        `GET ${r.readyPath}`,
+        fx(r.medianMs),
+        fx(Math.min(...r.runsMs)),
+        fx(Math.max(...r.runsMs)),
+        fmtMB(r.idleRssBytes),
+        ratio(r, (x) => x.medianMs),
+        fx(r.medianFirstStatusMs),
+        ratio(r, (x) => x.medianFirstStatusMs),
+      ]),
+    ),
+    '',
+  ];
+  if (sim?.firstClosedMs && sim.medianFirstClosedMs !== null && sim.medianReadyToClosedMs !== null) {
+    out.push(
+      'Simulator, spawn to its first batch CLOSED (CreateBatch + upload of a one-PDF ZIP + AcceptBatch, process 2, instant timing, real signer, polled every 10 ms): ' +
+        `median ${fx(sim.medianFirstClosedMs)} ms (${sim.firstClosedMs.map((x) => fx(x)).join(', ')}); ${fx(sim.medianReadyToClosedMs)} ms of it after the first good health answer.`,
+      '',
+    );
+  }
+  return out.join('\n');
+}
+
+function startupTargets(rows: StartupRow[]): Target[] {
+  const sim = rows.find((r) => r.server === 'simulator');
+  if (!sim) return [];
+  const targets: Target[] = [];
+  if (sim.medianFirstClosedMs !== null && sim.medianReadyToClosedMs !== null) {
+    targets.push({
+      target: 'first batch CLOSED ≤ 300 ms after start-up (instant, real signer)',
+      measured: `${fx(sim.medianReadyToClosedMs)} ms after ready; ${fx(sim.medianFirstClosedMs)} ms from spawn`,
+      met: sim.medianReadyToClosedMs <= 300,
+    });
+  }
+  const w = rows.find((r) => r.server === 'wiremock');
+  if (w) {
+    targets.push({
+      target: 'start-up ≤ ⅓ of WireMock’s',
+      measured: `${fx(sim.medianMs)} ms vs ${fx(w.medianMs)} ms (${fx(sim.medianMs / w.medianMs, 2)}×)`,
+      met: sim.medianMs <= w.medianMs / 3,
+    });
+  }
+  return targets;
+}
