@@ -1,7 +1,8 @@
 /**
  * Section "startup": spawn to the first good answer (polled every 10 ms), to the first status of a
  * batch made after start-up, and, for the simulator, to that batch CLOSED. Not pinned: as a user
- * would start it. Targets: first batch CLOSED ≤ 300 ms after ready; start-up ≤ ⅓ of WireMock's.
+ * would start it; servers take turns, one start each per round. Targets: first batch CLOSED
+ * ≤ 300 ms after ready; start-up ≤ ⅓ of WireMock's.
  */
 import type { BenchContext } from '../context.js';
 import { median } from '../lib/load.js';
@@ -35,38 +36,53 @@ export interface StartupRow {
 }
 
 export async function startupSection(ctx: BenchContext, defs: ServerDef[]): Promise<SectionResult<StartupRow[]>> {
-  const rows: StartupRow[] = [];
-  for (const def of defs) rows.push(await measureStartup(ctx, def));
+  // Rounds of one start per server, so a slow period of a shared machine is spread over all of
+  // them rather than landing on one server's starts.
+  const samples = new Map(defs.map((d) => [d.name, [] as StartSample[]]));
+  for (let i = 0; i < ctx.opts.startupRuns; i++) {
+    for (const def of defs) {
+      await ctx.quiet(`startup ${def.name} ${i + 1}`);
+      samples.get(def.name)!.push(await startOnce(def));
+    }
+  }
+  const rows = defs.map((def) => startupRow(ctx, def, samples.get(def.name)!));
   return { rows, markdown: startupMarkdown(ctx, rows), targets: startupTargets(rows) };
 }
 
-async function measureStartup(ctx: BenchContext, def: ServerDef): Promise<StartupRow> {
-  const runsMs: number[] = [];
-  const firstStatusMs: number[] = [];
-  const firstClosedMs: number[] = [];
-  const readyToClosedMs: number[] = [];
-  const rss: number[] = [];
-  for (let i = 0; i < ctx.opts.startupRuns; i++) {
-    await ctx.quiet(`startup ${def.name} ${i + 1}`);
-    const { proc, base, readyMs } = await startAndWait(def);
-    try {
-      let tree = currentRss(proc.pid) ?? 0;
-      for (const k of descendants(proc.pid)) tree += currentRss(k) ?? 0;
-      const statusPath = await def.prepareStatus(base);
-      const first = await httpRequest(base + statusPath, { headers: API_HEADERS });
-      if (first.status !== 200) throw new Error(`${def.label}: first status answered ${first.status}`);
-      firstStatusMs.push(performance.now() - proc.startedAt);
-      if (def.firstClosed) {
-        await def.firstClosed(base, statusPath);
-        firstClosedMs.push(performance.now() - proc.startedAt);
-        readyToClosedMs.push(performance.now() - proc.startedAt - readyMs);
-      }
-      runsMs.push(readyMs);
-      rss.push(tree);
-    } finally {
-      await proc.stop();
+interface StartSample {
+  readyMs: number;
+  firstStatusMs: number;
+  firstClosedMs: number | null;
+  readyToClosedMs: number | null;
+  treeRssBytes: number;
+}
+
+/** One start (not pinned: as a user would start it), the first status, and the first batch CLOSED. */
+async function startOnce(def: ServerDef): Promise<StartSample> {
+  const { proc, base, readyMs } = await startAndWait(def);
+  try {
+    let tree = currentRss(proc.pid) ?? 0;
+    for (const k of descendants(proc.pid)) tree += currentRss(k) ?? 0;
+    const statusPath = await def.prepareStatus(base);
+    const first = await httpRequest(base + statusPath, { headers: API_HEADERS });
+    if (first.status !== 200) throw new Error(`${def.label}: first status answered ${first.status}`);
+    const firstStatusMs = performance.now() - proc.startedAt;
+    let firstClosedMs: number | null = null;
+    if (def.firstClosed) {
+      await def.firstClosed(base, statusPath);
+      firstClosedMs = performance.now() - proc.startedAt;
     }
+    return { readyMs, firstStatusMs, firstClosedMs, readyToClosedMs: firstClosedMs === null ? null : firstClosedMs - readyMs, treeRssBytes: tree };
+  } finally {
+    await proc.stop();
   }
+}
+
+function startupRow(ctx: BenchContext, def: ServerDef, samples: StartSample[]): StartupRow {
+  const runsMs = samples.map((x) => x.readyMs);
+  const firstStatusMs = samples.map((x) => x.firstStatusMs);
+  const firstClosedMs = samples.flatMap((x) => (x.firstClosedMs === null ? [] : [x.firstClosedMs]));
+  const readyToClosedMs = samples.flatMap((x) => (x.readyToClosedMs === null ? [] : [x.readyToClosedMs]));
   const row: StartupRow = {
     server: def.name,
     label: def.label,
@@ -78,7 +94,7 @@ async function measureStartup(ctx: BenchContext, def: ServerDef): Promise<Startu
     firstClosedMs: firstClosedMs.length ? firstClosedMs : null,
     medianFirstClosedMs: firstClosedMs.length ? median(firstClosedMs) : null,
     medianReadyToClosedMs: readyToClosedMs.length ? median(readyToClosedMs) : null,
-    idleRssBytes: median(rss),
+    idleRssBytes: median(samples.map((x) => x.treeRssBytes)),
   };
   const closed =
     row.firstClosedMs && row.medianFirstClosedMs !== null && row.medianReadyToClosedMs !== null
