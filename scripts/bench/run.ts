@@ -86,7 +86,9 @@ async function main(): Promise<number> {
   installCleanupHooks();
   const ctx = createContext(repoRoot, opts, log, os.cpus().length);
   const started = Date.now();
-  log(`mode ${opts.quick ? 'quick' : 'full'}; sections ${opts.sections.join(',')}; pinning ${ctx.serverCpu ? `servers CPU ${ctx.serverCpu}, load generator CPU ${ctx.loadgenCpu}` : 'off'}`);
+  log(
+    `mode ${opts.quick ? 'quick' : 'full'}; sections ${opts.sections.join(',')}; pinning ${ctx.serverCpu ? `servers CPU ${ctx.serverCpu}, load generator CPU ${ctx.loadgenCpu}` : 'off'}`,
+  );
 
   const baseline = opts.baseline ? buildBaseline(repoRoot, opts.baseline, log) : null;
   try {
@@ -115,9 +117,7 @@ async function main(): Promise<number> {
       if (name === 'scale') await run(name, () => scaleSection(ctx, sim));
     }
     if (base) {
-      await run('beforeAfter', async () =>
-        beforeAfterSection({ baselineLabel: base.label, connections: opts.connections, status, startup, sealing }),
-      );
+      await run('beforeAfter', async () => beforeAfterSection({ baselineLabel: base.label, connections: opts.connections, status, startup, sealing }));
     }
 
     const targets: Target[] = done.flatMap((d) => d.result.targets);
@@ -133,7 +133,15 @@ async function main(): Promise<number> {
       '',
       ...done.map((d) => d.result.markdown),
       ...(targets.length
-        ? ['### Targets', '', table(['target', 'measured', 'met?'], targets.map((t) => [t.target, t.measured, t.met === null ? 'n/a' : t.met ? 'met' : 'MISSED'])), '']
+        ? [
+            '### Targets',
+            '',
+            table(
+              ['target', 'measured', 'met?'],
+              targets.map((t) => [t.target, t.measured, t.met === null ? 'n/a' : t.met ? 'met' : 'MISSED']),
+            ),
+            '',
+          ]
         : []),
       ...(busy.length
         ? [

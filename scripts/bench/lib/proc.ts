@@ -99,11 +99,7 @@ export interface Spawned {
 
 const OUTPUT_CAP = 64 * 1024;
 
-export function spawnTracked(
-  cmd: string,
-  args: string[],
-  opts: SpawnOptions & { cpu?: string; onStdoutLine?: (line: string) => void } = {},
-): Spawned {
+export function spawnTracked(cmd: string, args: string[], opts: SpawnOptions & { cpu?: string; onStdoutLine?: (line: string) => void } = {}): Spawned {
   installCleanupHooks();
   let file = cmd;
   let argv = args;

@@ -138,8 +138,7 @@ export async function bareFastifyDef(repoRoot: string): Promise<ServerDef> {
   return {
     name: 'bare-fastify',
     label: 'bare Fastify 5 route',
-    start: (port, cpu) =>
-      spawnTracked(process.execPath, [file], { cpu, env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' } }),
+    start: (port, cpu) => spawnTracked(process.execPath, [file], { cpu, env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' } }),
     readyPath: '/api/BatchStatus/2123',
     readyOk: (s) => s === 200,
     prepareStatus: async () => '/api/BatchStatus/2123',
@@ -159,10 +158,14 @@ export function wiremockDef(repoRoot: string): ServerDef {
       return spawnTracked(
         'java',
         [
-          '-jar', jar,
-          '--port', String(port),
-          '--bind-address', '127.0.0.1',
-          '--root-dir', root,
+          '-jar',
+          jar,
+          '--port',
+          String(port),
+          '--bind-address',
+          '127.0.0.1',
+          '--root-dir',
+          root,
           '--no-request-journal',
           '--disable-request-logging',
           '--disable-banner',
@@ -182,8 +185,7 @@ export function prismDef(repoRoot: string): ServerDef {
   return {
     name: 'prism',
     label: 'Prism 5.16.0 mock',
-    start: (port, cpu) =>
-      spawnTracked(process.execPath, [cli, 'mock', '-h', '127.0.0.1', '-p', String(port), '-v', 'error', spec], { cpu }),
+    start: (port, cpu) => spawnTracked(process.execPath, [cli, 'mock', '-h', '127.0.0.1', '-p', String(port), '-v', 'error', spec], { cpu }),
     readyPath: '/api/BatchStatus/2123',
     readyOk: (s) => s === 200,
     prepareStatus: async () => '/api/BatchStatus/2123',

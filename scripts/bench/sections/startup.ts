@@ -100,7 +100,9 @@ function startupRow(ctx: BenchContext, def: ServerDef, samples: StartSample[]): 
     row.firstClosedMs && row.medianFirstClosedMs !== null && row.medianReadyToClosedMs !== null
       ? `; first batch CLOSED ${fx(row.medianFirstClosedMs)} ms (${row.firstClosedMs.map((x) => fx(x)).join(', ')}), ${fx(row.medianReadyToClosedMs)} ms after ready`
       : '';
-  ctx.log(`startup: ${def.label}: median ${fx(row.medianMs)} ms (${runsMs.map((x) => fx(x)).join(', ')}); first status ${fx(row.medianFirstStatusMs)} ms${closed}`);
+  ctx.log(
+    `startup: ${def.label}: median ${fx(row.medianMs)} ms (${runsMs.map((x) => fx(x)).join(', ')}); first status ${fx(row.medianFirstStatusMs)} ms${closed}`,
+  );
   return row;
 }
 

@@ -103,7 +103,9 @@ async function measureUpload(ctx: BenchContext, sim: ServerDef): Promise<UploadR
     ctx.log(`upload: generating a ${opts.uploadMiB} MiB ZIP in ${dir}`);
     const t0 = performance.now();
     const info = await makeBenchZip(file, opts.uploadMiB * MiB);
-    ctx.log(`  ${(info.bytes / MiB).toFixed(0)} MiB, ${info.entries} entries, ${(info.uncompressedBytes / MiB).toFixed(0)} MiB inflated, in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    ctx.log(
+      `  ${(info.bytes / MiB).toFixed(0)} MiB, ${info.entries} entries, ${(info.uncompressedBytes / MiB).toFixed(0)} MiB inflated, in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
 
     const r0 = performance.now();
     const inflated = await inflateReference(file);
@@ -147,7 +149,9 @@ async function measureUpload(ctx: BenchContext, sim: ServerDef): Promise<UploadR
           documentsSeen,
           answer: res.body.slice(0, 300),
         };
-        ctx.log(`  run ${i + 1}/${opts.uploadRuns}: ${res.status} in ${seconds.toFixed(2)} s (${run.mibPerSec.toFixed(0)} MiB/s), VmHWM ${fmtMB(hwm)}, sampled peak ${fmtMB(maxTreeRss)}, documents ${documentsSeen}`);
+        ctx.log(
+          `  run ${i + 1}/${opts.uploadRuns}: ${res.status} in ${seconds.toFixed(2)} s (${run.mibPerSec.toFixed(0)} MiB/s), VmHWM ${fmtMB(hwm)}, sampled peak ${fmtMB(maxTreeRss)}, documents ${documentsSeen}`,
+        );
         if (res.status !== 202) ctx.log(`  answer: ${res.body.slice(0, 300)}`);
         runs.push(run);
       } finally {
@@ -159,7 +163,11 @@ async function measureUpload(ctx: BenchContext, sim: ServerDef): Promise<UploadR
     const { path: _p, ...zip } = info;
     return {
       zip,
-      reference: { seconds: refSec, mibPerSec: info.bytes / MiB / refSec, what: 'same file read from disk and every entry inflated in one Node process (yauzl + zlib), no HTTP' },
+      reference: {
+        seconds: refSec,
+        mibPerSec: info.bytes / MiB / refSec,
+        what: 'same file read from disk and every entry inflated in one Node process (yauzl + zlib), no HTTP',
+      },
       runs,
       medianSeconds: median(ok.map((r) => r.seconds)),
       medianMibPerSec: median(ok.map((r) => r.mibPerSec)),
@@ -170,7 +178,6 @@ async function measureUpload(ctx: BenchContext, sim: ServerDef): Promise<UploadR
     removeTempDir(dir);
   }
 }
-
 
 function uploadMarkdown(ctx: BenchContext, upload: UploadResult): string {
   const z = upload.zip;
@@ -189,7 +196,16 @@ function uploadMarkdown(ctx: BenchContext, upload: UploadResult): string {
           fmtMB(r.sampledPeakTreeRssBytes),
           String(r.documentsSeen ?? 'n/a'),
         ]),
-        ['reference: read + inflate in-process, no HTTP', '—', fx(upload.reference.seconds, 2), fx(upload.reference.mibPerSec), fx(z.uncompressedBytes / MiB / upload.reference.seconds), '—', '—', '—'],
+        [
+          'reference: read + inflate in-process, no HTTP',
+          '—',
+          fx(upload.reference.seconds, 2),
+          fx(upload.reference.mibPerSec),
+          fx(z.uncompressedBytes / MiB / upload.reference.seconds),
+          '—',
+          '—',
+          '—',
+        ],
       ],
     ),
     `Median upload+inspect ${fx(upload.medianMibPerSec)} MiB/s = ${fx(upload.medianMibPerSec / upload.reference.mibPerSec, 2)}× the in-process reference.`,
