@@ -3,7 +3,9 @@
  *
  * Every child is spawned in its own process group (detached) and registered here, so that on any
  * exit path (normal end, thrown error, SIGINT/SIGTERM, uncaught exception) the whole group is
- * killed and every temp dir made through `makeTempDir` is removed.
+ * killed and every temp dir made through `makeTempDir` is removed. These two sets are the one
+ * piece of module state in the harness, on purpose: the exit and signal hooks that read them are
+ * process-wide too, and whatever a run started must be found from there.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
