@@ -23,6 +23,8 @@ export interface BenchOptions {
   durationSec: number;
   runs: number;
   connections: number;
+  /** Also measure the status route at `overloadConnections`. */
+  overload: boolean;
   overloadConnections: number;
   overloadRuns: number;
   startupRuns: number;
@@ -49,6 +51,7 @@ export function defaults(quick: boolean): BenchOptions {
     durationSec: quick ? 3 : 10,
     runs: quick ? 1 : 3,
     connections: 50,
+    overload: true,
     overloadConnections: 500,
     overloadRuns: quick ? 1 : 3,
     startupRuns: quick ? 3 : 5,
@@ -118,6 +121,7 @@ export const OPTIONS: readonly OptionDef[] = [
       'the current build: server CPU per status request, start-up and the sealing mix, printed as before/after/ratio',
     set: (o, v) => (o.baseline = v),
   },
+  { flag: '--no-overload', help: () => 'measure the status route at 50 connections only, not also at 500', set: (o) => (o.overload = false) },
   { flag: '--no-pin', help: () => 'do not pin servers (CPU 0) and the load generator (CPU 1) with taskset', set: (o) => (o.pin = false) },
   {
     flag: '--duration',

@@ -336,6 +336,27 @@ export function cpuSeconds(pid: number): number | null {
   }
 }
 
+/**
+ * CPU seconds used so far by pid and everything below it: its own time and that of its reaped
+ * children (cutime, cstime), plus the same for every live descendant. A process tree's cost
+ * (the simulator and its sealing processes) whatever else the machine is doing.
+ */
+export function treeCpuSeconds(pid: number): number | null {
+  const own = (p: number): number | null => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime, stime, cutime, cstime are fields 14–17 -> index 11–14
+      return (Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14])) / CLK_TCK;
+    } catch {
+      return null;
+    }
+  };
+  const root = own(pid);
+  if (root === null) return null;
+  return descendants(pid).reduce((sum, d) => sum + (own(d) ?? 0), root);
+}
+
 /** Busy CPU seconds of the whole machine so far (all cores; /proc/stat, excluding idle and iowait). */
 export function machineBusySeconds(): number {
   const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;

@@ -2,8 +2,10 @@
  * Section "before/after" (with `--baseline REF`): the figures a change must not make worse — server
  * CPU per status request, start-up and the sealing mix — for the baseline build and the current
  * one, measured in the same run by the status, startup and sealing sections, side by side with
- * their ratio. Targets: the current build is within 10 % of the baseline on each; a tolerance,
- * because single figures on a machine shared with other work move from run to run.
+ * their ratio. Targets: on each CPU-time figure (CPU per status request, CPU to healthy, CPU per
+ * sealed document) the current build is within 10 % of the baseline. CPU time is what a change to
+ * the code moves and what other work on a shared machine moves least; the wall-clock figures
+ * beside them are shown, not judged, and the tolerance absorbs what is left of the noise.
  */
 import { cpuMicrosPerRequest, type LoadRow } from '../lib/measure.js';
 import { fx, type SectionResult, type Target, table } from '../lib/report.js';
@@ -19,6 +21,8 @@ export interface BeforeAfterRow {
   after: number;
   /** after ÷ before */
   ratio: number;
+  /** A CPU-time figure, judged against the baseline; wall-clock figures are shown only. */
+  judged: boolean;
 }
 
 export interface BeforeAfterInput {
@@ -39,24 +43,32 @@ export function beforeAfterSection(input: BeforeAfterInput): SectionResult<Befor
 
 function compare({ connections, status, startup, sealing }: BeforeAfterInput): BeforeAfterRow[] {
   const rows: BeforeAfterRow[] = [];
-  const add = (metric: string, better: BeforeAfterRow['better'], before: number | null | undefined, after: number | null | undefined) => {
+  const add = (metric: string, better: BeforeAfterRow['better'], before: number | null | undefined, after: number | null | undefined, judged = false) => {
     if (before == null || after == null || !Number.isFinite(before) || !Number.isFinite(after)) return;
-    rows.push({ metric, better, before, after, ratio: after / before });
+    rows.push({ metric, better, before, after, ratio: after / before, judged });
   };
   const load = (n: ServerName) => status.find((r) => r.server === n && r.connections === connections);
   const [sb, sa] = [load('baseline'), load('simulator')];
   if (sb && sa) {
-    add(`server CPU µs per status request (c=${connections})`, 'lower', cpuMicrosPerRequest(sb), cpuMicrosPerRequest(sa));
+    add(`server CPU µs per status request (c=${connections})`, 'lower', cpuMicrosPerRequest(sb), cpuMicrosPerRequest(sa), true);
     add(`status req/s (c=${connections}, server pinned to one CPU)`, 'higher', sb.median.rps, sa.median.rps);
   }
   const start = (n: ServerName) => startup.find((r) => r.server === n);
   const [ub, ua] = [start('baseline'), start('simulator')];
   if (ub && ua) {
+    add('start-up: CPU ms of the process tree when first healthy, median', 'lower', ub.medianCpuToReadyMs, ua.medianCpuToReadyMs, true);
     add('start-up: spawn to first good health answer, median ms', 'lower', ub.medianMs, ua.medianMs);
     add('start-up: spawn to first status of a new batch, median ms', 'lower', ub.medianFirstStatusMs, ua.medianFirstStatusMs);
     add('start-up: first batch CLOSED after ready, median ms', 'lower', ub.medianReadyToClosedMs, ua.medianReadyToClosedMs);
   }
   const seal = (n: ServerName) => sealing?.builds.find((b) => b.server === n);
+  add(
+    'sealing mix: CPU ms per document (server + sealing processes)',
+    'lower',
+    seal('baseline')?.medianCpuMsPerDoc,
+    seal('simulator')?.medianCpuMsPerDoc,
+    true,
+  );
   add('sealing mix, documents/s', 'higher', seal('baseline')?.medianDocsPerSec, seal('simulator')?.medianDocsPerSec);
   return rows;
 }
@@ -69,8 +81,8 @@ function beforeAfterMarkdown(input: BeforeAfterInput, rows: BeforeAfterRow[]): s
     `### Before/after: ${input.baselineLabel} against the current build, same run`,
     '',
     table(
-      ['metric', 'before (baseline)', 'after (current)', 'after ÷ before', 'better is'],
-      rows.map((r) => [r.metric, fx(r.before, d(r.before)), fx(r.after, d(r.after)), `${fx(r.ratio, 2)}×`, r.better]),
+      ['metric', 'before (baseline)', 'after (current)', 'after ÷ before', 'better is', 'judged'],
+      rows.map((r) => [r.metric, fx(r.before, d(r.before)), fx(r.after, d(r.after)), `${fx(r.ratio, 2)}×`, r.better, r.judged ? 'yes' : 'shown']),
     ),
     '',
   ].join('\n');
@@ -78,7 +90,7 @@ function beforeAfterMarkdown(input: BeforeAfterInput, rows: BeforeAfterRow[]): s
 
 function beforeAfterTargets(rows: BeforeAfterRow[]): Target[] {
   return rows
-    .filter((r) => !r.metric.startsWith('status req/s'))
+    .filter((r) => r.judged)
     .map((r) => ({
       target: `${r.metric}: no worse than the baseline (within ${TOLERANCE * 100} %)`,
       measured: `${fx(r.before, 1)} → ${fx(r.after, 1)} (${fx(r.ratio, 2)}×)`,

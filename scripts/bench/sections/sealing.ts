@@ -13,6 +13,7 @@ import yazl from 'yazl';
 import type { BenchContext } from '../context.js';
 import { median } from '../lib/load.js';
 import { startAndWait } from '../lib/measure.js';
+import { treeCpuSeconds } from '../lib/proc.js';
 import { fx, type SectionResult, table } from '../lib/report.js';
 import { API_HEADERS, type ServerDef, type ServerName } from '../lib/servers.js';
 
@@ -22,6 +23,12 @@ export interface SealingRow {
   /** Documents per second sealed for the mix (AcceptBatch to CLOSED), one figure per run. */
   docsPerSecRuns: number[];
   medianDocsPerSec: number;
+  /**
+   * CPU milliseconds the simulator's process tree (server and sealing processes) spent per
+   * document, median over the runs: the mix's cost, which other work on the machine moves far
+   * less than the rate.
+   */
+  medianCpuMsPerDoc: number;
 }
 
 export interface SealingResult {
@@ -39,19 +46,29 @@ export async function sealingSection(ctx: BenchContext, defs: ServerDef[]): Prom
   const cannot = defs.find((d) => !d.firstClosed);
   if (cannot) throw new Error(`sealing: ${cannot.label} does not seal (leave sealing out of --only)`);
   const perKind = ctx.opts.sealingDocs;
-  const runs = new Map(defs.map((d) => [d.name, [] as number[]]));
+  const runs = new Map(defs.map((d) => [d.name, [] as MixRun[]]));
   for (let i = 0; i < ctx.opts.sealingRuns; i++) {
     for (const def of defs) {
       await ctx.quiet(`sealing ${def.name} ${i + 1}`);
-      const docsPerSec = await sealMix(ctx, def, perKind);
-      ctx.log(`sealing: ${def.label} run ${i + 1}/${ctx.opts.sealingRuns}: ${fx(docsPerSec, 1)} documents/s`);
-      runs.get(def.name)!.push(docsPerSec);
+      const run = await sealMix(ctx, def, perKind);
+      ctx.log(`sealing: ${def.label} run ${i + 1}/${ctx.opts.sealingRuns}: ${fx(run.docsPerSec, 1)} documents/s, ${fx(run.cpuMsPerDoc, 1)} CPU ms/document`);
+      runs.get(def.name)!.push(run);
     }
   }
   const rows: SealingResult = {
     mix: `${perKind} PDF (PAdES-B-T) + ${perKind} XML (XAdES-B-B) + ${perKind} TXT (CAdES-B-T), three batches at once`,
     rawSignaturesPerSec: rawSignatureRate(),
-    builds: defs.map((d) => ({ server: d.name, label: d.label, docsPerSecRuns: runs.get(d.name)!, medianDocsPerSec: median(runs.get(d.name)!) })),
+    builds: defs.map((d) => {
+      const r = runs.get(d.name)!;
+      const docsPerSecRuns = r.map((x) => x.docsPerSec);
+      return {
+        server: d.name,
+        label: d.label,
+        docsPerSecRuns,
+        medianDocsPerSec: median(docsPerSecRuns),
+        medianCpuMsPerDoc: median(r.map((x) => x.cpuMsPerDoc)),
+      };
+    }),
   };
   return { rows, markdown: sealingMarkdown(rows), targets: [] };
 }
@@ -61,12 +78,13 @@ function sealingMarkdown(r: SealingResult): string {
     '### Sealing throughput',
     '',
     table(
-      ['build', 'mix', 'documents/s (median)', 'runs', 'raw signatures/s', 'ratio'],
+      ['build', 'mix', 'documents/s (median)', 'runs', 'CPU ms/document', 'raw signatures/s', 'ratio'],
       r.builds.map((b) => [
         b.label,
         r.mix,
         fx(b.medianDocsPerSec, 1),
         b.docsPerSecRuns.map((x) => fx(x, 1)).join(', '),
+        fx(b.medianCpuMsPerDoc, 1),
         fx(r.rawSignaturesPerSec, 1),
         `${fx(b.medianDocsPerSec / r.rawSignaturesPerSec, 2)}×`,
       ]),
@@ -77,8 +95,13 @@ function sealingMarkdown(r: SealingResult): string {
   ].join('\n');
 }
 
-/** One run of the mix on a fresh simulator; returns documents sealed per second. */
-async function sealMix(ctx: BenchContext, def: ServerDef, perKind: number): Promise<number> {
+interface MixRun {
+  docsPerSec: number;
+  cpuMsPerDoc: number;
+}
+
+/** One run of the mix on a fresh simulator: documents sealed per second, and CPU per document. */
+async function sealMix(ctx: BenchContext, def: ServerDef, perKind: number): Promise<MixRun> {
   const docs = path.join(ctx.repoRoot, 'fixtures', 'documents');
   const kinds = [
     { processId: 1, name: (i: number) => `invoice-${i}.pdf`, bytes: readFileSync(path.join(docs, 'invoice.pdf')) },
@@ -125,8 +148,12 @@ async function sealMix(ctx: BenchContext, def: ServerDef, perKind: number): Prom
   };
   try {
     await runToClosed(await prepare(2)); // warm-up: PKI, sealing processes, JIT
-    const ms = await runToClosed(await prepare(perKind));
-    return (kinds.length * perKind * 1000) / ms;
+    const ids = await prepare(perKind);
+    const cpu0 = treeCpuSeconds(proc.pid) ?? Number.NaN;
+    const ms = await runToClosed(ids);
+    const cpu1 = treeCpuSeconds(proc.pid) ?? Number.NaN;
+    const docs = kinds.length * perKind;
+    return { docsPerSec: (docs * 1000) / ms, cpuMsPerDoc: ((cpu1 - cpu0) * 1000) / docs };
   } finally {
     await proc.stop();
   }

@@ -7,7 +7,7 @@
 import type { BenchContext } from '../context.js';
 import { median } from '../lib/load.js';
 import { startAndWait } from '../lib/measure.js';
-import { currentRss, descendants, httpRequest } from '../lib/proc.js';
+import { currentRss, descendants, httpRequest, treeCpuSeconds } from '../lib/proc.js';
 import { fmtMB, fx, type SectionResult, type Target, table } from '../lib/report.js';
 import { API_HEADERS, type ServerDef, type ServerName } from '../lib/servers.js';
 
@@ -33,6 +33,11 @@ export interface StartupRow {
   medianReadyToClosedMs: number | null;
   /** RSS of the process tree right after the first good answer. */
   idleRssBytes: number;
+  /**
+   * CPU time the process tree had used when it first answered, median: the start-up's cost,
+   * which other work on a shared machine moves far less than the wall-clock time.
+   */
+  medianCpuToReadyMs: number;
 }
 
 export async function startupSection(ctx: BenchContext, defs: ServerDef[]): Promise<SectionResult<StartupRow[]>> {
@@ -55,12 +60,14 @@ interface StartSample {
   firstClosedMs: number | null;
   readyToClosedMs: number | null;
   treeRssBytes: number;
+  cpuToReadyMs: number;
 }
 
 /** One start (not pinned: as a user would start it), the first status, and the first batch CLOSED. */
 async function startOnce(def: ServerDef): Promise<StartSample> {
   const { proc, base, readyMs } = await startAndWait(def);
   try {
+    const cpuToReadyMs = (treeCpuSeconds(proc.pid) ?? Number.NaN) * 1000;
     let tree = currentRss(proc.pid) ?? 0;
     for (const k of descendants(proc.pid)) tree += currentRss(k) ?? 0;
     const statusPath = await def.prepareStatus(base);
@@ -72,7 +79,14 @@ async function startOnce(def: ServerDef): Promise<StartSample> {
       await def.firstClosed(base, statusPath);
       firstClosedMs = performance.now() - proc.startedAt;
     }
-    return { readyMs, firstStatusMs, firstClosedMs, readyToClosedMs: firstClosedMs === null ? null : firstClosedMs - readyMs, treeRssBytes: tree };
+    return {
+      readyMs,
+      firstStatusMs,
+      firstClosedMs,
+      readyToClosedMs: firstClosedMs === null ? null : firstClosedMs - readyMs,
+      treeRssBytes: tree,
+      cpuToReadyMs,
+    };
   } finally {
     await proc.stop();
   }
@@ -95,13 +109,14 @@ function startupRow(ctx: BenchContext, def: ServerDef, samples: StartSample[]): 
     medianFirstClosedMs: firstClosedMs.length ? median(firstClosedMs) : null,
     medianReadyToClosedMs: readyToClosedMs.length ? median(readyToClosedMs) : null,
     idleRssBytes: median(samples.map((x) => x.treeRssBytes)),
+    medianCpuToReadyMs: median(samples.map((x) => x.cpuToReadyMs)),
   };
   const closed =
     row.firstClosedMs && row.medianFirstClosedMs !== null && row.medianReadyToClosedMs !== null
       ? `; first batch CLOSED ${fx(row.medianFirstClosedMs)} ms (${row.firstClosedMs.map((x) => fx(x)).join(', ')}), ${fx(row.medianReadyToClosedMs)} ms after ready`
       : '';
   ctx.log(
-    `startup: ${def.label}: median ${fx(row.medianMs)} ms (${runsMs.map((x) => fx(x)).join(', ')}); first status ${fx(row.medianFirstStatusMs)} ms${closed}`,
+    `startup: ${def.label}: median ${fx(row.medianMs)} ms (${runsMs.map((x) => fx(x)).join(', ')}), CPU ${fx(row.medianCpuToReadyMs)} ms; first status ${fx(row.medianFirstStatusMs)} ms${closed}`,
   );
   return row;
 }
@@ -120,6 +135,7 @@ function startupMarkdown(ctx: BenchContext, rows: StartupRow[]): string {
         'min ms',
         'max ms',
         'RSS when ready',
+        'CPU ms to ready',
         'simulator ÷ this',
         'to first status of a new batch, median ms',
         'simulator ÷ this (first status)',
@@ -131,6 +147,7 @@ function startupMarkdown(ctx: BenchContext, rows: StartupRow[]): string {
         fx(Math.min(...r.runsMs)),
         fx(Math.max(...r.runsMs)),
         fmtMB(r.idleRssBytes),
+        fx(r.medianCpuToReadyMs),
         ratio(r, (x) => x.medianMs),
         fx(r.medianFirstStatusMs),
         ratio(r, (x) => x.medianFirstStatusMs),

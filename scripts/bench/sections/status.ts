@@ -1,10 +1,11 @@
 /**
- * Section "status": GET /api/BatchStatus/{id} under load (50 connections, then 500 for overload),
- * every server measured in interleaved rounds, with the server's own CPU use per request.
+ * Section "status": GET /api/BatchStatus/{id} under load (50 connections, then 500 for overload
+ * unless --no-overload), every server measured in interleaved rounds, with the server's own CPU
+ * use per request.
  * Targets: the simulator serves at least 0.8 × bare Fastify's and 3 × WireMock's request rate.
  */
 import type { BenchContext } from '../context.js';
-import { cpuMicrosPerRequest, type LoadRow, measureInterleaved, startAndWait, warmUp } from '../lib/measure.js';
+import { cpuMicrosPerRequest, type LoadRow, type Measured, measureInterleaved, startAndWait, warmUp } from '../lib/measure.js';
 import { httpRequest, peakRss, type Spawned } from '../lib/proc.js';
 import { fmtMB, fx, type SectionResult, type Target, table } from '../lib/report.js';
 import { API_HEADERS, type ServerDef, type ServerName } from '../lib/servers.js';
@@ -40,13 +41,13 @@ async function measureStatus(ctx: BenchContext, defs: ServerDef[]): Promise<Load
     const targets = live.map((l) => ({ key: l.def.name, proc: l.proc, url: l.url }));
     const normal = await measureInterleaved(ctx, targets, opts.connections, opts.runs);
     const rssAfterNormal = new Map(live.map((l) => [l.def.name, peakRss(l.proc.pid)]));
-    await ctx.quiet('status overload');
-    const over = await measureInterleaved(ctx, targets, opts.overloadConnections, opts.overloadRuns);
+    const loads: [number, Map<string, Measured>][] = [[opts.connections, normal]];
+    if (opts.overload) {
+      await ctx.quiet('status overload');
+      loads.push([opts.overloadConnections, await measureInterleaved(ctx, targets, opts.overloadConnections, opts.overloadRuns)]);
+    }
     const rows: LoadRow[] = [];
-    for (const [c, m] of [
-      [opts.connections, normal],
-      [opts.overloadConnections, over],
-    ] as const) {
+    for (const [c, m] of loads) {
       for (const l of live) {
         rows.push({
           server: l.def.name,
@@ -69,7 +70,7 @@ const perCpuSecond = (x: LoadRow) => x.median.rps / Math.max(0.01, x.serverCpu);
 function statusMarkdown(ctx: BenchContext, rows: LoadRow[]): string {
   const { opts } = ctx;
   const out: string[][] = [];
-  for (const c of [opts.connections, opts.overloadConnections]) {
+  for (const c of opts.overload ? [opts.connections, opts.overloadConnections] : [opts.connections]) {
     const sim = rows.find((r) => r.server === 'simulator' && r.connections === c);
     for (const r of rows.filter((x) => x.connections === c)) {
       const vs = sim && r.server !== 'simulator';
