@@ -32,6 +32,7 @@ import { LazyRealSigner, TestPki } from './signing/test-pki.js';
 import { tsaRoutes } from './http/tsa-routes.js';
 import { pkiRoutes } from './http/pki-routes.js';
 import type { Signer } from './signing/signer.js';
+import type { EarlySealingProcess } from './signing/sealing-process.js';
 import type { BatchStore } from './storage/batch-store.js';
 import { BlobStore } from './storage/blob-store.js';
 import { SqliteBatchStore } from './storage/sqlite-batch-store.js';
@@ -78,6 +79,8 @@ export interface BuildOptions {
   tickMs?: number;
   /** Compile every route schema while starting (Fastify's default) instead of on first use. */
   eagerSchemas?: boolean;
+  /** A sealing process started before the app was built (see startServer); the real signer adopts it, any other signer discards it. */
+  earlySealing?: EarlySealingProcess;
 }
 
 /**
@@ -223,8 +226,10 @@ async function wire(app: FastifyInstance, config: Config, keys: KeySettings, opt
           budget: { timeMs: config.fileTimeLimitMs, memoryMiB: config.fileMemoryLimitMib },
           workDir,
           validation: { maxSignaturesPerFile: config.maxSignaturesPerFile },
+          ...(options.earlySealing ? { early: options.earlySealing } : {}),
         })
       : new PlaceholderSigner());
+  if (!(signer instanceof LazyRealSigner)) options.earlySealing?.discard();
   const worker = new BatchWorker({
     service,
     store,

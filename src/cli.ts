@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { hostname } from 'node:os';
 import { ConfigError, describeConfig, helpText, loadConfig } from './config.js';
-import { type RunningServer, startServer } from './server.js';
+import type { RunningServer } from './server.js';
+import { EarlySealingProcess } from './signing/sealing-process.js';
 import { VERSION } from './version.js';
 
 /** Subcommands (src/calibrate/commands.ts); the name list is here so `--help` needs no import. */
@@ -49,7 +50,11 @@ async function main(): Promise<void> {
   // Signals are taken from before the server starts: one that arrives while it starts stops it
   // as soon as it is up, the same graceful way.
   const stopper = new Stopper();
-  const server = await startServer(config);
+  // The first sealing process starts before the server's own modules load (a third of start-up):
+  // it loads the format modules meanwhile, and the first batch does not wait for it.
+  const earlySealing = config.signer === 'real' ? new EarlySealingProcess(config.fileMemoryLimitMib) : undefined;
+  const { startServer } = await import('./server.js');
+  const server = await startServer(config, earlySealing ? { earlySealing } : {});
   if (stopper.attach(server)) return;
   const settings = describeConfig(config);
   // The start line is written whatever the log level: it is how a person, a script or a test

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { buildApp, type BuildOptions } from './app.js';
 import { LazyRealSigner } from './signing/test-pki.js';
+import { EarlySealingProcess } from './signing/sealing-process.js';
 
 export interface CloseOptions {
   /**
@@ -40,13 +41,24 @@ const SWEEP_MS = 10;
 const PKI_WARMUP_DELAY_MS = 50;
 
 /** Builds the app and listens. The caller decides what to print and when to close. */
-export async function startServer(config: Config, options: BuildOptions = {}): Promise<RunningServer> {
-  const app = await buildApp(config, options);
+export async function startServer(config: Config, given: BuildOptions = {}): Promise<RunningServer> {
+  // The first sealing process loads its modules while the app is built and the PKI loaded, so
+  // the first batch finds it ready (the command line starts it earlier still and passes it in).
+  const earlySealing = given.earlySealing ?? (config.signer === 'real' && !given.signer ? new EarlySealingProcess(config.fileMemoryLimitMib) : undefined);
+  const options: BuildOptions = { ...given, ...(earlySealing ? { earlySealing } : {}) };
+  let app: FastifyInstance;
+  try {
+    app = await buildApp(config, options);
+  } catch (err) {
+    earlySealing?.discard();
+    throw err;
+  }
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
     // e.g. EADDRINUSE: release the database and the temporary data directory before failing.
     await app.close().catch(() => {});
+    earlySealing?.discard();
     throw err;
   }
   const address = app.server.address() as AddressInfo;
@@ -72,7 +84,7 @@ export async function startServer(config: Config, options: BuildOptions = {}): P
     boundAddress: address.address,
     close: (opts = {}) => {
       clearTimeout(warmup);
-      return (closing ??= closeApp(app, opts.drainMs ?? DEFAULT_DRAIN_MS));
+      return (closing ??= closeApp(app, opts.drainMs ?? DEFAULT_DRAIN_MS).finally(() => earlySealing?.discard()));
     },
   };
 }

@@ -10,7 +10,8 @@ import type { FastifyServerOptions } from 'fastify';
  *   status — was a quarter of the CPU between spawn and the first answer, for routes most runs
  *   never call. What is compiled, and how, is unchanged; only when. A schema that does not compile
  *   therefore fails on its route's first request (a 500) instead of at start-up, so
- *   test/integration/openapi.test.ts builds the app with `lazy: false` to compile every one in CI.
+ *   test/integration/openapi.test.ts builds the app with `lazy: false` to compile every one, and
+ *   check it against JSON Schema's meta-schema, in CI.
  * - Finite: ajv's type coercion turns "Infinity", "-Infinity" and "1e400" into ±Infinity and then
  *   skips the integer, minimum and maximum checks, which only look at finite numbers; without this
  *   a handler would see Infinity, and a problem naming it could not even be serialised. A request
@@ -41,9 +42,13 @@ export function schemaCompilers(options: { lazy: boolean }): CompilersFactory {
         const compile = ajvValidators(externalSchemas, ajvOptions);
         return (route) => finite(() => compile(route));
       }
-      // Even the ajv instance (with its formats and the shared schemas) waits for a first request.
+      // Even the ajv instance (with its formats and the shared schemas) waits for a first request,
+      // and it does not check our schemas against JSON Schema's meta-schema: compiling that took
+      // half of a fresh server's first request, and the eager build in CI checks every schema.
+      const lenient = ajvOptions as { customOptions?: Record<string, unknown> };
+      const unchecked = { ...lenient, customOptions: { ...lenient.customOptions, validateSchema: false } };
       let compile: ((route: RouteSchemaDef) => Validator) | undefined;
-      return (route) => finite(() => (compile ??= ajvValidators(externalSchemas, ajvOptions))(route));
+      return (route) => finite(() => (compile ??= ajvValidators(externalSchemas, unchecked))(route));
     },
     buildSerializer: (externalSchemas, serializerOptions) => {
       if (!options.lazy) return stringifiers(externalSchemas, serializerOptions);

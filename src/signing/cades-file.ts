@@ -4,17 +4,35 @@
  * written by streaming the content into the encapsulated OCTET STRING between the DER headers.
  * A 250 MiB input costs a 64 KiB read buffer instead of several copies of the file.
  *
- *   sha256File(path): Promise<Buffer>
- *   writeEnveloping(detached, contentPath, contentSize, outPath): Promise<void>
+ * The reads and writes are synchronous: this runs in a sealing process that works on one file and
+ * has nothing else to do meanwhile, and a synchronous read of a small file costs a fraction of the
+ * round trips through libuv's thread pool that a stream makes (most sealed files are small).
+ *
+ *   sha256File(path): Buffer
+ *   writeEnveloping(detached, contentPath, contentSize, outPath): void
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { children, content, readTlv } from './der.js';
 
-export async function sha256File(path: string): Promise<Buffer> {
+const CHUNK = 1 << 16;
+
+/** Calls `each` with the file's bytes, CHUNK at a time (the buffer is reused: copy what you keep). */
+function forEachChunk(path: string, each: (chunk: Buffer) => void): number {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK);
+    let total = 0;
+    for (let n; (n = readSync(fd, buf, 0, CHUNK, null)) > 0; total += n) each(buf.subarray(0, n));
+    return total;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function sha256File(path: string): Buffer {
   const hash = createHash('sha256');
-  await pipeline(createReadStream(path, { highWaterMark: 1 << 16 }), hash);
+  forEachChunk(path, (chunk) => hash.update(chunk));
   return hash.digest();
 }
 
@@ -33,7 +51,7 @@ const tlvSize = (len: number): number => derHeader(0, len).length + len;
  * into the enveloping one, streaming the content from `contentPath` into `outPath`. Byte for byte
  * what buildSignedData({ attach: true }) writes for the same signature.
  */
-export async function writeEnveloping(detached: Buffer, contentPath: string, contentSize: number, outPath: string): Promise<void> {
+export function writeEnveloping(detached: Buffer, contentPath: string, contentSize: number, outPath: string): void {
   // ContentInfo ::= SEQ { OID, [0] { SignedData ::= SEQ { version, digestAlgorithms, encap, [certs], signerInfos } } }
   const [typeOid, explicit] = children(content(detached)) as [Buffer, Buffer];
   const signedData = content(explicit);
@@ -62,16 +80,16 @@ export async function writeEnveloping(detached: Buffer, contentPath: string, con
     derHeader(0x04, contentSize),
   ]);
   const tail = Buffer.concat(parts.slice(encapIndex + 1));
-  const out = createWriteStream(outPath);
-  async function* body(): AsyncGenerator<Buffer> {
-    yield head;
-    let seen = 0;
-    for await (const chunk of createReadStream(contentPath, { highWaterMark: 1 << 16 })) {
-      seen += (chunk as Buffer).length;
-      yield chunk as Buffer;
-    }
+  const out = openSync(outPath, 'w');
+  try {
+    const write = (b: Buffer): void => {
+      for (let off = 0; off < b.length; ) off += writeSync(out, b, off);
+    };
+    write(head);
+    const seen = forEachChunk(contentPath, write);
     if (seen !== contentSize) throw new Error(`the content changed size while it was sealed (${seen} bytes, expected ${contentSize})`);
-    yield tail;
+    write(tail);
+  } finally {
+    closeSync(out);
   }
-  await pipeline(body, out);
 }

@@ -29,6 +29,12 @@ export async function preloadFormats(): Promise<void> {
   await Promise.all([pades(), xades(), validate()]);
 }
 
+/**
+ * The format modules one by one, most needed first (PDFs are most of what is sealed): a sealing
+ * process loads them in this order while it has nothing else to do (worker.ts).
+ */
+export const FORMAT_LOADERS: readonly (() => Promise<unknown>)[] = [pades, xades, validate];
+
 export interface Engine {
   pki: Pki;
   tsa: Tsa;

@@ -16,26 +16,23 @@
  * file fails with a reason that says which budget and which setting; a new process takes its place
  * for the next file. An AbortSignal kills the process working on that file the same way (a deleted
  * batch, a server stopping). Processes are unref'd while idle, so a forgotten close() does not
- * keep the server alive; close() kills them.
- *
- * The entry works from compiled JS (dist/src/signing/worker.js) and from the TypeScript source
- * (src/signing/worker.ts, started with `--import tsx`, e.g. under vitest).
+ * keep the server alive; close() kills them. Processes are started by sealing-process.ts.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FileOutcome, InputFile, SignContext, Signer, StoredContext, StoredFile, StoredOptions, StoredOutcome } from './signer.js';
 import type { Pki } from './pki-material.js';
 import { createTsa } from './tsa.js';
-import { embedsValidationData, preloadFormats, revocationSubjects, type Engine, type RevocationSource } from './engine.js';
+import { embedsValidationData, preloadFormats, processWith, revocationSubjects, type Engine, type RevocationData, type RevocationSource } from './engine.js';
 import { siblingNamesFor } from './formats.js';
 import { processStoredWith } from './stored-engine.js';
+import { type EarlySealingProcess, forkSealingProcess } from './sealing-process.js';
 import type { ValidationLimits } from './validate.js';
-import type { WorkerInit, WorkerTask } from './worker.js';
+import type { InlineOutput, WorkerInit, WorkerOutcome, WorkerPreload, WorkerTask } from './worker.js';
 
 export interface FileBudget {
   /** Wall time one file may take in its sealing process, in ms. */
@@ -67,23 +64,30 @@ export interface RealSignerOptions {
    * loaded the format modules, and the next file does not wait a second or more for a new one.
    */
   spare?: number;
+  /** A process started before this pool (by the command line, while the server loaded): the first one used. */
+  early?: EarlySealingProcess;
 }
 
 export interface RealSigner extends Signer {
   readonly threads: number;
   readonly budget: FileBudget;
   /**
-   * Starts the sealing processes now and resolves once each has loaded the format modules
+   * Starts the sealing processes now and resolves once each has its PKI and has loaded the format modules
    * (≈1–3 s on a small box). Optional: files start processes on demand.
    */
   warmup(): Promise<void>;
+  /** Starts the sealing processes now, without waiting for them; they load their modules as they would for a first file. */
+  start(): void;
   close(): Promise<void>;
 }
 
 interface Proc {
   child: ChildProcess;
-  ready: Promise<void>;
+  /** Settles once the process has loaded its format modules, or died. */
+  warm: Promise<void>;
   isReady: boolean;
+  /** The format modules are loaded (they load in the background once the process starts). */
+  loaded: boolean;
   task: Running | undefined;
   /** Last lines the process wrote to stderr (why it died, when it did). */
   stderr: string;
@@ -92,7 +96,8 @@ interface Proc {
 
 interface Job {
   task: Omit<WorkerTask, 'id' | 'outDir'>;
-  resolve: (o: StoredOutcome) => void;
+  /** Inline tasks answer with bytes, the others with files (see WorkerTask.inline). */
+  resolve: (o: WorkerOutcome) => void;
   signal: AbortSignal | undefined;
   /** This job's own abort listener (one per job: several files of a batch share one signal). */
   onAbort: () => void;
@@ -123,27 +128,15 @@ function rssOf(pid: number | undefined): number | undefined {
   }
 }
 
-/** The parent's node options minus those that only make sense for a main script or are set here. */
-function childExecArgv(): string[] {
-  const out: string[] = [];
-  const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (/^--(input-type|max-old-space-size)(=|$)/.test(a)) {
-      if (!a.includes('=')) i++;
-      continue;
-    }
-    if (['-e', '--eval', '-p', '--print'].includes(a)) {
-      i++;
-      continue;
-    }
-    if (/^--(eval|print)=/.test(a)) continue;
-    out.push(a);
-  }
-  return out;
-}
-
 const MiB = 1024 * 1024;
+/**
+ * Extra time a file gets while its process is still loading the format modules (normally well
+ * under a second; a loaded machine can take several). Once they are in, the file's own budget
+ * starts again from zero.
+ */
+const MODULE_LOAD_GRACE_MS = 30_000;
+/** Largest document (with its siblings) `processFile` hands to a sealing process in memory. */
+const INLINE_MAX_BYTES = 8 * MiB;
 
 export function createRealSigner(opts: RealSignerOptions): RealSigner {
   const threads = Math.max(0, Math.floor(opts.threads ?? availableParallelism()));
@@ -171,10 +164,6 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
   /** Processes in a row that died before they were ready (a broken installation): stop replacing them. */
   let startFailures = 0;
 
-  const here = import.meta.url;
-  const fromTs = here.endsWith('.ts');
-  const entry = fileURLToPath(new URL(fromTs ? './worker.ts' : './worker.js', here));
-
   const failed = (fileName: string, detail: string, overBudget?: StoredOutcome['overBudget']): StoredOutcome => ({
     fileName,
     signed: false,
@@ -185,21 +174,26 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
   });
 
   function spawn(): Proc {
-    const child = fork(entry, [], {
-      execArgv: [...childExecArgv(), ...(fromTs ? ['--import', 'tsx'] : []), `--max-old-space-size=${budget.memoryMiB}`],
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    });
-    let markReady: () => void = () => {};
-    const proc: Proc = { child, isReady: false, task: undefined, stderr: '', dead: false, ready: new Promise<void>((r) => (markReady = r)) };
+    // The first process may have been started early, while the server started (sealing-process.ts).
+    const early = opts.early?.take(budget.memoryMiB);
+    const child = early?.child ?? forkSealingProcess(budget.memoryMiB);
+    let markWarm: () => void = () => {};
+    const proc: Proc = { child, isReady: false, loaded: false, task: undefined, stderr: early?.stderr ?? '', dead: false, warm: new Promise<void>((r) => (markWarm = r)) };
     child.stderr!.setEncoding('utf8').on('data', (d: string) => {
       proc.stderr = (proc.stderr + d).slice(-2000);
     });
-    child.on('message', (m: { id?: number; ready?: boolean; outcome?: StoredOutcome; error?: string }) => {
+    child.on('message', (m: { id?: number; ready?: boolean; loaded?: boolean; outcome?: StoredOutcome; error?: string }) => {
+      if (m.loaded) {
+        proc.loaded = true;
+        // A file sent before the modules were in starts its time budget now.
+        if (proc.task) proc.task.started = Date.now();
+        markWarm();
+        dispatch();
+        return;
+      }
       if (m.ready) {
         proc.isReady = true;
         startFailures = 0;
-        markReady();
         idle(proc);
         dispatch();
         return;
@@ -213,7 +207,7 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
     const onDeath = (why: string): void => {
       if (proc.dead) return;
       proc.dead = true;
-      markReady();
+      markWarm();
       if (!proc.isReady && !closed) {
         startFailures++;
         // It could not even start (a broken installation): fail the waiting files rather than
@@ -236,7 +230,7 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
     };
     child.on('error', (e) => onDeath(e.message));
     child.on('exit', (code, signal) => onDeath(signal ? `signal ${signal}` : `exit code ${code}`));
-    child.send({ init: { material: pki.material, ...(validation ? { validation } : {}) } } satisfies WorkerInit);
+    child.send({ init: { material: pki.material, ...(validation ? { validation } : {}), ...(early ? { readyBeforeModules: true } : {}) } } satisfies WorkerInit);
     return proc;
   }
 
@@ -249,7 +243,7 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
   }
 
   /** Ends the file in hand with `outcome`; the process stays (answered) or is being killed. */
-  function finish(proc: Proc, outcome: StoredOutcome): void {
+  function finish(proc: Proc, outcome: WorkerOutcome): void {
     const t = proc.task;
     if (!t) return;
     proc.task = undefined;
@@ -258,7 +252,7 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
     t.resolve(outcome);
   }
 
-  function kill(proc: Proc, outcome: StoredOutcome): void {
+  function kill(proc: Proc, outcome: WorkerOutcome): void {
     finish(proc, outcome);
     if (proc.dead) return;
     proc.dead = true;
@@ -301,8 +295,8 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
    */
   function dispatch(): void {
     // One process loads at a time: on a busy machine, several loading at once would all be slow
-    // to take their first file; each new one is started when the one before is ready.
-    if (!closed && used && startFailures < 3 && procs.length < poolSize && procs.every((p) => p.isReady)) procs.push(spawn());
+    // to take their first file; each new one is started when the one before has its modules.
+    if (!closed && used && startFailures < 3 && procs.length < poolSize && procs.every((p) => p.loaded)) procs.push(spawn());
     while (!closed && waiting.length > 0) {
       const proc = procs.find((p) => p.isReady && !p.task && !p.dead);
       if (!proc) return;
@@ -337,7 +331,7 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
       dispatch();
       return;
     }
-    if (Date.now() - t.started > budget.timeMs) {
+    if (Date.now() - t.started > budget.timeMs + (proc.loaded ? 0 : MODULE_LOAD_GRACE_MS)) {
       kill(
         proc,
         failed(
@@ -350,44 +344,90 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
     }
   }
 
-  async function processStored(file: StoredFile, ctx: StoredContext, o: StoredOptions = {}): Promise<StoredOutcome> {
-    if (closed) return failed(file.name, 'the signer is closed');
-    if (o.signal?.aborted) return failed(file.name, `work on "${file.name}" was stopped`);
-    // B-LT seals embed the current revocation data; validation judges against the current CRL.
+  /** B-LT seals embed the current revocation data; validation judges against the current CRL. */
+  function revocationFor(ctx: StoredContext | SignContext): RevocationData | undefined {
     // Asked here, in the server process, which holds the CA's revocation state.
     const wanted = embedsValidationData(ctx.process) ? revocationSubjects(pki, ctx.sealIdentity) : ctx.process.operation === 'validate' ? [] : null;
-    const revocation = opts.revocation && wanted ? opts.revocation(wanted, ctx.now) : undefined;
-    if (threads === 0) return processStoredWith(env(), file, { ...ctx, ...(revocation ? { revocation } : {}) }, workDir());
+    return opts.revocation && wanted ? opts.revocation(wanted, ctx.now) : undefined;
+  }
+
+  /** Queues one task for the pool; settles with the process's answer or the reason it has none. */
+  function submit(task: Job['task'], signal: AbortSignal | undefined): Promise<WorkerOutcome> {
     used = true;
-    const siblingPaths: Record<string, string> = {};
-    if (ctx.process.operation === 'validate' && ctx.siblingPaths) {
-      for (const n of siblingNamesFor(file.name)) if (ctx.siblingPaths[n]) siblingPaths[n] = ctx.siblingPaths[n];
-    }
-    return new Promise<StoredOutcome>((resolve) => {
+    return new Promise<WorkerOutcome>((resolve) => {
       const job: Job = {
-        task: {
-          file,
-          process: ctx.process,
-          now: ctx.now.getTime(),
-          ...(ctx.sealIdentity ? { sealIdentity: ctx.sealIdentity } : {}),
-          ...(Object.keys(siblingPaths).length ? { siblingPaths } : {}),
-          ...(revocation ? { revocation } : {}),
-        },
+        task,
         resolve: (outcome) => {
-          o.signal?.removeEventListener('abort', job.onAbort);
+          signal?.removeEventListener('abort', job.onAbort);
           resolve(outcome);
         },
-        signal: o.signal,
+        signal,
         onAbort: () => abortJob(job),
       };
       waiting.push(job);
-      o.signal?.addEventListener('abort', job.onAbort, { once: true });
+      signal?.addEventListener('abort', job.onAbort, { once: true });
       dispatch();
     });
   }
 
-  /** In memory (tests, scripts): the bytes go through files in the work directory like any batch file. */
+  async function processStored(file: StoredFile, ctx: StoredContext, o: StoredOptions = {}): Promise<StoredOutcome> {
+    if (closed) return failed(file.name, 'the signer is closed');
+    if (o.signal?.aborted) return failed(file.name, `work on "${file.name}" was stopped`);
+    const revocation = revocationFor(ctx);
+    if (threads === 0) return processStoredWith(env(), file, { ...ctx, ...(revocation ? { revocation } : {}) }, workDir());
+    const siblingPaths: Record<string, string> = {};
+    if (ctx.process.operation === 'validate' && ctx.siblingPaths) {
+      for (const n of siblingNamesFor(file.name)) if (ctx.siblingPaths[n]) siblingPaths[n] = ctx.siblingPaths[n];
+    }
+    // A task with files answers with files.
+    return (await submit(
+      {
+        file,
+        process: ctx.process,
+        now: ctx.now.getTime(),
+        ...(ctx.sealIdentity ? { sealIdentity: ctx.sealIdentity } : {}),
+        ...(Object.keys(siblingPaths).length ? { siblingPaths } : {}),
+        ...(revocation ? { revocation } : {}),
+      },
+      o.signal,
+    )) as StoredOutcome;
+  }
+
+  /**
+   * In memory (tests, scripts): a small document travels to its sealing process and back in the
+   * messages, as the caller holds its bytes anyway; a large one goes through files in the work
+   * directory like any batch file, so that it is not copied whole through the channel.
+   */
   async function processFile(file: InputFile, ctx: SignContext): Promise<FileOutcome> {
+    const siblings: Record<string, Buffer> = {};
+    if (ctx.process.operation === 'validate' && ctx.siblings) {
+      for (const n of siblingNamesFor(file.name)) {
+        const b = ctx.siblings(n);
+        if (b) siblings[n] = b;
+      }
+    }
+    if (closed) return { ...failed(file.name, 'the signer is closed'), outputs: [] };
+    const revocation = revocationFor(ctx);
+    // In-process (tests, scripts): the bytes are here already.
+    if (threads === 0) return processWith(env(), file, { ...ctx, ...(revocation ? { revocation } : {}) });
+    const size = file.bytes.length + Object.values(siblings).reduce((n, b) => n + b.length, 0);
+    if (size > INLINE_MAX_BYTES) return processFileViaDisk(file, ctx);
+    const answer = await submit(
+      {
+        file: { name: file.name, path: '' },
+        process: ctx.process,
+        now: ctx.now.getTime(),
+        ...(ctx.sealIdentity ? { sealIdentity: ctx.sealIdentity } : {}),
+        ...(revocation ? { revocation } : {}),
+        inline: { bytes: file.bytes, ...(Object.keys(siblings).length ? { siblings } : {}) },
+      },
+      undefined,
+    );
+    const outputs = (answer.outputs as InlineOutput[]).map((o) => ({ name: o.name, bytes: o.bytes ? Buffer.from(o.bytes.buffer, o.bytes.byteOffset, o.bytes.byteLength) : file.bytes }));
+    return { ...answer, outputs };
+  }
+
+  async function processFileViaDisk(file: InputFile, ctx: SignContext): Promise<FileOutcome> {
     const dir = workDir();
     const temps: string[] = [];
     const put = async (bytes: Buffer): Promise<string> => {
@@ -424,6 +464,11 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
     budget,
     processFile,
     processStored,
+    start() {
+      if (closed || threads === 0) return;
+      used = true;
+      dispatch();
+    },
     async warmup() {
       if (closed) return;
       if (threads === 0) {
@@ -432,13 +477,15 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
       }
       used = true;
       dispatch();
-      while (!closed && startFailures < 3 && !(procs.length >= poolSize && procs.every((p) => p.isReady))) {
-        await Promise.all(procs.map((p) => p.ready));
+      for (const p of procs) if (!p.loaded && !p.dead) p.child.send({ preload: true } satisfies WorkerPreload);
+      while (!closed && startFailures < 3 && !(procs.length >= poolSize && procs.every((p) => p.loaded))) {
+        await Promise.all(procs.map((p) => p.warm));
         dispatch();
       }
     },
     async close() {
       closed = true;
+      opts.early?.discard();
       for (const j of waiting.splice(0)) j.resolve(failed(j.task.file.name, 'the signer was closed'));
       const all = procs.splice(0);
       const exits = all.map((p) => (p.dead || p.child.exitCode !== null || p.child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => p.child.once('exit', () => r()))));

@@ -6,10 +6,11 @@
  * CAdES never reads the file into memory (see cades-file.ts); every other format needs the whole
  * document (a PDF or XML parser), reads it once and writes each output to a new file in `outDir`.
  * An output that is the input itself (a detached signature's data file) keeps the input's path.
+ * Files are read and written synchronously, as in cades-file.ts: a sealing process has one file
+ * in hand and nothing else to do while it waits.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acceptsFile } from '../domain/processes.js';
 import { buildSignedData } from './cms.js';
@@ -33,7 +34,7 @@ export async function processStoredWith(env: Engine, file: StoredFile, ctx: Stor
       const level = p.level ?? 'B-B';
       const enveloping = p.packaging === 'enveloping';
       const who = ctx.sealIdentity && ctx.sealIdentity !== 'default' ? ` with the ${ctx.sealIdentity} TEST seal` : '';
-      const digest = await sha256File(file.path);
+      const digest = sha256File(file.path);
       const signer = identityFor(env.pki, ctx.sealIdentity);
       // B-LT: certificate and revocation values go in SignedData.certificates / crls, as in processWith.
       const ltv = embedsValidationData(p) ? validationMaterial(env, signer, ctx.revocation) : undefined;
@@ -46,8 +47,8 @@ export async function processStoredWith(env: Engine, file: StoredFile, ctx: Stor
         ...(ltv ? { certificates: ltv.certs, crls: ltv.crls, ocsps: ltv.ocsps } : {}),
       });
       const out = newPath();
-      if (enveloping) await writeEnveloping(detached, file.path, (await stat(file.path)).size, out);
-      else await writeFile(out, detached);
+      if (enveloping) writeEnveloping(detached, file.path, statSync(file.path).size, out);
+      else writeFileSync(out, detached);
       return {
         fileName: file.name,
         signed: true,
@@ -56,7 +57,7 @@ export async function processStoredWith(env: Engine, file: StoredFile, ctx: Stor
         outputs: enveloping ? [{ name: signatureFileName('p7m', file.name), path: out }] : [file, { name: signatureFileName('p7s', file.name), path: out }],
       };
     }
-    const bytes = await readFile(file.path);
+    const bytes = readFileSync(file.path);
     const sibs = ctx.siblingPaths;
     const outcome = await processWith(env, { name: file.name, bytes }, {
       process: p,
@@ -72,7 +73,7 @@ export async function processStoredWith(env: Engine, file: StoredFile, ctx: Stor
         continue;
       }
       const path = newPath();
-      await writeFile(path, o.bytes);
+      writeFileSync(path, o.bytes);
       outputs.push({ name: o.name, path });
     }
     return { ...outcome, outputs };

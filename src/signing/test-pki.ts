@@ -124,15 +124,16 @@ export class LazyRealSigner implements Signer {
   ) {}
 
   private startPool(): Promise<RealSigner> {
-    this.pool ??= this.pki.get().then(async ({ pki, revocations }) => {
-      const signer = (await import('./real-signer.js')).createRealSigner({
+    // The pool's modules load while the PKI does.
+    this.pool ??= Promise.all([this.pki.get(), import('./real-signer.js')]).then(([{ pki, revocations }, { createRealSigner }]) => {
+      const signer = createRealSigner({
         pki,
         ...this.options,
         // B-LT seals and validation read the CA's revocation state as it is when the file is sealed.
         revocation: (certs, now) => ({ crls: [revocations.currentCrlDer(now)], ocsps: certs.map((c) => revocations.ocspResponseFor(c, now)) }),
       });
       if (this.closed) return signer;
-      void signer.warmup().catch(() => {});
+      signer.start();
       return signer;
     });
     return this.pool;
@@ -164,6 +165,8 @@ export class LazyRealSigner implements Signer {
    */
   async close(): Promise<void> {
     this.closed = true;
+    // A process started early for a pool that never came to be (closed before the PKI loaded).
+    this.options.early?.discard();
     const pending = this.pool?.catch(() => undefined);
     if (!pending) return;
     const ready = await Promise.race([pending, new Promise<undefined>((r) => setImmediate(() => r(undefined)))]);

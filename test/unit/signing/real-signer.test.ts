@@ -134,6 +134,24 @@ describe('createRealSigner: processes 1–9 through the worker pool', () => {
     expect(o.success).toBe(false);
   });
 
+  it('a small document travels in the messages and a large one through files, with the same result', async () => {
+    const small = { name: 'small.txt', bytes: Buffer.from('a small document\n') };
+    const large = { name: 'large.txt', bytes: Buffer.alloc(9 * 1024 * 1024, 0x61) }; // over the 8 MiB handed over in memory
+    const [s, l] = await run(2, [small, large]);
+    for (const [input, o] of [[small, s!], [large, l!]] as const) {
+      expect(o.success, o.detail).toBe(true);
+      expect(o.outputs.map((f) => f.name)).toEqual([input.name, `${input.name}.p7s`]);
+      expect(o.outputs[0]!.bytes.equals(input.bytes)).toBe(true); // the data file of a detached seal is the input, unchanged
+    }
+    const v = await validateAll([...s!.outputs, ...l!.outputs]);
+    expect(v.map((x) => [x.fileName, x.success])).toEqual([
+      ['small.txt', true],
+      ['small.txt.p7s', true],
+      ['large.txt', true],
+      ['large.txt.p7s', true],
+    ]);
+  });
+
   it('in-process mode (threads: 0) gives the same outputs', async () => {
     const s0 = createRealSigner({ pki, threads: 0 });
     const o = await s0.processFile(FILES[3]!, { process: processById(7), now: NOW });
