@@ -60,6 +60,7 @@ function compare({ connections, status, startup, sealing }: BeforeAfterInput): B
     add('start-up: spawn to first good health answer, median ms', 'lower', ub.medianMs, ua.medianMs);
     add('start-up: spawn to first status of a new batch, median ms', 'lower', ub.medianFirstStatusMs, ua.medianFirstStatusMs);
     add('start-up: first batch CLOSED after ready, median ms', 'lower', ub.medianReadyToClosedMs, ua.medianReadyToClosedMs);
+    add('start-up: CPU ms of the process tree when the first batch is CLOSED, median', 'lower', ub.medianCpuToClosedMs, ua.medianCpuToClosedMs);
   }
   const seal = (n: ServerName) => sealing?.builds.find((b) => b.server === n);
   add(

@@ -38,6 +38,8 @@ export interface StartupRow {
    * which other work on a shared machine moves far less than the wall-clock time.
    */
   medianCpuToReadyMs: number;
+  /** The simulator only: CPU time the process tree had used when the first batch was CLOSED, median. */
+  medianCpuToClosedMs: number | null;
 }
 
 export async function startupSection(ctx: BenchContext, defs: ServerDef[]): Promise<SectionResult<StartupRow[]>> {
@@ -61,6 +63,7 @@ interface StartSample {
   readyToClosedMs: number | null;
   treeRssBytes: number;
   cpuToReadyMs: number;
+  cpuToClosedMs: number | null;
 }
 
 /** One start (not pinned: as a user would start it), the first status, and the first batch CLOSED. */
@@ -75,9 +78,11 @@ async function startOnce(def: ServerDef): Promise<StartSample> {
     if (first.status !== 200) throw new Error(`${def.label}: first status answered ${first.status}`);
     const firstStatusMs = performance.now() - proc.startedAt;
     let firstClosedMs: number | null = null;
+    let cpuToClosedMs: number | null = null;
     if (def.firstClosed) {
       await def.firstClosed(base, statusPath);
       firstClosedMs = performance.now() - proc.startedAt;
+      cpuToClosedMs = (treeCpuSeconds(proc.pid) ?? Number.NaN) * 1000;
     }
     return {
       readyMs,
@@ -86,6 +91,7 @@ async function startOnce(def: ServerDef): Promise<StartSample> {
       readyToClosedMs: firstClosedMs === null ? null : firstClosedMs - readyMs,
       treeRssBytes: tree,
       cpuToReadyMs,
+      cpuToClosedMs,
     };
   } finally {
     await proc.stop();
@@ -110,6 +116,7 @@ function startupRow(ctx: BenchContext, def: ServerDef, samples: StartSample[]): 
     medianReadyToClosedMs: readyToClosedMs.length ? median(readyToClosedMs) : null,
     idleRssBytes: median(samples.map((x) => x.treeRssBytes)),
     medianCpuToReadyMs: median(samples.map((x) => x.cpuToReadyMs)),
+    medianCpuToClosedMs: def.firstClosed ? median(samples.map((x) => x.cpuToClosedMs ?? Number.NaN)) : null,
   };
   const closed =
     row.firstClosedMs && row.medianFirstClosedMs !== null && row.medianReadyToClosedMs !== null
