@@ -3,10 +3,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { defaultZipLimits, type ZipLimits, zipLimitSettings } from './archive/limits.js';
-import type { StatusTableName } from './domain/status.js';
-import { TIMING_PROFILES, type TimingProfileName } from './domain/timing.js';
+import { TIMING_PROFILES } from './domain/timing.js';
 import { DEFAULT_PROFILE, loadProfile, ProfileError, type VendorProfile } from './calibrate/profile.js';
-import { KEY_ALGORITHMS, type KeyAlgorithm } from './signing/pki-material.js';
+import { KEY_ALGORITHMS } from './signing/pki-material.js';
 
 /**
  * The only reader of process.env and the command line. Every setting is one row of SETTINGS: its
@@ -24,83 +23,22 @@ function findPackageRoot(dir: string): string {
   }
 }
 
-export interface Config {
-  port: number;
-  host: string;
-  timing: TimingProfileName;
-  /** ':memory:' or a file path. */
-  db: string;
-  /** null: a temporary directory removed on exit. */
-  dataDir: string | null;
-  /** Empty: any non-empty API-KEY is accepted. */
-  apiKeys: string[];
-  auth: boolean;
-  statusTable: StatusTableName;
-  json: 'vendor' | 'typed';
-  processesFile: string;
-  signer: 'real' | 'placeholder';
-  signerThreads: number;
-  /** Validation (process 4): more signatures in one file than this and the file fails unchecked. */
-  maxSignaturesPerFile: number;
-  /** Wall time one file may take in its sealing process (ms). */
-  fileTimeLimitMs: number;
-  /** Resident memory one sealing process may use for one file (MiB). */
-  fileMemoryLimitMib: number;
-  /** A file being processed when the simulator stopped this many times fails instead of being retried. */
-  fileAttempts: number;
-  pkiCaCert: string | null;
-  pkiCaKey: string | null;
-  pkiKeyAlgorithm: KeyAlgorithm;
-  /** '' : the per-user cache directory; 'off': none; else a directory. */
-  pkiCacheDir: string;
-  /** Base URL in the certificates' CRL / OCSP / caIssuers addresses; null: the address bound. */
-  publicUrl: string | null;
-  logLevel: string;
-  adminToken: string | null;
-  faultsFile: string | null;
-  /** Per-key settings file (label, counterpartyId, processes); see src/key-settings.ts. */
-  keysFile: string | null;
-  faultSeed: number;
-  journalMaxEntries: number;
-  journalMaxBytes: number;
-  /** Headers, then the body, of a request other than an upload must each arrive within this (408). */
-  requestTimeoutMs: number;
-  /** An upload must be received completely within this (408). */
-  uploadTimeoutMs: number;
-  /** An upload slower than this over any RATE_WINDOW_MS is cut off (408); 0: no minimum. */
-  uploadMinBytesPerSecond: number;
-  /** Uploads one API key may have in flight at once (429 above). */
-  maxUploadsPerKey: number;
-  /** Active faults one tenant may hold (429 above). */
-  maxFaultsPerTenant: number;
-  /** Batches (not DELETED) one tenant may hold (429 above). */
-  maxBatchesPerTenant: number;
-  /** Bytes of packages and results one tenant may store (507 above). */
-  maxStoredBytesPerTenant: number;
-  limits: ZipLimits;
-  /**
-   * The vendor profile in force (SEAL_SIM_PROFILE, or the committed default): dates, refusal
-   * statuses, error body shape and recorded timings. Its status table, JSON types and timing have
-   * already been folded into `statusTable`, `json` and `timing` above, where no setting said otherwise.
-   */
-  profile: VendorProfile;
-  /** The profile file given (SEAL_SIM_PROFILE), or null for the committed default. */
-  profileFile: string | null;
-}
-
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-interface Setting<K extends string = string> {
-  key: K;
+interface Setting {
+  /** The field of Config (or of Config.limits, for the `group: 'limits'` rows) this row sets. */
+  key: string;
   flag: string;
   env: string;
   default: string;
   /** Shown in --help and the README. */
   help: string;
-  /** Parses the raw text; throws a plain message saying what is allowed. */
+  /** Parses the raw text; throws a plain message saying what is allowed. Its result type is the field's type. */
   parse: (raw: string) => unknown;
+  /** 'limits': the value belongs to Config.limits (the upload limits), not to Config itself. */
+  group?: 'limits';
 }
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => (raw: string) => {
@@ -111,8 +49,9 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) => (raw: string) => {
 };
 const oneOf = <T extends string>(values: readonly T[]) => (raw: string): T => {
   const v = raw.trim();
-  if (!(values as readonly string[]).includes(v)) throw new Error(`must be one of: ${values.join(', ')}`);
-  return v as T;
+  const found = values.find((x) => x === v);
+  if (found === undefined) throw new Error(`must be one of: ${values.join(', ')}`);
+  return found;
 };
 const onOff = (raw: string): boolean => {
   const v = raw.trim().toLowerCase();
@@ -292,33 +231,80 @@ export const SETTINGS = [
     help: 'Bytes of packages and results one tenant may store (507 from upload above it; default 4096 MiB)', parse: int(1),
   },
   {
-    key: 'maxUploadBytes', flag: 'max-upload-bytes', env: zipLimitSettings.maxUploadBytes, default: String(defaultZipLimits.maxUploadBytes),
+    key: 'maxUploadBytes', group: 'limits', flag: 'max-upload-bytes', env: zipLimitSettings.maxUploadBytes, default: String(defaultZipLimits.maxUploadBytes),
     help: `Largest upload body accepted (413 above it; default ${defaultZipLimits.maxUploadBytes / MiB} MiB)`, parse: int(1),
   },
-  { key: 'maxEntries', flag: 'max-entries', env: zipLimitSettings.maxEntries, default: String(defaultZipLimits.maxEntries), help: 'Most files in one package', parse: int(1) },
+  { key: 'maxEntries', group: 'limits', flag: 'max-entries', env: zipLimitSettings.maxEntries, default: String(defaultZipLimits.maxEntries), help: 'Most files in one package', parse: int(1) },
   {
-    key: 'maxEntryBytes', flag: 'max-entry-bytes', env: zipLimitSettings.maxEntryBytes, default: String(defaultZipLimits.maxEntryBytes),
+    key: 'maxEntryBytes', group: 'limits', flag: 'max-entry-bytes', env: zipLimitSettings.maxEntryBytes, default: String(defaultZipLimits.maxEntryBytes),
     help: `Largest inflated file in a package (default ${defaultZipLimits.maxEntryBytes / MiB} MiB)`, parse: int(1),
   },
   {
-    key: 'maxTotalBytes', flag: 'max-total-bytes', env: zipLimitSettings.maxTotalBytes, default: String(defaultZipLimits.maxTotalBytes),
+    key: 'maxTotalBytes', group: 'limits', flag: 'max-total-bytes', env: zipLimitSettings.maxTotalBytes, default: String(defaultZipLimits.maxTotalBytes),
     help: `Largest inflated size of all files together (default ${defaultZipLimits.maxTotalBytes / MiB} MiB)`, parse: int(1),
   },
   {
-    key: 'maxCompressionRatio', flag: 'max-compression-ratio', env: zipLimitSettings.maxCompressionRatio, default: String(defaultZipLimits.maxCompressionRatio),
+    key: 'maxCompressionRatio', group: 'limits', flag: 'max-compression-ratio', env: zipLimitSettings.maxCompressionRatio, default: String(defaultZipLimits.maxCompressionRatio),
     help: 'Highest inflated/compressed ratio of one file (zip-bomb guard)', parse: int(1),
   },
   {
-    key: 'maxNameLength', flag: 'max-name-length', env: zipLimitSettings.maxNameLength, default: String(defaultZipLimits.maxNameLength),
+    key: 'maxNameLength', group: 'limits', flag: 'max-name-length', env: zipLimitSettings.maxNameLength, default: String(defaultZipLimits.maxNameLength),
     help: 'Longest file name in a package, in UTF-8 bytes', parse: int(1, 65535),
   },
 ] as const satisfies readonly Setting[];
 
-type Raw = Record<(typeof SETTINGS)[number]['key'], unknown>;
+type Row = (typeof SETTINGS)[number];
+type LimitRow = Extract<Row, { group: 'limits' }>;
+type TopRow = Exclude<Row, LimitRow>;
+export type SettingKey = Row['key'];
+
+/** The parsed values of some rows, by key: each field has the type its row's parser returns. */
+type ValuesOf<R extends Row> = { [X in R as X['key']]: ReturnType<X['parse']> };
+
+/**
+ * The settings in force: one field per row of SETTINGS, typed by that row's parser (help texts
+ * describe each); the upload-limit rows are grouped under `limits`. A new row is a new field here
+ * with nothing else to write.
+ */
+export type Config = ValuesOf<TopRow> & {
+  limits: ValuesOf<LimitRow>;
+  /**
+   * The vendor profile in force (SEAL_SIM_PROFILE, or the committed default): dates, refusal
+   * statuses, error body shape and recorded timings. Its status table, JSON types and timing have
+   * already been folded into `statusTable`, `json` and `timing`, where no setting said otherwise.
+   */
+  profile: VendorProfile;
+};
+
+// The limit rows are exactly the upload limits the archive module enforces (a row missing or
+// extra, or of another type, fails here).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const limitRowsAreZipLimits: Same<ValuesOf<LimitRow>, ZipLimits> = true;
+void limitRowsAreZipLimits;
 
 export interface ParsedCommand {
   kind: 'run' | 'help' | 'version';
   config: Config;
+}
+
+const isLimitRow = (r: Row): r is LimitRow => 'group' in r && r.group === 'limits';
+
+/**
+ * Parses `rows`, each from the text `rawOf` gives it. Object.fromEntries loses the per-key types,
+ * so the result is asserted to be ValuesOf<R>: every entry is `[row.key, row.parse(...)]`, which is
+ * exactly that type's definition.
+ */
+function parseRows<R extends Row>(rows: readonly R[], rawOf: (row: R) => string, fail: (row: R, raw: string, e: Error) => never): ValuesOf<R> {
+  return Object.fromEntries(
+    rows.map((row) => {
+      const raw = rawOf(row);
+      try {
+        return [row.key, row.parse(raw)];
+      } catch (e) {
+        return fail(row, raw, e as Error);
+      }
+    }),
+  ) as ValuesOf<R>;
 }
 
 /**
@@ -341,27 +327,28 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
   } catch (e) {
     throw new ConfigError(`${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}. Run with --help to see every setting.`);
   }
-  const raw = {} as Raw;
-  const explicit = new Set<string>();
-  for (const s of SETTINGS) {
-    const fromFlag = (parsed.values as Record<string, string | boolean | undefined>)[s.flag] as string | undefined;
+  const flags: Record<string, string | boolean | undefined> = parsed.values;
+  const explicit = new Set<SettingKey>();
+  const rawOf = (s: Row): string => {
+    const fromFlag = flags[s.flag];
     const fromEnv = env[s.env];
-    const value = fromFlag ?? fromEnv ?? s.default;
-    const source = fromFlag !== undefined ? `--${s.flag}` : fromEnv !== undefined ? s.env : `default of ${s.env}`;
-    if (fromFlag !== undefined || fromEnv !== undefined) explicit.add(s.key);
-    try {
-      raw[s.key] = s.parse(value);
-    } catch (e) {
-      throw new ConfigError(`${source}=${JSON.stringify(value)} ${(e as Error).message}`);
-    }
-  }
-  const config = freezeConfig(raw, explicit);
+    if (typeof fromFlag === 'string' || fromEnv !== undefined) explicit.add(s.key);
+    return typeof fromFlag === 'string' ? fromFlag : (fromEnv ?? s.default);
+  };
+  const fail = (s: Row, raw: string, e: Error): never => {
+    const source = typeof flags[s.flag] === 'string' ? `--${s.flag}` : env[s.env] !== undefined ? s.env : `default of ${s.env}`;
+    throw new ConfigError(`${source}=${JSON.stringify(raw)} ${e.message}`);
+  };
+  // In table order (the limit rows come last), so the first bad setting is the one reported.
+  const values = parseRows(SETTINGS.filter((r): r is TopRow => !isLimitRow(r)), rawOf, fail);
+  const limits = parseRows(SETTINGS.filter(isLimitRow), rawOf, fail);
+  const config = freezeConfig(values, limits, explicit);
   const kind = parsed.values.help ? 'help' : parsed.values.version ? 'version' : 'run';
   return { kind, config };
 }
 
-function freezeConfig(r: Raw, explicit: ReadonlySet<string>): Config {
-  const profileFile = r.profileFile as string | null;
+function freezeConfig(values: ValuesOf<TopRow>, limits: ValuesOf<LimitRow>, explicit: ReadonlySet<SettingKey>): Config {
+  const { profileFile } = values;
   let profile: VendorProfile;
   try {
     profile = profileFile ? loadProfile(resolve(profileFile)) : DEFAULT_PROFILE;
@@ -371,57 +358,20 @@ function freezeConfig(r: Raw, explicit: ReadonlySet<string>): Config {
   }
   // A profile stands in for the defaults of the settings it observed; a setting given explicitly
   // (flag or variable) still wins, so one run can try a single difference against the profile.
-  const fromProfile = <T>(key: string, own: T, observed: T): T => (profileFile && !explicit.has(key) ? observed : own);
-  const timing = fromProfile<TimingProfileName>('timing', r.timing as TimingProfileName, profile.timing ? 'recorded' : (r.timing as TimingProfileName));
+  const fromProfile = <K extends SettingKey & keyof ValuesOf<TopRow>>(key: K, observed: ValuesOf<TopRow>[K]): ValuesOf<TopRow>[K] =>
+    profileFile && !explicit.has(key) ? observed : values[key];
+  const timing = fromProfile('timing', profile.timing ? 'recorded' : values.timing);
   if (timing === 'recorded' && !profile.timing) {
     throw new ConfigError('SEAL_SIM_TIMING=recorded needs a vendor profile with observed timings (SEAL_SIM_PROFILE, written by `seal-simulator conformance --write-profile`)');
   }
   const config: Config = {
-    port: r.port as number,
-    host: r.host as string,
+    ...values,
     timing,
-    db: r.db as string,
-    dataDir: r.dataDir as string | null,
-    apiKeys: r.apiKeys as string[],
-    auth: r.auth as boolean,
-    statusTable: fromProfile('statusTable', r.statusTable as StatusTableName, profile.statusTable),
-    json: fromProfile('json', r.json as Config['json'], profile.json),
-    processesFile: resolveProcessesFile(r.processesFile as string),
-    signer: r.signer as Config['signer'],
-    signerThreads: r.signerThreads as number,
-    maxSignaturesPerFile: r.maxSignaturesPerFile as number,
-    fileTimeLimitMs: r.fileTimeLimitMs as number,
-    fileMemoryLimitMib: r.fileMemoryLimitMib as number,
-    fileAttempts: r.fileAttempts as number,
-    pkiCaCert: r.pkiCaCert as string | null,
-    pkiCaKey: r.pkiCaKey as string | null,
-    pkiKeyAlgorithm: r.pkiKeyAlgorithm as Config['pkiKeyAlgorithm'],
-    pkiCacheDir: r.pkiCacheDir as string,
-    publicUrl: r.publicUrl as string | null,
-    logLevel: r.logLevel as string,
-    adminToken: r.adminToken as string | null,
-    faultsFile: r.faultsFile as string | null,
-    keysFile: r.keysFile as string | null,
-    faultSeed: r.faultSeed as number,
-    journalMaxEntries: r.journalMaxEntries as number,
-    journalMaxBytes: r.journalMaxBytes as number,
-    requestTimeoutMs: r.requestTimeoutMs as number,
-    uploadTimeoutMs: r.uploadTimeoutMs as number,
-    uploadMinBytesPerSecond: r.uploadMinBytesPerSecond as number,
-    maxUploadsPerKey: r.maxUploadsPerKey as number,
-    maxFaultsPerTenant: r.maxFaultsPerTenant as number,
-    maxBatchesPerTenant: r.maxBatchesPerTenant as number,
-    maxStoredBytesPerTenant: r.maxStoredBytesPerTenant as number,
-    limits: Object.freeze({
-      maxUploadBytes: r.maxUploadBytes as number,
-      maxEntries: r.maxEntries as number,
-      maxEntryBytes: r.maxEntryBytes as number,
-      maxTotalBytes: r.maxTotalBytes as number,
-      maxCompressionRatio: r.maxCompressionRatio as number,
-      maxNameLength: r.maxNameLength as number,
-    }),
+    statusTable: fromProfile('statusTable', profile.statusTable),
+    json: fromProfile('json', profile.json),
+    processesFile: resolveProcessesFile(values.processesFile),
+    limits: Object.freeze(limits),
     profile,
-    profileFile,
   };
   if ((config.pkiCaCert === null) !== (config.pkiCaKey === null)) {
     throw new ConfigError('SEAL_SIM_PKI_CA_CERT and SEAL_SIM_PKI_CA_KEY must be given together');

@@ -81,6 +81,9 @@ export class KeySettings {
   }
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isProcessId = (p: unknown): p is number => typeof p === 'number' && Number.isSafeInteger(p) && p > 0;
+
 /** Reads and checks a keys file; errors name the file and the key entry (never the key itself). */
 export function loadKeySettings(path: string, tenantOf: (key: string) => string): KeySettings {
   let raw: unknown;
@@ -89,26 +92,26 @@ export function loadKeySettings(path: string, tenantOf: (key: string) => string)
   } catch (e) {
     throw new Error(`cannot read keys file ${path}: ${(e as Error).message}`);
   }
-  const keys = (raw as { keys?: unknown } | null)?.keys;
-  if (typeof keys !== 'object' || keys === null || Array.isArray(keys) || Object.keys(keys).length === 0) {
+  const keys = isRecord(raw) ? raw.keys : undefined;
+  if (!isRecord(keys) || Object.keys(keys).length === 0) {
     throw new Error(`keys file ${path} must be {"keys": {"<api key>": {"label": …, "counterpartyId": …, "processes": […]}, …}} with at least one key`);
   }
   const out = new Map<string, KeySetting>();
-  Object.entries(keys as Record<string, unknown>).forEach(([key, value], i) => {
+  Object.entries(keys).forEach(([key, o], i) => {
     const where = `keys file ${path}, key #${i + 1}`;
-    const fail = (msg: string): never => {
+    const fail: (msg: string) => never = (msg) => {
       throw new Error(`${where}: ${msg}`);
     };
     if (key.trim() === '' || key !== key.trim()) fail('a key must be non-empty and have no surrounding spaces');
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('its settings must be an object');
-    const o = value as Record<string, unknown>;
+    if (!isRecord(o)) return fail('its settings must be an object');
     for (const field of Object.keys(o)) {
       if (!['label', 'counterpartyId', 'processes'].includes(field)) fail(`unknown field "${field}" (fields: label, counterpartyId, processes)`);
     }
     let label: string | null = null;
-    if (o.label !== undefined) {
-      if (typeof o.label !== 'string' || o.label.trim() === '' || o.label.length > MAX_LABEL) fail(`"label" must be a non-empty string of at most ${MAX_LABEL} characters`);
-      label = (o.label as string).trim();
+    const givenLabel = o.label;
+    if (givenLabel !== undefined) {
+      if (typeof givenLabel !== 'string' || givenLabel.trim() === '' || givenLabel.length > MAX_LABEL) return fail(`"label" must be a non-empty string of at most ${MAX_LABEL} characters`);
+      label = givenLabel.trim();
     }
     let counterpartyId = DEFAULT_SETTING.counterpartyId;
     if (o.counterpartyId !== undefined) {
@@ -119,11 +122,12 @@ export function loadKeySettings(path: string, tenantOf: (key: string) => string)
       counterpartyId = text;
     }
     let processes: Set<number> | null = null;
-    if (o.processes !== undefined) {
-      if (!Array.isArray(o.processes) || o.processes.length === 0 || !o.processes.every((p) => Number.isSafeInteger(p) && (p as number) > 0)) {
-        fail('"processes" must be a non-empty list of process ids (positive integers); leave it out for every process');
+    const givenProcesses = o.processes;
+    if (givenProcesses !== undefined) {
+      if (!Array.isArray(givenProcesses) || givenProcesses.length === 0 || !givenProcesses.every(isProcessId)) {
+        return fail('"processes" must be a non-empty list of process ids (positive integers); leave it out for every process');
       }
-      processes = new Set(o.processes as number[]);
+      processes = new Set(givenProcesses);
     }
     out.set(key, Object.freeze({ label, counterpartyId, processes }));
   });

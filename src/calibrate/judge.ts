@@ -1,6 +1,7 @@
 import { acceptsFile } from '../domain/processes.js';
 import type { ProcessDef } from '../domain/process.js';
 import { phaseDurations, timingProfile } from '../domain/timing.js';
+import { signatureFileName, validationReportName } from '../signing/formats.js';
 import { vendorExamples } from '../http/schemas.js';
 import { KIT_FILES } from './kit-documents.js';
 import type { JsonType, Observations } from './observations.js';
@@ -139,10 +140,10 @@ export function expectedLayout(p: ProcessDef): string[] {
   const names: string[] = [];
   for (const f of KIT_FILES) {
     if (!acceptsFile(p, f)) continue; // a file the process cannot take fails and leaves nothing
-    if (p.operation === 'validate') names.push(f, `${f}.validation.json`);
+    if (p.operation === 'validate') names.push(f, validationReportName(f));
     else if (p.format === 'PAdES') names.push(f);
-    else if (p.format === 'CAdES') names.push(...(p.packaging === 'enveloping' ? [`${f}.p7m`] : [f, `${f}.p7s`]));
-    else if (p.format === 'XAdES') names.push(f, `${f}.xades.xml`); // neither kit file is XML: detached
+    else if (p.format === 'CAdES') names.push(...(p.packaging === 'enveloping' ? [signatureFileName('p7m', f)] : [f, signatureFileName('p7s', f)]));
+    else if (p.format === 'XAdES') names.push(f, signatureFileName('xades', f)); // neither kit file is XML: detached
   }
   return names.sort();
 }

@@ -9,8 +9,9 @@
  */
 import { createHash, createPublicKey, generateKeyPair, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { content, children, ctx, generalizedTime, int, intBytes, nul, octet, oid, seq, set, tlv, utcTime } from './der.js';
-import type { KeyAlgorithm } from './pki-material.js';
+import { ctx, generalizedTime, int, intBytes, octet, oid, seq, set, tlv, utcTime } from './der.js';
+import { keyBitsOfSpki, type KeyAlgorithm } from './pki-material.js';
+import { OID, signatureAlgorithmDer } from './oids.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -48,15 +49,6 @@ const uri = (u: string): Buffer => tlv(0x86, Buffer.from(u, 'ascii'));
 /** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. */
 const x509Time = (d: Date): Buffer => (d.getUTCFullYear() < 2050 ? utcTime(d) : generalizedTime(d));
 
-export function signatureAlgorithmDer(key: KeyObject): Buffer {
-  return key.asymmetricKeyType === 'ec' ? seq(oid('1.2.840.10045.4.3.2')) : seq(oid('1.2.840.113549.1.1.11'), nul());
-}
-
-/** The subjectPublicKey BIT STRING's bits of a SubjectPublicKeyInfo. */
-function keyBitsOfSpki(spki: Buffer): Buffer {
-  return content(children(content(spki))[1]!).subarray(1);
-}
-
 /** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits. */
 export const keyIdOfSpki = (spki: Buffer): Buffer => createHash('sha1').update(keyBitsOfSpki(spki)).digest();
 
@@ -92,17 +84,17 @@ export function randomSerial(): Buffer {
 export function issueCertificate(spec: CertSpec, serial: Buffer = randomSerial()): Buffer {
   const spki = createPublicKey(spec.publicKey).export({ type: 'spki', format: 'der' });
   const subjectName = nameDer(spec.subject);
-  const extensions: Buffer[] = [ext('2.5.29.19', seq(...(spec.ca ? [Buffer.from([0x01, 0x01, 0xff])] : [])), true)];
-  if (spec.issuer) extensions.push(ext('2.5.29.35', seq(tlv(0x80, spec.issuer.keyId))));
-  extensions.push(ext('2.5.29.14', octet(keyIdOfSpki(spki))));
-  extensions.push(ext('2.5.29.15', keyUsageDer(spec.keyUsage), true));
-  if (spec.eku?.length) extensions.push(ext('2.5.29.37', seq(...spec.eku.map((e) => oid(e))), spec.ekuCritical ?? false));
-  if (spec.policies?.length) extensions.push(ext('2.5.29.32', seq(...spec.policies.map((p) => seq(oid(p))))));
-  if (spec.crlUrl) extensions.push(ext('2.5.29.31', seq(seq(ctx(0, ctx(0, uri(spec.crlUrl)))))));
+  const extensions: Buffer[] = [ext(OID.basicConstraints, seq(...(spec.ca ? [Buffer.from([0x01, 0x01, 0xff])] : [])), true)];
+  if (spec.issuer) extensions.push(ext(OID.authorityKeyIdentifier, seq(tlv(0x80, spec.issuer.keyId))));
+  extensions.push(ext(OID.subjectKeyIdentifier, octet(keyIdOfSpki(spki))));
+  extensions.push(ext(OID.keyUsage, keyUsageDer(spec.keyUsage), true));
+  if (spec.eku?.length) extensions.push(ext(OID.extKeyUsage, seq(...spec.eku.map((e) => oid(e))), spec.ekuCritical ?? false));
+  if (spec.policies?.length) extensions.push(ext(OID.certificatePolicies, seq(...spec.policies.map((p) => seq(oid(p))))));
+  if (spec.crlUrl) extensions.push(ext(OID.crlDistributionPoints, seq(seq(ctx(0, ctx(0, uri(spec.crlUrl)))))));
   const access: Buffer[] = [];
-  if (spec.ocspUrl) access.push(seq(oid('1.3.6.1.5.5.7.48.1'), uri(spec.ocspUrl)));
-  if (spec.caIssuersUrl) access.push(seq(oid('1.3.6.1.5.5.7.48.2'), uri(spec.caIssuersUrl)));
-  if (access.length) extensions.push(ext('1.3.6.1.5.5.7.1.1', seq(...access)));
+  if (spec.ocspUrl) access.push(seq(oid(OID.accessOcsp), uri(spec.ocspUrl)));
+  if (spec.caIssuersUrl) access.push(seq(oid(OID.accessCaIssuers), uri(spec.caIssuersUrl)));
+  if (access.length) extensions.push(ext(OID.authorityInfoAccess, seq(...access)));
   for (const [id, value, critical] of spec.extra ?? []) extensions.push(ext(id, value, critical));
   const sigAlg = signatureAlgorithmDer(spec.signingKey);
   const tbs = seq(

@@ -8,24 +8,8 @@
 import { sign as cryptoSign } from 'node:crypto';
 import type { Identity, CertInfo } from './pki-material.js';
 import { children, content, ctx, int, nul, octet, oid, readTlv, seq, set, setOf, sha256, tlv, utcTime } from './der.js';
+import { OID } from './oids.js';
 
-export const OID = {
-  data: '1.2.840.113549.1.7.1',
-  signedData: '1.2.840.113549.1.7.2',
-  contentType: '1.2.840.113549.1.9.3',
-  messageDigest: '1.2.840.113549.1.9.4',
-  signingTime: '1.2.840.113549.1.9.5',
-  signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
-  signatureTimeStampToken: '1.2.840.113549.1.9.16.2.14',
-  tstInfo: '1.2.840.113549.1.9.16.1.4',
-  sha1: '1.3.14.3.2.26',
-  sha256: '2.16.840.1.101.3.4.2.1',
-  sha384: '2.16.840.1.101.3.4.2.2',
-  sha512: '2.16.840.1.101.3.4.2.3',
-  rsaEncryption: '1.2.840.113549.1.1.1',
-  ecdsaWithSha256: '1.2.840.10045.4.3.2',
-  riOcspResponse: '1.3.6.1.5.5.7.16.2',
-} as const;
 
 const attr = (type: string, value: Buffer): Buffer => seq(oid(type), set(value));
 

@@ -9,7 +9,7 @@ import type { Tsa } from './tsa.js';
 import type { LtvMaterial } from './pades.js';
 import { buildSignedData } from './cms.js';
 import { acceptsFile } from '../domain/processes.js';
-import { hasXmlDeclaration, isPdf, signatureFileName } from './formats.js';
+import { hasPdfSignature, hasXmlDeclaration, hasXmlName, isPdf, signatureFileName, signatureSuffix } from './formats.js';
 import type { ValidationLimits } from './validate.js';
 
 // The format modules pull in pdf-lib, xadesjs and pkijs (≈0.5–1 s to load each on a small box):
@@ -91,8 +91,12 @@ export function validationMaterial(env: Engine, signer: Identity, revocation?: R
   return { certs, crls: revocation?.crls ?? [env.pki.crlDer], ocsps: revocation?.ocsps ?? [] };
 }
 
-/** The sibling names `validate` may need for `name` (the formats table's sibling rule). */
-export { siblingNamesFor } from './formats.js';
+/** How an outcome names a seal made with a fault identity ("" for the default seal). */
+export const sealedWith = (which: SignContext['sealIdentity']): string => (which && which !== 'default' ? ` with the ${which} TEST seal` : '');
+
+/** The outcome line of a CAdES seal (the same whether the file was in memory or on disk). */
+export const cadesDetail = (level: string, enveloping: boolean, which: SignContext['sealIdentity']): string =>
+  `CAdES-${level} ${enveloping ? `enveloping (${signatureSuffix('p7m')})` : `detached (${signatureSuffix('p7s')})`}${sealedWith(which)}`;
 
 const fail = (file: InputFile, detail: string): FileOutcome => ({ fileName: file.name, signed: false, success: false, detail, outputs: [] });
 
@@ -118,7 +122,7 @@ export async function processWith(env: Engine, file: InputFile, ctx: EngineConte
     const level = p.level ?? 'B-B';
     const timestamp = level !== 'B-B' ? (d: Buffer): Buffer => env.tsa.tokenForDigest(d, ctx.now) : undefined;
     const ltv = embedsValidationData(p) ? validationMaterial(env, signer, ctx.revocation) : undefined;
-    const who = ctx.sealIdentity && ctx.sealIdentity !== 'default' ? ` with the ${ctx.sealIdentity} TEST seal` : '';
+    const who = sealedWith(ctx.sealIdentity);
     switch (p.format) {
       case 'PAdES': {
         if (!isPdf(file.bytes)) return fail(file, `"${file.name}" is not a PDF (no %PDF- header); PAdES seals PDFs only`);
@@ -141,7 +145,7 @@ export async function processWith(env: Engine, file: InputFile, ctx: EngineConte
           signed: true,
           success: true,
           detail: `PAdES-${level} (ETSI.CAdES.detached, incremental update)${who}${
-            file.bytes.includes('/ByteRange') ? '; the PDF was already signed: the seal was appended as a new revision, earlier signatures are kept' : ''
+            hasPdfSignature(file.bytes) ? '; the PDF was already signed: the seal was appended as a new revision, earlier signatures are kept' : ''
           }`,
           outputs: [{ name: file.name, bytes: sealed }],
         };
@@ -160,7 +164,7 @@ export async function processWith(env: Engine, file: InputFile, ctx: EngineConte
           fileName: file.name,
           signed: true,
           success: true,
-          detail: `CAdES-${level} ${enveloping ? 'enveloping (.p7m)' : 'detached (.p7s)'}${who}`,
+          detail: cadesDetail(level, enveloping, ctx.sealIdentity),
           outputs: enveloping
             ? [{ name: signatureFileName('p7m', file.name), bytes: cms }]
             : [file, { name: signatureFileName('p7s', file.name), bytes: cms }],
@@ -169,7 +173,7 @@ export async function processWith(env: Engine, file: InputFile, ctx: EngineConte
       case 'XAdES': {
         const { parseXml, xadesDetached, xadesEnveloped } = await xades();
         const o = { signer, now: ctx.now, ...(timestamp ? { timestamp } : {}), ...(ltv ? { ltv } : {}) };
-        const isXmlName = /\.xml$/i.test(file.name);
+        const isXmlName = hasXmlName(file.name);
         let parsed: Document | undefined;
         if (isXmlName || hasXmlDeclaration(file.bytes)) {
           try {
@@ -188,7 +192,7 @@ export async function processWith(env: Engine, file: InputFile, ctx: EngineConte
           fileName: file.name,
           signed: true,
           success: true,
-          detail: `XAdES-${level} detached (${file.name}.xades.xml)${isXmlName && !xmlOk ? '; the .xml file is not well-formed XML, so it was signed detached' : ''}${who}`,
+          detail: `XAdES-${level} detached (${signatureFileName('xades', file.name)})${isXmlName && !xmlOk ? '; the .xml file is not well-formed XML, so it was signed detached' : ''}${who}`,
           outputs: [file, { name: signatureFileName('xades', file.name), bytes: sig }],
         };
       }

@@ -1,12 +1,17 @@
 /**
- * The one table of file formats the signer and the validator share: which name suffix marks a
- * signature file, which data file it belongs to (the sibling rule), and how content is sniffed.
+ * The one table of file formats the sealing engine, the validator, the batch worker and the
+ * conformance judge share: which name suffix marks a signature file and which data file it belongs
+ * to (the sibling rule), what the validate process names its report, what a name says about a
+ * document's type, and how a document's content is recognised. No other module spells a suffix
+ * or sniffs a header.
  *
  *   SIGNATURE_FILES                          // .p7s, .p7m, .xades.xml
  *   signatureFileName(kind, dataName)        // "notes.txt" → "notes.txt.p7s"
  *   signatureFileOf(name)                    // which signature file kind a name is, with its data file's name
  *   siblingNamesFor(name)                    // the other files of a batch that validating `name` may need
- *   isPdf(bytes), looksLikeXml(bytes), hasXmlDeclaration(bytes)
+ *   validationReportName(name)               // "notes.txt" → "notes.txt.validation.json"
+ *   hasXmlName(name), mimeTypeOf(name)       // what the name says
+ *   isPdf(bytes), hasPdfSignature(bytes), looksLikeXml(bytes), hasXmlDeclaration(bytes)   // what the content says
  */
 
 export type SignatureFileKind = 'p7s' | 'p7m' | 'xades';
@@ -31,6 +36,9 @@ const byKind = (kind: SignatureFileKind): SignatureFileFormat => SIGNATURE_FILES
 
 export const signatureFileName = (kind: SignatureFileKind, dataName: string): string => `${dataName}${byKind(kind).suffix}`;
 
+/** The suffix of a signature file kind (for messages such as "detached (.p7s)"). */
+export const signatureSuffix = (kind: SignatureFileKind): string => byKind(kind).suffix;
+
 /** The signature-file format `name` has by its suffix, and the data file it signs (detached kinds). */
 export function signatureFileOf(name: string): { format: SignatureFileFormat; dataName: string } | undefined {
   const lower = name.toLowerCase();
@@ -48,8 +56,43 @@ export function siblingNamesFor(name: string): string[] {
   return out;
 }
 
+/** The report the validate process writes beside each file. */
+export const validationReportName = (name: string): string => `${name}.validation.json`;
+
+/** The name says XML: such a file is sealed enveloped when it parses, detached when it does not. */
+export const hasXmlName = (name: string): boolean => /\.xml$/i.test(name);
+
+const MIME: Record<string, string> = {
+  pdf: 'application/pdf',
+  xml: 'text/xml',
+  txt: 'text/plain',
+  json: 'application/json',
+  csv: 'text/csv',
+  html: 'text/html',
+  htm: 'text/html',
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  zip: 'application/zip',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  odt: 'application/vnd.oasis.opendocument.text',
+};
+
+/** The media type a file's extension names (a detached XAdES signature declares it); unknown: octet-stream. */
+export function mimeTypeOf(fileName: string): string {
+  const ext = /\.([A-Za-z0-9]+)$/.exec(fileName)?.[1]?.toLowerCase() ?? '';
+  return MIME[ext] ?? 'application/octet-stream';
+}
+
+/** A PDF: `%PDF-` in the first KiB (readers accept leading junk before the header). */
 export const isPdf = (b: Buffer): boolean => b.subarray(0, 1024).includes('%PDF-');
 
+/** A PDF that already carries a signature (or document time-stamp) field: a new seal is appended as a revision. */
+export const hasPdfSignature = (b: Buffer): boolean => b.includes('/ByteRange');
+
+/** Starts (after a byte-order mark and white space) with markup. */
 export const looksLikeXml = (b: Buffer): boolean => b.subarray(0, 512).toString('utf8').replace(/^\uFEFF/, '').trimStart().startsWith('<');
 
+/** Starts (after a byte-order mark and white space) with an XML declaration. */
 export const hasXmlDeclaration = (b: Buffer): boolean => b.subarray(0, 64).toString('utf8').replace(/^\uFEFF/, '').trimStart().startsWith('<?xml');

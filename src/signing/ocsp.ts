@@ -10,18 +10,9 @@
  *   serialHexOf(certDer) / serialHexOfInteger(tlv)     // one spelling for serial numbers
  */
 import { createHash, sign, type KeyObject } from 'node:crypto';
-import { children, content, ctx, decodeOid, generalizedTime, intBytes, int, nul, octet, oid, readTlv, seq, tlv, utcTime } from './der.js';
-import type { CertInfo, Identity } from './pki-material.js';
-
-export const OCSP_OID = {
-  basic: '1.3.6.1.5.5.7.48.1.1',
-  nonce: '1.3.6.1.5.5.7.48.1.2',
-  noCheck: '1.3.6.1.5.5.7.48.1.5',
-  ocspSigning: '1.3.6.1.5.5.7.3.9',
-  /** AIA access methods. */
-  accessOcsp: '1.3.6.1.5.5.7.48.1',
-  accessCaIssuers: '1.3.6.1.5.5.7.48.2',
-} as const;
+import { children, content, ctx, decodeOid, generalizedTime, hexOfMagnitude, intBytes, int, nul, octet, oid, readTlv, seq, tlv, utcTime } from './der.js';
+import { keyBitsOfSpki, tbsFields, type CertInfo, type Identity } from './pki-material.js';
+import { hashOfOid, OID, oidOfHash, signatureAlgorithmDer } from './oids.js';
 
 /** CRLReason (RFC 5280 §5.3.1). */
 export const CRL_REASONS = {
@@ -44,22 +35,12 @@ export interface RevokedEntry {
   reason: CrlReason;
 }
 
-const HASHES: Record<string, string> = {
-  '1.3.14.3.2.26': 'sha1',
-  '2.16.840.1.101.3.4.2.1': 'sha256',
-  '2.16.840.1.101.3.4.2.2': 'sha384',
-  '2.16.840.1.101.3.4.2.3': 'sha512',
-};
-
 // ---------------------------------------------------------------------------------------------
 // small readers
 
 /** An INTEGER TLV's magnitude as lower-case hex, leading zero bytes dropped ("00" for zero). */
 export function serialHexOfInteger(integerTlv: Buffer): string {
-  const b = content(integerTlv);
-  let i = 0;
-  while (i < b.length - 1 && b[i] === 0) i++;
-  return b.subarray(i).toString('hex');
+  return hexOfMagnitude(content(integerTlv));
 }
 
 /** Normalises a serial given as hex (any case, optional colons or a 0x prefix, leading zeros). */
@@ -70,49 +51,22 @@ export function normaliseSerialHex(hex: string): string {
   return serialHexOfInteger(tlv(0x02, Buffer.from(even, 'hex')));
 }
 
-interface TbsParts {
-  serial: Buffer;
-  subject: Buffer;
-  spki: Buffer;
-  extensions: Buffer[];
-}
+export const serialHexOf = (certDer: Buffer): string => serialHexOfInteger(tbsFields(certDer).serial);
 
-function tbsParts(certDer: Buffer): TbsParts {
-  const tbs = children(content(certDer))[0]!;
-  const f = children(content(tbs));
-  let i = f[0]![0] === 0xa0 ? 1 : 0;
-  const serial = f[i]!;
-  i += 4; // serial, signature, issuer, validity
-  const subject = f[i]!;
-  const spki = f[i + 1]!;
-  const ext = f.slice(i + 2).find((x) => x[0] === 0xa3);
-  return { serial, subject, spki, extensions: ext ? children(content(children(content(ext))[0]!)) : [] };
-}
-
-export const serialHexOf = (certDer: Buffer): string => serialHexOfInteger(tbsParts(certDer).serial);
-
-/** The subjectPublicKey BIT STRING's bits (what OCSP's issuerKeyHash and key ids hash). */
-function publicKeyBits(certDer: Buffer): Buffer {
-  const bitString = children(content(tbsParts(certDer).spki))[1]!;
-  return content(bitString).subarray(1);
-}
+const publicKeyBits = (certDer: Buffer): Buffer => keyBitsOfSpki(tbsFields(certDer).spki);
 
 /** The certificate's subjectKeyIdentifier, or RFC 5280's method 1 (SHA-1 of the key bits) without one. */
 export function keyIdOf(certDer: Buffer): Buffer {
-  for (const e of tbsParts(certDer).extensions) {
+  for (const e of tbsFields(certDer).extensions) {
     const parts = children(content(e));
-    if (decodeOid(parts[0]!) === '2.5.29.14') return content(content(parts[parts.length - 1]!));
+    if (decodeOid(parts[0]!) === OID.subjectKeyIdentifier) return content(content(parts[parts.length - 1]!));
   }
   return createHash('sha1').update(publicKeyBits(certDer)).digest();
 }
 
-function signatureAlgorithm(key: KeyObject): Buffer {
-  return key.asymmetricKeyType === 'ec' ? seq(oid('1.2.840.10045.4.3.2')) : seq(oid('1.2.840.113549.1.1.11'), nul());
-}
-
 function signed(tbs: Buffer, key: KeyObject): Buffer[] {
   const signature = sign('sha256', tbs, key);
-  return [tbs, signatureAlgorithm(key), tlv(0x03, Buffer.from([0]), signature)];
+  return [tbs, signatureAlgorithmDer(key), tlv(0x03, Buffer.from([0]), signature)];
 }
 
 const extension = (id: string, value: Buffer, critical = false): Buffer =>
@@ -138,17 +92,17 @@ export function buildCrl(issuer: { cert: CertInfo; key: KeyObject }, c: CrlConte
     .map((r) => {
       const reason = CRL_REASONS[r.reason];
       // unspecified "SHOULD be absent" (RFC 5280 §5.3.1).
-      const ext = reason === 0 ? [] : [seq(extension('2.5.29.21', enumerated(reason)))];
+      const ext = reason === 0 ? [] : [seq(extension(OID.crlReason, enumerated(reason)))];
       return seq(intBytes(Buffer.from(r.serial.length % 2 ? `0${r.serial}` : r.serial, 'hex')), x509Time(r.revokedAt), ...ext);
     });
   const tbs = seq(
     int(1), // v2
-    signatureAlgorithm(issuer.key),
+    signatureAlgorithmDer(issuer.key),
     issuer.cert.subjectNameDer,
     x509Time(c.thisUpdate),
     x509Time(c.nextUpdate),
     ...(entries.length ? [seq(...entries)] : []),
-    ctx(0, seq(extension('2.5.29.35', seq(tlv(0x80, keyIdOf(issuer.cert.der)))), extension('2.5.29.20', int(c.number)))),
+    ctx(0, seq(extension(OID.authorityKeyIdentifier, seq(tlv(0x80, keyIdOf(issuer.cert.der)))), extension(OID.crlNumber, int(c.number)))),
   );
   return seq(...signed(tbs, issuer.key));
 }
@@ -187,7 +141,7 @@ export function parseOcspRequest(der: Buffer): OcspRequest {
       if (!alg || !nameHash || !keyHash || !serial || serial[0] !== 0x02) throw new Error('bad CertID');
       return {
         der: certId,
-        hash: HASHES[decodeOid(children(content(alg))[0]!)],
+        hash: hashOfOid(decodeOid(children(content(alg))[0]!)),
         issuerNameHash: content(nameHash),
         issuerKeyHash: content(keyHash),
         serial: serialHexOfInteger(serial),
@@ -196,20 +150,18 @@ export function parseOcspRequest(der: Buffer): OcspRequest {
     if (certIds.length === 0) throw new Error('empty requestList');
     let nonceExt: Buffer | undefined;
     const exts = parts.find((p) => p[0] === 0xa2);
-    if (exts) nonceExt = children(content(children(content(exts))[0]!)).find((e) => decodeOid(children(content(e))[0]!) === OCSP_OID.nonce);
+    if (exts) nonceExt = children(content(children(content(exts))[0]!)).find((e) => decodeOid(children(content(e))[0]!) === OID.ocspNonce);
     return { certIds, nonceExt };
   } catch (e) {
     throw new OcspMalformed(`not a DER OCSPRequest (RFC 6960 §4.1.1): ${(e as Error).message}`);
   }
 }
 
-const HASH_OIDS: Record<string, string> = Object.fromEntries(Object.entries(HASHES).map(([k, v]) => [v, k]));
-
 /** The CertID (RFC 6960 §4.1.1) of the certificate with `serial` issued by `ca`. */
 export function certIdFor(ca: CertInfo, serial: string, hash: 'sha1' | 'sha256' = 'sha1'): Buffer {
   const h = (b: Buffer) => createHash(hash).update(b).digest();
   return seq(
-    seq(oid(HASH_OIDS[hash]!), nul()),
+    seq(oid(oidOfHash(hash)), nul()),
     octet(h(ca.subjectNameDer)),
     octet(h(publicKeyBits(ca.der))),
     intBytes(Buffer.from(serial.length % 2 ? `0${serial}` : serial, 'hex')),
@@ -253,5 +205,5 @@ export function buildOcspResponse(
   const responderId = ctx(2, octet(createHash('sha1').update(publicKeyBits(responder.cert.der)).digest()));
   const tbs = seq(responderId, generalizedTime(o.now), seq(...single), ...(o.nonceExt ? [ctx(1, seq(o.nonceExt))] : []));
   const basic = seq(...signed(tbs, responder.key), ctx(0, seq(responder.cert.der)));
-  return seq(enumerated(0), ctx(0, seq(oid(OCSP_OID.basic), octet(basic))));
+  return seq(enumerated(0), ctx(0, seq(oid(OID.ocspBasic), octet(basic))));
 }

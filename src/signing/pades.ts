@@ -9,7 +9,6 @@
  *     B-LT  a further revision adds the DSS dictionary (`ltv`: certificates, CRLs, OCSP responses,
  *           and a VRI entry for the new signature)
  *     B-LTA a further revision adds a document time-stamp (/SubFilter /ETSI.RFC3161, `documentTimestamp`)
- *   extractPdfSignatures(pdf: Buffer): PdfSignature[]       // for validation and tests
  *
  * A PDF whose certification signature forbids changes (/DocMDP /P 1) is refused (PdfRefusal);
  * /P 2 and 3 allow signing, so a seal is added. The signature field is invisible (/Rect [0 0 0 0]),
@@ -19,8 +18,6 @@ import { createHash } from 'node:crypto';
 import { PDFArray, PDFDict, PDFName, PDFNumber, PDFRawStream, PDFRef, PDFString, PDFHexString, decodePDFRawStream } from 'pdf-lib';
 import type { Identity } from './pki-material.js';
 import { buildSignedData } from './cms.js';
-import { readTlv } from './der.js';
-import { parsePdfDate } from './pdf-date.js';
 import { appendToArray, openForUpdate, PdfRefusal, type PdfUpdater } from './pdf-update.js';
 
 export { PdfRefusal } from './pdf-update.js';
@@ -220,61 +217,4 @@ export async function padesSeal(pdf: Buffer, o: PadesOptions): Promise<Buffer> {
     });
   }
   return u.bytes();
-}
-
-export interface PdfSignature {
-  byteRange: [number, number, number, number];
-  /** The CMS, with the zero padding trimmed by its DER length. */
-  cms: Buffer;
-  /** The bytes the ByteRange covers. */
-  signedBytes: Buffer;
-  subFilter?: string;
-  /** True when the ByteRange covers the whole file except the Contents hex string. */
-  coversWholeFile: boolean;
-  /** /M of the signature dictionary, if readable. */
-  m?: Date;
-  /** The ByteRange does not point at a /Contents hex string (the PDF was rewritten after signing). */
-  broken?: boolean;
-}
-
-/** Finds every `/ByteRange [a b c d] … /Contents <hex>` signature in a PDF (textual scan). */
-export function extractPdfSignatures(pdf: Buffer): PdfSignature[] {
-  const text = pdf.toString('latin1');
-  const out: PdfSignature[] = [];
-  const re = /\/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text))) {
-    const br = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])] as [number, number, number, number];
-    const [a, b, c, d] = br;
-    if (a !== 0 || b <= 0 || c <= b || c + d > pdf.length || pdf[b] !== 0x3c || pdf[c - 1] !== 0x3e) {
-      // A signature dictionary whose ByteRange no longer points at its /Contents: the file was
-      // rewritten (not incrementally updated) after signing.
-      out.push({ byteRange: br, cms: Buffer.alloc(0), signedBytes: Buffer.alloc(0), coversWholeFile: false, broken: true });
-      continue;
-    }
-    const hex = text.slice(b + 1, c - 1).replace(/\s+/g, '');
-    const raw = Buffer.from(hex, 'hex');
-    let cms = raw;
-    try {
-      const t = readTlv(raw);
-      cms = raw.subarray(0, t.end);
-    } catch {
-      /* keep raw */
-    }
-    const signedBytes = Buffer.concat([pdf.subarray(a, b), pdf.subarray(c, c + d)]);
-    // The signature dictionary around this ByteRange: look back/forward for its bounds.
-    const dictStart = text.lastIndexOf('<<', m.index);
-    const dictEnd = text.indexOf('>>', c);
-    const dict = text.slice(Math.max(0, dictStart), dictEnd > 0 ? dictEnd : c + 2000).replace(text.slice(b, c), '');
-    const sf = /\/SubFilter\s*\/([A-Za-z0-9.#_-]+)/.exec(dict);
-    const mm = /\/M\s*\((D:[^)]*)\)/.exec(dict);
-    const sig: PdfSignature = { byteRange: br, cms, signedBytes, coversWholeFile: c + d === pdf.length };
-    if (sf) sig.subFilter = sf[1]!;
-    if (mm) {
-      const dt = parsePdfDate(mm[1]!);
-      if (dt) sig.m = dt;
-    }
-    out.push(sig);
-  }
-  return out;
 }

@@ -4,6 +4,7 @@
  *
  *   pkiFromMaterial(m: PkiMaterial): Pki      // synchronous; no generation, no disk
  *   certInfo(pemOrDer): CertInfo             // parse once, pre-encode what signatures need
+ *   tbsFields(certDer), keyBitsOfSpki(spki)  // the certificate fields the issuer, TSA and OCSP responder read
  */
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { children, content, sha256 } from './der.js';
@@ -97,17 +98,39 @@ export function pemToDer(pem: string): Buffer {
   return Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
 }
 
+/** The TBSCertificate fields this simulator reads from a certificate, as DER slices of it (RFC 5280 §4.1). */
+export interface TbsFields {
+  serial: Buffer;
+  issuerName: Buffer;
+  subjectName: Buffer;
+  spki: Buffer;
+  /** Each Extension SEQUENCE (empty without an extensions field). */
+  extensions: Buffer[];
+}
+
+export function tbsFields(certDer: Buffer): TbsFields {
+  const tbs = children(content(certDer))[0]!;
+  const f = children(content(tbs));
+  const i = f[0]![0] === 0xa0 ? 1 : 0; // [0] version
+  // serial, signature, issuer, validity, subject, subjectPublicKeyInfo, then optional fields
+  const ext = f.slice(i + 6).find((x) => x[0] === 0xa3);
+  return {
+    serial: f[i]!,
+    issuerName: f[i + 2]!,
+    subjectName: f[i + 4]!,
+    spki: f[i + 5]!,
+    extensions: ext ? children(content(children(content(ext))[0]!)) : [],
+  };
+}
+
+/** The subjectPublicKey BIT STRING's bits of a SubjectPublicKeyInfo: what key identifiers and OCSP's issuerKeyHash hash. */
+export const keyBitsOfSpki = (spki: Buffer): Buffer => content(children(content(spki))[1]!).subarray(1);
+
 /** Parses a certificate once and pre-computes the DER fragments every signature needs. */
 export function certInfo(pemOrDer: string | Buffer): CertInfo {
   const der = typeof pemOrDer === 'string' ? pemToDer(pemOrDer) : pemOrDer;
   const pem = typeof pemOrDer === 'string' ? pemOrDer : toPem(der, 'CERTIFICATE');
-  const tbs = children(content(der))[0]!;
-  const f = children(content(tbs));
-  let i = 0;
-  if (f[0]![0] === 0xa0) i = 1; // [0] version
-  const serialDer = f[i]!;
-  const issuerNameDer = f[i + 2]!;
-  const subjectNameDer = f[i + 4]!;
+  const { serial: serialDer, issuerName: issuerNameDer, subjectName: subjectNameDer } = tbsFields(der);
   const xc = new X509Certificate(der);
   return {
     pem,

@@ -21,7 +21,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { nul, oid, seq, sha256 } from './der.js';
 import { ATTR, generateKeyPem, issueCertificate, KU, type Rdn } from './cert-builder.js';
-import { keyIdOf, OCSP_OID } from './ocsp.js';
+import { keyIdOf } from './ocsp.js';
+import { OID } from './oids.js';
 import { certInfo, pemToDer, pkiFromMaterial, toPem, type KeyAlgorithm, type Pki, type PkiMaterial } from './pki-material.js';
 
 export * from './pki-material.js';
@@ -150,9 +151,9 @@ function makeLeaf(spec: LeafSpec, issuerPem: string, issuerKeyPem: string, leafK
       extra: [[OID_QC_STATEMENTS, qcStatementsDer(), false]] as const,
     },
     // RFC 3161 §2.3: the one EKU timeStamping, critical.
-    tsa: { keyUsage: [KU.digitalSignature], eku: ['1.3.6.1.5.5.7.3.8'], ekuCritical: true },
+    tsa: { keyUsage: [KU.digitalSignature], eku: [OID.timeStamping], ekuCritical: true },
     // Delegated OCSP responder (RFC 6960 §4.2.2.2): OCSPSigning EKU; id-pkix-ocsp-nocheck (NULL).
-    ocsp: { keyUsage: [KU.digitalSignature], eku: [OCSP_OID.ocspSigning], extra: [[OCSP_OID.noCheck, nul(), false]] as const },
+    ocsp: { keyUsage: [KU.digitalSignature], eku: [OID.ocspSigning], extra: [[OID.ocspNoCheck, nul(), false]] as const },
   } as const;
   const profile = byKind[spec.kind === 'untrusted-seal' ? 'seal' : spec.kind];
   const der = issueCertificate({

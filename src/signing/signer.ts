@@ -1,3 +1,18 @@
+/**
+ * What the rest of the simulator sees of signing: the Signer (sealing and validating the files of
+ * one batch) and the file shapes it takes and gives. Behind it, by job:
+ *
+ *   choosing and running    real-signer.ts (sealing processes, budgets), worker.ts (one process),
+ *                           engine.ts / stored-engine.ts (one file: which process does what),
+ *                           placeholder-signer.ts (copies, NOT signatures)
+ *   naming and sniffing     formats.ts (suffixes, sibling rule, report name, content sniffs)
+ *   sealing, by format      pades.ts + pdf-update.ts, cms.ts + cades-file.ts, xades.ts + xades-env.ts
+ *   validating              validate.ts, routing to validation/ (detect, cades/cms, xades, pades/pdf,
+ *                           timestamp, chain, revocation, judge, report)
+ *   the test PKI            pki.ts, pki-material.ts, cert-builder.ts, test-pki.ts, revocation.ts,
+ *                           ocsp.ts, tsa.ts
+ *   ASN.1                   der.ts (the one DER writer and reader), oids.ts (every OID by name)
+ */
 import type { ProcessDef } from '../domain/process.js';
 
 /** One file taken from the uploaded package, in memory. */

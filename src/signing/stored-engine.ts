@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { acceptsFile } from '../domain/processes.js';
 import { buildSignedData } from './cms.js';
 import { sha256File, writeEnveloping } from './cades-file.js';
-import { type Engine, embedsValidationData, identityFor, processWith, type RevocationData, validationMaterial } from './engine.js';
+import { cadesDetail, type Engine, embedsValidationData, identityFor, processWith, type RevocationData, validationMaterial } from './engine.js';
 import { signatureFileName } from './formats.js';
 import type { StoredContext, StoredFile, StoredOutcome } from './signer.js';
 
@@ -33,7 +33,6 @@ export async function processStoredWith(env: Engine, file: StoredFile, ctx: Stor
     if (p.operation !== 'validate' && p.format === 'CAdES' && acceptsFile(p, file.name)) {
       const level = p.level ?? 'B-B';
       const enveloping = p.packaging === 'enveloping';
-      const who = ctx.sealIdentity && ctx.sealIdentity !== 'default' ? ` with the ${ctx.sealIdentity} TEST seal` : '';
       const digest = sha256File(file.path);
       const signer = identityFor(env.pki, ctx.sealIdentity);
       // B-LT: certificate and revocation values go in SignedData.certificates / crls, as in processWith.
@@ -53,7 +52,7 @@ export async function processStoredWith(env: Engine, file: StoredFile, ctx: Stor
         fileName: file.name,
         signed: true,
         success: true,
-        detail: `CAdES-${level} ${enveloping ? 'enveloping (.p7m)' : 'detached (.p7s)'}${who}`,
+        detail: cadesDetail(level, enveloping, ctx.sealIdentity),
         outputs: enveloping ? [{ name: signatureFileName('p7m', file.name), path: out }] : [file, { name: signatureFileName('p7s', file.name), path: out }],
       };
     }

@@ -18,7 +18,8 @@
 import { randomBytes } from 'node:crypto';
 import { DomainError } from '../domain/errors.js';
 import type { Identity, Pki } from './pki-material.js';
-import { OID, buildSignedData } from './cms.js';
+import { buildSignedData } from './cms.js';
+import { OID } from './oids.js';
 import { children, content, ctx, decodeOid, generalizedTime, int, intBytes, octet, oid, readTlv, seq, tlv } from './der.js';
 
 /** The simulator TSA's policy OID (tsa_policy1 in OpenSSL's default config). */

@@ -1,26 +1,30 @@
 /**
  * Process 4 ("validate"): judges every signature a file carries against the simulator's trust
  * anchor and the test PKI's revocation data, in ETSI EN 319 102-1 terms, and writes
- * `<name>.validation.json` (shape: ValidationReport; README "Validation reports").
+ * `<name>.validation.json` beside it.
  *
  *   validateFile(file, ctx): Promise<FileOutcome>        // never throws; the report is the second output
  *   validateBytes(file, ctx): Promise<Validated>         // the per-signature reports
  *
- * The work is split by job under ./validation/: detect (which signature a file carries), pdf and
- * pades (PDF signature fields and revisions), cades and cms (CMS, strict DER), xades, timestamp,
- * chain, revocation, judge (facts → indication and level).
+ * This module only routes: ./validation/detect.ts decides which signature the file carries, one
+ * format module checks it (cades.ts over cms.ts, xades.ts, pades.ts over pdf.ts; each collects
+ * facts, including time-stamps (timestamp.ts), the chain (chain.ts) and revocation
+ * (revocation.ts)), judge.ts turns each signature's facts into its verdict and level, and
+ * report.ts writes the file's report.
  */
 import type { FileOutcome, InputFile } from './signer.js';
 import type { Pki } from './pki-material.js';
+import { SIGNATURE_FILES } from './formats.js';
 import { detect, type Detected } from './validation/detect.js';
 import { cadesFacts } from './validation/cades.js';
-import { judge, type SignatureReport } from './validation/judge.js';
-import { padesSignatures, type DocumentTimeStampReport } from './validation/pades.js';
+import { judge } from './validation/judge.js';
+import { padesSignatures } from './validation/pades.js';
 import { xadesSignatures } from './validation/xades.js';
-import { worst, type Indication, type SubIndication, type Verdict } from './validation/indication.js';
+import { reportFile, type Validated } from './validation/report.js';
 import type { Trust } from './validation/trust.js';
 
 export type { SignatureReport } from './validation/judge.js';
+export type { Validated, ValidationReport } from './validation/report.js';
 
 export interface ValidationLimits {
   /** More signatures (PDF signature fields, XML ds:Signature elements) than this: the file fails unchecked. */
@@ -36,37 +40,6 @@ export interface ValidateContext {
   /** Another file of the same batch, by exact name. */
   sibling?: (name: string) => Buffer | undefined;
   limits?: ValidationLimits;
-}
-
-export interface ValidationReport {
-  file: string;
-  /** The file's verdict: TOTAL-PASSED when every signature is; otherwise the worst one's. */
-  indication: Indication;
-  subIndication?: SubIndication;
-  /** Legacy: indication is TOTAL-PASSED. */
-  valid: boolean;
-  format: string;
-  /** Legacy: the first signature's signer and claimed signing time. */
-  signer?: string;
-  signingTime?: string;
-  /** Legacy: time-stamps over all signatures (valid: every signature has one that passed). */
-  timestamp: { present: boolean; valid: boolean; time?: string };
-  /** Every problem, prefixed "signature #n: " when the file has several signatures. */
-  reasons: string[];
-  signatures: SignatureReport[];
-  /** PDFs: document time-stamps (PAdES-B-LTA), each with its revision. */
-  documentTimeStamps?: DocumentTimeStampReport[];
-  trustAnchor: string;
-  checkedAt: string;
-  validator: string;
-}
-
-export interface Validated extends Partial<Verdict> {
-  format: string;
-  checks: SignatureReport[];
-  documentTimeStamps?: DocumentTimeStampReport[];
-  /** Why the file has no signature to report (missing data file, no signature, over the limit). */
-  note?: string;
 }
 
 const tooMany = (n: number, max: number, what: string): string =>
@@ -122,6 +95,12 @@ async function run(d: Detected, file: InputFile, trust: Trust, max: number): Pro
   }
 }
 
+/** The signature-file suffixes that need (or do not need) their data file beside them, for messages. */
+const suffixes = (needsDataFile: boolean): string =>
+  SIGNATURE_FILES.filter((f) => f.needsDataFile === needsDataFile)
+    .map((f) => f.suffix)
+    .join(' / ');
+
 /** Finds and judges the signatures of one file. */
 export async function validateBytes(file: InputFile, ctx: ValidateContext): Promise<Validated> {
   const trust: Trust = {
@@ -138,13 +117,11 @@ export async function validateBytes(file: InputFile, ctx: ValidateContext): Prom
   return {
     format: 'none',
     checks: [],
-    note: 'no signature found: expected a signed PDF, an XML with ds:Signature, a .p7m, or a .p7s / .xades.xml together with its data file',
+    note: `no signature found: expected a signed PDF, an XML with ds:Signature, a ${suffixes(false)}, or a ${suffixes(true)} together with its data file`,
     indication: 'TOTAL-FAILED',
     subIndication: 'FORMAT_FAILURE',
   };
 }
-
-const VALIDATOR = 'seal-simulator in-process validator (strict DER CMS, xadesjs); TEST trust list only';
 
 export async function validateFile(file: InputFile, ctx: ValidateContext): Promise<FileOutcome> {
   let v: Validated;
@@ -153,39 +130,5 @@ export async function validateFile(file: InputFile, ctx: ValidateContext): Promi
   } catch (e) {
     v = { format: 'unknown', checks: [], note: `the file could not be checked: ${(e as Error).message}`, indication: 'TOTAL-FAILED', subIndication: 'FORMAT_FAILURE' };
   }
-  const checks = v.checks;
-  const verdict: Verdict = v.note && !checks.length ? { indication: v.indication ?? 'TOTAL-FAILED', ...(v.subIndication ? { subIndication: v.subIndication } : {}) } : (worst(checks) ?? { indication: 'TOTAL-FAILED', subIndication: 'FORMAT_FAILURE' });
-  const valid = checks.length > 0 && checks.every((c) => c.indication === 'TOTAL-PASSED');
-  const reasons = v.note && !checks.length ? [v.note] : checks.flatMap((c, i) => c.reasons.map((r) => (checks.length > 1 ? `signature #${i + 1}: ${r}` : r)));
-  const first = checks[0];
-  const report: ValidationReport = {
-    file: file.name,
-    indication: valid ? 'TOTAL-PASSED' : verdict.indication,
-    ...(valid || !verdict.subIndication ? {} : { subIndication: verdict.subIndication }),
-    valid,
-    format: v.format,
-    ...(first?.signer ? { signer: first.signer } : {}),
-    ...(first?.signingTime ? { signingTime: first.signingTime } : {}),
-    timestamp: {
-      present: checks.some((c) => c.timestamp.present),
-      valid: checks.length > 0 && checks.every((c) => c.timestamp.present && c.timestamp.valid),
-      ...(first?.timestamp.time ? { time: first.timestamp.time } : {}),
-    },
-    reasons,
-    signatures: checks,
-    ...(v.documentTimeStamps?.length ? { documentTimeStamps: v.documentTimeStamps } : {}),
-    trustAnchor: ctx.pki.ca.subject,
-    checkedAt: ctx.now.toISOString(),
-    validator: VALIDATOR,
-  };
-  const levels = [...new Set(checks.map((c) => c.level))].join('/');
-  return {
-    fileName: file.name,
-    signed: checks.length > 0,
-    success: valid,
-    detail: valid
-      ? `${v.format}: ${checks.length} valid signature(s) by ${first?.signer ?? 'unknown'} (TOTAL-PASSED, ${levels})`
-      : `${v.format}: not valid (${report.indication}${report.subIndication ? `/${report.subIndication}` : ''}): ${reasons.join('; ') || 'no signature'}`,
-    outputs: [file, { name: `${file.name}.validation.json`, bytes: Buffer.from(JSON.stringify(report, null, 2) + '\n', 'utf8') }],
-  };
+  return reportFile(file, v, { trustAnchor: ctx.pki.ca.subject, now: ctx.now });
 }

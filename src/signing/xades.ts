@@ -4,7 +4,6 @@
  *   xadesEnveloped(xml: Buffer, o: XadesOptions): Promise<Buffer>       // <ds:Signature> appended to the root
  *   xadesDetached(data: Buffer, fileName: string, o: XadesOptions): Promise<Buffer>
  *        // a standalone <ds:Signature> whose Reference URI is the (URI-escaped) file name: `<name>.xades.xml`
- *   verifyXades(xml: Buffer, detachedContent?: Buffer): Promise<XadesCheck[]>
  *
  * The signature is written as text already in exclusive canonical form (exc-c14n: prefixed
  * elements only, namespace declarations where exc-c14n renders them, attributes sorted, no
@@ -20,12 +19,15 @@
  * xades:RevocationValues (the CA's CRL, OCSP responses when there are any).
  */
 import { createHash, randomBytes, sign as cryptoSign } from 'node:crypto';
-import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
-import * as xadesjs from 'xadesjs';
-import { xadesReady } from './xades-env.js';
+import { XMLSerializer } from '@xmldom/xmldom';
+import { parseXml, xadesReady } from './xades-env.js';
+import { hasXmlDeclaration, mimeTypeOf } from './formats.js';
 import { XmlDsigExcC14NTransform } from 'xmldsigjs';
 import type { Identity } from './pki-material.js';
 import { issuerSerialDer } from './cms.js';
+
+/** The document to seal is read with the parser validation uses (engine.ts loads this module lazily). */
+export { parseXml } from './xades-env.js';
 
 const DS_NS = 'http://www.w3.org/2000/09/xmldsig#';
 const XADES_NS = 'http://uri.etsi.org/01903/v1.3.2#';
@@ -57,11 +59,6 @@ export function excC14n(node: Node): string {
   return t.GetOutput();
 }
 
-function firstByNs(root: Element | Document, ns: string, local: string): Element | undefined {
-  const list = root.getElementsByTagNameNS(ns, local);
-  return list.length ? (list[0] as Element) : undefined;
-}
-
 /** Text content escaped as exc-c14n writes it. */
 const text = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#xD;');
 /** Attribute value escaped as exc-c14n writes it. */
@@ -75,27 +72,6 @@ function el(name: string, attrs: [string, string][], inner = ''): string {
 }
 const DSNS: [string, string] = ['xmlns:ds', DS_NS];
 const XNS: [string, string] = ['xmlns:xades', XADES_NS];
-
-const MIME: Record<string, string> = {
-  pdf: 'application/pdf',
-  xml: 'text/xml',
-  txt: 'text/plain',
-  json: 'application/json',
-  csv: 'text/csv',
-  html: 'text/html',
-  htm: 'text/html',
-  png: 'image/png',
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  zip: 'application/zip',
-  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-  odt: 'application/vnd.oasis.opendocument.text',
-};
-export function mimeTypeOf(fileName: string): string {
-  const ext = /\.([A-Za-z0-9]+)$/.exec(fileName)?.[1]?.toLowerCase() ?? '';
-  return MIME[ext] ?? 'application/octet-stream';
-}
 
 interface DataRef {
   uri: string;
@@ -182,25 +158,6 @@ function serialize(node: Node, hadDecl: boolean): Buffer {
   return Buffer.from((hadDecl && !s.startsWith('<?xml') ? '<?xml version="1.0" encoding="UTF-8"?>\n' : '') + s, 'utf8');
 }
 
-/** Parses XML strictly enough to reject non-XML (xmldom is lenient: errors become exceptions). */
-export function parseXml(xml: Buffer): Document {
-  xadesReady();
-  const text = xml.toString('utf8').replace(/^\uFEFF/, '');
-  const errors: string[] = [];
-  const doc = new DOMParser({
-    onError: (level: string, msg: string) => {
-      if (level !== 'warning') errors.push(msg);
-    },
-  }).parseFromString(text, 'application/xml') as unknown as Document;
-  if (errors.length || !doc || !doc.documentElement) throw new Error(`not well-formed XML: ${errors[0] ?? 'no root element'}`);
-  return doc;
-}
-
-export function looksLikeXml(b: Buffer): boolean {
-  const head = b.subarray(0, 512).toString('utf8').replace(/^\uFEFF/, '').trimStart();
-  return head.startsWith('<');
-}
-
 /** Byte offset of the root element's end tag, when only whitespace, comments or PIs follow it. */
 function rootEndTag(xml: Buffer, tagName: string): number {
   const at = xml.lastIndexOf(Buffer.from(`</${tagName}`, 'utf8'));
@@ -221,7 +178,7 @@ export async function xadesEnveloped(xml: Buffer, o: XadesOptions, parsed?: Docu
   // A self-closing root (or an end tag that cannot be found textually): append through the DOM.
   const frag = parseXml(Buffer.from(sig, 'utf8')).documentElement;
   doc.documentElement.appendChild(doc.importNode(frag, true));
-  return serialize(doc, xml.toString('utf8', 0, 64).replace(/^\uFEFF/, '').startsWith('<?xml'));
+  return serialize(doc, hasXmlDeclaration(xml));
 }
 
 export function detachedUri(fileName: string): string {
@@ -231,66 +188,4 @@ export function detachedUri(fileName: string): string {
 export async function xadesDetached(data: Buffer, fileName: string, o: XadesOptions): Promise<Buffer> {
   const sig = buildSignature([{ uri: detachedUri(fileName), transforms: [], digestB64: b64sha256(data), mimeType: mimeTypeOf(fileName) }], o);
   return Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n${sig}`, 'utf8');
-}
-
-export interface XadesCheck {
-  signatureValid: boolean;
-  /** The signer's certificate (DER) from KeyInfo. */
-  signerCert?: Buffer;
-  certificates: Buffer[];
-  signingTime?: Date;
-  /** SigningCertificateV2 digest matches the KeyInfo certificate. */
-  signingCertificateMatches?: boolean;
-  /** DER tokens from SignatureTimeStamp/EncapsulatedTimeStamp. */
-  timestampTokens: Buffer[];
-  /** exc-c14n(ds:SignatureValue): the bytes the SignatureTimeStamp imprint covers. */
-  signatureValueC14n?: Buffer;
-  referenceUris: string[];
-  error?: string;
-}
-
-/** Verifies every ds:Signature in an XML document (cryptographically; chain checks are the caller's). */
-export async function verifyXades(xml: Buffer, detachedContent?: Buffer): Promise<XadesCheck[]> {
-  const doc = parseXml(xml);
-  const sigs = Array.from(doc.getElementsByTagNameNS(DS_NS, 'Signature') as unknown as ArrayLike<Element>);
-  const out: XadesCheck[] = [];
-  for (const sigEl of sigs) {
-    const r: XadesCheck = { signatureValid: false, certificates: [], timestampTokens: [], referenceUris: [] };
-    try {
-      const certs = Array.from(sigEl.getElementsByTagNameNS(DS_NS, 'X509Certificate') as unknown as ArrayLike<Element>).map((e) =>
-        Buffer.from((e.textContent ?? '').replace(/\s+/g, ''), 'base64'),
-      );
-      r.certificates = certs;
-      r.signerCert = certs[0];
-      r.referenceUris = Array.from(sigEl.getElementsByTagNameNS(DS_NS, 'Reference') as unknown as ArrayLike<Element>).map(
-        (e) => e.getAttribute('URI') ?? '',
-      );
-      const st = firstByNs(sigEl, XADES_NS, 'SigningTime');
-      if (st?.textContent) {
-        const d = new Date(st.textContent.trim());
-        if (!Number.isNaN(d.getTime())) r.signingTime = d;
-      }
-      const scv2 = firstByNs(sigEl, XADES_NS, 'SigningCertificateV2') ?? firstByNs(sigEl, XADES_NS, 'SigningCertificate');
-      if (scv2 && r.signerCert) {
-        const dm = firstByNs(scv2, DS_NS, 'DigestMethod')?.getAttribute('Algorithm') ?? '';
-        const dv = firstByNs(scv2, DS_NS, 'DigestValue')?.textContent?.trim() ?? '';
-        const alg = dm.endsWith('sha512') ? 'sha512' : dm.endsWith('sha384') ? 'sha384' : dm.endsWith('sha1') ? 'sha1' : 'sha256';
-        r.signingCertificateMatches = createHash(alg).update(r.signerCert).digest('base64') === dv;
-      }
-      const sv = firstByNs(sigEl, DS_NS, 'SignatureValue');
-      if (sv) r.signatureValueC14n = Buffer.from(excC14n(sv), 'utf8');
-      for (const ts of Array.from(sigEl.getElementsByTagNameNS(XADES_NS, 'SignatureTimeStamp') as unknown as ArrayLike<Element>)) {
-        for (const e of Array.from(ts.getElementsByTagNameNS(XADES_NS, 'EncapsulatedTimeStamp') as unknown as ArrayLike<Element>))
-          r.timestampTokens.push(Buffer.from((e.textContent ?? '').replace(/\s+/g, ''), 'base64'));
-      }
-      const sx = new xadesjs.SignedXml(doc);
-      sx.LoadXml(sigEl);
-      r.signatureValid = detachedContent ? await sx.Verify({ content: new Uint8Array(detachedContent) }) : await sx.Verify();
-    } catch (e) {
-      r.error = (e as Error).message;
-      r.signatureValid = false;
-    }
-    out.push(r);
-  }
-  return out;
 }

@@ -7,7 +7,7 @@ import type { ZipLimits } from '../archive/limits.js';
 import { writeZip, type ZipSourceEntry } from '../archive/write-zip.js';
 import type { BatchService, WorkItem } from '../domain/batch-service.js';
 import type { Clock } from '../domain/clock.js';
-import { siblingNamesFor } from '../signing/engine.js';
+import { siblingNamesFor } from '../signing/formats.js';
 import type { Signer, StoredFile, StoredOutcome } from '../signing/signer.js';
 import type { BatchStore, DocumentOutcome } from '../storage/batch-store.js';
 import type { WorkFaults } from '../faults/domain-faults.js';
@@ -289,7 +289,7 @@ export class BatchWorker {
 
 /**
  * Files a validate process needs beside the one it checks (a detached signature and its data
- * file, by signing/engine's siblingNamesFor), extracted to files. Only files that have a partner.
+ * file, by the formats table's siblingNamesFor), extracted to files. Only files that have a partner.
  */
 async function extractSiblings(packagePath: string, names: string[], limits: ZipLimits, dir: string, temps: Set<string>): Promise<Record<string, string>> {
   const present = new Set(names);

@@ -18,7 +18,7 @@ import { loadTestPki, type Pki } from '../../src/signing/pki.js';
 import { Revocations } from '../../src/signing/revocation.js';
 import { createRealSigner, type RealSigner } from '../../src/signing/real-signer.js';
 import { createTsa, type Tsa } from '../../src/signing/tsa.js';
-import { extractPdfSignatures } from '../../src/signing/pades.js';
+import { extractPdfSignatures } from '../helpers/pdf-signatures.js';
 import { excC14n, parseXml } from '../../src/signing/xades.js';
 import { compileJavaChecker, javaCheckerMissing, runJavaChecker } from './java-checker.js';
 import { signatureValueOf } from '../../src/signing/cms.js';

@@ -9,8 +9,9 @@
  *
  *   cadesFacts(cmsDer, content, trust, what?): SignatureFacts
  */
-import { bytesOf, type DerError, kids } from './der.js';
-import { CMS_OID, parseSignedData, verifySigner, type SignedDataParts } from './cms.js';
+import { bytesOf, type DerError, kids } from '../der.js';
+import { parseSignedData, verifySigner, type SignedDataParts } from './cms.js';
+import { OID } from '../oids.js';
 import { checkTimeStamp } from './timestamp.js';
 import { emptyFacts, type SignatureFacts, type SignatureFormat } from './judge.js';
 import type { Trust } from './trust.js';
@@ -44,8 +45,8 @@ export function cadesFacts(cmsDer: Buffer, content: readonly Buffer[] | undefine
   if (check.signingTime) f.claimedSigningTime = check.signingTime;
   f.embedded = { crls: sd.crls.map((der) => ({ der })), ocsps: [...sd.ocsps] };
   try {
-    for (const v of si.unsigned.get(CMS_OID.certificateValues) ?? []) for (const c of kids(v)) f.certificates.push(bytesOf(c));
-    for (const v of si.unsigned.get(CMS_OID.revocationValues) ?? []) {
+    for (const v of si.unsigned.get(OID.certificateValues) ?? []) for (const c of kids(v)) f.certificates.push(bytesOf(c));
+    for (const v of si.unsigned.get(OID.revocationValues) ?? []) {
       for (const part of kids(v)) {
         if (part.tag === 0xa0) for (const c of kids(kids(part)[0]!)) f.embedded.crls.push({ der: bytesOf(c) });
         if (part.tag === 0xa1) for (const o of kids(kids(part)[0]!)) f.embedded.ocsps.push(bytesOf(o));
@@ -55,12 +56,12 @@ export function cadesFacts(cmsDer: Buffer, content: readonly Buffer[] | undefine
     f.formatProblems.push(`the long-term validation attributes cannot be read: ${(e as DerError).message}`);
   }
   f.longTermData = f.embedded.crls.length + f.embedded.ocsps.length > 0;
-  f.archiveTimeStamp = si.unsigned.has(CMS_OID.archiveTimeStampV3);
+  f.archiveTimeStamp = si.unsigned.has(OID.archiveTimeStampV3);
   // The token is checked as the bytes it arrived as: a view into the CMS, never a re-encoding.
-  for (const tok of si.unsigned.get(CMS_OID.signatureTimeStampToken) ?? [])
+  for (const tok of si.unsigned.get(OID.signatureTimeStampToken) ?? [])
     f.timeStamps.push(checkTimeStamp(bytesOf(tok), [si.signature], 'SIGNATURE_TIMESTAMP', trust));
   const data = content ?? (sd.eContent ? [sd.eContent] : []);
-  for (const tok of si.signed.get(CMS_OID.contentTimeStamp) ?? []) {
+  for (const tok of si.signed.get(OID.contentTimeStamp) ?? []) {
     const ts = checkTimeStamp(bytesOf(tok), data, 'SIGNATURE_TIMESTAMP', trust);
     if (ts.indication === 'TOTAL-PASSED' && ts.genTime) (f.contentTimeStamps ??= []).push(ts.genTime);
     else f.policyProblems.push(...ts.reasons.map((r) => `content time-stamp: ${r}`));

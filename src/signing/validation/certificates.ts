@@ -5,7 +5,7 @@
  *   readCert(der): Cert | undefined
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
-import { bitsOf, bytesOf, kids, parseDer } from './der.js';
+import { bitsOf, bodyOf, bytesOf, hexOfMagnitude, kids, parseDer } from '../der.js';
 
 export interface Cert {
   der: Buffer;
@@ -39,7 +39,7 @@ export function readCert(der: Buffer): Cert | undefined {
       x,
       subject: oneLine(x.subject),
       issuer: oneLine(x.issuer),
-      serialHex: bytesOf(serial).subarray(serial.hdr).toString('hex').replace(/^(00)+(?=[0-9a-f])/, ''),
+      serialHex: hexOfMagnitude(bodyOf(serial)),
       issuerDer: bytesOf(tbs[i + 2]!),
       subjectDer: bytesOf(tbs[i + 4]!),
       publicKeyBits: bitsOf(spki[1]!, 'subjectPublicKey'),

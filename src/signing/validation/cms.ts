@@ -7,25 +7,10 @@
  *   verifySigner(sd, content?): SignerCheck                       // first SignerInfo
  */
 import { createHash } from 'node:crypto';
-import { bodyOf, bytesOf, DerError, expectTag, kids, octetsOf, oidOf, parseDer, timeOf, type DerNode } from './der.js';
-import { digestOf, hashNameOf, UnsupportedAlgorithm, verifySignatureValue } from './algorithms.js';
+import { bodyOf, bytesOf, DerError, expectTag, hexOfMagnitude, kids, octetsOf, oidOf, parseDer, timeOf, type DerNode } from '../der.js';
+import { digestOf, UnsupportedAlgorithm, verifySignatureValue } from './algorithms.js';
 import { readCert } from './certificates.js';
-
-export const CMS_OID = {
-  signedData: '1.2.840.113549.1.7.2',
-  contentType: '1.2.840.113549.1.9.3',
-  messageDigest: '1.2.840.113549.1.9.4',
-  signingTime: '1.2.840.113549.1.9.5',
-  signingCertificate: '1.2.840.113549.1.9.16.2.12',
-  signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
-  signatureTimeStampToken: '1.2.840.113549.1.9.16.2.14',
-  contentTimeStamp: '1.2.840.113549.1.9.16.2.20',
-  certificateValues: '1.2.840.113549.1.9.16.2.23',
-  revocationValues: '1.2.840.113549.1.9.16.2.24',
-  archiveTimeStampV3: '0.4.0.1733.2.4',
-  tstInfo: '1.2.840.113549.1.9.16.1.4',
-  ocspResponseRevInfo: '1.3.6.1.5.5.7.16.2',
-} as const;
+import { hashOfOid, OID } from '../oids.js';
 
 export interface SignerInfoParts {
   sid: { issuerDer: Buffer; serial: Buffer } | { ski: Buffer };
@@ -93,7 +78,7 @@ export function parseSignedData(der: Buffer, what = 'CMS signature'): SignedData
   const root = parseDer(der, what);
   const [ct, wrapped] = kids(expectTag(root, 0x30, 'ContentInfo'));
   const contentType = oidOf(ct!);
-  if (contentType !== CMS_OID.signedData) throw new DerError(`content type ${contentType} is not signedData`);
+  if (contentType !== OID.signedData) throw new DerError(`content type ${contentType} is not signedData`);
   const sd = kids(expectTag(kids(expectTag(wrapped, 0xa0, 'ContentInfo content'))[0], 0x30, 'SignedData'));
   let i = 2; // version, digestAlgorithms
   const encap = kids(expectTag(sd[i++], 0x30, 'encapContentInfo'));
@@ -108,7 +93,7 @@ export function parseSignedData(der: Buffer, what = 'CMS signature'): SignedData
       if (c.tag === 0x30) out.crls.push(bytesOf(c));
       else if (c.tag === 0xa1) {
         const [fmt, info] = kids(c);
-        if (fmt && info && oidOf(fmt) === CMS_OID.ocspResponseRevInfo) out.ocsps.push(bytesOf(info));
+        if (fmt && info && oidOf(fmt) === OID.riOcspResponse) out.ocsps.push(bytesOf(info));
       }
     }
   }
@@ -133,7 +118,7 @@ function findSignerCert(sd: SignedDataParts, si: SignerInfoParts): Buffer | unde
     const c = readCert(der);
     if (!c) continue;
     if ('issuerDer' in si.sid) {
-      if (c.issuerDer.equals(si.sid.issuerDer) && c.serialHex === si.sid.serial.toString('hex').replace(/^(00)+(?=[0-9a-f])/, '')) return der;
+      if (c.issuerDer.equals(si.sid.issuerDer) && c.serialHex === hexOfMagnitude(si.sid.serial)) return der;
     } else if (verifyWith(si, c.publicKey)) return der; // SubjectKeyIdentifier: the key that verifies
   }
   return undefined;
@@ -152,8 +137,8 @@ function verifyWith(si: SignerInfoParts, key: import('node:crypto').KeyObject, c
 
 /** ESS signing-certificate(-v2): the first ESSCertID must hash to the signer certificate. */
 function checkSigningCertificate(si: SignerInfoParts, certDer: Buffer): string | undefined {
-  const v2 = si.signed.get(CMS_OID.signingCertificateV2)?.[0];
-  const v1 = si.signed.get(CMS_OID.signingCertificate)?.[0];
+  const v2 = si.signed.get(OID.signingCertificateV2)?.[0];
+  const v1 = si.signed.get(OID.signingCertificate)?.[0];
   if (!v2 && !v1) return 'no signing-certificate-v2 attribute';
   try {
     const first = kids(kids((v2 ?? v1)!)[0]!)[0]!;
@@ -163,7 +148,7 @@ function checkSigningCertificate(si: SignerInfoParts, certDer: Buffer): string |
     if (v2) {
       alg = 'sha256';
       if (f[0]!.tag === 0x30) {
-        alg = hashNameOf(oidOf(kids(f[0]!)[0]!)) ?? '';
+        alg = hashOfOid(oidOf(kids(f[0]!)[0]!)) ?? '';
         idx = 1;
       }
       if (!alg) return 'signing-certificate-v2 uses an unsupported hash algorithm';
@@ -188,7 +173,7 @@ export function verifySigner(sd: SignedDataParts, content?: readonly Buffer[]): 
     return r;
   }
   const data = content ?? (sd.eContent ? [sd.eContent] : undefined);
-  const st = si.signed.get(CMS_OID.signingTime)?.[0];
+  const st = si.signed.get(OID.signingTime)?.[0];
   if (st) {
     try {
       r.signingTime = timeOf(st);
@@ -207,14 +192,14 @@ export function verifySigner(sd: SignedDataParts, content?: readonly Buffer[]): 
     r.hashProblems.push('detached signature without its data');
     return r;
   }
-  const hash = hashNameOf(si.digestOid);
+  const hash = hashOfOid(si.digestOid);
   if (!hash) {
     r.cryptoProblems.push(`unsupported digest algorithm ${si.digestOid}`);
     return r;
   }
   if (si.signedAttrs) {
-    const md = si.signed.get(CMS_OID.messageDigest)?.[0];
-    const ct = si.signed.get(CMS_OID.contentType)?.[0];
+    const md = si.signed.get(OID.messageDigest)?.[0];
+    const ct = si.signed.get(OID.contentType)?.[0];
     if (!md) r.hashProblems.push('no message-digest attribute');
     else if (!octetsOf(md, 'messageDigest').equals(digestOf(hash, data)))
       r.hashProblems.push('the signature does not verify: the signed data does not match the message digest (the data was changed after signing)');

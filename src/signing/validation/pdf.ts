@@ -13,7 +13,7 @@
  *   scanPdf(pdf, maxSignatures): PdfScan
  */
 import { inflateSync } from 'node:zlib';
-import { readNode } from './der.js';
+import { readNode } from '../der.js';
 import { parsePdfDate } from '../pdf-date.js';
 
 export interface PdfField {

@@ -6,8 +6,9 @@
  *   revocationStatus(cert, issuer, sources, now): RevocationStatus
  */
 import { createHash } from 'node:crypto';
-import { bitsOf, bodyOf, bytesOf, DerError, expectTag, kids, octetsOf, oidOf, parseDer, timeOf, type DerNode } from './der.js';
-import { hashNameOf, verifySignatureValue } from './algorithms.js';
+import { bitsOf, bodyOf, bytesOf, DerError, expectTag, hexOfMagnitude, kids, octetsOf, oidOf, parseDer, timeOf, type DerNode } from '../der.js';
+import { verifySignatureValue } from './algorithms.js';
+import { hashOfOid, OID } from '../oids.js';
 import { issued, readCert, type Cert } from './certificates.js';
 
 export interface RevocationSources {
@@ -26,10 +27,7 @@ export interface RevocationStatus {
   reasons: string[];
 }
 
-const OCSP_SIGNING = '1.3.6.1.5.5.7.3.9';
-const OCSP_BASIC = '1.3.6.1.5.5.7.48.1.1';
-
-const serialHex = (n: DerNode): string => bodyOf(expectTag(n, 0x02, 'serialNumber')).toString('hex').replace(/^(00)+(?=[0-9a-f])/, '');
+const serialHex = (n: DerNode): string => hexOfMagnitude(bodyOf(expectTag(n, 0x02, 'serialNumber')));
 
 function fromCrl(der: Buffer, live: boolean, cert: Cert, issuer: Cert, now: Date): RevocationStatus | string {
   const [tbs, alg, sig] = kids(parseDer(der, 'CRL'));
@@ -60,7 +58,7 @@ function basicOf(der: Buffer): DerNode {
   if (f[0]?.tag !== 0x0a) return root; // already a BasicOCSPResponse
   if (bodyOf(f[0]).readUInt8(0) !== 0) throw new DerError('the OCSP response status is not successful');
   const [type, bytes] = kids(expectTag(kids(expectTag(f[1], 0xa0, 'responseBytes'))[0], 0x30, 'ResponseBytes'));
-  if (oidOf(type!) !== OCSP_BASIC) throw new DerError('not a basic OCSP response');
+  if (oidOf(type!) !== OID.ocspBasic) throw new DerError('not a basic OCSP response');
   return parseDer(octetsOf(bytes!, 'BasicOCSPResponse'), 'BasicOCSPResponse');
 }
 
@@ -71,7 +69,7 @@ function fromOcsp(der: Buffer, cert: Cert, issuer: Cert): RevocationStatus | str
   if (!trusted && certs?.tag === 0xa0) {
     for (const c of kids(kids(certs)[0]!)) {
       const rc = readCert(bytesOf(c));
-      if (rc?.extKeyUsage.includes(OCSP_SIGNING) && issued(issuer, rc) && verifySignatureValue({ ...signed, key: rc.publicKey })) {
+      if (rc?.extKeyUsage.includes(OID.ocspSigning) && issued(issuer, rc) && verifySignatureValue({ ...signed, key: rc.publicKey })) {
         trusted = true;
         break;
       }
@@ -83,7 +81,7 @@ function fromOcsp(der: Buffer, cert: Cert, issuer: Cert): RevocationStatus | str
   for (const sr of responses ? kids(responses) : []) {
     const [certId, status] = kids(sr);
     const [hashAlg, nameHash, keyHash, serial] = kids(certId!);
-    const h = hashNameOf(oidOf(kids(hashAlg!)[0]!));
+    const h = hashOfOid(oidOf(kids(hashAlg!)[0]!));
     if (!h || serialHex(serial!) !== cert.serialHex) continue;
     if (!createHash(h).update(issuer.subjectDer).digest().equals(octetsOf(nameHash!))) continue;
     if (!createHash(h).update(issuer.publicKeyBits).digest().equals(octetsOf(keyHash!))) continue;

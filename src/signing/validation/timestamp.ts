@@ -5,9 +5,10 @@
  *
  *   checkTimeStamp(token, covered, type, trust): TimeStampReport
  */
-import { expectTag, kids, octetsOf, oidOf, parseDer, timeOf } from './der.js';
-import { digestOf, hashNameOf } from './algorithms.js';
-import { CMS_OID, parseSignedData, verifySigner } from './cms.js';
+import { expectTag, kids, octetsOf, oidOf, parseDer, timeOf } from '../der.js';
+import { digestOf } from './algorithms.js';
+import { parseSignedData, verifySigner } from './cms.js';
+import { hashOfOid, OID } from '../oids.js';
 import { buildChain } from './chain.js';
 import { readCert } from './certificates.js';
 import { revocationStatus } from './revocation.js';
@@ -24,8 +25,6 @@ export interface TimeStampReport extends Verdict {
   reasons: string[];
 }
 
-const TIME_STAMPING = '1.3.6.1.5.5.7.3.8';
-
 /** `covered`: the bytes whose digest the imprint must be (views, hashed incrementally). */
 export function checkTimeStamp(token: Buffer, covered: readonly Buffer[], type: TimeStampType, trust: Trust): TimeStampReport & { genTime?: Date } {
   const out = (v: Verdict, reasons: string[], extra: Partial<TimeStampReport> & { genTime?: Date } = {}) => ({ type, ...v, ...extra, reasons });
@@ -34,12 +33,12 @@ export function checkTimeStamp(token: Buffer, covered: readonly Buffer[], type: 
   let imprintOk: boolean;
   try {
     sd = parseSignedData(token, 'time-stamp token');
-    if (sd.eContentType !== CMS_OID.tstInfo) return out(failed('FORMAT_FAILURE'), ['the time-stamp token does not carry a TSTInfo']);
+    if (sd.eContentType !== OID.tstInfo) return out(failed('FORMAT_FAILURE'), ['the time-stamp token does not carry a TSTInfo']);
     if (!sd.eContent) return out(failed('FORMAT_FAILURE'), ['the time-stamp token has no TSTInfo content']);
     const tst = kids(expectTag(parseDer(sd.eContent, 'TSTInfo'), 0x30, 'TSTInfo'));
     const [alg, hashed] = kids(expectTag(tst[2], 0x30, 'messageImprint'));
     genTime = timeOf(expectTag(tst[4], 0x18, 'genTime'));
-    const h = hashNameOf(oidOf(kids(alg!)[0]!));
+    const h = hashOfOid(oidOf(kids(alg!)[0]!));
     if (!h) return out(failed('FORMAT_FAILURE'), [`unsupported time-stamp imprint algorithm ${oidOf(kids(alg!)[0]!)}`]);
     imprintOk = digestOf(h, covered).equals(octetsOf(hashed!, 'hashedMessage'));
   } catch (e) {
@@ -56,7 +55,7 @@ export function checkTimeStamp(token: Buffer, covered: readonly Buffer[], type: 
   if (sig.signerCertProblems.length) return out(indeterminate('NO_SIGNING_CERTIFICATE_FOUND'), sig.signerCertProblems.map((p) => `time-stamp: ${p}`), base);
   const chain = buildChain(tsaCert, sd.certificates, trust.anchorDer, [...validationTimes(trust.now), genTime], 'TSA');
   if (!chain.anchored) return out(indeterminate('NO_CERTIFICATE_CHAIN_FOUND'), chain.problems, base);
-  if (!chain.leaf!.extKeyUsage.includes(TIME_STAMPING)) return out(indeterminate('CHAIN_CONSTRAINTS_FAILURE'), ['the TSA certificate lacks the timeStamping EKU'], base);
+  if (!chain.leaf!.extKeyUsage.includes(OID.timeStamping)) return out(indeterminate('CHAIN_CONSTRAINTS_FAILURE'), ['the TSA certificate lacks the timeStamping EKU'], base);
   if (chain.outOfBounds.length) return out(indeterminate('OUT_OF_BOUNDS_NO_POE'), chain.outOfBounds.map((o) => o.text), base);
   if (chain.path.length > 1) {
     const rev = revocationStatus(chain.leaf!, chain.path[1]!, { crls: trust.revocation.crls, ocsps: [...trust.revocation.ocsps, ...sd.ocsps] }, new Date());

@@ -16,9 +16,9 @@
  *   xadesSignatures(xml, detached, trust, maxSignatures): XadesResult
  */
 import { createHash, createVerify, X509Certificate } from 'node:crypto';
-import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
+import { XMLSerializer } from '@xmldom/xmldom';
 import * as xadesjs from 'xadesjs';
-import { xadesReady } from '../xades-env.js';
+import { parseXml } from '../xades-env.js';
 import { XmlDsigC14NTransform, XmlDsigExcC14NTransform } from 'xmldsigjs';
 import { checkTimeStamp } from './timestamp.js';
 import { emptyFacts, judge, type SignatureFacts, type SignatureReport } from './judge.js';
@@ -40,18 +40,6 @@ const SIG_METHODS: Record<string, { hash: string; ec: boolean }> = {
   'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384': { hash: 'sha384', ec: true },
   'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512': { hash: 'sha512', ec: true },
 };
-
-export function parseXmlStrict(xml: Buffer): Document {
-  xadesReady();
-  const errors: string[] = [];
-  const doc = new DOMParser({
-    onError: (level: string, msg: string) => {
-      if (level !== 'warning') errors.push(msg);
-    },
-  }).parseFromString(xml.toString('utf8').replace(/^\uFEFF/, ''), 'application/xml') as unknown as Document;
-  if (errors.length || !doc || !doc.documentElement) throw new Error(`not well-formed XML: ${errors[0] ?? 'no root element'}`);
-  return doc;
-}
 
 const all = (root: Element | Document, ns: string, local: string): Element[] =>
   Array.from(root.getElementsByTagNameNS(ns, local) as unknown as ArrayLike<Element>);
@@ -199,7 +187,7 @@ export async function xadesSignatures(xml: Buffer, detached: Buffer | undefined,
   // Counted in the text first (any element named Signature), so a file far over the cap costs no parse.
   const rough = countSignatureTags(xml, maxSignatures);
   if (rough > maxSignatures) return { signatures: [], tooMany: rough };
-  const doc = parseXmlStrict(xml);
+  const doc = parseXml(xml);
   const sigs = all(doc, DS, 'Signature');
   if (sigs.length > maxSignatures) return { signatures: [], tooMany: sigs.length };
   let view: Element | undefined;

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSignedData } from '../../../src/signing/cms.js';
 import { createTsa, type Tsa } from '../../../src/signing/tsa.js';
-import { padesSeal, extractPdfSignatures } from '../../../src/signing/pades.js';
-import { xadesDetached, xadesEnveloped, verifyXades } from '../../../src/signing/xades.js';
+import { padesSeal } from '../../../src/signing/pades.js';
+import { extractPdfSignatures } from '../../helpers/pdf-signatures.js';
+import { xadesDetached, xadesEnveloped } from '../../../src/signing/xades.js';
+import { verifyXades } from '../../helpers/xades-check.js';
 import { validateFile, type ValidationReport } from '../../../src/signing/validate.js';
 import { cadesFacts } from '../../../src/signing/validation/cades.js';
 import { judge, type SignatureReport } from '../../../src/signing/validation/judge.js';

@@ -11,8 +11,8 @@ import { PDFArray, PDFDict, PDFDocument, PDFName, type PDFRawStream } from 'pdf-
 import type { Pki } from '../../../src/signing/pki.js';
 import { createTsa } from '../../../src/signing/tsa.js';
 import { processWith } from '../../../src/signing/engine.js';
-import { extractPdfSignatures } from '../../../src/signing/pades.js';
-import { verifyXades } from '../../../src/signing/xades.js';
+import { extractPdfSignatures } from '../../helpers/pdf-signatures.js';
+import { verifyXades } from '../../helpers/xades-check.js';
 import { issuerSerialDer } from '../../../src/signing/cms.js';
 import { cadesFacts } from '../../../src/signing/validation/cades.js';
 import { judge } from '../../../src/signing/validation/judge.js';

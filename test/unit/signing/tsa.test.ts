@@ -1,18 +1,29 @@
-import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
-import { MessageImprint, TimeStampReq } from '@peculiar/asn1-tsp';
 import { createTsa, parseTimeStampRequest, type Tsa } from '../../../src/signing/tsa.js';
-import { OID } from '../../../src/signing/cms.js';
+import { OID } from '../../../src/signing/oids.js';
 import { DomainError } from '../../../src/domain/errors.js';
 import type { Pki } from '../../../src/signing/pki.js';
 import { NOW, sharedPki } from './helpers.js';
 
 const ab = (b: Buffer): ArrayBuffer => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+
+/** A DER TimeStampReq built with pkijs, a parser/encoder independent of the simulator's own DER code. */
+function timeStampReq(o: { hashedMessage: Buffer; nonce?: Buffer; certReq?: boolean; reqPolicy?: string }): Buffer {
+  const req = new pkijs.TimeStampReq({
+    version: 1,
+    messageImprint: new pkijs.MessageImprint({
+      hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID.sha256 }),
+      hashedMessage: new asn1js.OctetString({ valueHex: ab(o.hashedMessage) }),
+    }),
+    ...(o.nonce ? { nonce: new asn1js.Integer({ valueHex: ab(o.nonce) }) } : {}),
+    ...(o.certReq ? { certReq: true } : {}),
+    ...(o.reqPolicy ? { reqPolicy: o.reqPolicy } : {}),
+  });
+  return Buffer.from(req.toSchema().toBER());
+}
 
 let pki: Pki;
 let tsa: Tsa;
@@ -41,15 +52,7 @@ describe('RFC 3161 TSA', () => {
 
   it('answers a DER TimeStampReq built in the test: nonce echoed, certReq honoured, genTime from now', async () => {
     const nonce = Buffer.from('00c0ffee1234567890', 'hex');
-    const req = new TimeStampReq({
-      messageImprint: new MessageImprint({
-        hashAlgorithm: new AlgorithmIdentifier({ algorithm: OID.sha256 }),
-        hashedMessage: new OctetString(digest),
-      }),
-      nonce: ab(nonce),
-      certReq: true,
-    });
-    const body = Buffer.from(AsnConvert.serialize(req));
+    const body = timeStampReq({ hashedMessage: digest, nonce, certReq: true });
     const out = tsa.respond(body, NOW);
     const { resp, tst, sd } = parseResp(out);
     expect(Buffer.from(tst.nonce!.valueBlock.valueHexView).toString('hex')).toMatch(/c0ffee1234567890$/);
@@ -63,16 +66,7 @@ describe('RFC 3161 TSA', () => {
   });
 
   it('refuses a request for a policy it does not issue under (rejection, unacceptedPolicy, no token); grants its own', () => {
-    const ask = (reqPolicy: string) =>
-      Buffer.from(
-        AsnConvert.serialize(
-          new TimeStampReq({
-            messageImprint: new MessageImprint({ hashAlgorithm: new AlgorithmIdentifier({ algorithm: OID.sha256 }), hashedMessage: new OctetString(digest) }),
-            reqPolicy,
-            certReq: true,
-          }),
-        ),
-      );
+    const ask = (reqPolicy: string) => timeStampReq({ hashedMessage: digest, reqPolicy, certReq: true });
     const refused = pkijs.TimeStampResp.fromBER(ab(tsa.respond(ask('1.2.3.4.99'), NOW)));
     expect(refused.status.status).toBe(2); // rejection
     expect(refused.timeStampToken).toBeUndefined();
@@ -84,11 +78,8 @@ describe('RFC 3161 TSA', () => {
   });
 
   it('leaves certificates out when certReq is false', () => {
-    const req = new TimeStampReq({
-      messageImprint: new MessageImprint({ hashAlgorithm: new AlgorithmIdentifier({ algorithm: OID.sha256 }), hashedMessage: new OctetString(digest) }),
-      certReq: false,
-    });
-    const { sd, tst } = parseResp(tsa.respond(Buffer.from(AsnConvert.serialize(req)), NOW));
+    const req = timeStampReq({ hashedMessage: digest, certReq: false });
+    const { sd, tst } = parseResp(tsa.respond(req, NOW));
     expect(sd.certificates ?? []).toHaveLength(0);
     expect(tst.nonce).toBeUndefined();
   });
@@ -136,10 +127,8 @@ describe('RFC 3161 TSA', () => {
     expect(invalid(() => parseTimeStampRequest(Buffer.alloc(31, 7))).detail).toMatch(/31 bytes/);
     expect(invalid(() => parseTimeStampRequest(Buffer.from('3003020101', 'hex'))).detail).toMatch(/not a valid TimeStampReq/);
     // DER request whose hash length contradicts its algorithm
-    const bad = new TimeStampReq({
-      messageImprint: new MessageImprint({ hashAlgorithm: new AlgorithmIdentifier({ algorithm: OID.sha256 }), hashedMessage: new OctetString(Buffer.alloc(20)) }),
-    });
-    expect(invalid(() => tsa.respond(Buffer.from(AsnConvert.serialize(bad)), NOW)).detail).toMatch(/20 bytes/);
+    const bad = timeStampReq({ hashedMessage: Buffer.alloc(20) });
+    expect(invalid(() => tsa.respond(bad, NOW)).detail).toMatch(/20 bytes/);
     invalid(() => tsa.stampHashJson('', NOW));
     invalid(() => tsa.stampHashJson('not base64!!', NOW));
     invalid(() => tsa.stampHashJson(Buffer.alloc(31).toString('base64'), NOW));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bytesOf, kids, oidOf, parseDer, readNode, timeOf } from '../../../../src/signing/validation/der.js';
+import { bytesOf, kids, oidOf, parseDer, readNode, timeOf } from '../../../../src/signing/der.js';
 import { generalizedTime, int, oid, seq, utcTime } from '../../../../src/signing/der.js';
 
 describe('strict DER reader', () => {
