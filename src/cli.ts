@@ -54,7 +54,15 @@ async function main(): Promise<void> {
   // it loads the format modules meanwhile, and the first batch does not wait for it.
   const earlySealing = config.signer === 'real' ? new EarlySealingProcess(config.fileMemoryLimitMib) : undefined;
   const { startServer } = await import('./server.js');
-  const server = await startServer(config, earlySealing ? { earlySealing } : {});
+  // A file a setting names (processes, keys, profile, faults) is read as the app is built: refused
+  // the same way as a bad flag.
+  const server = await startServer(config, earlySealing ? { earlySealing } : {}).catch((e: unknown) => {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`seal-simulator: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  });
   if (stopper.attach(server)) return;
   const settings = describeConfig(config);
   // The start line is written whatever the log level: it is how a person, a script or a test

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { defaultZipLimits, type ZipLimits, zipLimitSettings } from './archive/limits.js';
 import { TIMING_PROFILES } from './domain/timing.js';
-import { DEFAULT_PROFILE, loadProfile, ProfileError, type VendorProfile } from './calibrate/profile.js';
+import { DEFAULT_PROFILE, loadProfile, type VendorProfile } from './contract/vendor-profile.js';
+import { ConfigError } from './domain/errors.js';
 import { KEY_ALGORITHMS } from './signing/pki-material.js';
 
 /**
@@ -23,9 +24,8 @@ function findPackageRoot(dir: string): string {
   }
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+/** A setting, or a file a setting names, that the simulator cannot start with (one type for all of them). */
+export { ConfigError } from './domain/errors.js';
 
 interface Setting {
   /** The field of Config (or of Config.limits, for the `group: 'limits'` rows) this row sets. */
@@ -353,7 +353,7 @@ function freezeConfig(values: ValuesOf<TopRow>, limits: ValuesOf<LimitRow>, expl
   try {
     profile = profileFile ? loadProfile(resolve(profileFile)) : DEFAULT_PROFILE;
   } catch (e) {
-    if (e instanceof ProfileError) throw new ConfigError(`SEAL_SIM_PROFILE: ${e.message}`);
+    if (e instanceof ConfigError) throw new ConfigError(`SEAL_SIM_PROFILE: ${e.message}`);
     throw e;
   }
   // A profile stands in for the defaults of the settings it observed; a setting given explicitly

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { DomainError } from './domain/errors.js';
+import { ConfigError, DomainError } from './domain/errors.js';
 
 /**
  * Per-key settings (SEAL_SIM_KEYS_FILE): what the vendor configures for each API key it issues.
@@ -90,17 +90,17 @@ export function loadKeySettings(path: string, tenantOf: (key: string) => string)
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`cannot read keys file ${path}: ${(e as Error).message}`);
+    throw new ConfigError(`cannot read keys file ${path}: ${(e as Error).message}`);
   }
   const keys = isRecord(raw) ? raw.keys : undefined;
   if (!isRecord(keys) || Object.keys(keys).length === 0) {
-    throw new Error(`keys file ${path} must be {"keys": {"<api key>": {"label": …, "counterpartyId": …, "processes": […]}, …}} with at least one key`);
+    throw new ConfigError(`keys file ${path} must be {"keys": {"<api key>": {"label": …, "counterpartyId": …, "processes": […]}, …}} with at least one key`);
   }
   const out = new Map<string, KeySetting>();
   Object.entries(keys).forEach(([key, o], i) => {
     const where = `keys file ${path}, key #${i + 1}`;
     const fail: (msg: string) => never = (msg) => {
-      throw new Error(`${where}: ${msg}`);
+      throw new ConfigError(`${where}: ${msg}`);
     };
     if (key.trim() === '' || key !== key.trim()) fail('a key must be non-empty and have no surrounding spaces');
     if (!isRecord(o)) return fail('its settings must be an object');

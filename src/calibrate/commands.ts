@@ -9,7 +9,7 @@ import { describe, judge } from './judge.js';
 import { kitPackages } from './kit-documents.js';
 import { KitRun, kitPlan } from './kit-run.js';
 import { observe } from './observations.js';
-import { DEFAULT_PROFILE, loadProfile } from './profile.js';
+import { DEFAULT_PROFILE, loadProfile } from '../contract/vendor-profile.js';
 import { profileFrom } from './profile-writer.js';
 import { startRecorder } from './record-proxy.js';
 import { startReplay } from './replay-server.js';

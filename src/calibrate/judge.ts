@@ -2,10 +2,10 @@ import { acceptsFile } from '../domain/processes.js';
 import type { ProcessDef } from '../domain/process.js';
 import { phaseDurations, timingProfile } from '../domain/timing.js';
 import { signatureFileName, validationReportName } from '../signing/formats.js';
-import { vendorExamples } from '../http/schemas.js';
+import { vendorExamples } from '../contract/vendor-bodies.js';
 import { KIT_FILES } from './kit-documents.js';
 import type { JsonType, Observations } from './observations.js';
-import { type RefusalCode, TIMED_PHASES, type VendorProfile } from './profile.js';
+import { type RefusalCode, TIMED_PHASES, type VendorProfile } from '../contract/vendor-profile.js';
 
 /**
  * Lays the simulator's model — what it does under a vendor profile — beside what a target was

@@ -1,5 +1,5 @@
 import { type Exchange, jsonOf } from './cassette.js';
-import { detectDateFormat, TIMED_PHASES, type TimedPhase } from './profile.js';
+import { detectDateFormat, TIMED_PHASES, type TimedPhase } from '../contract/vendor-profile.js';
 
 /**
  * What a target was seen to do, flattened into named aspects so that the simulator's model

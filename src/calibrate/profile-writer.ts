@@ -1,7 +1,7 @@
 import type { ProcessDef } from '../domain/process.js';
 import { type Aspect, describe, judge, REFUSAL_PROBES } from './judge.js';
 import type { Observations } from './observations.js';
-import { type DateFormat, DATE_FORMATS, type ErrorBodyShape, type ProblemMember, REFUSAL_CODES, type RefusalCode, TIMED_PHASES, type TimedPhase, type VendorProfile } from './profile.js';
+import { type DateFormat, DATE_FORMATS, type ErrorBodyShape, type ProblemMember, REFUSAL_CODES, type RefusalCode, TIMED_PHASES, type TimedPhase, type VendorProfile } from '../contract/vendor-profile.js';
 
 /**
  * Turns what the kit saw into a vendor profile: every difference that a switch can take on is

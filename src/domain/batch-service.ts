@@ -48,7 +48,7 @@ export interface BatchServiceDeps {
   limits: ZipLimits;
   log: Logger;
   /** How a status is named to clients (status table A shows UPLOADED as NEW). */
-  showStatus?: (status: Status) => string;
+  showStatus?: (status: Status) => Status;
   /** Told when a batch has been accepted and has work to do (the worker's queue). */
   onAccepted?: (batchId: number) => void;
   /** Told when a batch has ended (deleted, expired, forgotten): work on it must stop now. */

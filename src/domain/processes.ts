@@ -1,11 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { DomainError } from './errors.js';
-import type { ProcessDef } from './process.js';
+import { ConfigError, DomainError } from './errors.js';
+import { OPERATIONS, PACKAGINGS, type ProcessDef, SIGNATURE_FORMATS as FORMATS, SIGNATURE_LEVELS as LEVELS } from './process.js';
 
-const OPERATIONS = ['seal', 'validate'];
-const FORMATS = ['PAdES', 'CAdES', 'XAdES'];
-const LEVELS = ['B-B', 'B-T', 'B-LT', 'B-LTA'];
-const PACKAGINGS = ['enveloped', 'detached', 'enveloping'];
+const isOneOf = (values: readonly string[], v: unknown): boolean => typeof v === 'string' && values.includes(v);
 
 /** The processes a simulator instance knows, by id. */
 export class ProcessCatalog {
@@ -41,27 +38,27 @@ export function loadProcesses(path: string): ProcessCatalog {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`cannot read processes file ${path}: ${(e as Error).message}`);
+    throw new ConfigError(`cannot read processes file ${path}: ${(e as Error).message}`);
   }
   const list = (raw as { processes?: unknown })?.processes;
   if (!Array.isArray(list) || list.length === 0) {
-    throw new Error(`processes file ${path} must be {"processes": [ ... ]} with at least one process`);
+    throw new ConfigError(`processes file ${path} must be {"processes": [ ... ]} with at least one process`);
   }
   const seen = new Set<number>();
   const out = list.map((p: Record<string, unknown>, i: number): ProcessDef => {
     const where = `processes file ${path}, entry ${i}`;
     const fail = (msg: string): never => {
-      throw new Error(`${where}: ${msg}`);
+      throw new ConfigError(`${where}: ${msg}`);
     };
     if (!Number.isSafeInteger(p.id) || (p.id as number) < 1) fail('"id" must be a positive integer');
     const id = p.id as number;
     if (seen.has(id)) fail(`duplicate id ${id}`);
     seen.add(id);
-    if (!OPERATIONS.includes(p.operation as string)) fail(`"operation" must be one of ${OPERATIONS.join(', ')}`);
+    if (!isOneOf(OPERATIONS, p.operation)) fail(`"operation" must be one of ${OPERATIONS.join(', ')}`);
     if (p.operation === 'seal') {
-      if (!FORMATS.includes(p.format as string)) fail(`"format" must be one of ${FORMATS.join(', ')}`);
-      if (!LEVELS.includes(p.level as string)) fail(`"level" must be one of ${LEVELS.join(', ')}`);
-      if (!PACKAGINGS.includes(p.packaging as string)) fail(`"packaging" must be one of ${PACKAGINGS.join(', ')}`);
+      if (!isOneOf(FORMATS, p.format)) fail(`"format" must be one of ${FORMATS.join(', ')}`);
+      if (!isOneOf(LEVELS, p.level)) fail(`"level" must be one of ${LEVELS.join(', ')}`);
+      if (!isOneOf(PACKAGINGS, p.packaging)) fail(`"packaging" must be one of ${PACKAGINGS.join(', ')}`);
       // Archive time-stamps (CAdES/XAdES-B-LTA) are not made; PAdES-B-LTA is a document time-stamp.
       if (p.level === 'B-LTA' && p.format !== 'PAdES') fail('"level" B-LTA is available for PAdES only (use B-LT for CAdES and XAdES)');
     }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { DomainError } from '../domain/errors.js';
+import { ConfigError, DomainError, isDomainError } from '../domain/errors.js';
 import type { Status } from '../domain/status.js';
 import { type FaultKind, type FaultSpec, isHttpKind, parseFaultSpec, parseFaultSpecs } from './fault-spec.js';
 import { deriveSeed, Prng, randomSeed } from './prng.js';
@@ -408,20 +408,24 @@ export function labelOf(p: FiredParams): string {
 
 /**
  * Reads the start-up fault file (SEAL_SIM_FAULTS): a JSON array of fault objects. Throws
- * DomainError('invalid_request') naming the file and the bad entry.
+ * ConfigError (the one start-up error type) naming the file and the bad entry.
  */
 export function loadFaultsFile(path: string): FaultSpec[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new DomainError('invalid_request', `Cannot read the faults file ${path}: ${(e as Error).message}.`);
+    throw new ConfigError(`Cannot read the faults file ${path}: ${(e as Error).message}.`);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new DomainError('invalid_request', `The faults file ${path} is not valid JSON: ${(e as Error).message}.`);
+    throw new ConfigError(`The faults file ${path} is not valid JSON: ${(e as Error).message}.`);
   }
-  return parseFaultSpecs(json, `${path}: faults`);
+  try {
+    return parseFaultSpecs(json, `${path}: faults`);
+  } catch (e) {
+    throw isDomainError(e) ? new ConfigError(e.detail) : e;
+  }
 }

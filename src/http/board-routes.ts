@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Simulator } from '../app.js';
 import { adminCookie, CONTROL_RULE_TEXT, controlGuard, controlScope, scopeQueryProperties } from './control-access.js';
 import { view } from './control-routes.js';
+import { type ClockView, clockView } from './control-views.js';
 import { BOARD_HTML } from './board-page.js';
 import { NO_SECURITY, problem, TAGS } from './schemas.js';
 import { tenantLabel } from './tenant-label.js';
@@ -42,7 +43,7 @@ export async function boardRoutes(app: FastifyInstance, opts: { sim: Simulator }
         response: {
           200: { description: 'The board page', content: { 'text/html': { schema: { type: 'string' } } } },
           303: { type: 'null', description: 'Opened with ?token=: the cookie is set and the page reloads without the token in its URL' },
-          401: problem('Admin token missing or wrong'),
+          401: problem('Admin token missing or wrong', 'unauthorized'),
         },
       },
     },
@@ -87,8 +88,8 @@ export async function boardRoutes(app: FastifyInstance, opts: { sim: Simulator }
               journalStats: { type: 'object', additionalProperties: true },
             },
           },
-          400: problem('No scope: send scope=all (every tenant) or an API-KEY header (that tenant)'),
-          401: problem('Admin token missing or wrong, or scope=all without it while SEAL_SIM_API_KEYS is set'),
+          400: problem('No scope: send scope=all (every tenant) or an API-KEY header (that tenant)', 'invalid_request'),
+          401: problem('Admin token missing or wrong, or scope=all without it while SEAL_SIM_API_KEYS is set', 'unauthorized'),
         },
       },
     },
@@ -107,14 +108,14 @@ export async function boardRoutes(app: FastifyInstance, opts: { sim: Simulator }
         tenants: [...tenants].sort().map((tenant) => {
           // One tenant's bad state (a clock or timestamp no date can show) must not cost everyone
           // the snapshot: it is listed with the error, the others as usual.
-          let clockView: { now: string; speed: number; offsetMs: number } | null = null;
+          let shownClock: Omit<ClockView, 'tenant'> | null = null;
           try {
-            const c = sim.clock.read(tenant);
-            clockView = { now: c.now.toISOString(), speed: c.speed, offsetMs: c.offsetMs };
+            const { tenant: _tenant, ...c } = clockView(tenant, sim.clock.read(tenant));
+            shownClock = c;
             return {
               tenant,
               label: labelOf(tenant),
-              clock: clockView,
+              clock: shownClock,
               batches: batches
                 .filter((b) => b.tenant === tenant)
                 .map((b) => {
@@ -122,7 +123,7 @@ export async function boardRoutes(app: FastifyInstance, opts: { sim: Simulator }
                   return {
                     ...v,
                     apiStatus: table.name(b.status),
-                    documents: v.documents.map((d) => ({ ...d, state: fileState(d, b.result !== null) })),
+                    documents: v.documents.map((d, i) => ({ ...d, state: fileState(b.documents[i]!, b.result !== null) })),
                   };
                 }),
             };
@@ -131,7 +132,7 @@ export async function boardRoutes(app: FastifyInstance, opts: { sim: Simulator }
             return {
               tenant,
               label: labelOf(tenant),
-              clock: clockView ?? { now: new Date().toISOString(), speed: 1, offsetMs: 0 },
+              clock: shownClock ?? { now: new Date().toISOString(), speed: 1, offsetMs: 0 },
               batches: [],
               error: `This tenant's state cannot be shown (${(err as Error).message}); POST /_simulator/reset with its API-KEY clears it.`,
             };

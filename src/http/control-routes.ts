@@ -4,8 +4,10 @@ import type { Batch } from '../domain/batch.js';
 import { DomainError } from '../domain/errors.js';
 import { nextAdvanceAt } from '../domain/progression.js';
 import { STATUSES, type Status } from '../domain/status.js';
-import { DURATION_SCHEMA, MAX_SPEED, MAX_TIME, MIN_TIME, parseDuration } from '../domain/tenant-clocks.js';
+import { DURATION_SCHEMA, MAX_SPEED, parseDuration } from '../domain/tenant-clocks.js';
+import { BATCH_VIEW_SCHEMA, type BatchView, batchView, CLOCK_VIEW_SCHEMA, type ClockView, clockView, transitionsView } from './control-views.js';
 import { CONTROL_RULE_TEXT, controlGuard, controlScope, scopeQueryProperties } from './control-access.js';
+import { checkedAs } from './schema-compilers.js';
 import { NO_SECURITY, problem, TAGS } from './schemas.js';
 
 /**
@@ -39,8 +41,8 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
   };
   const plainScopeQuery = { type: 'object', properties: scopeQueryProperties };
   const errors = {
-    400: problem('Invalid parameter, or the call names no scope: send the tenant\'s API-KEY header, or ?scope=all'),
-    401: problem('Admin token missing or wrong, an API-KEY not configured, or scope=all without the admin token while SEAL_SIM_API_KEYS is set'),
+    400: problem('Invalid parameter, or the call names no scope: send the tenant\'s API-KEY header, or ?scope=all', 'invalid_request'),
+    401: problem('Admin token missing or wrong, an API-KEY not configured, or scope=all without the admin token while SEAL_SIM_API_KEYS is set', 'unauthorized'),
   };
   const rule = (text: string) => `${text}\n\n${CONTROL_RULE_TEXT}`;
 
@@ -54,7 +56,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
         operationId: 'simListBatches',
         description: rule('Newest first, with state, timestamps, files and results.'),
         querystring: scopeQuery,
-        response: { 200: { description: 'The batches, newest first', type: 'object', required: ['batches'], properties: { batches: { type: 'array', items: batchViewSchema } } }, ...errors },
+        response: { 200: { description: 'The batches, newest first', type: 'object', required: ['batches'], properties: { batches: { type: 'array', items: BATCH_VIEW_SCHEMA } } }, ...errors },
       },
     },
     async (request) => ({
@@ -73,12 +75,12 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
         description: rule('Everything the simulator knows about a batch, including its transition history.'),
         params: batchParams,
         querystring: plainScopeQuery,
-        response: { 200: batchViewSchema, ...errors, 404: problem('No such batch (for this tenant)') },
+        response: { 200: BATCH_VIEW_SCHEMA, ...errors, 404: problem('No such batch (for this tenant)', 'batch_not_found') },
       },
     },
     async (request) => {
       const batch = service.catchUp(service.find(request.params.batchId, scopeOf(request)));
-      return { ...view(sim, batch), transitions: transitionsView(sim, batch) };
+      return { ...view(sim, batch), transitions: transitionsView(service.transitions(batch.id)) };
     },
   );
 
@@ -93,7 +95,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
         description: rule('Removes the batch, its files and its history; afterwards the vendor routes answer 404 for it. (BatchDeleteCache, by contrast, keeps it as DELETED.)'),
         params: batchParams,
         querystring: plainScopeQuery,
-        response: { 204: { type: 'null', description: 'Forgotten' }, ...errors, 404: problem('No such batch (for this tenant)') },
+        response: { 204: { type: 'null', description: 'Forgotten' }, ...errors, 404: problem('No such batch (for this tenant)', 'batch_not_found') },
       },
     },
     async (request, reply) => {
@@ -119,7 +121,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
           properties: { to: { type: 'string', enum: STATUSES.filter((s) => !['NEW', 'UPLOADED', 'DELETED'].includes(s)) } },
           additionalProperties: false,
         },
-        response: { 200: batchViewSchema, ...errors, 404: problem('No such batch'), 409: problem('The batch cannot move forward (no package yet, already CLOSED or DELETED)') },
+        response: { 200: BATCH_VIEW_SCHEMA, ...errors, 404: problem('No such batch', 'batch_not_found'), 409: problem('The batch cannot move forward (no package yet, already CLOSED or DELETED)', 'wrong_state') },
       },
     },
     async (request) => view(sim, await service.advance(request.params.batchId, { tenant: scopeOf(request), to: request.body?.to })),
@@ -150,21 +152,8 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
     },
   );
 
-  const clockSchema = {
-    description: "The tenant's clock",
-    type: 'object',
-    required: ['tenant', 'now', 'speed', 'offsetMs'],
-    properties: {
-      tenant: { type: 'string' },
-      now: { type: 'string', format: 'date-time' },
-      speed: { type: 'number', description: '0 = frozen, 1 = real time, 60 = a minute per second' },
-      offsetMs: { type: 'number', description: 'How far the virtual clock is ahead of (or behind) real time' },
-    },
-  };
-  const clockView = (tenant: string) => {
-    const c = clock.read(tenant);
-    return { tenant, now: c.now.toISOString(), speed: c.speed, offsetMs: c.offsetMs };
-  };
+  const clockSchema = CLOCK_VIEW_SCHEMA;
+  const readClock = (tenant: string): ClockView => clockView(tenant, clock.read(tenant));
   const clockDoc = (operationId: string, summary: string, description: string) => ({
     operationId,
     tags: [TAGS.control],
@@ -175,7 +164,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
   });
 
   app.get('/clock', { schema: { ...clockDoc('simGetClock', "Read a tenant's clock", 'Every time the simulator shows or stamps for this tenant comes from this clock.'), response: { 200: clockSchema, ...errors } } }, async (request) =>
-    clockView(requireTenant(request)),
+    readClock(requireTenant(request)),
   );
 
   app.put<{ Body: { at?: string; speed?: number } }>(
@@ -196,7 +185,7 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
       if (request.body.at !== undefined) clock.set(tenant, new Date(request.body.at));
       if (request.body.speed !== undefined) clock.setSpeed(tenant, request.body.speed);
       service.tickTenant(tenant);
-      return clockView(tenant);
+      return readClock(tenant);
     },
   );
 
@@ -205,16 +194,15 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
     {
       schema: {
         ...clockDoc('simAdvanceClock', "Advance a tenant's clock", 'Move time forward by a duration: milliseconds, "90s", "5m", "1h30m", "2d" or ISO 8601 "PT5M". Batches that become due move on at once. A clock stays within years 1970–9999: an advance past that is a 400 that says how much may be added.'),
-        // Fastify checks the outline; parseDuration reads `by` and says what a duration looks like.
-        body: { type: 'object', required: ['by'], properties: { by: { type: ['string', 'number'] } }, additionalProperties: false },
-        'x-openapi-only': {
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: { type: 'object', required: ['by'], properties: { by: DURATION_SCHEMA }, additionalProperties: false },
-                example: { by: '5m' },
-              },
+        // Published in full; Fastify checks the outline and parseDuration reads `by`, saying what a duration looks like.
+        body: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: checkedAs(
+                { type: 'object', required: ['by'], properties: { by: DURATION_SCHEMA }, additionalProperties: false, examples: [{ by: '5m' }] },
+                { type: 'object', required: ['by'], properties: { by: { type: ['string', 'number'] } }, additionalProperties: false },
+              ),
             },
           },
         },
@@ -225,83 +213,12 @@ export async function controlRoutes(app: FastifyInstance, opts: { sim: Simulator
       const tenant = requireTenant(request);
       clock.advance(tenant, parseDuration(request.body.by));
       service.tickTenant(tenant);
-      return clockView(tenant);
+      return readClock(tenant);
     },
   );
 }
 
-/** A stored time as ISO text; one outside what a date can hold (written by an older version) is shown clamped, never a 500. */
-const iso = (ms: number | null | undefined) =>
-  ms === null || ms === undefined ? null : new Date(Number.isFinite(ms) ? Math.min(MAX_TIME, Math.max(MIN_TIME, ms)) : MAX_TIME).toISOString();
-
-export function view(sim: Simulator, b: Batch) {
-  const now = sim.clock.now(b.tenant).getTime();
-  return {
-    id: b.id,
-    tenant: b.tenant,
-    processId: b.processId,
-    status: b.status,
-    statusSince: iso(b.statusSince),
-    timeInStatusMs: Math.max(0, now - b.statusSince),
-    nextStepAt: iso(nextAdvanceAt(b, sim.service.timing)),
-    createdAt: iso(b.createdAt),
-    package: b.package && { name: b.package.name, size: b.package.size, sha256: b.package.sha256, uploadedAt: iso(b.package.uploadedAt) },
-    result: b.result && { size: b.result.size, sha256: b.result.sha256, at: iso(b.result.at) },
-    documents: b.documents.map((d) => ({ id: d.id, fileName: d.fileName, size: d.size, signed: d.signed, success: d.success, detail: d.detail })),
-  };
+/** A batch as the control API shows it (control-views.ts), with when it moves on by itself. */
+export function view(sim: Simulator, b: Batch): BatchView {
+  return batchView(b, sim.clock.now(b.tenant).getTime(), nextAdvanceAt(b, sim.service.timing));
 }
-
-function transitionsView(sim: Simulator, b: Batch) {
-  return sim.service.transitions(b.id).map((t) => ({ from: t.from, to: t.to, event: t.event, at: iso(t.at) }));
-}
-
-const nullableIso = { type: ['string', 'null'], format: 'date-time' };
-export const batchViewSchema = {
-  description: 'A batch as the simulator sees it: state, timestamps (tenant clock), files and results',
-  type: 'object',
-  required: ['id', 'tenant', 'processId', 'status', 'statusSince', 'timeInStatusMs', 'createdAt', 'documents'],
-  properties: {
-    id: { type: 'integer' },
-    tenant: { type: 'string' },
-    processId: { type: 'integer' },
-    status: { type: 'string', enum: [...STATUSES] },
-    statusSince: { type: 'string', format: 'date-time' },
-    timeInStatusMs: { type: 'number' },
-    nextStepAt: { ...nullableIso, description: 'When the batch moves on by itself (null: it waits for the worker, an advance call, or is done)' },
-    createdAt: { type: 'string', format: 'date-time' },
-    package: {
-      type: ['object', 'null'],
-      properties: { name: { type: 'string' }, size: { type: 'integer' }, sha256: { type: 'string' }, uploadedAt: { type: 'string', format: 'date-time' } },
-    },
-    result: {
-      type: ['object', 'null'],
-      properties: { size: { type: 'integer' }, sha256: { type: 'string' }, at: { type: 'string', format: 'date-time' } },
-    },
-    documents: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          id: { type: 'integer' },
-          fileName: { type: 'string' },
-          size: { type: 'integer' },
-          signed: { type: 'boolean' },
-          success: { type: 'boolean' },
-          detail: { type: ['string', 'null'] },
-        },
-      },
-    },
-    transitions: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          from: { type: ['string', 'null'] },
-          to: { type: 'string' },
-          event: { type: 'string' },
-          at: { type: 'string', format: 'date-time' },
-        },
-      },
-    },
-  },
-} as const;

@@ -17,8 +17,8 @@
  *   BatchDeleteCache), then the TSA, then the simulator's own.
  */
 import { vendorChallenge } from './auth.js';
-import { PROBLEM_CONTENT_TYPE } from './problem.js';
-import { SECURITY_SCHEMES, TAGS } from './schemas.js';
+import { PROBLEM_CONTENT_TYPE, type ProblemCode } from './problem.js';
+import { problemExample, SECURITY_SCHEMES, TAGS } from './schemas.js';
 import { FAULT_HEADER } from './steering.js';
 
 type Json = Record<string, unknown>;
@@ -79,10 +79,15 @@ export const SECURITY_SCHEME_OBJECTS: Record<string, Json> = {
   },
 };
 
-/** A problem response, written after @fastify/swagger resolved references (so with the final $ref). */
-const problem = (description: string): Json => ({
+/**
+ * A problem response, written after @fastify/swagger resolved references (so with the final $ref),
+ * with an example of `code`; `default` stands for any code, so it has none.
+ */
+const problem = (description: string, code: ProblemCode | 'any'): Json => ({
   description,
-  content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/Problem' } } },
+  content: {
+    [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/Problem' }, ...(code === 'any' ? {} : { example: problemExample(code, description) }) },
+  },
 });
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
@@ -139,13 +144,14 @@ export function finishContract(doc: Json): void {
       const responses = (op.responses ?? {}) as Record<string, Json>;
       if (hasTag(op, TAGS.control)) {
         op.security = CONTROL_SECURITY;
-        responses['401'] ??= problem('The admin token (SEAL_SIM_ADMIN_TOKEN) is set and was not sent, or is wrong; or the API-KEY is not one of SEAL_SIM_API_KEYS');
+        responses['401'] ??= problem('The admin token (SEAL_SIM_ADMIN_TOKEN) is set and was not sent, or is wrong; or the API-KEY is not one of SEAL_SIM_API_KEYS', 'unauthorized');
       }
       if (responses['401']) responses['401'] = { ...responses['401'], headers: challengeHeader(op) };
       if (hasTag(op, TAGS.vendor)) {
         responses.default ??= {
           ...problem(
             `Any other status, answered only when a test injected it (a \`status\` fault from POST /_simulator/faults or a \`Prefer: fault=status…\` header); such answers carry the \`${FAULT_HEADER}\` header naming the fault`,
+            'any',
           ),
           headers: { [FAULT_HEADER]: { description: 'The injected fault that chose this answer', schema: { type: 'string' } } },
         };
@@ -153,8 +159,8 @@ export function finishContract(doc: Json): void {
       const body = op.requestBody as Json | undefined;
       if (body) {
         // Every route that reads a body can be sent one too large or of a type it does not read.
-        responses['413'] ??= problem('The request body is larger than this endpoint reads (1 MiB for JSON bodies)');
-        responses['415'] ??= problem('A Content-Type this endpoint does not read; the detail names the ones it does');
+        responses['413'] ??= problem('The request body is larger than this endpoint reads (1 MiB for JSON bodies)', 'body_too_large');
+        responses['415'] ??= problem('A Content-Type this endpoint does not read; the detail names the ones it does', 'unsupported_media_type');
       }
       op.responses = responses;
       for (const media of Object.values((body?.content ?? {}) as Record<string, Json>)) {

@@ -17,12 +17,20 @@
  *               vendor leaves open (docs/vendor-contract.md);
  *     params / querystring / body with `description` and `examples`;
  *     response  every status the route can answer: bodies as JSON Schemas, errors as
- *               `problem('why')` (application/problem+json, the shared Problem schema), a 500 as
+ *               `problem('why', code)` (application/problem+json, the shared Problem schema, an example
+ *               of that error code), a 500 as
  *               `unexpectedProblem()`, raw bytes as `{ content: { 'application/octet-stream': … } }`.
- * - A request part Fastify must NOT validate (a raw stream such as the upload's ZIP or the TSA's
- *   hash bytes; a leniently parsed body such as AcceptBatch's) goes under
- *   `'x-openapi-only': { requestBody?, parameters? }` as literal OpenAPI objects; `finishDocument`
- *   below moves them into the operation. Fastify ignores the key.
+ * - Describe every request part with a real schema, even one Fastify must not check itself:
+ *     raw bytes (the upload's ZIP, a TSA or OCSP request) as `{ type: 'string', format: 'binary' }`
+ *               under a media-typed body (`body: { description?, required?, content: { type:
+ *               { schema } } }`): never schema-checked (./schema-compilers.ts);
+ *     a part its handler reads leniently (AcceptBatch's id): `readByHandler(schema)`;
+ *     a part whose details its handler checks with its own messages: `checkedAs(full, outline)`
+ *               publishes `full` while Fastify checks `outline`.
+ *   Vendor request and response schemas live in src/contract/; vendor operations' summaries and
+ *   descriptions in src/contract/vendor-operations.ts, keyed by operation id.
+ * - (`'x-openapi-only': { requestBody?, parameters? }` still moves literal OpenAPI parts into an
+ *   operation, for the fault routes until their schemas come from the fault kinds.)
  * - Then `npm run openapi:write` and commit openapi/. test/integration/openapi.test.ts fails until
  *   the committed document matches, and checks every operation has the fields above; every
  *   integration test's responses are validated against the document (test/helpers/conformance.ts).
@@ -31,10 +39,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from
 import type { Config } from '../config.js';
 import { STATUSES, statusTable } from '../domain/status.js';
 import { VERSION } from '../version.js';
-import { PROBLEM_CONTENT_TYPE, PROBLEMS, type ProblemCode } from './problem.js';
+import { STATUS_TABLE_NOTE } from '../contract/vendor-bodies.js';
 import { faultKindSchemas } from '../faults/fault-schema.js';
 import { finishContract, SECURITY_SCHEME_OBJECTS } from './openapi-contract.js';
-import { NO_SECURITY, problemExample, TAGS, unexpectedProblem } from './schemas.js';
+import { NO_SECURITY, TAGS, unexpectedProblem } from './schemas.js';
 
 export const OPENAPI_PATH = '/openapi.json';
 
@@ -201,7 +209,7 @@ async function buildDocsApp(config: Config, routes: readonly RouteOptions[], sch
     },
     // Shared schemas keep their $id as their component name: #/components/schemas/Problem.
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
-    transformObject: ({ openapiObject }: { openapiObject?: unknown }) => finishDocument(openapiObject as Json) as never,
+    transformObject: ({ openapiObject }: { openapiObject?: unknown }) => finishDocument(openapiObject as Json, requestBodies(routes)) as never,
   } as Parameters<typeof swagger>[1]);
 
   await docs.register(swaggerUi, {
@@ -235,9 +243,39 @@ async function buildDocsApp(config: Config, routes: readonly RouteOptions[], sch
   return docs;
 }
 
-/** Moves `x-openapi-only` parts into their operations (see the note at the top). */
-function finishDocument(doc: Json): Json {
+/**
+ * What @fastify/swagger drops from a body declared by media type (`body: { content, description,
+ * required }`, the shape of an OpenAPI Request Body): its description and whether it is required.
+ * Keyed by "method path" as the document writes them.
+ */
+function requestBodies(routes: readonly RouteOptions[]): Map<string, { description?: string; required?: boolean }> {
+  const bodies = new Map<string, { description?: string; required?: boolean }>();
+  for (const route of routes) {
+    const body = (route.schema as { body?: { content?: unknown; description?: string; required?: boolean } } | undefined)?.body;
+    if (!body?.content) continue;
+    const path = route.url.replace(/:(\w+)/g, '{$1}');
+    for (const method of [route.method].flat()) bodies.set(`${method.toLowerCase()} ${path}`, { description: body.description, required: body.required });
+  }
+  return bodies;
+}
+
+/** Gives media-typed request bodies their description and required flag back (see requestBodies). */
+function finishDocument(doc: Json, bodies: Map<string, { description?: string; required?: boolean }>): Json {
   const paths = (doc.paths ?? {}) as Record<string, Record<string, Json>>;
+  for (const [path, item] of Object.entries(paths)) {
+    for (const [method, operation] of Object.entries(item)) {
+      const declared = bodies.get(`${method} ${path}`);
+      const body = operation.requestBody as Json | undefined;
+      if (!declared || !body) continue;
+      delete operation.requestBody; // written after the responses, where the document has always had it
+      operation.requestBody = {
+        ...(declared.required === undefined ? { required: body.required } : { required: declared.required }),
+        ...(declared.description === undefined ? {} : { description: declared.description }),
+        content: body.content,
+      };
+    }
+  }
+  // Parts still declared for the document only (raw bodies of routes not yet given a schema).
   for (const item of Object.values(paths)) {
     for (const operation of Object.values(item)) {
       const extra = operation['x-openapi-only'] as { requestBody?: Json; parameters?: Json[] } | undefined;
@@ -252,17 +290,6 @@ function finishDocument(doc: Json): Json {
     }
   }
   finishContract(doc);
-  // Problem responses without an example get one for their status, so the explorer shows a
-  // realistic body instead of one made up from every optional member of the schema.
-  for (const item of Object.values(paths)) {
-    for (const operation of Object.values(item)) {
-      for (const [status, response] of Object.entries((operation.responses ?? {}) as Record<string, Json>)) {
-        const media = (response.content as Record<string, Json> | undefined)?.[PROBLEM_CONTENT_TYPE];
-        const code = (Object.keys(PROBLEMS) as ProblemCode[]).find((c) => String(PROBLEMS[c].status) === status);
-        if (media && media.example === undefined && code) media.example = problemExample(code, String(response.description));
-      }
-    }
-  }
   return doc;
 }
 
@@ -320,7 +347,7 @@ function overview(config: Config): string {
     '',
     '- Paths match case-insensitively, as the vendor\'s ASP.NET server does; this document keeps the vendor\'s casing.',
     '- `status` in CreateBatch/AcceptBatch is the batch\'s real status code (NEW → `"0"`, ACCEPTED → `"1"` in table A), where the vendor\'s examples show `"1"` and `"0"`.',
-    '- With status table A a batch with a package still reads NEW; table B shows UPLOADED.',
+    `- ${STATUS_TABLE_NOTE}`,
     '- AcceptBatch takes the batch id from the path, the query, a JSON body, a form field or a bare number.',
     '- The upload\'s package name comes from a `Content-Disposition` filename, else `batch-{batchId}.zip`; uploading again before AcceptBatch replaces the package.',
     '- Calls in the wrong state answer 409; unknown ids 404; each API key is its own tenant.',

@@ -76,10 +76,8 @@ export async function pkiRoutes(app: FastifyInstance, opts: { pki: TestPki; admi
           operationId: 'pkiOcspPost',
           summary: 'OCSP (POST application/ocsp-request)',
           description: ocspDescription,
-          'x-openapi-only': {
-            requestBody: { required: true, content: { 'application/ocsp-request': { schema: { type: 'string', format: 'binary' } } } },
-          },
-          response: { ...ocspOk, 415: problem('Send application/ocsp-request') },
+          body: { required: true, content: { 'application/ocsp-request': { schema: { type: 'string', format: 'binary' } } } },
+          response: { ...ocspOk, 415: problem('Send application/ocsp-request', 'unsupported_media_type') },
         },
       },
       async (request, reply) => {
@@ -109,7 +107,7 @@ export async function pkiRoutes(app: FastifyInstance, opts: { pki: TestPki; admi
               },
             },
           },
-          response: { ...ocspOk, 400: problem('The path after /ocsp/ is not base64 (or not valid percent-encoding): it cannot carry an OCSPRequest') },
+          response: { ...ocspOk, 400: problem('The path after /ocsp/ is not base64 (or not valid percent-encoding): it cannot carry an OCSPRequest', 'invalid_request') },
         },
       },
       async (request, reply) => {
@@ -134,7 +132,7 @@ export async function pkiRoutes(app: FastifyInstance, opts: { pki: TestPki; admi
 
   await app.register(async (control) => {
     control.addHook('onRequest', controlGuard({ adminToken: opts.adminToken }));
-    const errors = { 400: problem('Unknown certificate, bad reason or time; the detail says which'), 401: problem('Admin token missing or wrong') };
+    const errors = { 400: problem('Unknown certificate, bad reason or time; the detail says which', 'invalid_request'), 401: problem('Admin token missing or wrong', 'unauthorized') };
     const entry = {
       type: 'object',
       required: ['serial', 'role', 'subject', 'revokedAt', 'reason'],

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type ErrorCode, isDomainError } from '../domain/errors.js';
-import { REFUSAL_CODES, type ErrorBodyShape, type VendorProfile } from '../calibrate/profile.js';
+import { type ErrorCode, type ErrorExtras, type ExtrasArg, isDomainError, type ProblemMembers } from '../domain/errors.js';
+import { REFUSAL_CODES, type ErrorBodyShape, type VendorProfile } from '../contract/vendor-profile.js';
 import { redactText, redactUrl } from './redact-url.js';
 import { closeAfterRefusal } from './slow-clients.js';
 import { installAspNetRouting } from './aspnet-routing.js';
@@ -12,17 +12,28 @@ import { installAspNetRouting } from './aspnet-routing.js';
  */
 export type ProblemCode = ErrorCode | 'route_not_found' | 'method_not_allowed' | 'internal';
 
+/** The members each code's problem body carries (the domain's codes, and the three only http has). */
+export type ProblemExtras = ErrorExtras & {
+  route_not_found: Record<never, never>;
+  method_not_allowed: Pick<ProblemMembers, 'allow'>;
+  internal: Record<never, never>;
+};
+/** Whatever members a problem body may carry, for code that passes them on without knowing the code. */
+type AnyExtras = Partial<ProblemMembers>;
+
 export const PROBLEMS: Record<ProblemCode, { status: number; title: string }> = {
   invalid_request: { status: 400, title: 'The request is not valid' },
   package_invalid: { status: 400, title: 'The uploaded package is not acceptable' },
   unauthorized: { status: 401, title: 'API key missing or not accepted' },
   batch_not_found: { status: 404, title: 'Batch not found' },
+  fault_not_found: { status: 404, title: 'Fault not found' },
   process_not_found: { status: 404, title: 'Process not found' },
   route_not_found: { status: 404, title: 'No such endpoint' },
   method_not_allowed: { status: 405, title: 'Method not allowed for this endpoint' },
   wrong_state: { status: 409, title: 'The batch is not in a state that allows this call' },
   request_timeout: { status: 408, title: 'The request did not arrive in time' },
   package_too_large: { status: 413, title: 'The uploaded package is too large' },
+  body_too_large: { status: 413, title: 'The request body is too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported content type' },
   too_many_uploads: { status: 429, title: 'Too many uploads in flight for this API key' },
   too_many_faults: { status: 429, title: 'Too many active faults' },
@@ -37,22 +48,18 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 export const problemType = (code: ProblemCode): string => `urn:seal-simulator:problem:${code.replaceAll('_', '-')}`;
 
-export function problemBody(
-  code: ProblemCode,
-  detail: string,
-  request: FastifyRequest,
-  extra: Record<string, unknown> = {},
-): Record<string, unknown> {
+export function problemBody(code: ProblemCode, detail: string, request: FastifyRequest, extra: AnyExtras = {}): Record<string, unknown> {
   const { status, title } = PROBLEMS[code];
   return { type: problemType(code), title, status, detail, instance: redactUrl(request.url), traceId: request.id, ...extra };
 }
 
-export function sendProblem(
-  reply: FastifyReply,
-  code: ProblemCode,
-  detail: string,
-  extra: Record<string, unknown> = {},
-): FastifyReply {
+/** Writes the problem answer for `code`, with exactly the members that code carries. */
+export function sendProblem<C extends ProblemCode>(reply: FastifyReply, code: C, detail: string, ...[extra]: ExtrasArg<ProblemExtras[C]>): FastifyReply {
+  return writeProblem(reply, code, detail, extra ?? {});
+}
+
+/** The one writer of problem answers: the profile's vendor style on vendor paths, else problem+json. */
+function writeProblem(reply: FastifyReply, code: ProblemCode, detail: string, extra: AnyExtras): FastifyReply {
   const style = (reply.server as { [VENDOR_STYLE]?: VendorErrorStyle })[VENDOR_STYLE];
   if (style && isVendorPath(reply.request.url)) return style.send(reply, code, detail, extra);
   const body = problemBody(code, detail, reply.request, extra);
@@ -65,7 +72,7 @@ export function sendProblem(
  * shape. The simulator's own routes (/_simulator, the explorer) keep problem+json.
  */
 interface VendorErrorStyle {
-  send(reply: FastifyReply, code: ProblemCode, detail: string, extra: Record<string, unknown>): FastifyReply;
+  send(reply: FastifyReply, code: ProblemCode, detail: string, extra: AnyExtras): FastifyReply;
 }
 const VENDOR_STYLE = Symbol('vendorErrorStyle');
 const isVendorPath = (url: string) => url.length > 4 && url.slice(0, 5).toLowerCase() === '/api/';
@@ -102,8 +109,10 @@ function vendorErrorStyle(profile: VendorProfile): VendorErrorStyle | null {
  * place that fact lives): for a 415 that names what to send instead.
  */
 export function acceptedContentTypes(request: FastifyRequest): string[] {
-  const schema = request.routeOptions?.schema as { body?: unknown; 'x-openapi-only'?: { requestBody?: { content?: Record<string, unknown> } } } | undefined;
-  const declared = Object.keys(schema?.['x-openapi-only']?.requestBody?.content ?? {});
+  const schema = request.routeOptions?.schema as
+    | { body?: { content?: Record<string, unknown> }; 'x-openapi-only'?: { requestBody?: { content?: Record<string, unknown> } } }
+    | undefined;
+  const declared = Object.keys(schema?.body?.content ?? schema?.['x-openapi-only']?.requestBody?.content ?? {});
   if (declared.length > 0) return declared;
   return schema?.body ? ['application/json'] : [];
 }
@@ -117,7 +126,7 @@ export function unsupportedMediaTypeDetail(request: FastifyRequest): string {
 }
 
 /** Fastify's own errors (bad JSON, body limits, content types) in the integrator's terms. */
-function fromFastifyError(err: FastifyError, request: FastifyRequest): { code: ProblemCode; detail: string } | null {
+function fromFastifyError(err: FastifyError, request: FastifyRequest): { code: 'invalid_request' | 'unsupported_media_type' | 'body_too_large'; detail: string } | null {
   if (err.validation) {
     const where = err.validationContext ?? 'request';
     const parts = err.validation.map((v) => {
@@ -130,7 +139,8 @@ function fromFastifyError(err: FastifyError, request: FastifyRequest): { code: P
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { code: 'unsupported_media_type', detail: unsupportedMediaTypeDetail(request) };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { code: 'package_too_large', detail: 'The request body is larger than this endpoint accepts.' };
+      // Not the package (the upload's intake refuses that itself, with package_too_large).
+      return { code: 'body_too_large', detail: 'The request body is larger than this endpoint accepts.' };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
@@ -175,7 +185,7 @@ export function installProblemHandlers(app: FastifyInstance, profile?: VendorPro
       if (status === 413) reply.header('connection', 'close'); // do not read the rest of a huge body
       else closeAfterRefusal(request, reply, status);
       request.log.info({ code: err.code, status }, err.detail);
-      return sendProblem(reply, err.code, err.detail, err.extra);
+      return writeProblem(reply, err.code, err.detail, err.extra);
     }
     const known = fromFastifyError(err, request);
     if (known) {

@@ -35,12 +35,46 @@ const ajvValidators: Factory<Validator> = (externalSchemas, options) =>
 const stringifiers: Factory<Serializer> = (externalSchemas, options) =>
   (serializerPool ??= (require('@fastify/fast-json-stringify-compiler') as () => Factory<Serializer>)())(externalSchemas, options);
 
+/**
+ * Marks a request part's schema as read by its handler, not by Fastify: the part is described (in
+ * the OpenAPI document, and as a type) but not validated or coerced, because the handler reads it
+ * leniently with refusals of its own (AcceptBatch's id from five places; a JSON hash sent to the
+ * RFC 3161 route). A symbol, so neither ajv nor the document sees it.
+ */
+const READ_BY_HANDLER = Symbol('readByHandler');
+export function readByHandler<T extends object>(schema: T): T {
+  return { ...schema, [READ_BY_HANDLER]: true };
+}
+
+/**
+ * Publishes `schema` (the OpenAPI document shows it) while Fastify checks only `outline`: for a
+ * part whose details a handler checks with messages of its own (a duration such as "5m", a journal
+ * expectation), so a refusal names what to send rather than which JSON Schema branch failed.
+ */
+const CHECKED_AS = Symbol('checkedAs');
+export function checkedAs<T extends object>(schema: T, outline: object): T {
+  return { ...schema, [CHECKED_AS]: outline };
+}
+
+/** Request parts no JSON Schema can check: raw bytes (a stream or Buffer), and parts a handler reads itself. */
+function notValidated(route: RouteSchemaDef): boolean {
+  const schema = route.schema as Record<string | symbol, unknown> | undefined;
+  return schema?.[READ_BY_HANDLER] === true || (schema?.type === 'string' && schema.format === 'binary');
+}
+
+/** The schema Fastify checks a part against: its outline when it has one. */
+function checkedSchema(route: RouteSchemaDef): RouteSchemaDef {
+  const outline = (route.schema as Record<symbol, unknown> | undefined)?.[CHECKED_AS];
+  return outline ? { ...route, schema: outline } : route;
+}
+const ACCEPT_AS_SENT: Validator = () => true;
+
 export function schemaCompilers(options: { lazy: boolean }): CompilersFactory {
   const factory: { buildValidator: Factory<Validator>; buildSerializer: Factory<Serializer> } = {
     buildValidator: (externalSchemas, ajvOptions) => {
       if (!options.lazy) {
         const compile = ajvValidators(externalSchemas, ajvOptions);
-        return (route) => finite(() => compile(route));
+        return (route) => (notValidated(route) ? ACCEPT_AS_SENT : finite(() => compile(checkedSchema(route))));
       }
       // Even the ajv instance (with its formats and the shared schemas) waits for a first request,
       // and it does not check our schemas against JSON Schema's meta-schema: compiling that took
@@ -48,7 +82,8 @@ export function schemaCompilers(options: { lazy: boolean }): CompilersFactory {
       const lenient = ajvOptions as { customOptions?: Record<string, unknown> };
       const unchecked = { ...lenient, customOptions: { ...lenient.customOptions, validateSchema: false } };
       let compile: ((route: RouteSchemaDef) => Validator) | undefined;
-      return (route) => finite(() => (compile ??= ajvValidators(externalSchemas, unchecked))(route));
+      return (route) =>
+        notValidated(route) ? ACCEPT_AS_SENT : finite(() => (compile ??= ajvValidators(externalSchemas, unchecked))(checkedSchema(route)));
     },
     buildSerializer: (externalSchemas, serializerOptions) => {
       if (!options.lazy) return stringifiers(externalSchemas, serializerOptions);

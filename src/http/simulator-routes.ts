@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ProcessCatalog } from '../domain/processes.js';
+import { PROCESS_DEF_SCHEMA } from '../domain/process.js';
+import { documentOrder } from '../contract/json-schema.js';
 import { DomainError } from '../domain/errors.js';
 import { NO_SECURITY, problem, TAGS, unexpectedProblem } from './schemas.js';
 
@@ -31,7 +33,7 @@ export async function simulatorRoutes(app: FastifyInstance, opts: SimulatorRoute
             examples: [{ status: 'ok', version: '0.1.0' }],
           },
           500: unexpectedProblem(),
-          503: problem('The database or the data directory cannot be written'),
+          503: problem('The database or the data directory cannot be written', 'unavailable'),
         },
       },
       // The readiness probe is polled from the moment the port opens; it answers without waiting
@@ -67,21 +69,7 @@ export async function simulatorRoutes(app: FastifyInstance, opts: SimulatorRoute
             properties: {
               processes: {
                 type: 'array',
-                items: {
-                  type: 'object',
-                  required: ['id', 'name', 'operation', 'acceptedFileTypes', 'providerSettingsId', 'tsaId'],
-                  properties: {
-                    id: { type: 'integer' },
-                    name: { type: 'string' },
-                    operation: { type: 'string', enum: ['seal', 'validate'] },
-                    format: { type: 'string', enum: ['PAdES', 'CAdES', 'XAdES'] },
-                    level: { type: 'string', enum: ['B-B', 'B-T', 'B-LT', 'B-LTA'] },
-                    packaging: { type: 'string', enum: ['enveloped', 'detached', 'enveloping'] },
-                    acceptedFileTypes: { type: 'array', items: { type: 'string' } },
-                    providerSettingsId: { type: 'string' },
-                    tsaId: { type: 'string' },
-                  },
-                },
+                items: PROCESS_ITEM,
               },
             },
             examples: [
@@ -109,3 +97,6 @@ export async function simulatorRoutes(app: FastifyInstance, opts: SimulatorRoute
     async () => ({ processes: opts.processes.all() }),
   );
 }
+
+/** A process in the list: its one schema (src/domain/process.ts), keys in the document's order. */
+const PROCESS_ITEM = documentOrder(PROCESS_DEF_SCHEMA);

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors.js';
 import type { FaultRegistry } from '../faults/fault-registry.js';
 import { FAULT_KINDS, FAULT_ROUTES } from '../faults/fault-spec.js';
-import { type Journal, parseJournalQuery } from '../journal/journal.js';
+import { type Journal, journalFilterProperties, parseJournalQuery } from '../journal/journal.js';
 import { type ExpectedCall, verifySequence } from '../journal/verify.js';
 import type { Config } from '../config.js';
 import { CONTROL_RULE_TEXT, controlGuard, controlScope, scopeQueryProperties } from './control-access.js';
@@ -25,8 +25,8 @@ export async function steeringRoutes(
   const scopeOf = (request: FastifyRequest, named?: string): string | undefined => controlScope(request, config, named).tenant;
   const rule = (text: string) => `${text}\n\n${CONTROL_RULE_TEXT}`;
   const errors = {
-    400: problem('Invalid fault, filter or expectation (the detail says which field), or no scope: send the tenant\'s API-KEY header, or ?scope=all'),
-    401: problem('Admin token missing or wrong, an API-KEY not configured, or scope=all without the admin token while SEAL_SIM_API_KEYS is set'),
+    400: problem('Invalid fault, filter or expectation (the detail says which field), or no scope: send the tenant\'s API-KEY header, or ?scope=all', 'invalid_request'),
+    401: problem('Admin token missing or wrong, an API-KEY not configured, or scope=all without the admin token while SEAL_SIM_API_KEYS is set', 'unauthorized'),
   };
   const anyObject = { type: 'object', additionalProperties: true };
   const faultSchema = {
@@ -143,13 +143,13 @@ export async function steeringRoutes(
         description: rule("Removes a fault by the id POST /_simulator/faults gave it (only the tenant's own when an API-KEY is sent)."),
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', examples: ['f1'] } } },
         querystring: scopeQuery,
-        response: { 204: { type: 'null', description: 'Removed' }, ...errors, 404: problem('No such fault (for this tenant)') },
+        response: { 204: { type: 'null', description: 'Removed' }, ...errors, 404: problem('No such fault (for this tenant)', 'fault_not_found') },
       },
     },
     async (request, reply) => {
       const tenant = scopeOf(request);
       if (!faults.remove(request.params.id, tenant)) {
-        throw new DomainError('batch_not_found', `There is no fault ${request.params.id}${tenant ? ' for this tenant' : ''}.`);
+        throw new DomainError('fault_not_found', `There is no fault ${request.params.id}${tenant ? ' for this tenant' : ''}.`);
       }
       return reply.code(204).send();
     },
@@ -161,18 +161,14 @@ export async function steeringRoutes(
     const tenant = scopeOf(request);
     return tenant ? { ...q, tenant } : q;
   };
+  // The tenant filter is the control scope's `tenant` (scopeQueryProperties).
+  const { tenant: _tenant, ...journalFilters } = journalFilterProperties();
   const filters = {
     type: 'object',
     additionalProperties: true,
     properties: {
       ...scopeQueryProperties,
-      route: { type: 'string' },
-      batchId: { type: 'integer' },
-      method: { type: 'string' },
-      since: { type: 'string', description: 'ISO date-time' },
-      until: { type: 'string', description: 'ISO date-time' },
-      afterSeq: { type: 'integer' },
-      limit: { type: 'integer' },
+      ...journalFilters,
     },
   };
   const entrySchema = { type: 'object', additionalProperties: true, properties: { seq: { type: 'integer' }, at: { type: 'string' }, route: { type: ['string', 'null'] } } };

@@ -9,7 +9,7 @@ import { BodyMeter } from '../journal/journal.js';
 import type { Journal } from '../journal/journal.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
 import { redactUrl } from './redact-url.js';
-import { acceptBatchId } from './batch-routes.js';
+import { acceptBatchId } from './vendor-readers.js';
 
 /**
  * Steering of vendor-API requests: per-request faults (from the fault registry or a `Prefer`

@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import type { Clock } from '../domain/clock.js';
@@ -7,6 +8,9 @@ import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors.js';
 import { timeStampResp } from '../signing/tsa.js';
 import { apiKeyAuth } from './auth.js';
+import { TSA_HASH_BODY, TSA_RFC3161_BODY } from '../contract/vendor-requests.js';
+import { readByHandler } from './schema-compilers.js';
+import { vendorOperation } from '../contract/vendor-operations.js';
 import type { KeySettings } from '../key-settings.js';
 import { API_KEY_OR_BASIC_SECURITY, API_KEY_SECURITY, idParam, problem, TAGS, unexpectedProblem } from './schemas.js';
 
@@ -20,8 +24,8 @@ export async function tsaRoutes(
 ): Promise<void> {
   const { processes, keys, clock, pki } = opts;
   const errors = {
-    400: problem('Not a DER TimeStampReq, a raw SHA-1/256/384/512 digest, or {"hash": base64}; the detail says which'),
-    401: problem('No API key (or Basic credentials), or one the simulator was not configured with'),
+    400: problem('Not a DER TimeStampReq, a raw SHA-1/256/384/512 digest, or {"hash": base64}; the detail says which', 'invalid_request'),
+    401: problem('No API key (or Basic credentials), or one the simulator was not configured with', 'unauthorized'),
     404: problem('No process with this id, or one this API key may not use (SEAL_SIM_KEYS_FILE)', 'process_not_found'),
   };
 
@@ -37,32 +41,25 @@ export async function tsaRoutes(
         done(err as Error, undefined);
       }
     });
-    rfc3161.post<{ Params: { processId: number }; Body: Buffer | undefined }>(
+    // The body is what readTsaBody made of it: DER bytes, or the JSON hash object.
+    rfc3161.withTypeProvider<TypeBoxTypeProvider>().post(
       '/stamp/rfc3161/:processId',
       {
         schema: {
           tags: [TAGS.vendor],
-          operationId: 'tsaStampRfc3161',
-          summary: 'Time-stamp a hash (RFC 3161)',
-          description:
-            'Send a DER `TimeStampReq` (`application/timestamp-query`, e.g. from `openssl ts -query`) or a raw SHA-1/256/384/512 digest (20/32/48/64 bytes, `application/octet-stream`). Without a Content-Type (or with curl\'s default form type) the body is recognised by itself: a JSON `{"hash": "<base64>"}` is read as JSON (as `application/json` is), anything else as the binary request. Answers a DER `TimeStampResp` (`application/timestamp-reply`) from the simulator\'s test TSA, honouring the nonce and certReq. Time-stamps are issued under policy 1.2.3.4.1; a request naming another `reqPolicy` gets a TimeStampResp with status rejection and failInfo unacceptedPolicy (still HTTP 200, as RFC 3161 has it). Auth: API-KEY header or HTTP Basic. [decision] The vendor documents neither the request formats accepted nor the response body; the simulator answers what RFC 3161 clients expect.',
+          ...vendorOperation('tsaStampRfc3161'),
           security: API_KEY_OR_BASIC_SECURITY,
           params: idParam('processId', 'A process id (as for CreateBatch)'),
-          'x-openapi-only': {
-            requestBody: {
-              required: true,
-              content: {
-                'application/timestamp-query': { schema: { type: 'string', format: 'binary' } },
-                'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
-                'application/json': { schema: TSA_HASH_BODY },
-              },
-            },
+          // Raw bytes are never schema-checked; a JSON hash sent here is read by the TSA itself.
+          body: {
+            ...TSA_RFC3161_BODY,
+            content: { ...TSA_RFC3161_BODY.content, 'application/json': { schema: readByHandler(TSA_RFC3161_BODY.content['application/json'].schema) } },
           },
           response: {
             200: { description: 'A DER TimeStampResp', content: { 'application/timestamp-reply': { schema: { type: 'string', format: 'binary' } } } },
             ...errors,
-            413: problem('The body is larger than 64 KiB'),
-            415: problem('A Content-Type this endpoint does not read; the detail names the ones it does'),
+            413: problem('The body is larger than 64 KiB', 'body_too_large'),
+            415: problem('A Content-Type this endpoint does not read; the detail names the ones it does', 'unsupported_media_type'),
             500: unexpectedProblem(),
           },
         },
@@ -70,7 +67,7 @@ export async function tsaRoutes(
       async (request, reply) => {
         processes.require(request.params.processId);
         keys.requireProcess(request.tenant, request.params.processId);
-        const body = request.body ?? Buffer.alloc(0);
+        const body = (request.body as Buffer | Record<string, unknown> | undefined) ?? Buffer.alloc(0);
         const { tsa } = await pki.get();
         const now = clock.now(request.tenant);
         // A JSON {"hash"} sent here without a binary type: the same token, wrapped as RFC 3161 answers it.
@@ -98,23 +95,20 @@ export async function tsaRoutes(
         done(err as Error, undefined);
       }
     });
-    json.post<{ Params: { processId: number }; Body: unknown }>(
+    json.withTypeProvider<TypeBoxTypeProvider>().post(
       '/stamp/:processId',
       {
         schema: {
           tags: [TAGS.vendor],
-          operationId: 'tsaStampJson',
-          summary: 'Time-stamp a hash (JSON)',
-          description:
-            'Send `{"hash": "<base64 of a SHA-1/256/384/512 digest>"}` as `application/json`; without a Content-Type (or with curl\'s default form type) a body that is JSON is read as JSON. Answers `{"token": "<base64 DER TimeStampToken>"}`. Auth: API-KEY header. [decision] The vendor does not document the response body.',
+          ...vendorOperation('tsaStampJson'),
           security: API_KEY_SECURITY,
           params: idParam('processId', 'A process id (as for CreateBatch)'),
           body: TSA_HASH_BODY,
           response: {
             200: { description: 'The time-stamp token', type: 'object', required: ['token'], properties: { token: { type: 'string', description: 'base64 DER TimeStampToken (CMS SignedData)' } } },
             ...errors,
-            413: problem('The body is larger than 64 KiB'),
-            415: problem('A Content-Type other than application/json, or a body without one that is not JSON; the detail says where binary requests go'),
+            413: problem('The body is larger than 64 KiB', 'body_too_large'),
+            415: problem('A Content-Type other than application/json, or a body without one that is not JSON; the detail says where binary requests go', 'unsupported_media_type'),
             500: unexpectedProblem(),
           },
         },
@@ -130,12 +124,6 @@ export async function tsaRoutes(
 }
 
 const TSA_BODY_LIMIT = 64 * 1024;
-/** The JSON TSA request (validated by Fastify on the JSON route, documented on both). */
-const TSA_HASH_BODY = {
-  type: 'object',
-  required: ['hash'],
-  properties: { hash: { type: 'string', description: 'base64 of a SHA-1/256/384/512 digest', examples: ['LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ='] } },
-};
 const RFC3161_TYPES = ['application/timestamp-query', 'application/octet-stream'];
 const JSON_TYPES = ['application/json'];
 /** Types a client sends when it says nothing about the body: none at all, or curl -d's default. */

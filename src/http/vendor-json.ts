@@ -1,14 +1,15 @@
 import type { Batch, BatchPackage } from '../domain/batch.js';
 import type { ProcessDef } from '../domain/process.js';
-import { dateFormatter, type VendorProfile } from '../calibrate/profile.js';
+import { type AnyVendorBodies, type JsonStyle, styleWriters } from '../contract/vendor-bodies.js';
+import { dateFormatter, type VendorProfile } from '../contract/vendor-profile.js';
 import { statusTable, type StatusTableName } from '../domain/status.js';
 
 /**
- * Turns batches into the vendor's response bodies (docs/vendor-contract.md#bodies), quirks kept: in "vendor" style ids
- * and booleans are strings except where the vendor's examples show numbers; in "typed" style every
- * id is a number and every boolean a boolean. The status table decides names and codes.
+ * Turns batches into the vendor's response bodies (docs/vendor-contract.md#bodies), quirks kept.
+ * Each body is typed by its schema (src/contract/vendor-bodies.ts): a presenter that leaves out a
+ * field, adds one or writes one with another type does not compile (each function names its
+ * body's type, so the compiler also refuses a field the schema does not have).
  */
-export type JsonStyle = 'vendor' | 'typed';
 
 export interface VendorJsonOptions {
   style: JsonStyle;
@@ -39,19 +40,27 @@ export function vendorDateFormat(dates: VendorProfile['dates']): (ms: number) =>
   return dates.format === 'yyyy-MM-dd HH:mm:ss' && dates.utcOffsetMinutes === 0 ? vendorDate : dateFormatter(dates);
 }
 
-export function vendorJson(opts: VendorJsonOptions) {
-  const typed = opts.style === 'typed';
+/** What the vendor routes answer, one function per body. */
+export interface VendorPresenter {
+  created(b: Batch, p: ProcessDef): AnyVendorBodies['batchCreated'];
+  /** `counterpartyId`: the caller's, from its key's settings (default: the presenter's). */
+  uploaded(b: Batch, pkg: BatchPackage, p: ProcessDef, counterpartyId?: string): AnyVendorBodies['uploadReceipt'];
+  status(b: Batch): AnyVendorBodies['batchStatus'];
+  deleted(b: Batch): AnyVendorBodies['batchDeleted'];
+  accepted(b: Batch, p: ProcessDef): AnyVendorBodies['accepted'];
+}
+
+export function vendorJson(opts: VendorJsonOptions): VendorPresenter {
   const table = statusTable(opts.statusTable);
-  const id = (n: number | string) => (typed ? Number(n) : String(n));
-  const bool = (b: boolean) => (typed ? b : b ? 'true' : 'false');
-  const code = (b: Batch) => (typed ? table.code(b.status) : String(table.code(b.status)));
+  const { id, bool, code: codeOf } = styleWriters(opts.style, opts.statusTable);
+  const code = (b: Batch) => codeOf(b.status);
   const date = opts.date ?? vendorDate;
 
-  const batchStatus = (b: Batch) => ({
+  const batchStatus = (b: Batch): AnyVendorBodies['batchStatus'] => ({
     id: b.id,
     status: table.name(b.status),
     creationDate: date(b.createdAt),
-    documents: b.documents.map((d) => ({
+    documents: b.documents.map((d): AnyVendorBodies['batchStatus']['documents'][number] => ({
       id: id(d.id),
       signed: bool(d.signed),
       fileName: d.fileName,
@@ -60,14 +69,13 @@ export function vendorJson(opts: VendorJsonOptions) {
   });
 
   return {
-    created: (b: Batch, p: ProcessDef) => ({
+    created: (b: Batch, p: ProcessDef): AnyVendorBodies['batchCreated'] => ({
       id: id(b.id),
       providerSettingsId: id(p.providerSettingsId),
       creationDate: date(b.createdAt),
       status: code(b),
     }),
-    /** `counterpartyId`: the caller's, from its key's settings (default: the presenter's). */
-    uploaded: (b: Batch, pkg: BatchPackage, p: ProcessDef, counterpartyId = opts.counterpartyId) => ({
+    uploaded: (b: Batch, pkg: BatchPackage, p: ProcessDef, counterpartyId = opts.counterpartyId): AnyVendorBodies['uploadReceipt'] => ({
       id: id(pkg.id),
       counterpartyId: id(counterpartyId),
       name: pkg.name,
@@ -81,7 +89,7 @@ export function vendorJson(opts: VendorJsonOptions) {
     }),
     status: batchStatus,
     deleted: batchStatus,
-    accepted: (b: Batch, p: ProcessDef) => ({
+    accepted: (b: Batch, p: ProcessDef): AnyVendorBodies['accepted'] => ({
       id: b.id,
       providerSettingsId: id(p.providerSettingsId),
       creationDate: date(b.createdAt),

@@ -42,19 +42,37 @@ export type JournalInput = Omit<JournalEntry, 'seq' | 'at' | 'headers'> & {
 
 export type HeaderInput = Record<string, string | number | readonly string[] | undefined>;
 
-export interface JournalQuery {
-  tenant?: string;
-  route?: string;
-  batchId?: number;
-  method?: string;
+/**
+ * The journal's filters, one row each: the parser's keys and checks, the JournalQuery type and the
+ * control routes' query schema are all made from this table.
+ */
+export const JOURNAL_FILTERS = {
+  tenant: { kind: 'string' },
+  route: { kind: 'string' },
+  /** At least 1. */
+  batchId: { kind: 'integer', min: 1 },
+  method: { kind: 'string' },
   /** Entries at or after this time (ISO string, Date or epoch ms). */
-  since?: string | Date | number;
+  since: { kind: 'time' },
   /** Entries before this time. */
-  until?: string | Date | number;
+  until: { kind: 'time' },
   /** Only entries with seq greater than this (for a poller that saw up to it). */
-  afterSeq?: number;
+  afterSeq: { kind: 'integer', min: 0 },
   /** The newest N matching entries (still oldest first). */
-  limit?: number;
+  limit: { kind: 'integer', min: 1 },
+} as const satisfies Record<string, { kind: 'string' } | { kind: 'integer'; min: number } | { kind: 'time' }>;
+type FilterKind = (typeof JOURNAL_FILTERS)[keyof typeof JOURNAL_FILTERS]['kind'];
+type FilterValue<K extends FilterKind> = K extends 'string' ? string : K extends 'integer' ? number : string | Date | number;
+
+export type JournalQuery = { -readonly [K in keyof typeof JOURNAL_FILTERS]?: FilterValue<(typeof JOURNAL_FILTERS)[K]['kind']> };
+
+/** The filters as query-string properties (times as ISO text), for a route's querystring schema. */
+export function journalFilterProperties(): Record<keyof typeof JOURNAL_FILTERS, { type: string; description?: string }> {
+  const property = (kind: FilterKind) => (kind === 'time' ? { type: 'string', description: 'ISO date-time' } : { type: kind });
+  return Object.fromEntries(Object.entries(JOURNAL_FILTERS).map(([key, f]) => [key, property(f.kind)])) as Record<
+    keyof typeof JOURNAL_FILTERS,
+    { type: string; description?: string }
+  >;
 }
 
 export interface JournalStats {
@@ -322,42 +340,27 @@ export class Journal {
  * typo does not silently return everything.
  */
 export function parseJournalQuery(input: Record<string, unknown>): JournalQuery {
-  const q: JournalQuery = {};
-  const allowed = new Set(['tenant', 'route', 'batchId', 'method', 'since', 'until', 'afterSeq', 'limit']);
+  const q: Record<string, string | number> = {};
+  const allowed = Object.keys(JOURNAL_FILTERS);
   for (const [key, raw] of Object.entries(input)) {
     if (raw === undefined || raw === '') continue;
-    if (!allowed.has(key)) throw new DomainError('invalid_request', `Unknown journal filter "${key}"; use ${[...allowed].join(', ')}.`);
+    if (!Object.hasOwn(JOURNAL_FILTERS, key)) throw new DomainError('invalid_request', `Unknown journal filter "${key}"; use ${allowed.join(', ')}.`);
+    const filter = JOURNAL_FILTERS[key as keyof typeof JOURNAL_FILTERS];
     const v = Array.isArray(raw) ? raw[raw.length - 1] : raw;
-    const int = (min: number): number => {
-      const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?[0-9]+$/.test(v) ? Number(v) : NaN;
-      if (!Number.isSafeInteger(n) || n < min) throw new DomainError('invalid_request', `${key} must be an integer of at least ${min}; got ${JSON.stringify(v)}.`);
-      return n;
-    };
-    const str = (): string => {
-      if (typeof v !== 'string') throw new DomainError('invalid_request', `${key} must be a string; got ${JSON.stringify(v)}.`);
-      return v;
-    };
-    switch (key) {
-      case 'tenant':
-        q.tenant = str();
+    switch (filter.kind) {
+      case 'string':
+        if (typeof v !== 'string') throw new DomainError('invalid_request', `${key} must be a string; got ${JSON.stringify(v)}.`);
+        q[key] = v;
         break;
-      case 'route':
-        q.route = str();
+      case 'integer': {
+        const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?[0-9]+$/.test(v) ? Number(v) : NaN;
+        if (!Number.isSafeInteger(n) || n < filter.min) {
+          throw new DomainError('invalid_request', `${key} must be an integer of at least ${filter.min}; got ${JSON.stringify(v)}.`);
+        }
+        q[key] = n;
         break;
-      case 'method':
-        q.method = str();
-        break;
-      case 'batchId':
-        q.batchId = int(1);
-        break;
-      case 'afterSeq':
-        q.afterSeq = int(0);
-        break;
-      case 'limit':
-        q.limit = int(1);
-        break;
-      case 'since':
-      case 'until': {
+      }
+      case 'time': {
         const t = typeof v === 'string' && /^[0-9]+$/.test(v) ? Number(v) : (v as string | number);
         toMs(t, key);
         q[key] = t;
@@ -365,7 +368,7 @@ export function parseJournalQuery(input: Record<string, unknown>): JournalQuery 
       }
     }
   }
-  return q;
+  return q as JournalQuery;
 }
 
 /** Counts and hashes a request body as it streams past (for bodyBytes / bodySha256). */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kitPackages } from '../../src/calibrate/kit-documents.js';
-import { parseProfile } from '../../src/calibrate/profile.js';
+import { parseProfile } from '../../src/contract/vendor-profile.js';
 import type { KitReport } from '../../src/calibrate/report.js';
 import { startDeviantServer } from '../calibrate/deviant-server.js';
 import { runCli, type SimProcess, startCli } from './process.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { redactHeaders, redactPath } from '../../../src/calibrate/cassette.js';
-import { DATE_FORMATS, DEFAULT_PROFILE, DEFAULT_PROFILE_FILE, dateFormatter, detectDateFormat, parseProfile } from '../../../src/calibrate/profile.js';
+import { DATE_FORMATS, DEFAULT_PROFILE, DEFAULT_PROFILE_FILE, dateFormatter, detectDateFormat, parseProfile } from '../../../src/contract/vendor-profile.js';
 import { loadConfig } from '../../../src/config.js';
 import { REPO_ROOT } from '../../e2e/process.js';
 

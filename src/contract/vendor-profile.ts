@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { ConfigError } from '../domain/errors.js';
 
 /**
  * A vendor profile: what the real service was observed to do, in the terms of the switches the
@@ -52,10 +53,6 @@ export interface VendorProfile {
   cannotTakeOn: string[];
 }
 
-export class ProfileError extends Error {
-  override name = 'ProfileError';
-}
-
 export const DEFAULT_PROFILE_FILE = 'fixtures/profiles/vendor-documentation.json';
 
 /** Reads and checks a profile file; every problem names the field and what is allowed. */
@@ -64,7 +61,7 @@ export function loadProfile(path: string): VendorProfile {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new ProfileError(`cannot read the vendor profile ${path}: ${(e as Error).message}`);
+    throw new ConfigError(`cannot read the vendor profile ${path}: ${(e as Error).message}`);
   }
   return parseProfile(raw, path);
 }
@@ -91,7 +88,7 @@ export const DEFAULT_PROFILE: VendorProfile = Object.freeze({
 
 export function parseProfile(raw: unknown, where = 'profile'): VendorProfile {
   const fail = (msg: string): never => {
-    throw new ProfileError(`${where}: ${msg}`);
+    throw new ConfigError(`${where}: ${msg}`);
   };
   const o = isObject(raw) ? raw : fail('must be a JSON object');
   if (o.profile !== 1) fail('"profile" must be 1 (the format version)');

@@ -1,0 +1,39 @@
+import type { TSchema } from '@sinclair/typebox';
+
+/**
+ * TypeBox writes a schema's options before its own keywords (`{ description, type }`); the
+ * committed OpenAPI document reads the other way round (`{ type, description }`). `documentOrder`
+ * puts the keywords people read first where the document has them, recursively, keeping every
+ * other key in the order it was written and TypeBox's symbol keys: a schema written with TypeBox
+ * reads in the document as a hand-written one does. Only the order of keys changes, never a value.
+ */
+const OBJECT_ORDER = ['$id', 'type', 'description', 'required', 'additionalProperties', 'properties'];
+const LEAF_ORDER = ['$id', 'type', 'items'];
+const SUBSCHEMA_LISTS = new Set(['anyOf', 'oneOf', 'allOf']);
+
+/** `order` (for the outermost object only) lists the keys that come first, in that order. */
+export function documentOrder<T extends TSchema>(schema: T, order?: readonly string[]): T {
+  return reorder(schema, order) as T;
+}
+
+function reorder(value: unknown, order?: readonly string[]): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const source = value as Record<string | symbol, unknown>;
+  const first = order ?? ('properties' in source ? OBJECT_ORDER : LEAF_ORDER);
+  const keys = [...first.filter((k) => k in source), ...Object.keys(source).filter((k) => !first.includes(k))];
+  const out: Record<string | symbol, unknown> = {};
+  for (const key of keys) {
+    const v = source[key];
+    if ((key === 'properties' || key === 'patternProperties') && typeof v === 'object' && v !== null) {
+      out[key] = Object.fromEntries(Object.entries(v).map(([name, s]) => [name, reorder(s)]));
+    } else if (key === 'items' || key === 'not') {
+      out[key] = reorder(v);
+    } else if (SUBSCHEMA_LISTS.has(key) && Array.isArray(v)) {
+      out[key] = v.map((s) => reorder(s));
+    } else {
+      out[key] = v;
+    }
+  }
+  for (const symbol of Object.getOwnPropertySymbols(source)) out[symbol] = source[symbol];
+  return out;
+}
