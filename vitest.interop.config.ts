@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 // Interop checks against the real tools (openssl, pdfsig + NSS, xmlsec1); see test/interop/.
-// npm script (added by the lead): "test:interop": "vitest run --config vitest.interop.config.ts"
+// Run by `npm run test:interop`.
 export default defineConfig({
   test: {
     include: ['test/interop/**/*.test.ts'],

@@ -1,10 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Long forms of the robustness tests (issue 7): fuzzing, crash safety, load. See test/robustness/.
-// npm scripts (added by the lead):
-//   "fuzz":      "FUZZ_RUNS=10000 vitest run --config vitest.robustness.config.ts test/robustness/fuzz"
-//   "test:crash": "npm run -s build && CRASH_ROUNDS=20 vitest run --config vitest.robustness.config.ts test/robustness/crash"
-//   "test:load": "npm run -s build && LOAD_FULL=1 vitest run --config vitest.robustness.config.ts test/robustness/load"
+// Long forms of the robustness tests: fuzzing, crash safety, load, hostile documents. See test/robustness/.
+// Run by `npm run fuzz`, `test:crash`, `test:load` and `test:hostile` (package.json).
 export default defineConfig({
   test: {
     include: ['test/robustness/**/*.test.ts'],

@@ -14,17 +14,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { autocannon } from './lib/load.js';
-import {
-  cleanupAllSync,
-  freePort,
-  installCleanupHooks,
-  keepTempDir,
-  makeTempDir,
-  spawnTracked,
-  waitForStatus,
-} from './lib/proc.js';
+import { cleanupAllSync, freePort, installCleanupHooks, keepTempDir, makeTempDir, spawnTracked, waitForStatus } from './lib/proc.js';
 import { API_HEADERS, createBatch, createBatchWithDoc, simEnv } from './lib/servers.js';
-import { makeBenchZip } from './lib/zip.js';
+import { makeBenchZip, tinyZip } from './lib/zip.js';
 import { createReadStream } from 'node:fs';
 import http from 'node:http';
 
@@ -47,7 +39,15 @@ function bucketOf(url: string, fn: string): string {
   if (url === '') return fn === '(garbage collector)' ? 'GC' : fn === '(idle)' ? 'idle' : fn === '(program)' ? 'native/program' : `native (${fn})`;
   const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (m) return m[1]!;
-  if (url.includes('/dist/src/')) return 'simulator: ' + url.slice(url.indexOf('/dist/src/') + 10).split('/').slice(0, -1).join('/') || 'simulator';
+  if (url.includes('/dist/src/'))
+    return (
+      'simulator: ' +
+        url
+          .slice(url.indexOf('/dist/src/') + 10)
+          .split('/')
+          .slice(0, -1)
+          .join('/') || 'simulator'
+    );
   if (url.startsWith('node:')) return 'node internals';
   return url;
 }
@@ -109,11 +109,10 @@ async function main(): Promise<void> {
   keepTempDir(dir);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const proc = spawnTracked(
-    process.execPath,
-    ['--cpu-prof', `--cpu-prof-dir=${dir}`, path.join(repoRoot, 'dist/src/cli.js')],
-    { cpu: '0', env: simEnv(port, makeTempDir('bench-simdata-')) },
-  );
+  const proc = spawnTracked(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, path.join(repoRoot, 'dist/src/cli.js')], {
+    cpu: '0',
+    env: simEnv(port, makeTempDir('bench-simdata-')),
+  });
   const readyMs = await waitForStatus(`${base}/_simulator/health`, { since: proc.startedAt, proc, timeoutMs: 60_000 });
   process.stdout.write(`first 200 of /_simulator/health after ${readyMs.toFixed(0)} ms (with --cpu-prof)\n`);
   if (mode === 'startup') {
@@ -121,7 +120,8 @@ async function main(): Promise<void> {
   } else if (mode === 'status') {
     const stored = get('--stored', 10);
     let id = '';
-    for (let i = 0; i < stored; i++) id = await createBatchWithDoc(base);
+    const zip = await tinyZip();
+    for (let i = 0; i < stored; i++) id = await createBatchWithDoc(base, 2, undefined, zip);
     const r = await autocannon(repoRoot, {
       url: `${base}/api/BatchStatus/${id}`,
       connections: 50,
@@ -136,13 +136,17 @@ async function main(): Promise<void> {
     const id = await createBatch(base, 2);
     const t0 = performance.now();
     const status = await new Promise<number>((resolve, reject) => {
-      const req = http.request(`${base}/api/upload/${id}`, {
-        method: 'POST',
-        headers: { ...API_HEADERS, 'content-type': 'application/octet-stream', 'content-length': String(info.bytes) },
-      }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = http.request(
+        `${base}/api/upload/${id}`,
+        {
+          method: 'POST',
+          headers: { ...API_HEADERS, 'content-type': 'application/octet-stream', 'content-length': String(info.bytes) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('error', reject);
       createReadStream(info.path).pipe(req);
     });

@@ -1,12 +1,14 @@
 /**
  * A deliberately small STAND-IN for the simulator, used only to develop and smoke-test the
- * benchmark harness while `dist/src/cli.js` does not exist yet:
+ * benchmark harness without building the simulator:
  *
  *   npx tsx scripts/bench/run.ts --quick --sim stand-in
  *
  * It speaks the same start-up contract (PORT, HOST, prints a JSON line with "url") and the three
  * routes the harness drives: POST /api/CreateBatch/:processId, POST /api/upload/:batchId (raw
  * ZIP body, spooled to a temp file, every entry inflated and counted), GET /api/BatchStatus/:id.
+ * It does not seal: with it the start-up section skips "first batch CLOSED" and the sealing
+ * section cannot run.
  * Its figures are NOT the simulator's and must never be reported as such.
  */
 import Fastify from 'fastify';

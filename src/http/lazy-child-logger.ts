@@ -3,7 +3,7 @@ import type { Bindings, ChildLoggerOptions } from 'pino';
 
 /**
  * Fastify gives every request a child logger bound to its request id (`reqId`). pino's `child()`
- * serialises the bindings when it is made, which was ~2% of the status route, for a logger that
+ * serialises the bindings when it is made, a measurable cost on the status route, for a logger that
  * most requests never write to (the simulator logs requests at info, and is often run at warn).
  * This child makes the real one on its first enabled write; a call at a disabled level costs one
  * level check. What is written, and with which bindings, is unchanged.

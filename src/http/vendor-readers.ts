@@ -70,7 +70,6 @@ export function packageName(header: string | undefined): string | undefined {
     name = plain?.[1];
   }
   const base = name?.split(/[\\/]/).pop()?.trim();
-  // eslint-disable-next-line no-control-regex
   return base && base.length <= 255 && !/[\u0000-\u001f]/.test(base) ? base : undefined;
 }
 

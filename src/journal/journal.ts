@@ -8,7 +8,7 @@ import { DomainError } from '../domain/errors.js';
  * The byte bound counts each entry as its JSON line (what NDJSON export sends): `stats().bytes` is
  * the sum of the UTF-8 lengths of those lines. Recording is on every vendor request, so an entry is
  * kept as an object and its line is written only when first read (JSON.stringify and an ISO date
- * per request were ~8% of the status route); the line's length is computed exactly at record time
+ * on every request would be a visible share of the status route's cost); the line's length is computed exactly at record time
  * by `entryJsonBytes`, which a unit test holds to `Buffer.byteLength(JSON.stringify(entry))`. The
  * heap holds a small multiple of `bytes` (object overhead).
  */

@@ -220,7 +220,7 @@ export function verifySequence(
     let j = pos;
     while (j < log.length) {
       const e = log[j]!;
-      if (next && next(e)) break;
+      if (next?.(e)) break;
       if (m(e)) {
         seqs.push(e.seq);
         pos = j + 1;

@@ -64,7 +64,7 @@ function sigAlg(id: Identity): Buffer {
   return id.key.asymmetricKeyType === 'ec' ? seq(oid(OID.ecdsaWithSha256)) : seq(oid(OID.rsaEncryption), nul());
 }
 
-/** Builds ContentInfo{signedData}. Signed attributes are DER-sorted before signing (P2). */
+/** Builds ContentInfo{signedData}. Signed attributes are DER-sorted before signing: verifiers re-encode the SET OF sorted before checking the digest. */
 export function buildSignedData(o: SignedDataOptions): Buffer {
   const eContentType = o.eContentType ?? OID.data;
   const digest = o.digest ?? sha256(o.content ?? Buffer.alloc(0));

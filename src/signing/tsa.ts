@@ -58,12 +58,12 @@ function parseDerRequest(body: Buffer): TimeStampRequest {
   if (top.end !== body.length) throw new Error('trailing bytes after the TimeStampReq');
   const f = children(body.subarray(top.hdr, top.end));
   const version = f[0];
-  if (!version || version[0] !== 0x02 || content(version).length !== 1 || content(version)[0] !== 1)
+  if (version?.[0] !== 0x02 || content(version).length !== 1 || content(version)[0] !== 1)
     throw new Error('TimeStampReq version must be 1');
   const mi = f[1];
-  if (!mi || mi[0] !== 0x30) throw new Error('messageImprint missing');
+  if (mi?.[0] !== 0x30) throw new Error('messageImprint missing');
   const [algId, hashOct] = children(content(mi));
-  if (!algId || algId[0] !== 0x30 || !hashOct || hashOct[0] !== 0x04) throw new Error('messageImprint is malformed');
+  if (algId?.[0] !== 0x30 || !hashOct || hashOct[0] !== 0x04) throw new Error('messageImprint is malformed');
   const hashAlgorithm = decodeOid(children(content(algId))[0]!);
   const hash = Buffer.from(content(hashOct));
   const want = LEN_BY_OID[hashAlgorithm];

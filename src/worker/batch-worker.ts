@@ -13,7 +13,7 @@ import type { WorkQueue } from '../domain/work-queue.js';
 import { siblingNamesFor } from '../signing/formats.js';
 import type { Signer, StoredFile, StoredOutcome } from '../signing/signer.js';
 import type { WorkFaults } from '../faults/domain-faults.js';
-import { FairSlots } from './fair-slots.js';
+import type { FairSlots } from './fair-slots.js';
 
 export interface BatchWorkerDeps {
   /** What to do, where attempts are counted, and where finished work is recorded. */

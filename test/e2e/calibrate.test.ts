@@ -31,8 +31,6 @@ async function kit(url: string, name: string, extra: string[] = []): Promise<{ c
   return { code: result.code, report, stderr: result.stderr };
 }
 
-const names = (r: KitReport) => r.differences.map((d) => d.name);
-
 describe('conformance kit against the simulator', () => {
   it('finds no difference with the default settings, and cleans up after itself', async () => {
     const sim = await simulator();

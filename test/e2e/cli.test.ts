@@ -159,7 +159,7 @@ describe('seal-simulator (the bin)', { timeout: 60_000 }, () => {
           }
         });
       });
-      expect(line).toMatch(/^seal-simulator [\d.]+ listening on http:\/\/127\.0\.0\.1:[1-9]\d*  \(timing=fast /);
+      expect(line).toMatch(/^seal-simulator [\d.]+ listening on http:\/\/127\.0\.0\.1:[1-9]\d* {2}\(timing=fast /);
       expect(out).not.toContain('"level"');
       child.stdin.write('\x03'); // Ctrl-C on the terminal: SIGINT to the simulator
       const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000))]);
@@ -201,6 +201,7 @@ describe('docker-compose.yml', () => {
     const volume = service.volumes.find((v) => v.endsWith(':/data'))!;
     expect(volume).toBeDefined();
     expect(compose.volumes).toHaveProperty(volume.split(':')[0]!);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own ${VAR:-default} interpolation, kept literally in the file
     expect(service.ports).toEqual(['127.0.0.1:${SEAL_SIM_HOST_PORT:-8080}:8080']);
     expect(service.healthcheck.test).toEqual(['CMD', 'node', 'dist/src/healthcheck.js']);
     expect(dockerfile).toContain('CMD ["node", "dist/src/healthcheck.js"]');

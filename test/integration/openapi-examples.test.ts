@@ -88,7 +88,7 @@ describe('the document\'s examples', () => {
     }
   }
 
-  const valueOf = (p: Json): unknown => p.example ?? p.schema?.examples?.[0];
+  const exampleOf = (p: Json): unknown => p.example ?? p.schema?.examples?.[0];
 
   /** The example body of an operation, or raw bytes where the body is binary (no example can be). */
   function bodyOf(op: Json): { type: string; payload: string | Buffer } | undefined {
@@ -118,7 +118,7 @@ describe('the document\'s examples', () => {
         const query = new URLSearchParams();
         const headers: Record<string, string> = {};
         for (const p of (op.parameters ?? []) as Json[]) {
-          const value = valueOf(p);
+          const value = exampleOf(p);
           if (value === undefined) {
             expect(p.required, `${p.in} parameter ${p.name} is required but has no example`).not.toBe(true);
             continue;

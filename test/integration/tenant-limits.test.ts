@@ -16,8 +16,8 @@ const faultsOf = async (key: string) => (await sim.request({ method: 'GET', url:
 
 describe('faults per tenant', () => {
   it('a Prefer fault on a call for a batch that does not exist registers nothing', async () => {
-    // The finding: AcceptBatch with Prefer: fault=seal-fail for unknown batches (404) still
-    // registered a fault that never expired, until the global limit refused everyone's faults.
+    // A fault registered for a batch that does not exist would never fire nor expire: enough of
+    // them (AcceptBatch with Prefer: fault=seal-fail on unknown ids) would fill the global limit.
     sim = await startTestSim({ maxFaultsPerTenant: 3 });
     for (let id = 1000; id < 1010; id++) {
       const res = await sim.request({ method: 'POST', url: `/api/AcceptBatch/${id}`, key: 'hostile', headers: { prefer: 'fault=seal-fail' } });

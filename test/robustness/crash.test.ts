@@ -1,5 +1,5 @@
 /**
- * Crash safety (issue 7): the real process (dist/src/cli.js) on a database file and a data
+ * Crash safety: the real process (dist/src/cli.js) on a database file and a data
  * directory, killed with SIGKILL at random moments while clients create, upload and accept
  * batches and the worker seals them, then restarted on the same data. Every 2xx answer is a
  * promise, written to a ledger; after each restart the ledger is checked (a batch whose 201 was

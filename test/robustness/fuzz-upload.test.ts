@@ -1,5 +1,5 @@
 /**
- * Hostile-input fuzzing over the HTTP surface (issue 7, "Fuzzing"). fast-check properties, sent
+ * Hostile-input fuzzing over the HTTP surface. fast-check properties, sent
  * through app.inject against the app exactly as production builds it (manual clock, no ticker),
  * plus a raw-socket pass for headers against a real listening server.
  *

@@ -1,5 +1,5 @@
 /**
- * Concurrency (issue 7): one real process (dist/src/cli.js, instant timing, placeholder signer),
+ * Concurrency: one real process (dist/src/cli.js, instant timing, placeholder signer),
  * real HTTP over keep-alive connections (Node's fetch, undici), many clients each running full
  * flows: create, upload, accept, poll BatchStatus until CLOSED, download, delete. Asserts zero
  * errors, every downloaded package complete (names match, CRCs right), no status ever seen out of

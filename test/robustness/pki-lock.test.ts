@@ -1,7 +1,7 @@
 /**
- * Regression found by the crash test: a process SIGKILLed while it held the PKI lock (every start
- * takes it to load the test PKI) left `.pki.lock` behind, and the next start waited until the lock
- * was 60 s old before it could seal anything. A lock whose owner is gone is now taken over at once.
+ * A process SIGKILLed while it holds the PKI lock (every start takes it to load the test PKI)
+ * leaves `.pki.lock` behind. The next start must take over a lock whose owner is gone at once,
+ * rather than wait for the lock to age before it can seal anything.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

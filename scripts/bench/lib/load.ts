@@ -2,7 +2,6 @@
  * Runs autocannon in its own process (`node scripts/bench/node_modules/autocannon/autocannon.js -j`), pinned to
  * a CPU when asked, and parses its JSON result.
  */
-import path from 'node:path';
 import { peerPath } from './peers.js';
 import { cpuSeconds, machineBusySeconds, spawnTracked } from './proc.js';
 
@@ -32,14 +31,7 @@ export interface LoadOptions {
 
 export async function autocannon(repoRoot: string, o: LoadOptions): Promise<LoadResult> {
   const bin = peerPath(repoRoot, 'autocannon', 'autocannon.js');
-  const args = [
-    bin,
-    '-c', String(o.connections),
-    '-d', String(o.durationSec),
-    '-p', String(o.pipelining ?? 1),
-    '-t', String(o.timeoutSec ?? 10),
-    '-j',
-  ];
+  const args = [bin, '-c', String(o.connections), '-d', String(o.durationSec), '-p', String(o.pipelining ?? 1), '-t', String(o.timeoutSec ?? 10), '-j'];
   for (const [k, v] of Object.entries(o.headers ?? {})) args.push('-H', `${k}=${v}`);
   args.push(o.url);
   let stdout = '';

@@ -3,7 +3,9 @@
  *
  * Every child is spawned in its own process group (detached) and registered here, so that on any
  * exit path (normal end, thrown error, SIGINT/SIGTERM, uncaught exception) the whole group is
- * killed and every temp dir made through `makeTempDir` is removed.
+ * killed and every temp dir made through `makeTempDir` is removed. These two sets are the one
+ * piece of module state in the harness, on purpose: the exit and signal hooks that read them are
+ * process-wide too, and whatever a run started must be found from there.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
@@ -99,11 +101,7 @@ export interface Spawned {
 
 const OUTPUT_CAP = 64 * 1024;
 
-export function spawnTracked(
-  cmd: string,
-  args: string[],
-  opts: SpawnOptions & { cpu?: string; onStdoutLine?: (line: string) => void } = {},
-): Spawned {
+export function spawnTracked(cmd: string, args: string[], opts: SpawnOptions & { cpu?: string; onStdoutLine?: (line: string) => void } = {}): Spawned {
   installCleanupHooks();
   let file = cmd;
   let argv = args;
@@ -336,6 +334,27 @@ export function cpuSeconds(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * CPU seconds used so far by pid and everything below it: its own time and that of its reaped
+ * children (cutime, cstime), plus the same for every live descendant. A process tree's cost
+ * (the simulator and its sealing processes) whatever else the machine is doing.
+ */
+export function treeCpuSeconds(pid: number): number | null {
+  const own = (p: number): number | null => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime, stime, cutime, cstime are fields 14–17 -> index 11–14
+      return (Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14])) / CLK_TCK;
+    } catch {
+      return null;
+    }
+  };
+  const root = own(pid);
+  if (root === null) return null;
+  return descendants(pid).reduce((sum, d) => sum + (own(d) ?? 0), root);
 }
 
 /** Busy CPU seconds of the whole machine so far (all cores; /proc/stat, excluding idle and iowait). */

@@ -1,7 +1,8 @@
 /**
- * The four servers under test and how to start each one on a given port.
+ * The servers under test (the simulator, a baseline build of it, and the peers it is compared
+ * with) and how to start each one on a given port.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
 import { transform } from 'esbuild';
@@ -10,10 +11,11 @@ import { httpRequest, linkNodeModules, makeTempDir, spawnTracked, type Spawned }
 import { tinyZip } from './zip.js';
 
 export const API_HEADERS = { 'API-KEY': 'bench' };
-export const VENDOR_BODY =
-  '{"id":2123,"status":"READY","creationDate":"2023-01-01 10:00:00","documents":[{"id":"1","signed":"false","fileName":"test.pdf","signingResult_Success":"false"}]}';
 
-export type ServerName = 'simulator' | 'bare-fastify' | 'wiremock' | 'prism';
+export type PeerName = 'bare-fastify' | 'wiremock' | 'prism';
+export const ALL_PEERS: readonly PeerName[] = ['bare-fastify', 'wiremock', 'prism'];
+/** `simulator` is the build under test; `baseline` the same simulator built from `--baseline <ref>`. */
+export type ServerName = 'simulator' | 'baseline' | PeerName;
 
 export interface ServerDef {
   name: ServerName;
@@ -36,6 +38,8 @@ export interface SimConfig {
   cmd: string[];
   label: string;
   dataRoot: string;
+  /** False for the harness's stand-in, which answers the status routes but never seals. */
+  seals: boolean;
 }
 
 export const GiB = 1024 ** 3;
@@ -60,18 +64,11 @@ export function simEnv(port: number, dataDir: string): NodeJS.ProcessEnv {
   };
 }
 
-let dataSeq = 0;
+/** Starts the simulator on `port` with a data directory of its own under `sim.dataRoot`. */
 export function startSim(sim: SimConfig, port: number, cpu?: string): Spawned {
-  const dataDir = path.join(sim.dataRoot, `data-${++dataSeq}`);
-  mkdirSync(dataDir, { recursive: true });
+  const dataDir = mkdtempSync(path.join(sim.dataRoot, 'data-'));
   const [cmd, ...args] = sim.cmd;
   return spawnTracked(cmd!, args, { cpu, env: simEnv(port, dataDir), cwd: process.cwd() });
-}
-
-let tiny: Buffer | undefined;
-export async function tinyZipBuffer(): Promise<Buffer> {
-  tiny ??= await tinyZip();
-  return tiny;
 }
 
 export async function createBatch(base: string, processId = 2, agent?: http.Agent): Promise<string> {
@@ -85,22 +82,22 @@ export async function createBatch(base: string, processId = 2, agent?: http.Agen
   return String((JSON.parse(c.body) as { id: string | number }).id);
 }
 
-/** CreateBatch(processId) + upload of a one-PDF ZIP; returns the batch id. */
-export async function createBatchWithDoc(base: string, processId = 2, agent?: http.Agent): Promise<string> {
+/** CreateBatch(processId) + upload of `zip` (default: a one-PDF ZIP); returns the batch id. */
+export async function createBatchWithDoc(base: string, processId = 2, agent?: http.Agent, zip?: Buffer): Promise<string> {
   const id = await createBatch(base, processId, agent);
   const u = await httpRequest(`${base}/api/upload/${id}`, {
     method: 'POST',
     headers: { ...API_HEADERS, 'content-type': 'application/octet-stream' },
-    body: await tinyZipBuffer(),
+    body: zip ?? (await tinyZip()),
     agent,
   });
   if (u.status !== 202) throw new Error(`upload answered ${u.status}: ${u.body.slice(0, 500)}`);
   return id;
 }
 
-export function simulatorDef(sim: SimConfig): ServerDef {
+export function simulatorDef(sim: SimConfig, name: 'simulator' | 'baseline' = 'simulator'): ServerDef {
   return {
-    name: 'simulator',
+    name,
     label: sim.label,
     start: (port, cpu) => startSim(sim, port, cpu),
     // The simulator has no batch at start, so the status route answers 404 (a routed, authenticated
@@ -111,19 +108,22 @@ export function simulatorDef(sim: SimConfig): ServerDef {
       const id = await createBatchWithDoc(base);
       return `/api/BatchStatus/${id}`;
     },
-    async firstClosed(base, statusPath) {
-      const id = statusPath.split('/').pop()!;
-      const a = await httpRequest(`${base}/api/AcceptBatch/${id}`, { method: 'POST', headers: API_HEADERS });
-      if (a.status >= 300) throw new Error(`AcceptBatch answered ${a.status}: ${a.body.slice(0, 300)}`);
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        const s = await httpRequest(base + statusPath, { headers: API_HEADERS });
-        if (s.status === 200 && (JSON.parse(s.body) as { status: string }).status === 'CLOSED') return;
-        if (Date.now() > deadline) throw new Error(`batch ${id} not CLOSED within 60 s: ${s.body.slice(0, 300)}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    },
+    firstClosed: sim.seals ? firstClosed : undefined,
   };
+}
+
+/** AcceptBatch for the batch behind `statusPath`, then BatchStatus every 10 ms until CLOSED. */
+async function firstClosed(base: string, statusPath: string): Promise<void> {
+  const id = statusPath.split('/').pop()!;
+  const a = await httpRequest(`${base}/api/AcceptBatch/${id}`, { method: 'POST', headers: API_HEADERS });
+  if (a.status >= 300) throw new Error(`AcceptBatch answered ${a.status}: ${a.body.slice(0, 300)}`);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const s = await httpRequest(base + statusPath, { headers: API_HEADERS });
+    if (s.status === 200 && (JSON.parse(s.body) as { status: string }).status === 'CLOSED') return;
+    if (Date.now() > deadline) throw new Error(`batch ${id} not CLOSED within 60 s: ${s.body.slice(0, 300)}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 export async function bareFastifyDef(repoRoot: string): Promise<ServerDef> {
@@ -138,8 +138,7 @@ export async function bareFastifyDef(repoRoot: string): Promise<ServerDef> {
   return {
     name: 'bare-fastify',
     label: 'bare Fastify 5 route',
-    start: (port, cpu) =>
-      spawnTracked(process.execPath, [file], { cpu, env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' } }),
+    start: (port, cpu) => spawnTracked(process.execPath, [file], { cpu, env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' } }),
     readyPath: '/api/BatchStatus/2123',
     readyOk: (s) => s === 200,
     prepareStatus: async () => '/api/BatchStatus/2123',
@@ -159,10 +158,14 @@ export function wiremockDef(repoRoot: string): ServerDef {
       return spawnTracked(
         'java',
         [
-          '-jar', jar,
-          '--port', String(port),
-          '--bind-address', '127.0.0.1',
-          '--root-dir', root,
+          '-jar',
+          jar,
+          '--port',
+          String(port),
+          '--bind-address',
+          '127.0.0.1',
+          '--root-dir',
+          root,
           '--no-request-journal',
           '--disable-request-logging',
           '--disable-banner',
@@ -182,8 +185,7 @@ export function prismDef(repoRoot: string): ServerDef {
   return {
     name: 'prism',
     label: 'Prism 5.16.0 mock',
-    start: (port, cpu) =>
-      spawnTracked(process.execPath, [cli, 'mock', '-h', '127.0.0.1', '-p', String(port), '-v', 'error', spec], { cpu }),
+    start: (port, cpu) => spawnTracked(process.execPath, [cli, 'mock', '-h', '127.0.0.1', '-p', String(port), '-v', 'error', spec], { cpu }),
     readyPath: '/api/BatchStatus/2123',
     readyOk: (s) => s === 200,
     prepareStatus: async () => '/api/BatchStatus/2123',

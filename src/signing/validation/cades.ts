@@ -9,7 +9,7 @@
  *
  *   cadesFacts(cmsDer, content, trust, what?): SignatureFacts
  */
-import { bytesOf, DerError, kids } from '../der.js';
+import { bytesOf, type DerError, kids } from '../der.js';
 import { parseSignedData, verifySigner, type SignedDataParts } from './cms.js';
 import { OID } from '../oids.js';
 import { checkTimeStamp } from './timestamp.js';

@@ -69,7 +69,7 @@ function fromOcsp(der: Buffer, cert: Cert, issuer: Cert): RevocationStatus | str
   if (!trusted && certs?.tag === 0xa0) {
     for (const c of kids(kids(certs)[0]!)) {
       const rc = readCert(bytesOf(c));
-      if (rc && rc.extKeyUsage.includes(OID.ocspSigning) && issued(issuer, rc) && verifySignatureValue({ ...signed, key: rc.publicKey })) {
+      if (rc?.extKeyUsage.includes(OID.ocspSigning) && issued(issuer, rc) && verifySignatureValue({ ...signed, key: rc.publicKey })) {
         trusted = true;
         break;
       }

@@ -7,7 +7,7 @@
 export interface HostileCase {
   /** Short id, used as the file name of the generated document(s) and in test names. */
   id: string;
-  /** Which finding or attack it reproduces and why it is dangerous (one or two sentences). */
+  /** Which attack it reproduces and why it is dangerous (one or two sentences). */
   why: string;
   /** Process it is sent to (1 PAdES-B-T, 2 CAdES, 3 XAdES, 4 validate, ...). */
   processId: number;

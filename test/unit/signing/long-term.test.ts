@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PDFArray, PDFDict, PDFDocument, PDFName, PDFRawStream } from 'pdf-lib';
+import { PDFArray, PDFDict, PDFDocument, PDFName, type PDFRawStream } from 'pdf-lib';
 import type { Pki } from '../../../src/signing/pki.js';
 import { createTsa } from '../../../src/signing/tsa.js';
 import { processWith } from '../../../src/signing/engine.js';

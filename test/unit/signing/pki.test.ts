@@ -46,7 +46,7 @@ describe('test PKI', () => {
     expect(tsa.checkIssued(ca) && tsa.verify(ca.publicKey)).toBe(true);
     expect(seal.subject).toContain('organizationIdentifier=VATFI-12345678');
     const sealLegacy = seal.toLegacyObject();
-    expect(sealLegacy.ext_key_usage).toBeUndefined(); // P4: no EKU on the seal
+    expect(sealLegacy.ext_key_usage).toBeUndefined(); // a seal certificate carries no EKU: a qualified-seal profile puts none on it
     // QCStatements, policy, CRL DP: present in the DER
     const hex = pki.seal.cert.der.toString('hex');
     expect(hex).toContain('06082b06010505070103'); // id-pe-qcStatements

@@ -1,7 +1,7 @@
 import type { HostileCase } from '../case.js';
 import { PAGE, buildPdf, deflateBomb } from '../pdf.js';
 
-/** A 1 MB PDF whose object stream inflates to `inflatedMb` MB (finding 4). */
+/** A 1 MB PDF whose object stream inflates to `inflatedMb` MB: inflating it whole would hold that much memory. */
 export function objectStreamBomb(inflatedMb: number): Buffer {
   const head = '5 0 << /Bomb true >>';
   const data = deflateBomb(head, inflatedMb * 1_000_000);

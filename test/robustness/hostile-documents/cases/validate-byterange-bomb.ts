@@ -16,7 +16,7 @@ export function byteRangeBomb(n: number, size = 1024 * 1024): Buffer {
 
 const bomb: HostileCase = {
   id: 'validate-byterange-bomb',
-  why: 'Issue 10 finding 2: each /ByteRange occurrence made the validator copy the whole file (N=3000 in 1 MiB held 3 GB); it must fail on the signature cap without copying.',
+  why: 'Each /ByteRange occurrence made the validator copy the whole file (N=3000 in 1 MiB held 3 GB); it must fail on the signature cap without copying.',
   processId: 4,
   files: () => [{ name: 'byterange-bomb.pdf', bytes: byteRangeBomb(3000) }],
   longFiles: () => [{ name: 'byterange-bomb.pdf', bytes: byteRangeBomb(30_000) }], // ≈ what fits in 1 MiB

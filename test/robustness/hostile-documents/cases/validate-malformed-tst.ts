@@ -28,7 +28,7 @@ export function malformedTstP7m(p7m: Buffer): Buffer {
 
 const malformed: HostileCase = {
   id: 'validate-malformed-tst',
-  why: "Issue 10 finding 11: a .p7m whose time-stamp token's signed-attributes length was changed was reported valid (the token was re-encoded before it was checked); it must fail as not DER.",
+  why: "A .p7m whose time-stamp token's signed-attributes length was changed was reported valid (the token was re-encoded before it was checked); it must fail as not DER.",
   processId: 4,
   files: async () => {
     const { pki } = await sharedPki();

@@ -19,7 +19,7 @@ export async function manySignaturesXml(n: number, pki: Pki, padBytes = 0): Prom
 
 const many: HostileCase = {
   id: 'validate-many-xml-signatures',
-  why: 'Issue 10 finding 3: 600 enveloped ds:Signature elements in a 340 KB XML held a batch 28 s (the library clones the document per signature); the signature cap must refuse it at once.',
+  why: '600 enveloped ds:Signature elements in a 340 KB XML held a batch 28 s (the library clones the document per signature); the signature cap must refuse it at once.',
   processId: 4,
   files: async () => [{ name: 'many-signatures.xml', bytes: await manySignaturesXml(600, (await sharedPki()).pki, 40_000) }],
   longFiles: async () => [{ name: 'many-signatures.xml', bytes: await manySignaturesXml(600, (await sharedPki()).pki, 340_000) }],
