@@ -140,7 +140,11 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const pki = await loadOrCreatePki({ dir: pkiDir, keyAlgorithm: ECDSA ? 'ECDSA-P256' : 'RSA-2048' });
   console.log(`PKI ${pki.keyAlgorithm} loaded/created in ${(performance.now() - t0).toFixed(0)} ms (${pkiDir})`);
-  console.log(`CPU: ${cpus().length} × ${cpus()[0]?.model ?? '?'}; availableParallelism ${availableParallelism()}; load avg ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `CPU: ${cpus().length} × ${cpus()[0]?.model ?? '?'}; availableParallelism ${availableParallelism()}; load avg ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   const share = await cpuShare(THREADS);
   console.log(`CPU actually available to this process with ${THREADS} busy threads: ${share.toFixed(2)} cores (other load on the box lowers it)`);
   const now = new Date();
@@ -182,32 +186,46 @@ async function main(): Promise<void> {
   const c0 = process.cpuUsage();
   const tD = performance.now();
   const storedOuts = await Promise.all(stored.map((j) => pool.processStored(j.stored, { process: j.process, now })));
-  const onDisk = { ms: performance.now() - tD, ok: storedOuts.filter((o) => o.success).length, cpuMs: (process.cpuUsage(c0).user + process.cpuUsage(c0).system) / 1000, childCpuMs: 0 };
+  const onDisk = {
+    ms: performance.now() - tD,
+    ok: storedOuts.filter((o) => o.success).length,
+    cpuMs: (process.cpuUsage(c0).user + process.cpuUsage(c0).system) / 1000,
+    childCpuMs: 0,
+  };
   for (const [pid, used] of childrenCpuMs()) onDisk.childCpuMs += used - (k0.get(pid) ?? 0);
   await pool.close();
   rmSync(disk, { recursive: true, force: true });
   const createMs = fileCreationMs();
 
   const kinds = { pdf: 'PAdES-B-T (process 1)', xml: 'XAdES-B-B (process 3)', txt: 'CAdES-B-T .p7s (process 2)' } as const;
-  console.log(`\nbatch: ${N} files (${jobs.filter((j) => j.kind === 'pdf').length} PDF, ${jobs.filter((j) => j.kind === 'xml').length} XML, ${jobs.filter((j) => j.kind === 'txt').length} TXT)`);
+  console.log(
+    `\nbatch: ${N} files (${jobs.filter((j) => j.kind === 'pdf').length} PDF, ${jobs.filter((j) => j.kind === 'xml').length} XML, ${jobs.filter((j) => j.kind === 'txt').length} TXT)`,
+  );
   console.log(`raw crypto.sign (${pki.keyAlgorithm}, 1 thread): ${fmt(signRate)} signatures/s`);
-  console.log(`single thread (in-process):         ${fmt((N * 1000) / seq.ms)} documents/s  (${seq.ms.toFixed(0)} ms wall, ${(seq.cpuMs / N).toFixed(1)} ms CPU/doc)`);
+  console.log(
+    `single thread (in-process):         ${fmt((N * 1000) / seq.ms)} documents/s  (${seq.ms.toFixed(0)} ms wall, ${(seq.cpuMs / N).toFixed(1)} ms CPU/doc)`,
+  );
   for (const [kind, label] of Object.entries(kinds)) {
     const count = jobs.filter((j) => j.kind === kind).length;
-    if (count) console.log(`    ${label.padEnd(30)} ${fmt((seq.byKind[kind] ?? 0) / count)} ms/doc ${fmt((count * 1000) / (seq.byKind[kind] || 1))} documents/s`);
+    if (count)
+      console.log(`    ${label.padEnd(30)} ${fmt((seq.byKind[kind] ?? 0) / count)} ms/doc ${fmt((count * 1000) / (seq.byKind[kind] || 1))} documents/s`);
   }
   console.log(`worker pool (${THREADS} threads):             ${fmt((par.ok * 1000) / par.ms)} documents/s  (${par.ms.toFixed(0)} ms wall, ${par.ok}/${N} ok)`);
   console.log(
     `    CPU per document: ${((par.cpuMs + par.childCpuMs) / N).toFixed(2)} ms (server process ${(par.cpuMs / N).toFixed(2)}, sealing processes ${(par.childCpuMs / N).toFixed(2)}; ` +
       `raw signatures ${(1000 / signRate).toFixed(2)} ms each); sealing processes busy ${((par.childCpuMs / par.ms / THREADS) * 100).toFixed(0)}% of the wall time`,
   );
-  console.log(`worker pool, files on disk:         ${fmt((onDisk.ok * 1000) / onDisk.ms)} documents/s  (${onDisk.ms.toFixed(0)} ms wall, ${onDisk.ok}/${N} ok; ${((onDisk.ok * 1000) / onDisk.ms / signRate).toFixed(2)} × the raw rate)`);
+  console.log(
+    `worker pool, files on disk:         ${fmt((onDisk.ok * 1000) / onDisk.ms)} documents/s  (${onDisk.ms.toFixed(0)} ms wall, ${onDisk.ok}/${N} ok; ${((onDisk.ok * 1000) / onDisk.ms / signRate).toFixed(2)} × the raw rate)`,
+  );
   console.log(
     `    CPU per document: ${((onDisk.cpuMs + onDisk.childCpuMs) / N).toFixed(2)} ms (server process ${(onDisk.cpuMs / N).toFixed(2)}, sealing processes ${(onDisk.childCpuMs / N).toFixed(2)}); ` +
       `creating one file here costs ${createMs.toFixed(2)} ms (a new file per sealed output)`,
   );
   console.log(`pool speed-up over single thread:   ${fmt(seq.ms / par.ms)} ×`);
-  console.log(`pool rate / raw signature rate:     ${((par.ok * 1000) / par.ms / signRate).toFixed(2).padStart(8)} ×  (single thread: ${((N * 1000) / seq.ms / signRate).toFixed(2)} ×)`);
+  console.log(
+    `pool rate / raw signature rate:     ${((par.ok * 1000) / par.ms / signRate).toFixed(2).padStart(8)} ×  (single thread: ${((N * 1000) / seq.ms / signRate).toFixed(2)} ×)`,
+  );
   console.log(`pool start-up (warmup, once):       ${fmt(warmMs)} ms`);
 }
 

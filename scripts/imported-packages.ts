@@ -38,7 +38,9 @@ export function importedPackages(root = ROOT): Map<string, string> {
   const files = [...filesUnder(join(root, 'src'), /\.ts$/), ...filesUnder(join(root, 'dist', 'src'), /\.js$/)];
   for (const file of files) {
     // Comments name packages too ("pdf-lib's parser ..."); only code counts.
-    const code = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+    const code = readFileSync(file, 'utf8')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
     for (const m of code.matchAll(SPECIFIER)) {
       const name = packageOf(m[2]!);
       if (name && !found.has(name)) found.set(name, file.slice(root.length));

@@ -37,10 +37,16 @@ function sh(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.Proc
 
 /** Installs `packages` into a cache directory named after them (reused while it is complete). */
 function toolsDir(packages: Record<string, string>, bin: string): string {
-  const name = Object.entries(packages).map(([p, v]) => `${p.replace(/[@/]/g, '_')}-${v}`).join('+');
+  const name = Object.entries(packages)
+    .map(([p, v]) => `${p.replace(/[@/]/g, '_')}-${v}`)
+    .join('+');
   const dir = join(tmpdir(), 'seal-simulator-sdk-tools', name);
   if (!existsSync(join(dir, 'node_modules', '.bin', bin))) {
-    say(`installing ${Object.entries(packages).map(([p, v]) => `${p}@${v}`).join(' ')} into ${dir}`);
+    say(
+      `installing ${Object.entries(packages)
+        .map(([p, v]) => `${p}@${v}`)
+        .join(' ')} into ${dir}`,
+    );
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'package.json'), '{"private":true}\n');
     sh('npm', ['install', '--no-audit', '--no-fund', '--no-save', '--loglevel=error', ...Object.entries(packages).map(([p, v]) => `${p}@${v}`)], { cwd: dir });
@@ -102,17 +108,31 @@ async function sdkFlow(sim: SimProcess, work: string): Promise<void> {
   );
   say('type-checking the client and the flow with tsc --strict');
   sh(join(bin, 'tsc'), ['-p', join(work, 'tsconfig.json')], { cwd: work });
-  sh(join(ROOT, 'node_modules', '.bin', 'esbuild'), [join(work, 'flow.ts'), '--bundle', '--platform=node', '--format=esm', '--log-level=warning', `--outfile=${join(work, 'flow.mjs')}`]);
+  sh(join(ROOT, 'node_modules', '.bin', 'esbuild'), [
+    join(work, 'flow.ts'),
+    '--bundle',
+    '--platform=node',
+    '--format=esm',
+    '--log-level=warning',
+    `--outfile=${join(work, 'flow.mjs')}`,
+  ]);
 
   const files = {
     ZIP_OK: join(work, 'ok.zip'),
     ZIP_FOLDER: join(ROOT, 'fixtures', 'zips', 'nested-path.zip'),
     BODY_TOO_LARGE: join(work, 'too-large.bin'),
   };
-  writeFileSync(files.ZIP_OK, await zipOf({ 'invoice.pdf': readFileSync(join(ROOT, 'fixtures', 'documents', 'invoice.pdf')), 'notes.txt': 'not sealed by a PDF process' }));
+  writeFileSync(
+    files.ZIP_OK,
+    await zipOf({ 'invoice.pdf': readFileSync(join(ROOT, 'fixtures', 'documents', 'invoice.pdf')), 'notes.txt': 'not sealed by a PDF process' }),
+  );
   writeFileSync(files.BODY_TOO_LARGE, randomBytes(UPLOAD_LIMIT * 2));
   say('running the integrator flow through the generated client');
-  const r = spawnSync(process.execPath, [join(work, 'flow.mjs')], { env: { ...process.env, SIM_URL: sim.url, ...files }, encoding: 'utf8', stdio: ['ignore', 'inherit', 'inherit'] });
+  const r = spawnSync(process.execPath, [join(work, 'flow.mjs')], {
+    env: { ...process.env, SIM_URL: sim.url, ...files },
+    encoding: 'utf8',
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   if (r.status !== 0) throw new Error(`the SDK flow failed (exit ${r.status})`);
 }
 
@@ -123,7 +143,9 @@ async function prismFlow(sim: SimProcess): Promise<void> {
   const prism = existsSync(bench) ? bench : join(toolsDir(PRISM, 'prism'), 'prism');
   const port = await freePort();
   let log = '';
-  const child = spawn(prism, ['proxy', join(ROOT, 'openapi', 'openapi.json'), sim.url, '--errors', '--host', '127.0.0.1', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(prism, ['proxy', join(ROOT, 'openapi', 'openapi.json'), sim.url, '--errors', '--host', '127.0.0.1', '--port', String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
   try {
@@ -157,7 +179,11 @@ async function prismFlow(sim: SimProcess): Promise<void> {
     // The upload goes straight to the simulator: Prism's proxy re-encodes a binary body as text
     // (every byte over 0x7f becomes U+FFFD), so a ZIP cannot pass through it. JSON routes only.
     const zip = await zipOf({ 'a.pdf': readFileSync(join(ROOT, 'fixtures', 'documents', 'invoice.pdf')) });
-    const up = await fetch(`${sim.url}/api/upload/${id}`, { method: 'POST', headers: { 'API-KEY': key, 'content-type': 'application/octet-stream' }, body: new Uint8Array(zip) });
+    const up = await fetch(`${sim.url}/api/upload/${id}`, {
+      method: 'POST',
+      headers: { 'API-KEY': key, 'content-type': 'application/octet-stream' },
+      body: new Uint8Array(zip),
+    });
     if (up.status !== 202) throw new Error(`upload (direct) answered ${up.status}: ${await up.text()}`);
     await call('POST', '/api/AcceptBatch', { key, json: { batchId: id } }, [200]);
     await call('GET', '/_simulator/batches', { key }, [200]);
@@ -174,13 +200,27 @@ async function prismFlow(sim: SimProcess): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
     await call('GET', '/_simulator/journal?limit=5', { key }, [200]);
-    await call('POST', '/_simulator/journal/verify', { key, json: { expected: [{ route: 'CreateBatch', status: 201 }, { route: 'AcceptBatch', status: 200 }] } }, [200]);
+    await call(
+      'POST',
+      '/_simulator/journal/verify',
+      {
+        key,
+        json: {
+          expected: [
+            { route: 'CreateBatch', status: 201 },
+            { route: 'AcceptBatch', status: 200 },
+          ],
+        },
+      },
+      [200],
+    );
     await call('DELETE', `/api/BatchDeleteCache/${id}`, { key }, [200]);
     await call('GET', `/api/BatchStatus/${id}`, { key }, [200]);
     await call('GET', '/api/BatchStatus/987654321', { key }, [404]);
     await call('POST', '/tsa/stamp/1', { key, json: { hash: randomBytes(32).toString('base64') } }, [200]);
     await call('POST', '/_simulator/reset', { key }, [200]);
-    if (violations.length > 0) throw new Error(`Prism found ${violations.length} violation(s) in ${sent} calls:\n${violations.join('\n')}\n--- prism log\n${log.slice(-4000)}`);
+    if (violations.length > 0)
+      throw new Error(`Prism found ${violations.length} violation(s) in ${sent} calls:\n${violations.join('\n')}\n--- prism log\n${log.slice(-4000)}`);
     say(`prism proxy --errors: ${sent} calls, 0 violations`);
   } finally {
     child.kill('SIGTERM');

@@ -113,7 +113,11 @@ export async function buildApp(given: Config, options: BuildOptions = {}): Promi
     // Slow clients: headers must arrive within the request timeout (Node answers 408 and closes),
     // checked often enough for short settings; bodies are timed by installRequestTimeouts below,
     // and uploads by their own watchdog (they may take far longer, at a minimum rate).
-    http: { requestTimeout: 0, headersTimeout: config.requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(config.requestTimeoutMs / 4))) },
+    http: {
+      requestTimeout: 0,
+      headersTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(config.requestTimeoutMs / 4))),
+    },
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
     schemaController: { compilersFactory: schemaCompilers({ lazy: !options.eagerSchemas }) },
   });
@@ -226,7 +230,12 @@ async function wire(app: FastifyInstance, config: Config, keys: KeySettings, opt
           ...(options.earlySealing ? { early: options.earlySealing } : {}),
         })
       : new PlaceholderSigner());
-  const { service, control, progression, work: worker } = createBatchDomain(
+  const {
+    service,
+    control,
+    progression,
+    work: worker,
+  } = createBatchDomain(
     {
       store,
       blobs,
@@ -274,10 +283,7 @@ async function wire(app: FastifyInstance, config: Config, keys: KeySettings, opt
   // route, and this one would only call a no-op).
   if ((app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('info') ?? true) {
     app.addHook('onResponse', (request, reply, done) => {
-      request.log.info(
-        { method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
-        'request',
-      );
+      request.log.info({ method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
       done();
     });
   }

@@ -69,7 +69,9 @@ async function main(): Promise<void> {
   // learns the URL (the real port when --port 0 was asked for).
   const where = listeningOn(server);
   if (process.stdout.isTTY) {
-    const list = Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(' ');
+    const list = Object.entries(settings)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
     process.stdout.write(`seal-simulator ${VERSION} listening on ${where}  (${list})\n  stop with Ctrl-C\n`);
   } else {
     const line = {

@@ -110,7 +110,8 @@ export function loadKeySettings(path: string, tenantOf: (key: string) => string)
     let label: string | null = null;
     const givenLabel = o.label;
     if (givenLabel !== undefined) {
-      if (typeof givenLabel !== 'string' || givenLabel.trim() === '' || givenLabel.length > MAX_LABEL) return fail(`"label" must be a non-empty string of at most ${MAX_LABEL} characters`);
+      if (typeof givenLabel !== 'string' || givenLabel.trim() === '' || givenLabel.length > MAX_LABEL)
+        return fail(`"label" must be a non-empty string of at most ${MAX_LABEL} characters`);
       label = givenLabel.trim();
     }
     let counterpartyId = DEFAULT_SETTING.counterpartyId;

@@ -9,8 +9,7 @@ import type { PackageInvalidReason } from './rejections.js';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 // IBM437, the ZIP spec's (APPNOTE 4.4.4) encoding for names without the UTF-8 flag.
-const CP437_HIGH =
-  'ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0';
+const CP437_HIGH = 'ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0';
 
 function decodeCp437(raw: Buffer): string {
   let s = '';
@@ -108,8 +107,7 @@ export function checkEntryName(name: string, maxNameLength: number): NameProblem
   if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) {
     return {
       reason: 'absolute-path',
-      explanation:
-        'is an absolute path. The vendor requires a flat ZIP: put every file at the top level under its plain file name and upload again.',
+      explanation: 'is an absolute path. The vendor requires a flat ZIP: put every file at the top level under its plain file name and upload again.',
     };
   }
   if (name.split('/').includes('..')) {
@@ -122,15 +120,13 @@ export function checkEntryName(name: string, maxNameLength: number): NameProblem
   if (name.endsWith('/')) {
     return {
       reason: 'directory-entry',
-      explanation:
-        'is a folder. The vendor requires a flat ZIP: put every file at the top level, with no folders, and upload again.',
+      explanation: 'is a folder. The vendor requires a flat ZIP: put every file at the top level, with no folders, and upload again.',
     };
   }
   if (name.includes('/')) {
     return {
       reason: 'nested-path',
-      explanation:
-        'is inside a folder. The vendor requires a flat ZIP: put every file at the top level, with no folders, and upload again.',
+      explanation: 'is inside a folder. The vendor requires a flat ZIP: put every file at the top level, with no folders, and upload again.',
     };
   }
   // NOTE: the vendor's server runs on Windows (ASP.NET); names Windows cannot store are refused

@@ -58,11 +58,7 @@ export function packageInvalid(reason: PackageInvalidReason, detail: string, ent
   return new DomainError('package_invalid', detail, entry === undefined ? { reason } : { entry, reason });
 }
 
-export function packageTooLarge(
-  reason: PackageTooLargeReason,
-  detail: string,
-  extra: { entry?: EntryRef; limit: number; setting: string },
-): DomainError {
+export function packageTooLarge(reason: PackageTooLargeReason, detail: string, extra: { entry?: EntryRef; limit: number; setting: string }): DomainError {
   const { entry, ...rest } = extra;
   return new DomainError('package_too_large', detail, entry === undefined ? { reason, ...rest } : { entry, reason, ...rest });
 }

@@ -445,10 +445,7 @@ async function classifyOpenError(err: unknown, handle: FileHandle): Promise<Erro
     );
   }
   if (message.includes('multi-disk')) {
-    return packageInvalid(
-      'multi-disk-archive',
-      'The upload is one part of a split (multi-volume) ZIP archive. Create a single-file ZIP and upload it.',
-    );
+    return packageInvalid('multi-disk-archive', 'The upload is one part of a split (multi-volume) ZIP archive. Create a single-file ZIP and upload it.');
   }
   return packageInvalid('corrupt-archive', `The ZIP archive is damaged (${message}). Re-create it with a standard ZIP tool and upload again.`);
 }
@@ -541,11 +538,7 @@ async function inflateEntry(
   } catch (err) {
     if (isDomainError(err)) throw err;
     if (isZlibError(err)) {
-      throw packageInvalid(
-        'corrupt-entry-data',
-        `${Entry}'s compressed data is damaged (${messageOf(err)}). Re-create the ZIP and upload again.`,
-        entry.ref,
-      );
+      throw packageInvalid('corrupt-entry-data', `${Entry}'s compressed data is damaged (${messageOf(err)}). Re-create the ZIP and upload again.`, entry.ref);
     }
     throw err; // an I/O error on our own file: not the integrator's fault
   }

@@ -55,7 +55,10 @@ const SECRET_HEADERS = new Set(['api-key', 'authorization', 'proxy-authorization
 /** Headers as a plain object with credentials redacted (names lower-case). */
 export function redactHeaders(headers: Iterable<[string, string]> | Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  const entries = Symbol.iterator in Object(headers) ? [...(headers as Iterable<[string, string]>)] : Object.entries(headers as Record<string, string | string[] | undefined>);
+  const entries =
+    Symbol.iterator in Object(headers)
+      ? [...(headers as Iterable<[string, string]>)]
+      : Object.entries(headers as Record<string, string | string[] | undefined>);
   for (const [name, value] of entries) {
     if (value === undefined) continue;
     const key = name.toLowerCase();
@@ -92,7 +95,9 @@ export function cassetteLines(c: Cassette): string {
 }
 
 export function readCassette(path: string): Cassette {
-  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const lines = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   if (lines.length === 0) throw new Error(`${path} is empty: not a cassette`);
   const parse = (line: string, n: number): unknown => {
     try {

@@ -103,7 +103,9 @@ async function conformance(argv: string[], env: NodeJS.ProcessEnv, say: (l: stri
     const cassette = readCassette(resolve(values.cassette));
     exchanges = cassette.exchanges;
     target = cassette.header.target;
-    plan = [`judged the cassette ${values.cassette} (${exchanges.length} exchanges recorded ${cassette.header.recordedAt} by ${cassette.header.tool}); nothing was sent`];
+    plan = [
+      `judged the cassette ${values.cassette} (${exchanges.length} exchanges recorded ${cassette.header.recordedAt} by ${cassette.header.tool}); nothing was sent`,
+    ];
   } else {
     if (!values.url) throw new UsageError('--url is required (or --cassette to judge a recording)');
     let url: URL;
@@ -151,19 +153,32 @@ async function conformance(argv: string[], env: NodeJS.ProcessEnv, say: (l: stri
     writeFileSync(join(dir, 'report.md'), markdown);
     writeFileSync(join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     if (!values.cassette) {
-      writeFileSync(join(dir, 'cassette.ndjson'), cassetteLines({ header: { cassette: 1, target, recordedAt: startedAt, tool: `seal-simulator conformance ${VERSION}` }, exchanges }));
+      writeFileSync(
+        join(dir, 'cassette.ndjson'),
+        cassetteLines({ header: { cassette: 1, target, recordedAt: startedAt, tool: `seal-simulator conformance ${VERSION}` }, exchanges }),
+      );
     }
     say(`report: ${join(dir, 'report.md')} (and report.json${values.cassette ? '' : ', cassette.ndjson'})`);
   }
   if (values['write-profile']) {
-    const written = profileFrom(seen, aspects, profile, process, `Observed on ${target}, process ${processId}, ${startedAt}, by seal-simulator conformance ${VERSION}`);
+    const written = profileFrom(
+      seen,
+      aspects,
+      profile,
+      process,
+      `Observed on ${target}, process ${processId}, ${startedAt}, by seal-simulator conformance ${VERSION}`,
+    );
     writeFileSync(resolve(values['write-profile']), `${JSON.stringify(written, null, 2)}\n`);
     say(`profile: ${values['write-profile']} (${written.cannotTakeOn.length} difference(s) no switch can take on)`);
   }
   process ?? say(`process ${processId} is not one of the simulator's processes: the package layout was not judged`);
   for (const d of report.differences) say(`DIFFERS  ${describe(d)}${d.switch ? `  [profile: ${d.switch}]` : '  [no switch]'}`);
   for (const d of report.known) say(`known    ${describe(d)}`);
-  say(report.verdict === 'matches' ? `the target matches the simulator's model (${aspects.length} aspects)` : `${report.differences.length} difference(s) in ${aspects.length} aspects`);
+  say(
+    report.verdict === 'matches'
+      ? `the target matches the simulator's model (${aspects.length} aspects)`
+      : `${report.differences.length} difference(s) in ${aspects.length} aspects`,
+  );
   return report.verdict === 'matches' ? 0 : 1;
 }
 
@@ -209,7 +224,11 @@ async function replay(argv: string[], say: (l: string) => void): Promise<number>
   });
   if (positionals.length !== 1) throw new UsageError('give one cassette file');
   const path = resolve(positionals[0]!);
-  const server = await startReplay(readCassette(path), path, { host: values.host ?? '127.0.0.1', port: values.port === undefined ? 8080 : Number(values.port), say });
+  const server = await startReplay(readCassette(path), path, {
+    host: values.host ?? '127.0.0.1',
+    port: values.port === undefined ? 8080 : Number(values.port),
+    say,
+  });
   process.stdout.write(`${JSON.stringify({ msg: `replaying ${path} on ${server.url}`, url: server.url })}\n`);
   return listenUntilSignal(() => server.close());
 }

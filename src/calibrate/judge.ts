@@ -112,7 +112,8 @@ export function judge(seen: Observations, profile: VendorProfile, process: Proce
   }
 
   add('date format', profile.dates.format, seen.dates.format, seen.dates.format.startsWith('yyyy') ? 'dates.format' : null);
-  if (seen.dates.utcOffsetMinutes !== null) add('date UTC offset (minutes)', profile.dates.utcOffsetMinutes, seen.dates.utcOffsetMinutes, 'dates.utcOffsetMinutes');
+  if (seen.dates.utcOffsetMinutes !== null)
+    add('date UTC offset (minutes)', profile.dates.utcOffsetMinutes, seen.dates.utcOffsetMinutes, 'dates.utcOffsetMinutes');
 
   if (seen.errorBody) {
     const e = profile.errorBody;
@@ -121,8 +122,15 @@ export function judge(seen: Observations, profile: VendorProfile, process: Proce
   }
 
   if (seen.download) {
-    add('download content type', 'application/octet-stream', seen.download.contentType ?? 'none', null, /^application\/octet-stream\b/.test(seen.download.contentType ?? ''));
-    if (process && seen.download.entries) add('download package layout', expectedLayout(process).join(', '), [...seen.download.entries].sort().join(', '), null);
+    add(
+      'download content type',
+      'application/octet-stream',
+      seen.download.contentType ?? 'none',
+      null,
+      /^application\/octet-stream\b/.test(seen.download.contentType ?? ''),
+    );
+    if (process && seen.download.entries)
+      add('download package layout', expectedLayout(process).join(', '), [...seen.download.entries].sort().join(', '), null);
   }
   if (seen.afterDelete.deleteAnswer !== null) add('BatchDeleteCache answers', 'DELETED', seen.afterDelete.deleteAnswer, null);
   if (seen.afterDelete.statusAnswer !== null) add('BatchStatus after delete', 'DELETED', seen.afterDelete.statusAnswer, null);
@@ -157,4 +165,3 @@ function flatTypes(json: Record<string, unknown>): Record<string, JsonType> {
   }
   return out;
 }
-

@@ -36,7 +36,7 @@ export function kitPlan(o: KitOptions, p: KitPackages): { batches: number; uploa
       `creates 2 batches (3 if process 999999 unexpectedly exists) and deletes every batch it created`,
       `uploads ${uploads} bytes in ${o.oversizedBytes ? 7 : 6} package bodies (a 2-file ZIP: doc.pdf + note.txt; a folder ZIP; an empty ZIP; plain text${o.oversizedBytes ? `; ${o.oversizedBytes} bytes for the size limit` : ''})`,
       `polls BatchStatus every ${o.pollMs} ms until CLOSED, at most ${Math.round(o.maxWaitMs / 1000)} s`,
-      o.otherApiKey ? 'reads a batch with the second key (--other-api-key)' : 'does not probe another key\'s batch (no --other-api-key)',
+      o.otherApiKey ? 'reads a batch with the second key (--other-api-key)' : "does not probe another key's batch (no --other-api-key)",
     ],
   };
 }
@@ -156,12 +156,7 @@ export class KitRun {
     if (i >= 0) this.created.splice(i, 1);
   }
 
-  private async send(
-    probe: string,
-    method: string,
-    path: string,
-    opts: { body?: Buffer; type?: string; key?: string | null } = {},
-  ): Promise<Sent> {
+  private async send(probe: string, method: string, path: string, opts: { body?: Buffer; type?: string; key?: string | null } = {}): Promise<Sent> {
     const headers: Record<string, string> = {};
     const key = opts.key === undefined ? this.o.apiKey : opts.key;
     if (key !== null) headers['API-KEY'] = key;

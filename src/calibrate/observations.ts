@@ -59,14 +59,15 @@ export function observe(exchanges: readonly Exchange[]): Observations {
   for (const [body, probes] of Object.entries(BODY_PROBES)) {
     const candidates = probes.flatMap((p) => byProbe(p)).filter((e) => e.response.status < 300);
     // The richest answer: a BatchStatus with files beats one without.
-    const json = candidates.map((e) => jsonOf(e.response.body)).filter((j) => isObject(j)).sort((a, b) => docCount(b) - docCount(a))[0];
+    const json = candidates
+      .map((e) => jsonOf(e.response.body))
+      .filter((j) => isObject(j))
+      .sort((a, b) => docCount(b) - docCount(a))[0];
     if (json) fields[body] = typesOf(json as Record<string, unknown>);
   }
 
   const flow = labelled.filter((e) => ['status.new', 'status.uploaded', 'poll', 'accept', 'accept.query', 'accept.json'].includes(e.probe));
-  const timeline = flow
-    .map((e) => ({ at: Date.parse(e.at), name: nameOf(e) }))
-    .filter((t): t is { at: number; name: string } => typeof t.name === 'string');
+  const timeline = flow.map((e) => ({ at: Date.parse(e.at), name: nameOf(e) })).filter((t): t is { at: number; name: string } => typeof t.name === 'string');
   const statusNames = [...new Set(timeline.map((t) => t.name))];
   const { table, evidence } = tellTable(nameOf(first('status.uploaded')), codeOf(first('accept') ?? first('accept.query') ?? first('accept.json')));
 
@@ -84,7 +85,9 @@ export function observe(exchanges: readonly Exchange[]): Observations {
     if (Number.isFinite(served) && Number.isFinite(shown)) offset = Math.round((shown - served) / 900_000) * 15;
   }
 
-  const refusal = labelled.find((e) => e.probe.startsWith('refusal.') && e.response.status >= 400 && e.response.status !== 401) ?? labelled.find((e) => e.response.status >= 400);
+  const refusal =
+    labelled.find((e) => e.probe.startsWith('refusal.') && e.response.status >= 400 && e.response.status !== 401) ??
+    labelled.find((e) => e.response.status >= 400);
   const download = first('download');
   const unauthorized = labelled.find((e) => e.response.status === 401);
 
@@ -99,7 +102,10 @@ export function observe(exchanges: readonly Exchange[]): Observations {
     dates: { sample, format: detected?.format ?? (sample ? 'unknown' : 'not seen'), utcOffsetMinutes: offset },
     errorBody: refusal ? errorShape(refusal) : null,
     download: download ? { contentType: download.response.headers['content-type'] ?? null, entries: download.response.body?.zipEntries ?? null } : null,
-    afterDelete: { deleteAnswer: nameOf(first('delete')) ?? statusText(first('delete')), statusAnswer: nameOf(first('afterDelete.status')) ?? statusText(first('afterDelete.status')) },
+    afterDelete: {
+      deleteAnswer: nameOf(first('delete')) ?? statusText(first('delete')),
+      statusAnswer: nameOf(first('afterDelete.status')) ?? statusText(first('afterDelete.status')),
+    },
     acceptForm: first('accept.json') ? 'json' : first('accept.query') ? 'query' : first('accept') ? 'path' : null,
     challenge: unauthorized?.response.headers['www-authenticate'] ?? null,
   };
@@ -134,7 +140,10 @@ function phasesOf(timeline: { at: number; name: string }[]): Record<TimedPhase, 
   const out = {} as Record<TimedPhase, number | null>;
   for (const phase of TIMED_PHASES) {
     const start = firstSeen.get(phase);
-    const next = order.slice(order.indexOf(phase) + 1).map((n) => firstSeen.get(n)).find((t) => t !== undefined);
+    const next = order
+      .slice(order.indexOf(phase) + 1)
+      .map((n) => firstSeen.get(n))
+      .find((t) => t !== undefined);
     out[phase] = start !== undefined && next !== undefined ? next - start : null;
   }
   return out;

@@ -1,14 +1,30 @@
 import type { ProcessDef } from '../domain/process.js';
 import { type Aspect, describe, judge, REFUSAL_PROBES } from './judge.js';
 import type { Observations } from './observations.js';
-import { type DateFormat, DATE_FORMATS, type ErrorBodyShape, type ProblemMember, REFUSAL_CODES, type RefusalCode, TIMED_PHASES, type TimedPhase, type VendorProfile } from '../contract/vendor-profile.js';
+import {
+  type DateFormat,
+  DATE_FORMATS,
+  type ErrorBodyShape,
+  type ProblemMember,
+  REFUSAL_CODES,
+  type RefusalCode,
+  TIMED_PHASES,
+  type TimedPhase,
+  type VendorProfile,
+} from '../contract/vendor-profile.js';
 
 /**
  * Turns what the kit saw into a vendor profile: every difference that a switch can take on is
  * written into that switch; the others go to `cannotTakeOn`, worded as the report words them, so a
  * run judged against the new profile lists them as known instead of failing on them.
  */
-export function profileFrom(seen: Observations, aspects: readonly Aspect[], base: VendorProfile, process: ProcessDef | undefined, source: string): VendorProfile {
+export function profileFrom(
+  seen: Observations,
+  aspects: readonly Aspect[],
+  base: VendorProfile,
+  process: ProcessDef | undefined,
+  source: string,
+): VendorProfile {
   const differs = (sw: string) => aspects.some((a) => !a.matches && a.switch !== null && (a.switch === sw || a.switch.startsWith(`${sw}.`)));
 
   const refusals = { ...base.refusals };

@@ -42,7 +42,14 @@ export async function startRecorder(o: RecorderOptions): Promise<Listening & { e
     const path = req.url ?? '/';
     if (!isVendorPath(path)) {
       res.writeHead(404, { 'content-type': 'application/problem+json' });
-      res.end(JSON.stringify({ type: 'urn:seal-simulator:problem:route-not-found', title: 'Not recorded', status: 404, detail: `The recording proxy forwards only the vendor API (/api/…, /tsa/…); ${req.method} ${path.split('?')[0]} is not part of it.` }));
+      res.end(
+        JSON.stringify({
+          type: 'urn:seal-simulator:problem:route-not-found',
+          title: 'Not recorded',
+          status: 404,
+          detail: `The recording proxy forwards only the vendor API (/api/…, /tsa/…); ${req.method} ${path.split('?')[0]} is not part of it.`,
+        }),
+      );
       return;
     }
     forward(req, res, ++seq).catch((err: Error) => {

@@ -32,7 +32,13 @@ export async function startReplay(
       const queue = queues.get(keyOf(req.method ?? 'GET', req.url ?? '/'));
       if (!queue || queue.length === 0) {
         res.writeHead(404, { 'content-type': 'application/problem+json' });
-        res.end(problem(404, 'Not in the cassette', `The cassette has no ${req.method} ${req.url?.split('?')[0]}. It was recorded from ${cassette.header.target} and holds ${cassette.exchanges.length} exchanges.`));
+        res.end(
+          problem(
+            404,
+            'Not in the cassette',
+            `The cassette has no ${req.method} ${req.url?.split('?')[0]}. It was recorded from ${cassette.header.target} and holds ${cassette.exchanges.length} exchanges.`,
+          ),
+        );
         return;
       }
       const e = queue.length > 1 ? queue.shift()! : queue[0]!;
@@ -45,7 +51,13 @@ export async function startReplay(
       else if (body.file && existsSync(join(dirname(cassettePath), body.file))) bytes = readFileSync(join(dirname(cassettePath), body.file));
       if (!bytes) {
         res.writeHead(501, { 'content-type': 'application/problem+json' });
-        res.end(problem(501, 'Body not recorded', `The cassette keeps only the size (${body!.bytes} bytes) and SHA-256 of this response; record with --store-bodies to replay it.`));
+        res.end(
+          problem(
+            501,
+            'Body not recorded',
+            `The cassette keeps only the size (${body!.bytes} bytes) and SHA-256 of this response; record with --store-bodies to replay it.`,
+          ),
+        );
         return;
       }
       res.writeHead(e.response.status, headers);

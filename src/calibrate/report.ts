@@ -33,7 +33,7 @@ export function reportMarkdown(r: KitReport): string {
     '',
     `Process ${r.processId}, judged against the vendor profile **${r.profile}**, started ${r.startedAt}, ${r.requests} requests.`,
     '',
-    `**Verdict: ${r.verdict === 'matches' ? 'the target matches the simulator\'s model' : `${r.differences.length} difference(s) from the simulator's model`}.**`,
+    `**Verdict: ${r.verdict === 'matches' ? "the target matches the simulator's model" : `${r.differences.length} difference(s) from the simulator's model`}.**`,
     '',
     '## What the run did',
     '',
@@ -42,12 +42,23 @@ export function reportMarkdown(r: KitReport): string {
     ...(r.differences.length
       ? ['## Differences', '', '| aspect | the simulator | the target | profile switch |', '|---|---|---|---|', ...rows(r.differences), '']
       : []),
-    ...(r.known.length ? ['## Known differences (listed in the profile)', '', '| aspect | the simulator | the target | profile switch |', '|---|---|---|---|', ...rows(r.known), ''] : []),
+    ...(r.known.length
+      ? [
+          '## Known differences (listed in the profile)',
+          '',
+          '| aspect | the simulator | the target | profile switch |',
+          '|---|---|---|---|',
+          ...rows(r.known),
+          '',
+        ]
+      : []),
     '## Observations',
     '',
     `- status table: ${o.statusTable ?? 'not told'} (${o.statusTableEvidence})`,
     `- status names seen while polling: ${o.statusNames.join(' → ') || 'none'}`,
-    `- phase durations (ms, poll resolution ${o.pollResolutionMs} ms): ${Object.entries(o.phases).map(([p, ms]) => `${p} ${ms ?? 'not seen'}`).join(', ')}`,
+    `- phase durations (ms, poll resolution ${o.pollResolutionMs} ms): ${Object.entries(o.phases)
+      .map(([p, ms]) => `${p} ${ms ?? 'not seen'}`)
+      .join(', ')}`,
     `- dates: ${o.dates.sample ?? 'not seen'} → ${o.dates.format}, UTC offset ${o.dates.utcOffsetMinutes ?? 'unknown'} min`,
     `- error body: ${o.errorBody ? `${o.errorBody.shape} (${o.errorBody.contentType ?? 'no content type'})` : 'not seen'}`,
     `- 401 challenge: ${o.challenge ?? 'no WWW-Authenticate header'}`,

@@ -52,9 +52,11 @@ export function shownStatuses(table: StatusTableName): { statuses: Status[]; cod
 function bodySchemas<S extends JsonStyle>(style: S, table: StatusTableName) {
   const typed = style === 'typed';
   // The one place the style picks a schema; the casts tell the compiler which one it picked.
-  const idString = (typed
-    ? Type.Integer({ examples: [2123] })
-    : Type.String({ pattern: '^\\d+$', description: 'A number written as a string, as the vendor does', examples: ['2123'] })) as IdSchema<S>;
+  const idString = (
+    typed
+      ? Type.Integer({ examples: [2123] })
+      : Type.String({ pattern: '^\\d+$', description: 'A number written as a string, as the vendor does', examples: ['2123'] })
+  ) as IdSchema<S>;
   const smallId = (description: string) =>
     (typed
       ? Type.Integer({ description, examples: [1] })
@@ -79,11 +81,14 @@ function bodySchemas<S extends JsonStyle>(style: S, table: StatusTableName) {
       : Type.String({ enum: shown.map((s) => String(statuses.code(s))), description: `${codeDescription}. ${note}` })) as IdSchema<S>;
   const batchCreated = Type.Object(
     {
-      id: { ...idString, description: `The batch id: pass it to every other call${typed ? '' : ' (a number written as a string here, though BatchStatus and AcceptBatch answer it as a number)'}` } as IdSchema<S>,
+      id: {
+        ...idString,
+        description: `The batch id: pass it to every other call${typed ? '' : ' (a number written as a string here, though BatchStatus and AcceptBatch answer it as a number)'}`,
+      } as IdSchema<S>,
       providerSettingsId: smallId('The provider settings of the process'),
       creationDate: DATE,
       status: code(
-        'Always NEW\'s code here. The vendor\'s own example shows "1" for a brand-new batch; the simulator reports the batch\'s real status (see docs/vendor-contract.md#status-in-bodies).',
+        "Always NEW's code here. The vendor's own example shows \"1\" for a brand-new batch; the simulator reports the batch's real status (see docs/vendor-contract.md#status-in-bodies).",
       ),
     },
     { description: 'The new batch', additionalProperties: false },
@@ -91,15 +96,15 @@ function bodySchemas<S extends JsonStyle>(style: S, table: StatusTableName) {
   const uploadReceipt = Type.Object(
     {
       id: smallId('Id of this uploaded package'),
-      counterpartyId: smallId('The caller, from the API key\'s configuration [decision]'),
+      counterpartyId: smallId("The caller, from the API key's configuration [decision]"),
       name: Type.String({
         description:
-          'The package name: the filename of a `Content-Disposition` request header if one was sent (the simulator\'s guess, see docs/vendor-contract.md#upload-row), else `batch-{batchId}.zip`',
+          "The package name: the filename of a `Content-Disposition` request header if one was sent (the simulator's guess, see docs/vendor-contract.md#upload-row), else `batch-{batchId}.zip`",
         examples: ['batch-2123.zip'],
       }),
       signed: bool('Always false for the package row'),
-      hash: Type.Null({ description: 'Always null, as in the vendor\'s example' }),
-      signature: Type.Null({ description: 'Always null, as in the vendor\'s example' }),
+      hash: Type.Null({ description: "Always null, as in the vendor's example" }),
+      signature: Type.Null({ description: "Always null, as in the vendor's example" }),
       batchId: Type.Integer({ description: 'The batch (a number, unlike `id`)', examples: [2123] }),
       creationDate: DATE,
       isZip: bool('Always true: the row stands for the ZIP'),
@@ -114,7 +119,7 @@ function bodySchemas<S extends JsonStyle>(style: S, table: StatusTableName) {
     {
       id: smallId('Document id'),
       signed: bool('Whether the file was sealed'),
-      fileName: Type.String({ description: 'The file\'s name inside the package', examples: ['test.pdf'] }),
+      fileName: Type.String({ description: "The file's name inside the package", examples: ['test.pdf'] }),
       signingResult_Success: bool(
         'Whether sealing (or validating) this file succeeded. The vendor documents no failure status: a file that could not be sealed shows false in a CLOSED batch',
       ),
@@ -144,7 +149,9 @@ function bodySchemas<S extends JsonStyle>(style: S, table: StatusTableName) {
       id: Type.Integer({ description: 'The batch id (a number here)', examples: [2123] }),
       providerSettingsId: smallId('The provider settings of the process'),
       creationDate: DATE,
-      status: code('ACCEPTED\'s code here. The vendor\'s example shows "0"; the simulator reports the real status (see docs/vendor-contract.md#status-in-bodies).'),
+      status: code(
+        'ACCEPTED\'s code here. The vendor\'s example shows "0"; the simulator reports the real status (see docs/vendor-contract.md#status-in-bodies).',
+      ),
     },
     { description: 'The accepted batch', additionalProperties: false },
   );

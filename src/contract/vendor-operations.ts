@@ -31,7 +31,7 @@ export const VENDOR_OPERATIONS = {
     description: [
       'Creates an empty batch that will be sealed (or validated) by the given process, and answers its `id`: the `batchId` of every later call. The batch starts as NEW.',
       '',
-      '`processId` selects the server-side configuration (operation, format, level, TSA). The simulator\'s processes are listed by `GET /_simulator/processes` (1: PAdES-B-T for PDFs, 2: CAdES-B-T detached, 3: XAdES-B-B, 4: validate, …).',
+      "`processId` selects the server-side configuration (operation, format, level, TSA). The simulator's processes are listed by `GET /_simulator/processes` (1: PAdES-B-T for PDFs, 2: CAdES-B-T detached, 3: XAdES-B-B, 4: validate, …).",
       '',
       '**Errors:** 400 when `processId` is not a positive integer; 404 when no such process exists; 401 without a valid API key.',
       '',
@@ -41,7 +41,7 @@ export const VENDOR_OPERATIONS = {
   upload: {
     summary: '2. Upload the ZIP of files to seal',
     description: [
-      'Sends the package: a **flat ZIP** (files only, no folders) as the **raw request body** with `Content-Type: application/octet-stream`. Not multipart/form-data: that is refused with 415. The simulator reads the body as the ZIP whatever else the Content-Type says (`application/zip`, none at all, curl\'s default form type), as a lenient server would.',
+      "Sends the package: a **flat ZIP** (files only, no folders) as the **raw request body** with `Content-Type: application/octet-stream`. Not multipart/form-data: that is refused with 415. The simulator reads the body as the ZIP whatever else the Content-Type says (`application/zip`, none at all, curl's default form type), as a lenient server would.",
       '',
       'To give the package a name, send `Content-Disposition: attachment; filename="documents.zip"` (the `Content-Disposition` parameter below; the explorer sends what is typed there).',
       '',
@@ -49,13 +49,13 @@ export const VENDOR_OPERATIONS = {
       '',
       '**Errors:** 400 when the body is empty, not a ZIP, or breaks a rule (nested folders, path traversal, duplicate or invalid names, encryption, a ZIP bomb…): `reason` and `entry` in the problem say which; 413 when the body or a file inside it is larger than the configured limits (`setting` names the limit to raise); 409 when the batch was already accepted or deleted; 404 for an unknown batch; 408 when the body arrives too slowly or too late (SEAL_SIM_UPLOAD_MIN_BYTES_PER_SECOND, SEAL_SIM_UPLOAD_TIMEOUT_MS); 429 when this key already has SEAL_SIM_MAX_UPLOADS_PER_KEY uploads in progress; 507 when its stored packages and results would pass SEAL_SIM_MAX_STORED_BYTES_PER_TENANT. A partial body is never kept.',
       '',
-      '**Simulator\'s decisions:** the package is named after the filename of a `Content-Disposition` request header if present, else `batch-{batchId}.zip`; the size and content limits are the simulator\'s (the vendor documents none).',
+      "**Simulator's decisions:** the package is named after the filename of a `Content-Disposition` request header if present, else `batch-{batchId}.zip`; the size and content limits are the simulator's (the vendor documents none).",
     ].join('\n'),
   },
   BatchStatus: {
     summary: '4. Poll the batch status and per-file results',
     description: [
-      'Answers the batch\'s status by name and one row per file of its package. Allowed in every state, DELETED included.',
+      "Answers the batch's status by name and one row per file of its package. Allowed in every state, DELETED included.",
       '',
       `After AcceptBatch the batch moves ACCEPTED → READY → IN_PROGRESS → FINISHING → CLOSED on its own (how fast depends on the simulator's timing setting). Poll until \`status\` is CLOSED, then download. Each file's \`signed\` and \`signingResult_Success\` become true once it is sealed; a file the process could not seal stays false in a CLOSED batch (the vendor documents no failure status).`,
       '',
@@ -67,7 +67,7 @@ export const VENDOR_OPERATIONS = {
   BatchDeleteCache: {
     summary: '6. Delete the batch and its files',
     description: [
-      'Removes the batch\'s package and result from the cache and marks it DELETED; answers the batch as BatchStatus does. Allowed in any state but DELETED. Afterwards only BatchStatus answers (with DELETED); every other call gets 409.',
+      "Removes the batch's package and result from the cache and marks it DELETED; answers the batch as BatchStatus does. Allowed in any state but DELETED. Afterwards only BatchStatus answers (with DELETED); every other call gets 409.",
       '',
       '**Errors:** 409 when the batch is already deleted; 404 for an unknown batch; 400 for a malformed batchId.',
     ].join('\n'),
@@ -89,7 +89,7 @@ export const VENDOR_OPERATIONS = {
       '',
       '**Errors:** 409 before CLOSED or after delete; 404 for an unknown batch; 503 when the worker could not produce the result (see the log).',
       '',
-      '**Simulator\'s decision:** the vendor does not document the contents of the signed package; this layout is the simulator\'s.',
+      "**Simulator's decision:** the vendor does not document the contents of the signed package; this layout is the simulator's.",
       '',
       VALIDATION_REPORT_DOC,
     ].join('\n'),

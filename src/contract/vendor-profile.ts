@@ -17,7 +17,13 @@ export const TIMED_PHASES = ['ACCEPTED', 'READY', 'IN_PROGRESS', 'FINISHING'] as
 export type TimedPhase = (typeof TIMED_PHASES)[number];
 
 /** Date formats the simulator can write (the vendor's page shows the first). */
-export const DATE_FORMATS = ['yyyy-MM-dd HH:mm:ss', 'yyyy-MM-ddTHH:mm:ss', 'yyyy-MM-ddTHH:mm:ssZ', 'yyyy-MM-ddTHH:mm:ss.fffZ', 'yyyy-MM-ddTHH:mm:ss±hh:mm'] as const;
+export const DATE_FORMATS = [
+  'yyyy-MM-dd HH:mm:ss',
+  'yyyy-MM-ddTHH:mm:ss',
+  'yyyy-MM-ddTHH:mm:ssZ',
+  'yyyy-MM-ddTHH:mm:ss.fffZ',
+  'yyyy-MM-ddTHH:mm:ss±hh:mm',
+] as const;
 export type DateFormat = (typeof DATE_FORMATS)[number];
 
 /** Refusals whose HTTP status a profile may move, by the simulator's error code. */
@@ -95,7 +101,9 @@ export function parseProfile(raw: unknown, where = 'profile'): VendorProfile {
   const oneOf = <T extends string>(key: string, value: unknown, allowed: readonly T[]): T =>
     (allowed as readonly unknown[]).includes(value) ? (value as T) : fail(`"${key}" must be one of ${allowed.join(', ')}; got ${JSON.stringify(value)}`);
   const status = (key: string, v: unknown): number =>
-    Number.isInteger(v) && (v as number) >= 400 && (v as number) <= 599 ? (v as number) : fail(`"${key}" must be an HTTP error status (400-599); got ${JSON.stringify(v)}`);
+    Number.isInteger(v) && (v as number) >= 400 && (v as number) <= 599
+      ? (v as number)
+      : fail(`"${key}" must be an HTTP error status (400-599); got ${JSON.stringify(v)}`);
 
   const dates = isObject(o.dates) ? o.dates : fail('"dates" must be an object with "format" and "utcOffsetMinutes"');
   const offset = dates.utcOffsetMinutes;

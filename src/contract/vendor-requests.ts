@@ -39,8 +39,7 @@ const JSON_ID_OBJECT = documentOrder(Type.Object({ batchId: Type.Unsafe<number |
 const BARE_ID = documentOrder(Type.Integer({ description: 'The bare batch id' }));
 
 /** Exactly one of the alternatives (TypeBox's Union writes anyOf); its type is theirs. */
-const oneOf = <T extends TSchema[]>(schemas: [...T], options: SchemaOptions) =>
-  Type.Unsafe<Static<T[number]>>({ oneOf: schemas, ...options });
+const oneOf = <T extends TSchema[]>(schemas: [...T], options: SchemaOptions) => Type.Unsafe<Static<T[number]>>({ oneOf: schemas, ...options });
 
 /** AcceptBatch: the id in the path, the query, or the body (a JSON object, a bare number, a form field). */
 export const ACCEPT_BATCH_REQUEST = {

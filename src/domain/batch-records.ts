@@ -40,11 +40,9 @@ export class BatchRecords {
   require(tenant: string, batchId: number): Batch {
     const batch = this.deps.store.getBatch(batchId);
     if (!batch || batch.tenant !== tenant) {
-      throw new DomainError(
-        'batch_not_found',
-        `There is no batch ${batchId} for this API key. Use the id CreateBatch returned, with the same API-KEY.`,
-        { batchId },
-      );
+      throw new DomainError('batch_not_found', `There is no batch ${batchId} for this API key. Use the id CreateBatch returned, with the same API-KEY.`, {
+        batchId,
+      });
     }
     return batch;
   }

@@ -15,12 +15,12 @@ import { STATUSES, type Status } from './status.js';
  */
 export const PROBLEM_MEMBERS = {
   batchId: Type.Integer({ description: 'The batch concerned, when there is one' }),
-  batchStatus: Type.Unsafe<Status>({ type: 'string', enum: [...STATUSES], description: 'The batch\'s status, for wrong-state errors' }),
+  batchStatus: Type.Unsafe<Status>({ type: 'string', enum: [...STATUSES], description: "The batch's status, for wrong-state errors" }),
   processId: Type.Integer({ description: 'The unknown process, for process-not-found errors' }),
   allow: Type.Array(Type.String(), { description: 'For 405: the methods this path takes (also in the `Allow` header)' }),
   entry: Type.Unsafe<string | number>({
     type: ['string', 'integer'],
-    description: 'For package errors: the offending ZIP entry\'s name, or its 1-based position when it has no usable name',
+    description: "For package errors: the offending ZIP entry's name, or its 1-based position when it has no usable name",
   }),
   reason: Type.String({ description: 'A stable code for package errors', examples: ['nested-path'] }),
   limit: Type.Integer({ description: 'For 408, 413, 429 and 507: the limit that was reached (bytes, a count, ms or bytes per second)' }),

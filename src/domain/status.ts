@@ -3,16 +3,7 @@
  * UPLOADED internally; which numeric code a status has, and whether UPLOADED is shown at all,
  * is a presentation choice made by the status table (A = the seed, B = the later copy).
  */
-export const STATUSES = [
-  'NEW',
-  'UPLOADED',
-  'ACCEPTED',
-  'READY',
-  'IN_PROGRESS',
-  'FINISHING',
-  'CLOSED',
-  'DELETED',
-] as const;
+export const STATUSES = ['NEW', 'UPLOADED', 'ACCEPTED', 'READY', 'IN_PROGRESS', 'FINISHING', 'CLOSED', 'DELETED'] as const;
 export type Status = (typeof STATUSES)[number];
 
 export type StatusTableName = 'A' | 'B';

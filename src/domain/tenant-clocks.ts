@@ -157,7 +157,8 @@ export const DURATION_SCHEMA = {
     { type: 'number', minimum: 0 },
     {
       type: 'string',
-      pattern: '^\\s*(?:\\d+|(?=[Pp].)(?![Pp].*[Tt]\\s*$)[Pp](?:\\d+[Dd])?(?:[Tt](?:\\d+[Hh])?(?:\\d+[Mm])?(?:\\d+(?:\\.\\d+)?[Ss])?)?|(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h|d))+)\\s*$',
+      pattern:
+        '^\\s*(?:\\d+|(?=[Pp].)(?![Pp].*[Tt]\\s*$)[Pp](?:\\d+[Dd])?(?:[Tt](?:\\d+[Hh])?(?:\\d+[Mm])?(?:\\d+(?:\\.\\d+)?[Ss])?)?|(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h|d))+)\\s*$',
     },
   ],
   examples: ['5m', 1500],

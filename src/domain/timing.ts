@@ -14,10 +14,7 @@ export interface TimingProfile {
   dwellMs(status: Status, fileCount: number): number | null;
 }
 
-const profile = (
-  name: TimingProfileName,
-  dwell: Partial<Record<Status, (files: number) => number | null>>,
-): TimingProfile => ({
+const profile = (name: TimingProfileName, dwell: Partial<Record<Status, (files: number) => number | null>>): TimingProfile => ({
   name,
   dwellMs: (status, files) => dwell[status]?.(files) ?? null,
 });

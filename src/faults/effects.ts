@@ -18,7 +18,10 @@ export function truncatedLength(total: number, p: Truncate): number {
 }
 
 /** The problem body of a `status` fault, less `instance` and `traceId` (the hook adds them). */
-export function statusProblem(p: Extract<FiredParams, { kind: 'status' }>, label: string): { type: string; title: string; status: number; detail: string; fault: string } {
+export function statusProblem(
+  p: Extract<FiredParams, { kind: 'status' }>,
+  label: string,
+): { type: string; title: string; status: number; detail: string; fault: string } {
   return {
     type: 'urn:seal-simulator:problem:injected-fault',
     title: STATUS_CODES[p.status] ?? 'Injected fault',

@@ -16,8 +16,7 @@ const publishAll = (params: Readonly<Record<string, ParamSchema>>): Record<strin
   Object.fromEntries(Object.entries(params).map(([name, schema]) => [name, published(schema)]));
 
 /** Schema name of one kind's definition: `status` → FaultStatus, `seal-fail` → FaultSealFail. */
-export const faultSchemaName = (kind: FaultKind): string =>
-  `Fault${kind.replace(/(^|-)([a-z])/g, (_m, _dash: string, c: string) => c.toUpperCase())}`;
+export const faultSchemaName = (kind: FaultKind): string => `Fault${kind.replace(/(^|-)([a-z])/g, (_m, _dash: string, c: string) => c.toUpperCase())}`;
 
 /** One kind's definition as a request body accepts it. */
 export function faultKindSchema(kind: FaultKind): Json {

@@ -1,15 +1,5 @@
 import { DomainError } from '../domain/errors.js';
-import {
-  COMMON_PARAMS,
-  type CheckContext,
-  FAULT_KINDS,
-  type FaultSpec,
-  ID_RE,
-  isFaultKind,
-  kindEntry,
-  type ParamSchema,
-  TENANT_RE,
-} from './kinds.js';
+import { COMMON_PARAMS, type CheckContext, FAULT_KINDS, type FaultSpec, ID_RE, isFaultKind, kindEntry, type ParamSchema, TENANT_RE } from './kinds.js';
 import { DOMAIN_ROUTE, FAULT_ROUTES, type FaultRoute } from './vendor-routes.js';
 
 /**

@@ -166,7 +166,10 @@ const byFile = (p: { fileName?: string }, m: MatchFacts): boolean => p.fileName 
 const withFile = (p: { fileName?: string }) => (p.fileName !== undefined ? { fileName: p.fileName } : {});
 const fileLabel = (kind: string, f: { fileName?: string }) => (f.fileName !== undefined ? `${kind}(${f.fileName})` : kind);
 
-const truncate = <A extends FaultStage>(what: 'download' | 'package', where: Pick<KindEntry<ParamSchemas, string, object, A>, 'level' | 'point' | 'acts' | 'routes' | 'summary'>) =>
+const truncate = <A extends FaultStage>(
+  what: 'download' | 'package',
+  where: Pick<KindEntry<ParamSchemas, string, object, A>, 'level' | 'point' | 'acts' | 'routes' | 'summary'>,
+) =>
   entry({
     ...where,
     params: TRUNCATE_PARAMS,

@@ -81,7 +81,8 @@ export function planRequest(facts: RequestFacts, faults: FaultDraws): RequestPla
     if (isHttpKind(preferred.kind)) oneShot = faults.fireNow(preferred);
     else {
       faults.assertRoom(tenant); // refused before the call does anything
-      if (route === 'CreateBatch') plan.domain = { spec: preferred, batchId: 'created' }; // no id yet
+      if (route === 'CreateBatch')
+        plan.domain = { spec: preferred, batchId: 'created' }; // no id yet
       else {
         const batchId = facts.batchId ?? (route === 'AcceptBatch' ? (facts.acceptedBatchId?.() ?? null) : null);
         if (batchId !== null) plan.domain = { spec: { ...preferred, tenant, batchId }, batchId };

@@ -67,7 +67,10 @@ export async function batchRoutes(plugin: FastifyInstance, opts: BatchRoutesOpti
           ...common,
           400: problem('processId is not a positive integer', 'invalid_request'),
           404: problem('No process with this id, or one this API key may not use (SEAL_SIM_KEYS_FILE)', 'process_not_found'),
-          429: problem('This API key holds SEAL_SIM_MAX_BATCHES_PER_TENANT batches already (delete some), or a Prefer fault would pass SEAL_SIM_MAX_FAULTS_PER_TENANT; `setting` names the limit', 'too_many_batches'),
+          429: problem(
+            'This API key holds SEAL_SIM_MAX_BATCHES_PER_TENANT batches already (delete some), or a Prefer fault would pass SEAL_SIM_MAX_FAULTS_PER_TENANT; `setting` names the limit',
+            'too_many_batches',
+          ),
         },
       },
     },
@@ -103,23 +106,24 @@ export async function batchRoutes(plugin: FastifyInstance, opts: BatchRoutesOpti
             ...batchErrors,
             400: problem('Not a flat, well-formed ZIP, or batchId is not a positive integer; `reason` and `entry` name the fault', 'package_invalid'),
             409: problem('The batch was already accepted or deleted', 'wrong_state'),
-            408: problem('The body arrived too slowly (below SEAL_SIM_UPLOAD_MIN_BYTES_PER_SECOND) or not within SEAL_SIM_UPLOAD_TIMEOUT_MS; nothing was kept', 'request_timeout'),
+            408: problem(
+              'The body arrived too slowly (below SEAL_SIM_UPLOAD_MIN_BYTES_PER_SECOND) or not within SEAL_SIM_UPLOAD_TIMEOUT_MS; nothing was kept',
+              'request_timeout',
+            ),
             413: problem('The package, or a file inside it, is larger than the configured limits; `setting` names the limit', 'package_too_large'),
             415: problem('The body was sent as multipart/form-data instead of raw bytes', 'unsupported_media_type'),
             429: problem('This API key already has SEAL_SIM_MAX_UPLOADS_PER_KEY uploads in progress; wait for one to finish', 'too_many_uploads'),
-            507: problem("This API key's packages and results would pass SEAL_SIM_MAX_STORED_BYTES_PER_TENANT; delete batches you no longer need", 'storage_full'),
+            507: problem(
+              "This API key's packages and results would pass SEAL_SIM_MAX_STORED_BYTES_PER_TENANT; delete batches you no longer need",
+              'storage_full',
+            ),
           },
         },
       },
       async (request, reply) => {
         refuseMultipart(request);
         const body = (request.body as Readable | undefined) ?? emptyBody();
-        const { batch, package: pkg } = await service.upload(
-          request.tenant,
-          request.params.batchId,
-          body,
-          packageName(request.headers['content-disposition']),
-        );
+        const { batch, package: pkg } = await service.upload(request.tenant, request.params.batchId, body, packageName(request.headers['content-disposition']));
         return reply.code(202).send(json.uploaded(batch, pkg, processOf(batch.processId), keys.counterpartyOf(request.tenant)));
       },
     );
@@ -187,7 +191,10 @@ export async function batchRoutes(plugin: FastifyInstance, opts: BatchRoutesOpti
       409: problem('The batch has no package yet, or was already accepted or deleted', 'wrong_state'),
       408: problem('The request body did not arrive within SEAL_SIM_REQUEST_TIMEOUT_MS', 'request_timeout'),
       413: problem('The request body is larger than 4 KiB', 'body_too_large'),
-      415: problem('A body that is not a bare number, in a content type other than JSON, text or a form; the detail names the types read', 'unsupported_media_type'),
+      415: problem(
+        'A body that is not a bare number, in a content type other than JSON, text or a form; the detail names the types read',
+        'unsupported_media_type',
+      ),
       429: problem('A Prefer fault would pass SEAL_SIM_MAX_FAULTS_PER_TENANT; remove some faults first', 'too_many_faults'),
     };
     accept.post(

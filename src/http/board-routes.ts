@@ -78,8 +78,7 @@ export async function boardRoutes(app: FastifyInstance, opts: BoardRoutesOptions
         tags: [TAGS.control],
         security: NO_SECURITY,
         summary: 'Everything the board shows, in one snapshot',
-        description:
-          `Every tenant with its virtual clock and its latest batches (as GET /_simulator/batches shows them), the active faults and the newest journal entries; with an API-KEY header, that key's tenant only. The board polls this once a second with scope=all; a script can too. A tenant whose state cannot be shown is listed with an \`error\` instead of failing the whole snapshot.\n\n${CONTROL_RULE_TEXT}`,
+        description: `Every tenant with its virtual clock and its latest batches (as GET /_simulator/batches shows them), the active faults and the newest journal entries; with an API-KEY header, that key's tenant only. The board polls this once a second with scope=all; a script can too. A tenant whose state cannot be shown is listed with an \`error\` instead of failing the whole snapshot.\n\n${CONTROL_RULE_TEXT}`,
         operationId: 'simBoardState',
         querystring: { type: 'object', properties: scopeQueryProperties },
         response: {
@@ -94,7 +93,8 @@ export async function boardRoutes(app: FastifyInstance, opts: BoardRoutesOptions
               statusTable: { type: 'string', description: 'The status table in force: batches carry `apiStatus`, the name BatchStatus reports under it' },
               tenants: {
                 type: 'array',
-                description: "Each tenant with `label` (its API key's tail, e.g. `key …b7c1`), its clock and its batches; a batch's files carry `state` (signed, failed, pending or succeeded)",
+                description:
+                  "Each tenant with `label` (its API key's tail, e.g. `key …b7c1`), its clock and its batches; a batch's files carry `state` (signed, failed, pending or succeeded)",
                 items: { type: 'object', additionalProperties: true },
               },
               faults: { type: 'array', items: { type: 'object', additionalProperties: true } },

@@ -116,7 +116,10 @@ export function controlScope(request: FastifyRequest, config: Pick<Config, 'apiK
   const tenantParam = (named ?? (typeof query.tenant === 'string' ? query.tenant : ''))?.trim() || undefined;
   const scopeParam = typeof query.scope === 'string' ? query.scope.trim().toLowerCase() : undefined;
   if (scopeParam !== undefined && scopeParam !== 'all') {
-    throw new DomainError('invalid_request', `scope must be "all" (act on every tenant); got ${JSON.stringify(query.scope)}. To act on one tenant, send its API-KEY header instead.`);
+    throw new DomainError(
+      'invalid_request',
+      `scope must be "all" (act on every tenant); got ${JSON.stringify(query.scope)}. To act on one tenant, send its API-KEY header instead.`,
+    );
   }
   const key = apiKeyOf(request);
   if (key) {
@@ -128,7 +131,10 @@ export function controlScope(request: FastifyRequest, config: Pick<Config, 'apiK
       throw new DomainError('invalid_request', 'scope=all acts on every tenant, an API-KEY on its own tenant only: send one or the other.');
     }
     if (tenantParam !== undefined && tenantParam !== tenant) {
-      throw new DomainError('invalid_request', `An API-KEY acts on its own tenant (${tenant}) only; drop the tenant ${JSON.stringify(tenantParam)}, or call without the API-KEY and with scope=all.`);
+      throw new DomainError(
+        'invalid_request',
+        `An API-KEY acts on its own tenant (${tenant}) only; drop the tenant ${JSON.stringify(tenantParam)}, or call without the API-KEY and with scope=all.`,
+      );
     }
     return { all: false, tenant };
   }
@@ -161,21 +167,23 @@ export const scopeQueryProperties = {
     type: 'string',
     enum: ['all'],
     description:
-      'Act on (or read) every tenant. Needed without an API-KEY header unless the admin token is sent; refused (401) when SEAL_SIM_API_KEYS is set and the admin token is not sent. With an API-KEY header, leave it out: the call acts on that key\'s tenant only.',
+      "Act on (or read) every tenant. Needed without an API-KEY header unless the admin token is sent; refused (401) when SEAL_SIM_API_KEYS is set and the admin token is not sent. With an API-KEY header, leave it out: the call acts on that key's tenant only.",
   },
   tenant: {
     type: 'string',
-    description: 'Narrows an all-tenant call (scope=all or the admin token) to one tenant id (t-… as listed by GET /_simulator/batches). With an API-KEY header it may only name that key\'s own tenant.',
+    description:
+      "Narrows an all-tenant call (scope=all or the admin token) to one tenant id (t-… as listed by GET /_simulator/batches). With an API-KEY header it may only name that key's own tenant.",
   },
   token: {
     type: 'string',
-    description: 'The admin token (SEAL_SIM_ADMIN_TOKEN), for a browser; prefer Authorization: Bearer <token> or X-Admin-Token. Always redacted from logs and the journal.',
+    description:
+      'The admin token (SEAL_SIM_ADMIN_TOKEN), for a browser; prefer Authorization: Bearer <token> or X-Admin-Token. Always redacted from logs and the journal.',
   },
 } as const;
 
 /** What every control route says about its scope and token, for the OpenAPI descriptions. */
 export const CONTROL_RULE_TEXT =
-  'Tenant scope: with an API-KEY header the call acts on that key\'s tenant only; without one, acting on every tenant needs the admin token or `?scope=all` (and `?tenant=` narrows it to one tenant); otherwise 400. When SEAL_SIM_ADMIN_TOKEN is set the admin token is required (Authorization: Bearer, X-Admin-Token, ?token= or the board\'s cookie), else 401; with SEAL_SIM_API_KEYS set, the API-KEY must be a configured one and scope=all needs the admin token.';
+  "Tenant scope: with an API-KEY header the call acts on that key's tenant only; without one, acting on every tenant needs the admin token or `?scope=all` (and `?tenant=` narrows it to one tenant); otherwise 400. When SEAL_SIM_ADMIN_TOKEN is set the admin token is required (Authorization: Bearer, X-Admin-Token, ?token= or the board's cookie), else 401; with SEAL_SIM_API_KEYS set, the API-KEY must be a configured one and scope=all needs the admin token.";
 
 /** Set-Cookie value for the board page opened with a right ?token= (HttpOnly: page scripts never see it). */
 export function adminCookie(token: string): string {

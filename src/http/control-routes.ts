@@ -36,7 +36,8 @@ export async function controlRoutes(app: FastifyInstance, opts: ControlRoutesOpt
   /** A call that acts on exactly one tenant (a clock): an all-tenant call must name it. */
   const requireTenant = (request: FastifyRequest): string => {
     const tenant = scopeOf(request);
-    if (!tenant) throw new DomainError('invalid_request', "Say whose clock: send the tenant's API-KEY header, or ?tenant=<tenant id> with scope=all or the admin token.");
+    if (!tenant)
+      throw new DomainError('invalid_request', "Say whose clock: send the tenant's API-KEY header, or ?tenant=<tenant id> with scope=all or the admin token.");
     return tenant;
   };
 
@@ -51,8 +52,11 @@ export async function controlRoutes(app: FastifyInstance, opts: ControlRoutesOpt
   };
   const plainScopeQuery = { type: 'object', properties: scopeQueryProperties };
   const errors = {
-    400: problem('Invalid parameter, or the call names no scope: send the tenant\'s API-KEY header, or ?scope=all', 'invalid_request'),
-    401: problem('Admin token missing or wrong, an API-KEY not configured, or scope=all without the admin token while SEAL_SIM_API_KEYS is set', 'unauthorized'),
+    400: problem("Invalid parameter, or the call names no scope: send the tenant's API-KEY header, or ?scope=all", 'invalid_request'),
+    401: problem(
+      'Admin token missing or wrong, an API-KEY not configured, or scope=all without the admin token while SEAL_SIM_API_KEYS is set',
+      'unauthorized',
+    ),
   };
   const rule = (text: string) => `${text}\n\n${CONTROL_RULE_TEXT}`;
 
@@ -66,7 +70,15 @@ export async function controlRoutes(app: FastifyInstance, opts: ControlRoutesOpt
         operationId: 'simListBatches',
         description: rule('Newest first, with state, timestamps, files and results.'),
         querystring: scopeQuery,
-        response: { 200: { description: 'The batches, newest first', type: 'object', required: ['batches'], properties: { batches: { type: 'array', items: BATCH_VIEW_SCHEMA } } }, ...errors },
+        response: {
+          200: {
+            description: 'The batches, newest first',
+            type: 'object',
+            required: ['batches'],
+            properties: { batches: { type: 'array', items: BATCH_VIEW_SCHEMA } },
+          },
+          ...errors,
+        },
       },
     },
     async (request) => ({
@@ -102,7 +114,9 @@ export async function controlRoutes(app: FastifyInstance, opts: ControlRoutesOpt
         security: NO_SECURITY,
         summary: 'Forget one batch outright',
         operationId: 'simForgetBatch',
-        description: rule('Removes the batch, its files and its history; afterwards the vendor routes answer 404 for it. (BatchDeleteCache, by contrast, keeps it as DELETED.)'),
+        description: rule(
+          'Removes the batch, its files and its history; afterwards the vendor routes answer 404 for it. (BatchDeleteCache, by contrast, keeps it as DELETED.)',
+        ),
         params: batchParams,
         querystring: plainScopeQuery,
         response: { 204: { type: 'null', description: 'Forgotten' }, ...errors, 404: problem('No such batch (for this tenant)', 'batch_not_found') },
@@ -122,8 +136,9 @@ export async function controlRoutes(app: FastifyInstance, opts: ControlRoutesOpt
         security: NO_SECURITY,
         summary: 'Move a batch on now',
         operationId: 'simAdvanceBatch',
-        description:
-          rule('One step (UPLOADED → ACCEPTED → READY → IN_PROGRESS → FINISHING → CLOSED), or straight `to` a named status, ignoring the timing profile. The only way batches move in the `manual` timing profile. An UPLOADED batch is accepted on the way; IN_PROGRESS waits for the worker, so a CLOSED batch always has its package.'),
+        description: rule(
+          'One step (UPLOADED → ACCEPTED → READY → IN_PROGRESS → FINISHING → CLOSED), or straight `to` a named status, ignoring the timing profile. The only way batches move in the `manual` timing profile. An UPLOADED batch is accepted on the way; IN_PROGRESS waits for the worker, so a CLOSED batch always has its package.',
+        ),
         params: batchParams,
         querystring: plainScopeQuery,
         body: {
@@ -131,7 +146,12 @@ export async function controlRoutes(app: FastifyInstance, opts: ControlRoutesOpt
           properties: { to: { type: 'string', enum: STATUSES.filter((s) => !['NEW', 'UPLOADED', 'DELETED'].includes(s)) } },
           additionalProperties: false,
         },
-        response: { 200: BATCH_VIEW_SCHEMA, ...errors, 404: problem('No such batch', 'batch_not_found'), 409: problem('The batch cannot move forward (no package yet, already CLOSED or DELETED)', 'wrong_state') },
+        response: {
+          200: BATCH_VIEW_SCHEMA,
+          ...errors,
+          404: problem('No such batch', 'batch_not_found'),
+          409: problem('The batch cannot move forward (no package yet, already CLOSED or DELETED)', 'wrong_state'),
+        },
       },
     },
     async (request) => view(await control.advance(request.params.batchId, { tenant: scopeOf(request), to: request.body?.to })),
@@ -145,12 +165,18 @@ export async function controlRoutes(app: FastifyInstance, opts: ControlRoutesOpt
         security: NO_SECURITY,
         summary: 'Reset the simulator, or one tenant',
         operationId: 'simReset',
-        description:
-          rule("Forgets batches (with their files), the tenant's virtual clock, its faults and its journal entries. With the API-KEY header only that key's tenant is reset; with scope=all (or the admin token) everything, or only the tenant named by `tenant` in the body or the query."),
+        description: rule(
+          "Forgets batches (with their files), the tenant's virtual clock, its faults and its journal entries. With the API-KEY header only that key's tenant is reset; with scope=all (or the admin token) everything, or only the tenant named by `tenant` in the body or the query.",
+        ),
         querystring: plainScopeQuery,
         body: { type: ['object', 'null'], properties: { tenant: { type: 'string' } }, additionalProperties: false },
         response: {
-          200: { description: 'Who was reset and how many batches were forgotten', type: 'object', required: ['tenant', 'batches'], properties: { tenant: { type: ['string', 'null'] }, batches: { type: 'integer' } } },
+          200: {
+            description: 'Who was reset and how many batches were forgotten',
+            type: 'object',
+            required: ['tenant', 'batches'],
+            properties: { tenant: { type: ['string', 'null'] }, batches: { type: 'integer' } },
+          },
           ...errors,
         },
       },
@@ -167,21 +193,32 @@ export async function controlRoutes(app: FastifyInstance, opts: ControlRoutesOpt
   const clockDoc = (operationId: string, summary: string, description: string) => ({
     operationId,
     tags: [TAGS.control],
-        security: NO_SECURITY,
+    security: NO_SECURITY,
     summary,
     description: rule(`${description} The tenant is the one of the API-KEY header (or, with scope=all or the admin token, ?tenant=).`),
     querystring: plainScopeQuery,
   });
 
-  app.get('/clock', { schema: { ...clockDoc('simGetClock', "Read a tenant's clock", 'Every time the simulator shows or stamps for this tenant comes from this clock.'), response: { 200: clockSchema, ...errors } } }, async (request) =>
-    readClock(requireTenant(request)),
+  app.get(
+    '/clock',
+    {
+      schema: {
+        ...clockDoc('simGetClock', "Read a tenant's clock", 'Every time the simulator shows or stamps for this tenant comes from this clock.'),
+        response: { 200: clockSchema, ...errors },
+      },
+    },
+    async (request) => readClock(requireTenant(request)),
   );
 
   app.put<{ Body: { at?: string; speed?: number } }>(
     '/clock',
     {
       schema: {
-        ...clockDoc('simSetClock', "Set a tenant's clock", 'Set the time (`at`, ISO 8601, years 1970–9999) and/or the speed (0 = frozen, 1 = real time, 60 = a minute per second). A time outside that range, or a speed that would carry the clock past 9999 within a day of real time, is a 400.'),
+        ...clockDoc(
+          'simSetClock',
+          "Set a tenant's clock",
+          'Set the time (`at`, ISO 8601, years 1970–9999) and/or the speed (0 = frozen, 1 = real time, 60 = a minute per second). A time outside that range, or a speed that would carry the clock past 9999 within a day of real time, is a 400.',
+        ),
         body: {
           type: 'object',
           properties: { at: { type: 'string', format: 'date-time' }, speed: { type: 'number', minimum: 0, maximum: MAX_SPEED } },
@@ -203,7 +240,11 @@ export async function controlRoutes(app: FastifyInstance, opts: ControlRoutesOpt
     '/clock/advance',
     {
       schema: {
-        ...clockDoc('simAdvanceClock', "Advance a tenant's clock", 'Move time forward by a duration: milliseconds, "90s", "5m", "1h30m", "2d" or ISO 8601 "PT5M". Batches that become due move on at once. A clock stays within years 1970–9999: an advance past that is a 400 that says how much may be added.'),
+        ...clockDoc(
+          'simAdvanceClock',
+          "Advance a tenant's clock",
+          'Move time forward by a duration: milliseconds, "90s", "5m", "1h30m", "2d" or ISO 8601 "PT5M". Batches that become due move on at once. A clock stays within years 1970–9999: an advance past that is a 400 that says how much may be added.',
+        ),
         // Published in full; Fastify checks the outline and parseDuration reads `by`, saying what a duration looks like.
         body: {
           required: true,

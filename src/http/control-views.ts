@@ -36,9 +36,7 @@ export const BATCH_VIEW_SCHEMA = documentOrder(
       status: Type.Unsafe<Status>({ type: 'string', enum: [...STATUSES] }),
       statusSince: isoTime(),
       timeInStatusMs: Type.Number(),
-      nextStepAt: Type.Optional(
-        orNull(isoTime(), 'When the batch moves on by itself (null: it waits for the worker, an advance call, or is done)'),
-      ),
+      nextStepAt: Type.Optional(orNull(isoTime(), 'When the batch moves on by itself (null: it waits for the worker, an advance call, or is done)')),
       createdAt: isoTime(),
       package: Type.Optional(orNull(loose({ name: Type.String(), size: Type.Integer(), sha256: Type.String(), uploadedAt: isoTime() }))),
       result: Type.Optional(orNull(loose({ size: Type.Integer(), sha256: Type.String(), at: isoTime() }))),

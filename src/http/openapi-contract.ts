@@ -144,7 +144,10 @@ export function finishContract(doc: Json): void {
       const responses = (op.responses ?? {}) as Record<string, Json>;
       if (hasTag(op, TAGS.control)) {
         op.security = CONTROL_SECURITY;
-        responses['401'] ??= problem('The admin token (SEAL_SIM_ADMIN_TOKEN) is set and was not sent, or is wrong; or the API-KEY is not one of SEAL_SIM_API_KEYS', 'unauthorized');
+        responses['401'] ??= problem(
+          'The admin token (SEAL_SIM_ADMIN_TOKEN) is set and was not sent, or is wrong; or the API-KEY is not one of SEAL_SIM_API_KEYS',
+          'unauthorized',
+        );
       }
       if (responses['401']) responses['401'] = { ...responses['401'], headers: challengeHeader(op) };
       if (hasTag(op, TAGS.vendor)) {

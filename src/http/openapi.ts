@@ -193,16 +193,17 @@ async function buildDocsApp(config: Config, routes: readonly RouteOptions[], sch
         {
           name: TAGS.vendor,
           description:
-            'The vendor\'s batch methods, as the real SIGNIUS SEAL service has them: same paths, same bodies, quirks kept. Numbered in the order of the batch flow.',
+            "The vendor's batch methods, as the real SIGNIUS SEAL service has them: same paths, same bodies, quirks kept. Numbered in the order of the batch flow.",
         },
         {
           name: TAGS.control,
           description:
-            'Only in the simulator: steer it from a test. List, inspect, advance, forget and reset batches; read, set and advance each tenant\'s virtual clock; inject faults; query and verify the request journal; the live batch board. Send the tenant\'s API-KEY header to act on that tenant only. Guarded by SEAL_SIM_ADMIN_TOKEN when set.',
+            "Only in the simulator: steer it from a test. List, inspect, advance, forget and reset batches; read, set and advance each tenant's virtual clock; inject faults; query and verify the request journal; the live batch board. Send the tenant's API-KEY header to act on that tenant only. Guarded by SEAL_SIM_ADMIN_TOKEN when set.",
         },
         {
           name: TAGS.simulator,
-          description: 'Only in the simulator (the real service has none of these): health, the process list, this document and test controls. No API key needed.',
+          description:
+            'Only in the simulator (the real service has none of these): health, the process list, this document and test controls. No API key needed.',
         },
       ],
       components: { securitySchemes: SECURITY_SCHEME_OBJECTS as never },
@@ -309,7 +310,7 @@ function overview(config: Config): string {
   const rows = STATUSES.filter((s) => table.name(s) === s).map((s) => `| ${table.code(s)} | ${s} | ${meaning[s]} |`);
   const typed = config.json === 'typed';
   return [
-    'An offline, stateful simulator of the **SIGNIUS SEAL** batch API, which seals documents with a qualified electronic seal. Operations tagged **SEAL batch API (vendor)** are the real service\'s, in the order of the batch flow; operations tagged **Simulator** exist only here. Press **Authorize**, enter any API key, then **Try it out**.',
+    "An offline, stateful simulator of the **SIGNIUS SEAL** batch API, which seals documents with a qualified electronic seal. Operations tagged **SEAL batch API (vendor)** are the real service's, in the order of the batch flow; operations tagged **Simulator** exist only here. Press **Authorize**, enter any API key, then **Try it out**.",
     '',
     // Folded, so the explorer opens on the operations; the whole text is one click away.
     '<details><summary>More: the batch flow, status codes, errors, and where the simulator decides what the vendor leaves open</summary>',
@@ -345,13 +346,13 @@ function overview(config: Config): string {
     '',
     '## Where the simulator decides what the vendor leaves open',
     '',
-    '- Paths match case-insensitively, as the vendor\'s ASP.NET server does; this document keeps the vendor\'s casing.',
+    "- Paths match case-insensitively, as the vendor's ASP.NET server does; this document keeps the vendor's casing.",
     '- `status` in CreateBatch/AcceptBatch is the batch\'s real status code (NEW → `"0"`, ACCEPTED → `"1"` in table A), where the vendor\'s examples show `"1"` and `"0"`.',
     `- ${STATUS_TABLE_NOTE}`,
     '- AcceptBatch takes the batch id from the path, the query, a JSON body, a form field or a bare number.',
-    '- The upload\'s package name comes from a `Content-Disposition` filename, else `batch-{batchId}.zip`; uploading again before AcceptBatch replaces the package.',
+    "- The upload's package name comes from a `Content-Disposition` filename, else `batch-{batchId}.zip`; uploading again before AcceptBatch replaces the package.",
     '- Calls in the wrong state answer 409; unknown ids 404; each API key is its own tenant.',
-    '- Dates (`yyyy-MM-dd HH:mm:ss`, no zone) are UTC. Package size and content limits are the simulator\'s settings.',
+    "- Dates (`yyyy-MM-dd HH:mm:ss`, no zone) are UTC. Package size and content limits are the simulator's settings.",
     '',
     '</details>',
   ].join('\n');

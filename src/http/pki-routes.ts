@@ -25,13 +25,18 @@ export async function pkiRoutes(app: FastifyInstance, opts: { pki: TestPki; admi
     ['ca.der', 'The test root CA (DER); the caIssuers address in every certificate it issued', 'application/pkix-cert', (p) => p.pki.ca.der],
     [
       'ca.crl',
-      'The CA\'s current certificate revocation list (DER, v2, with a CRL number); the CRL distribution point of every certificate it issued',
+      "The CA's current certificate revocation list (DER, v2, with a CRL number); the CRL distribution point of every certificate it issued",
       'application/pkix-crl',
       (p) => p.revocations.currentCrlDer(new Date()),
     ],
     ['seal.pem', 'The seal certificate (qualified e-seal profile, TEST)', 'application/x-pem-file', (p) => p.pki.material.sealPem],
     ['tsa.pem', 'The time-stamping authority certificate (TEST)', 'application/x-pem-file', (p) => p.pki.material.tsaPem],
-    ['ocsp.pem', 'The delegated OCSP responder certificate (id-kp-OCSPSigning, id-pkix-ocsp-nocheck; TEST)', 'application/x-pem-file', (p) => p.pki.material.ocspPem],
+    [
+      'ocsp.pem',
+      'The delegated OCSP responder certificate (id-kp-OCSPSigning, id-pkix-ocsp-nocheck; TEST)',
+      'application/x-pem-file',
+      (p) => p.pki.material.ocspPem,
+    ],
   ];
   for (const [name, summary, type, pick] of files) {
     app.get(
@@ -107,7 +112,10 @@ export async function pkiRoutes(app: FastifyInstance, opts: { pki: TestPki; admi
               },
             },
           },
-          response: { ...ocspOk, 400: problem('The path after /ocsp/ is not base64 (or not valid percent-encoding): it cannot carry an OCSPRequest', 'invalid_request') },
+          response: {
+            ...ocspOk,
+            400: problem('The path after /ocsp/ is not base64 (or not valid percent-encoding): it cannot carry an OCSPRequest', 'invalid_request'),
+          },
         },
       },
       async (request, reply) => {
@@ -123,7 +131,10 @@ export async function pkiRoutes(app: FastifyInstance, opts: { pki: TestPki; admi
         // Base64 that is no OCSPRequest gets the OCSP status malformedRequest; a path that is not
         // base64 at all is an HTTP-level mistake (a wrong URL), answered as one.
         if (!/^[A-Za-z0-9+/=\s]*$/.test(text)) {
-          throw new DomainError('invalid_request', 'The GET form carries the DER OCSPRequest base64-encoded (and URL-encoded) after /_simulator/pki/ocsp/ (RFC 6960 appendix A.1); this path is not base64.');
+          throw new DomainError(
+            'invalid_request',
+            'The GET form carries the DER OCSPRequest base64-encoded (and URL-encoded) after /_simulator/pki/ocsp/ (RFC 6960 appendix A.1); this path is not base64.',
+          );
         }
         return answer(reply, Buffer.from(text, 'base64'));
       },
@@ -132,7 +143,10 @@ export async function pkiRoutes(app: FastifyInstance, opts: { pki: TestPki; admi
 
   await app.register(async (control) => {
     control.addHook('onRequest', controlGuard({ adminToken: opts.adminToken }));
-    const errors = { 400: problem('Unknown certificate, bad reason or time; the detail says which', 'invalid_request'), 401: problem('Admin token missing or wrong', 'unauthorized') };
+    const errors = {
+      400: problem('Unknown certificate, bad reason or time; the detail says which', 'invalid_request'),
+      401: problem('Admin token missing or wrong', 'unauthorized'),
+    };
     const entry = {
       type: 'object',
       required: ['serial', 'role', 'subject', 'revokedAt', 'reason'],
@@ -237,7 +251,8 @@ export async function pkiRoutes(app: FastifyInstance, opts: { pki: TestPki; admi
           security: NO_SECURITY,
           operationId: 'simPkiUnrevoke',
           summary: 'Take a certificate off the revocation list again',
-          description: 'A test convenience (real CAs do this only for certificateHold). `serial`: hex, or a role such as `seal`. The next CRL (next number) no longer lists it; OCSP answers good. Idempotent.',
+          description:
+            'A test convenience (real CAs do this only for certificateHold). `serial`: hex, or a role such as `seal`. The next CRL (next number) no longer lists it; OCSP answers good. Idempotent.',
           params: { type: 'object', required: ['serial'], properties: { serial: { type: 'string', examples: ['seal'] } } },
           response: { 204: { description: 'Not on the list (any more)', type: 'null' }, ...errors },
         },

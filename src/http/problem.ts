@@ -100,7 +100,8 @@ const isVendorPath = (url: string) => url.length > 4 && url.slice(0, 5).toLowerC
 function vendorErrorStyle(profile: VendorProfile): VendorErrorStyle | null {
   const moved = REFUSAL_CODES.filter((c) => profile.refusals[c] !== PROBLEMS[c].status);
   if (moved.length === 0 && profile.errorBody.shape === 'problem+json') return null; // the default: nothing to change
-  const statusOf = (code: ProblemCode) => ((REFUSAL_CODES as readonly string[]).includes(code) ? profile.refusals[code as (typeof REFUSAL_CODES)[number]] : PROBLEMS[code].status);
+  const statusOf = (code: ProblemCode) =>
+    (REFUSAL_CODES as readonly string[]).includes(code) ? profile.refusals[code as (typeof REFUSAL_CODES)[number]] : PROBLEMS[code].status;
   const shape: ErrorBodyShape = profile.errorBody;
   return {
     send(reply, code, detail, extra) {
@@ -146,11 +147,14 @@ export function unsupportedMediaTypeDetail(request: FastifyRequest): string {
 }
 
 /** Fastify's own errors (bad JSON, body limits, content types) in the integrator's terms. */
-function fromFastifyError(err: FastifyError, request: FastifyRequest): { code: 'invalid_request' | 'unsupported_media_type' | 'body_too_large'; detail: string } | null {
+function fromFastifyError(
+  err: FastifyError,
+  request: FastifyRequest,
+): { code: 'invalid_request' | 'unsupported_media_type' | 'body_too_large'; detail: string } | null {
   if (err.validation) {
     const where = err.validationContext ?? 'request';
     const parts = err.validation.map((v) => {
-      const field = v.instancePath ? v.instancePath.slice(1).replaceAll('/', '.') : (v.params as { missingProperty?: string })?.missingProperty ?? '';
+      const field = v.instancePath ? v.instancePath.slice(1).replaceAll('/', '.') : ((v.params as { missingProperty?: string })?.missingProperty ?? '');
       return `${where}${field ? ` "${field}"` : ''} ${v.message ?? 'is invalid'}`;
     });
     return { code: 'invalid_request', detail: `${parts.join('; ')}.` };
@@ -202,7 +206,8 @@ export function installProblemHandlers(app: FastifyInstance, profile?: VendorPro
     }
     if (isDomainError(err)) {
       const { status } = PROBLEMS[err.code];
-      if (status === 413) reply.header('connection', 'close'); // do not read the rest of a huge body
+      if (status === 413)
+        reply.header('connection', 'close'); // do not read the rest of a huge body
       else closeAfterRefusal(request, reply, status);
       request.log.info({ code: err.code, status }, err.detail);
       return writeProblem(reply, err.code, err.detail, err.extra);
@@ -227,7 +232,9 @@ export function installProblemHandlers(app: FastifyInstance, profile?: VendorPro
     const allowed = routing.allowedMethods(path);
     if (allowed.length > 0) {
       reply.header('allow', allowed.join(', '));
-      return sendProblem(reply, 'method_not_allowed', `${path} does not take ${request.method}; it takes ${allowed.join(', ')} (see /docs).`, { allow: allowed });
+      return sendProblem(reply, 'method_not_allowed', `${path} does not take ${request.method}; it takes ${allowed.join(', ')} (see /docs).`, {
+        allow: allowed,
+      });
     }
     return sendProblem(
       reply,

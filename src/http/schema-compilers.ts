@@ -82,8 +82,7 @@ export function schemaCompilers(options: { lazy: boolean }): CompilersFactory {
       const lenient = ajvOptions as { customOptions?: Record<string, unknown> };
       const unchecked = { ...lenient, customOptions: { ...lenient.customOptions, validateSchema: false } };
       let compile: ((route: RouteSchemaDef) => Validator) | undefined;
-      return (route) =>
-        notValidated(route) ? ACCEPT_AS_SENT : finite(() => (compile ??= ajvValidators(externalSchemas, unchecked))(checkedSchema(route)));
+      return (route) => (notValidated(route) ? ACCEPT_AS_SENT : finite(() => (compile ??= ajvValidators(externalSchemas, unchecked))(checkedSchema(route))));
     },
     buildSerializer: (externalSchemas, serializerOptions) => {
       if (!options.lazy) return stringifiers(externalSchemas, serializerOptions);

@@ -81,7 +81,7 @@ export const problemSchema: TSchema = (() => {
     {
       $id: 'Problem',
       description:
-        'RFC 9457 problem details, the shape ASP.NET Core writes. The vendor documents no error bodies, so this shape is the simulator\'s choice (see docs/vendor-contract.md#errors). `detail` says what to fix; `traceId` finds the request in the simulator\'s log.',
+        "RFC 9457 problem details, the shape ASP.NET Core writes. The vendor documents no error bodies, so this shape is the simulator's choice (see docs/vendor-contract.md#errors). `detail` says what to fix; `traceId` finds the request in the simulator's log.",
     },
   );
   return documentOrder({ ...schema, additionalProperties: true }, ['$id', 'type', 'description', 'required', 'properties', 'additionalProperties']);

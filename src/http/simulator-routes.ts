@@ -29,7 +29,7 @@ export async function simulatorRoutes(app: FastifyInstance, opts: SimulatorRoute
             type: 'object',
             description: 'The simulator is ready',
             required: ['status'],
-            properties: { status: { type: 'string', enum: ['ok'] }, version: { type: 'string', description: 'The simulator\'s version' } },
+            properties: { status: { type: 'string', enum: ['ok'] }, version: { type: 'string', description: "The simulator's version" } },
             examples: [{ status: 'ok', version: '0.1.0' }],
           },
           500: unexpectedProblem(),

@@ -26,8 +26,14 @@ export async function steeringRoutes(
   const scopeOf = (request: FastifyRequest, named?: string): string | undefined => controlScope(request, config, named).tenant;
   const rule = (text: string) => `${text}\n\n${CONTROL_RULE_TEXT}`;
   const errors = {
-    400: problem('Invalid fault, filter or expectation (the detail says which field), or no scope: send the tenant\'s API-KEY header, or ?scope=all', 'invalid_request'),
-    401: problem('Admin token missing or wrong, an API-KEY not configured, or scope=all without the admin token while SEAL_SIM_API_KEYS is set', 'unauthorized'),
+    400: problem(
+      "Invalid fault, filter or expectation (the detail says which field), or no scope: send the tenant's API-KEY header, or ?scope=all",
+      'invalid_request',
+    ),
+    401: problem(
+      'Admin token missing or wrong, an API-KEY not configured, or scope=all without the admin token while SEAL_SIM_API_KEYS is set',
+      'unauthorized',
+    ),
   };
   const anyObject = { type: 'object', additionalProperties: true };
   const faultSchema = {
@@ -61,7 +67,15 @@ export async function steeringRoutes(
         operationId: 'simListFaults',
         description: rule("The tenant's faults and the ones that apply to every tenant, with how often each matched and fired and what remains."),
         querystring: scopeQuery,
-        response: { 200: { description: 'Active faults and the registry seed', type: 'object', required: ['seed', 'faults'], properties: { seed: { type: 'integer' }, faults: { type: 'array', items: faultSchema } } }, ...errors },
+        response: {
+          200: {
+            description: 'Active faults and the registry seed',
+            type: 'object',
+            required: ['seed', 'faults'],
+            properties: { seed: { type: 'integer' }, faults: { type: 'array', items: faultSchema } },
+          },
+          ...errors,
+        },
       },
     },
     async (request) => ({ seed: faults.seed, faults: faults.list(scopeOf(request)) }),
@@ -89,7 +103,12 @@ export async function steeringRoutes(
         // definition while trying each kind, and its refusal would name a branch, not the field.
         body: checkedAs(faultBodySchema(), { oneOf: [anyObject, { type: 'array', items: anyObject }] }),
         response: {
-          201: { description: 'The faults as stored (with id, seed and remaining count)', type: 'object', required: ['faults'], properties: { faults: { type: 'array', items: faultSchema } } },
+          201: {
+            description: 'The faults as stored (with id, seed and remaining count)',
+            type: 'object',
+            required: ['faults'],
+            properties: { faults: { type: 'array', items: faultSchema } },
+          },
           ...errors,
           429: problem('The tenant holds SEAL_SIM_MAX_FAULTS_PER_TENANT active faults (or the simulator 10 000); remove some first', 'too_many_faults'),
         },
@@ -118,7 +137,10 @@ export async function steeringRoutes(
         operationId: 'simClearFaults',
         description: rule("Removes the tenant's own faults, or (scope=all without ?tenant=) every fault."),
         querystring: scopeQuery,
-        response: { 200: { description: 'How many were removed', type: 'object', required: ['removed'], properties: { removed: { type: 'integer' } } }, ...errors },
+        response: {
+          200: { description: 'How many were removed', type: 'object', required: ['removed'], properties: { removed: { type: 'integer' } } },
+          ...errors,
+        },
       },
     },
     async (request) => ({ removed: faults.clear(scopeOf(request)) }),
@@ -163,7 +185,11 @@ export async function steeringRoutes(
       ...journalFilters,
     },
   };
-  const entrySchema = { type: 'object', additionalProperties: true, properties: { seq: { type: 'integer' }, at: { type: 'string' }, route: { type: ['string', 'null'] } } };
+  const entrySchema = {
+    type: 'object',
+    additionalProperties: true,
+    properties: { seq: { type: 'integer' }, at: { type: 'string' }, route: { type: ['string', 'null'] } },
+  };
 
   app.get(
     '/journal',
@@ -173,11 +199,17 @@ export async function steeringRoutes(
         security: NO_SECURITY,
         summary: 'Query the request journal',
         operationId: 'simQueryJournal',
-        description:
-          rule('Every vendor-API request: method, path (credential query parameters such as token or api_key redacted), headers (secrets redacted), body size and SHA-256 (uploads), status, latency and any fault applied. Oldest first; `limit` keeps the newest. Bounded by SEAL_SIM_JOURNAL_MAX_ENTRIES and _BYTES.'),
+        description: rule(
+          'Every vendor-API request: method, path (credential query parameters such as token or api_key redacted), headers (secrets redacted), body size and SHA-256 (uploads), status, latency and any fault applied. Oldest first; `limit` keeps the newest. Bounded by SEAL_SIM_JOURNAL_MAX_ENTRIES and _BYTES.',
+        ),
         querystring: filters,
         response: {
-          200: { description: 'Matching entries, oldest first, and the journal size', type: 'object', required: ['entries', 'stats'], properties: { entries: { type: 'array', items: entrySchema }, stats: anyObject } },
+          200: {
+            description: 'Matching entries, oldest first, and the journal size',
+            type: 'object',
+            required: ['entries', 'stats'],
+            properties: { entries: { type: 'array', items: entrySchema }, stats: anyObject },
+          },
           ...errors,
         },
       },
@@ -212,8 +244,9 @@ export async function steeringRoutes(
         security: NO_SECURITY,
         summary: 'Verify that a sequence of calls was made',
         operationId: 'simVerifyJournal',
-        description:
-          rule('Answers whether the `expected` calls appear in this order in the journal (other calls may come between). A step matches on any of `route`, `method`, `path` (exact, with or without the query; or a glob where `*` stands for any characters, e.g. "/api/BatchStatus/*"), `pathPrefix`, `batchId`, `status` (e.g. 200 or "2xx"), and may repeat (`minTimes`, `maxTimes`) — e.g. [{"route":"BatchStatus","minTimes":2},{"route":"batchfile","status":200}]. Regular expressions are not accepted (a caller\'s pattern could stall the server for everyone): a `path` written as "/regex/" or a `regex` field is a 400 saying what to use instead.'),
+        description: rule(
+          'Answers whether the `expected` calls appear in this order in the journal (other calls may come between). A step matches on any of `route`, `method`, `path` (exact, with or without the query; or a glob where `*` stands for any characters, e.g. "/api/BatchStatus/*"), `pathPrefix`, `batchId`, `status` (e.g. 200 or "2xx"), and may repeat (`minTimes`, `maxTimes`) — e.g. [{"route":"BatchStatus","minTimes":2},{"route":"batchfile","status":200}]. Regular expressions are not accepted (a caller\'s pattern could stall the server for everyone): a `path` written as "/regex/" or a `regex` field is a 400 saying what to use instead.',
+        ),
         querystring: scopeQuery,
         body: { type: 'object', required: ['expected'], properties: { expected: { type: 'array' }, tenant: { type: 'string' } } },
         // Documented in full; Fastify checks only the outline and verifySequence the steps, with its own messages.
@@ -266,7 +299,10 @@ export async function steeringRoutes(
         operationId: 'simClearJournal',
         description: rule("Clears the tenant's entries, or (scope=all without ?tenant=) all."),
         querystring: scopeQuery,
-        response: { 200: { description: 'How many were removed', type: 'object', required: ['removed'], properties: { removed: { type: 'integer' } } }, ...errors },
+        response: {
+          200: { description: 'How many were removed', type: 'object', required: ['removed'], properties: { removed: { type: 'integer' } } },
+          ...errors,
+        },
       },
     },
     async (request) => ({ removed: journal.clear(scopeOf(request)) }),

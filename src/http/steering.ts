@@ -71,7 +71,10 @@ function newSteer(route: VendorRoute, request: FastifyRequest): Steer {
 
 type Hook = (...args: never[]) => unknown;
 /** A route's hooks of one kind plus ours, last; always a new array (the HEAD twin shares options). */
-const withHook = (existing: Hook | Hook[] | undefined, hook: Hook): Hook[] => [...(existing === undefined ? [] : Array.isArray(existing) ? existing : [existing]), hook];
+const withHook = (existing: Hook | Hook[] | undefined, hook: Hook): Hook[] => [
+  ...(existing === undefined ? [] : Array.isArray(existing) ? existing : [existing]),
+  hook,
+];
 
 export function installSteering(app: FastifyInstance, deps: { faults: FaultRegistry; journal: Journal }): void {
   const { faults, journal } = deps;
@@ -104,19 +107,25 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
       sleep(plan.latencyMs).then(() => applyPlan(request, reply, steer, plan, done), done);
     };
     options.preHandler = withHook(options.preHandler as Hook | Hook[] | undefined, preHandler) as typeof options.preHandler;
-    options.onSend = withHook(options.onSend as Hook | Hook[] | undefined, (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, payload?: unknown) => void) => {
-      request.steer ??= newSteer(route, request); // refused before the preHandler (401, 400)
-      if (reply.statusCode < 200 || reply.statusCode >= 300) disarm(request.steer);
-      onSend(request, reply, payload, done);
-    }) as typeof options.onSend;
+    options.onSend = withHook(
+      options.onSend as Hook | Hook[] | undefined,
+      (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, payload?: unknown) => void) => {
+        request.steer ??= newSteer(route, request); // refused before the preHandler (401, 400)
+        if (reply.statusCode < 200 || reply.statusCode >= 300) disarm(request.steer);
+        onSend(request, reply, payload, done);
+      },
+    ) as typeof options.onSend;
     // A safety net: a response that did not pass the onSend above (a hook before it failed) is
     // journaled when it has finished, and a Prefer fault armed for it withdrawn.
-    options.onResponse = withHook(options.onResponse as Hook | Hook[] | undefined, (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
-      request.steer ??= newSteer(route, request);
-      if (reply.statusCode < 200 || reply.statusCode >= 300) disarm(request.steer);
-      record(request, reply, reply.statusCode);
-      done();
-    }) as typeof options.onResponse;
+    options.onResponse = withHook(
+      options.onResponse as Hook | Hook[] | undefined,
+      (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+        request.steer ??= newSteer(route, request);
+        if (reply.statusCode < 200 || reply.statusCode >= 300) disarm(request.steer);
+        record(request, reply, reply.statusCode);
+        done();
+      },
+    ) as typeof options.onResponse;
   });
 
   /**
@@ -230,7 +239,6 @@ export function installSteering(app: FastifyInstance, deps: { faults: FaultRegis
       fault: steer.labels.length > 0 ? steer.labels.join(', ') : null,
     });
   }
-
 }
 
 /**
@@ -335,4 +343,3 @@ function cutAfter(source: Readable, limit: number): Readable {
   });
   return source.pipe(out);
 }
-

@@ -20,7 +20,13 @@ import { API_KEY_OR_BASIC_SECURITY, API_KEY_SECURITY, idParam, problem, TAGS, un
  */
 export async function tsaRoutes(
   app: FastifyInstance,
-  opts: { config: Pick<Config, 'apiKeys' | 'auth'>; processes: Pick<ProcessCatalog, 'require'>; keys: Pick<KeySettings, 'requireProcess'>; clock: Clock; pki: TestPki },
+  opts: {
+    config: Pick<Config, 'apiKeys' | 'auth'>;
+    processes: Pick<ProcessCatalog, 'require'>;
+    keys: Pick<KeySettings, 'requireProcess'>;
+    clock: Clock;
+    pki: TestPki;
+  },
 ): Promise<void> {
   const { processes, keys, clock, pki } = opts;
   const errors = {
@@ -105,10 +111,18 @@ export async function tsaRoutes(
           params: idParam('processId', 'A process id (as for CreateBatch)'),
           body: TSA_HASH_BODY,
           response: {
-            200: { description: 'The time-stamp token', type: 'object', required: ['token'], properties: { token: { type: 'string', description: 'base64 DER TimeStampToken (CMS SignedData)' } } },
+            200: {
+              description: 'The time-stamp token',
+              type: 'object',
+              required: ['token'],
+              properties: { token: { type: 'string', description: 'base64 DER TimeStampToken (CMS SignedData)' } },
+            },
             ...errors,
             413: problem('The body is larger than 64 KiB', 'body_too_large'),
-            415: problem('A Content-Type other than application/json, or a body without one that is not JSON; the detail says where binary requests go', 'unsupported_media_type'),
+            415: problem(
+              'A Content-Type other than application/json, or a body without one that is not JSON; the detail says where binary requests go',
+              'unsupported_media_type',
+            ),
             500: unexpectedProblem(),
           },
         },

@@ -164,7 +164,21 @@ const stringBytes = (v: string): number => (PLAIN.test(v) ? v.length + 2 : Buffe
 const valueBytes = (v: string | number | null): number =>
   v === null ? 4 : typeof v === 'number' ? (Number.isFinite(v) ? String(v).length : 4) : stringBytes(v);
 /** `{"seq":…,"at":…,…}` without the values: the keys in entry order, quotes, colons, commas, braces. */
-const ENTRY_KEYS: readonly (keyof JournalEntry)[] = ['seq', 'at', 'tenant', 'method', 'path', 'route', 'batchId', 'headers', 'bodyBytes', 'bodySha256', 'status', 'latencyMs', 'fault'];
+const ENTRY_KEYS: readonly (keyof JournalEntry)[] = [
+  'seq',
+  'at',
+  'tenant',
+  'method',
+  'path',
+  'route',
+  'batchId',
+  'headers',
+  'bodyBytes',
+  'bodySha256',
+  'status',
+  'latencyMs',
+  'fault',
+];
 const ENTRY_SKELETON_BYTES = ENTRY_KEYS.reduce((n, k) => n + k.length + 3, 0) + (ENTRY_KEYS.length - 1) + 2;
 
 /**
@@ -246,7 +260,17 @@ export class Journal {
       return entry.seq;
     }
     while (this.length > 0 && (this.length >= this.maxEntries || this.bytes + bytes > this.maxBytes)) this.evictOldest();
-    const slot: Slot = { seq: entry.seq, atMs, tenant: entry.tenant, route: entry.route, batchId: entry.batchId, method: entry.method, entry, line: null, bytes };
+    const slot: Slot = {
+      seq: entry.seq,
+      atMs,
+      tenant: entry.tenant,
+      route: entry.route,
+      batchId: entry.batchId,
+      method: entry.method,
+      entry,
+      line: null,
+      bytes,
+    };
     this.slots[(this.head + this.length) % this.maxEntries] = slot;
     this.length++;
     this.bytes += bytes;

@@ -10,12 +10,20 @@ export const EXPECTED_STEP_SCHEMA = {
   additionalProperties: false,
   minProperties: 1,
   properties: {
-    route: { type: 'string', minLength: 1, description: 'Vendor route name (CreateBatch, upload, BatchStatus, BatchDeleteCache, AcceptBatch, batchfile, tsa), any case' },
+    route: {
+      type: 'string',
+      minLength: 1,
+      description: 'Vendor route name (CreateBatch, upload, BatchStatus, BatchDeleteCache, AcceptBatch, batchfile, tsa), any case',
+    },
     method: { type: 'string', minLength: 1, description: 'HTTP method, any case' },
-    path: { type: 'string', minLength: 1, description: 'The exact request path (query optional), or a regular expression between slashes: "/^\\\\/api\\\\/BatchStatus\\\\/\\\\d+$/"' },
+    path: {
+      type: 'string',
+      minLength: 1,
+      description: 'The exact request path (query optional), or a regular expression between slashes: "/^\\\\/api\\\\/BatchStatus\\\\/\\\\d+$/"',
+    },
     batchId: { type: 'integer', minimum: 1, description: 'The batch the call named' },
     status: {
-      description: 'The answer\'s status, or its class',
+      description: "The answer's status, or its class",
       oneOf: [
         { type: 'integer', minimum: 100, maximum: 599 },
         { type: 'string', pattern: '^[1-5][xX][xX]$' },

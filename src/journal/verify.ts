@@ -63,7 +63,8 @@ export function parseExpected(input: unknown, where = 'expected'): ExpectedCall[
   if (list.length > MAX_STEPS) bad(`${where} has ${list.length} steps; at most ${MAX_STEPS}.`);
   return list.map((raw, i) => {
     const at = `${where}[${i}]`;
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad(`${at} must be an object with route, method, path, batchId, status, minTimes or maxTimes.`);
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+      bad(`${at} must be an object with route, method, path, batchId, status, minTimes or maxTimes.`);
     const o = raw as Record<string, unknown>;
     const step: ExpectedCall = {};
     for (const key of Object.keys(o)) {
@@ -101,7 +102,14 @@ export function parseExpected(input: unknown, where = 'expected'): ExpectedCall[
     if (step.minTimes !== undefined && step.maxTimes !== undefined && step.maxTimes < step.minTimes) {
       bad(`${at}.maxTimes (${step.maxTimes}) is less than minTimes (${step.minTimes}).`);
     }
-    if (step.route === undefined && step.method === undefined && step.path === undefined && step.pathPrefix === undefined && step.batchId === undefined && step.status === undefined) {
+    if (
+      step.route === undefined &&
+      step.method === undefined &&
+      step.path === undefined &&
+      step.pathPrefix === undefined &&
+      step.batchId === undefined &&
+      step.status === undefined
+    ) {
       bad(`${at} matches every call; give at least one of route, method, path, pathPrefix, batchId, status.`);
     }
     return step;
@@ -183,11 +191,7 @@ const describeEntry = (e: JournalEntry): string => `${e.method} ${e.path} → ${
  * sorted by seq; with `opts.tenant`, only that tenant's are considered). Validates `expected` as
  * parseExpected does when it comes from JSON.
  */
-export function verifySequence(
-  entries: readonly JournalEntry[],
-  expected: readonly ExpectedCall[],
-  opts: { tenant?: string } = {},
-): VerifyResult {
+export function verifySequence(entries: readonly JournalEntry[], expected: readonly ExpectedCall[], opts: { tenant?: string } = {}): VerifyResult {
   const list = parseExpected(expected as unknown);
   const log = entries.filter((e) => opts.tenant === undefined || e.tenant === opts.tenant).sort((a, b) => a.seq - b.seq);
   const matchers = list.map((s, i) => compileStep(s, `expected[${i}]`));

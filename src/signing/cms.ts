@@ -10,7 +10,6 @@ import type { Identity, CertInfo } from './pki-material.js';
 import { children, content, ctx, int, nul, octet, oid, readTlv, seq, set, setOf, sha256, tlv, utcTime } from './der.js';
 import { OID } from './oids.js';
 
-
 const attr = (type: string, value: Buffer): Buffer => seq(oid(type), set(value));
 
 /** IssuerSerial { issuer GeneralNames (directoryName), serialNumber } (RFC 5035; XAdES IssuerSerialV2). */
@@ -32,11 +31,7 @@ export interface SignedAttrOptions {
 }
 
 export function signedAttributes(o: SignedAttrOptions): Buffer[] {
-  const a = [
-    attr(OID.contentType, oid(o.eContentType)),
-    attr(OID.messageDigest, octet(o.digest)),
-    signingCertificateV2(o.signer),
-  ];
+  const a = [attr(OID.contentType, oid(o.eContentType)), attr(OID.messageDigest, octet(o.digest)), signingCertificateV2(o.signer)];
   if (o.signingTime) a.push(attr(OID.signingTime, utcTime(o.signingTime)));
   return a;
 }
@@ -87,9 +82,7 @@ export function buildSignedData(o: SignedDataOptions): Buffer {
     ...unsigned,
   );
   const certs = o.certificates ?? [o.signer.cert.der, o.signer.issuer.der];
-  const encap = o.attach
-    ? seq(oid(eContentType), ctx(0, octet(o.content ?? Buffer.alloc(0))))
-    : seq(oid(eContentType));
+  const encap = o.attach ? seq(oid(eContentType), ctx(0, octet(o.content ?? Buffer.alloc(0)))) : seq(oid(eContentType));
   // RevocationInfoChoices: CRLs as they are, OCSP responses as `other` [1] (RFC 5940).
   const revocation = [...(o.crls ?? []), ...(o.ocsps ?? []).map((r) => tlv(0xa1, oid(OID.riOcspResponse), r))];
   const signedData = seq(

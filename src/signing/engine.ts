@@ -78,7 +78,6 @@ export function identityFor(pki: Pki, which: SignContext['sealIdentity']): Ident
   }
 }
 
-
 /**
  * What a B-LT signature embeds so it can be validated later without fetching anything: the seal
  * certificate and its CA, the TSA certificate, and the revocation data the caller passed (the
@@ -104,10 +103,7 @@ export async function processWith(env: Engine, file: InputFile, ctx: EngineConte
   const p = ctx.process;
   try {
     if (!acceptsFile(p, file.name))
-      return fail(
-        file,
-        `process ${p.id} (${p.name}) accepts only ${p.acceptedFileTypes.join(', ')} files; "${file.name}" was not sealed`,
-      );
+      return fail(file, `process ${p.id} (${p.name}) accepts only ${p.acceptedFileTypes.join(', ')} files; "${file.name}" was not sealed`);
     if (p.operation === 'validate')
       return await (await validate()).validateFile(file, {
         // The CA's CRL as it is now (a certificate revoked through the control API since start-up),
@@ -165,9 +161,7 @@ export async function processWith(env: Engine, file: InputFile, ctx: EngineConte
           signed: true,
           success: true,
           detail: cadesDetail(level, enveloping, ctx.sealIdentity),
-          outputs: enveloping
-            ? [{ name: signatureFileName('p7m', file.name), bytes: cms }]
-            : [file, { name: signatureFileName('p7s', file.name), bytes: cms }],
+          outputs: enveloping ? [{ name: signatureFileName('p7m', file.name), bytes: cms }] : [file, { name: signatureFileName('p7s', file.name), bytes: cms }],
         };
       }
       case 'XAdES': {

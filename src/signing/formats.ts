@@ -92,7 +92,19 @@ export const isPdf = (b: Buffer): boolean => b.subarray(0, 1024).includes('%PDF-
 export const hasPdfSignature = (b: Buffer): boolean => b.includes('/ByteRange');
 
 /** Starts (after a byte-order mark and white space) with markup. */
-export const looksLikeXml = (b: Buffer): boolean => b.subarray(0, 512).toString('utf8').replace(/^\uFEFF/, '').trimStart().startsWith('<');
+export const looksLikeXml = (b: Buffer): boolean =>
+  b
+    .subarray(0, 512)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .trimStart()
+    .startsWith('<');
 
 /** Starts (after a byte-order mark and white space) with an XML declaration. */
-export const hasXmlDeclaration = (b: Buffer): boolean => b.subarray(0, 64).toString('utf8').replace(/^\uFEFF/, '').trimStart().startsWith('<?xml');
+export const hasXmlDeclaration = (b: Buffer): boolean =>
+  b
+    .subarray(0, 64)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .trimStart()
+    .startsWith('<?xml');

@@ -69,8 +69,7 @@ function signed(tbs: Buffer, key: KeyObject): Buffer[] {
   return [tbs, signatureAlgorithmDer(key), tlv(0x03, Buffer.from([0]), signature)];
 }
 
-const extension = (id: string, value: Buffer, critical = false): Buffer =>
-  seq(oid(id), ...(critical ? [Buffer.from([0x01, 0x01, 0xff])] : []), octet(value));
+const extension = (id: string, value: Buffer, critical = false): Buffer => seq(oid(id), ...(critical ? [Buffer.from([0x01, 0x01, 0xff])] : []), octet(value));
 const enumerated = (n: number): Buffer => tlv(0x0a, Buffer.from([n]));
 /** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. */
 const x509Time = (d: Date): Buffer => (d.getUTCFullYear() < 2050 ? utcTime(d) : generalizedTime(d));

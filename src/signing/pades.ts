@@ -116,10 +116,7 @@ function addSignatureField(u: PdfUpdater, valueRef: PDFRef, base: string): void 
  * Appends one revision holding a signature-type dictionary and its field, then fills the ByteRange
  * and /Contents: `contents(digest of the covered bytes)` → DER.
  */
-function signRevision(
-  u: PdfUpdater,
-  o: { dictHead: string; reserve: number; fieldBase: string; contents: (digest: Buffer) => Buffer },
-): { cms: Buffer } {
+function signRevision(u: PdfUpdater, o: { dictHead: string; reserve: number; fieldBase: string; contents: (digest: Buffer) => Buffer }): { cms: Buffer } {
   const sigRef = u.reserve();
   addSignatureField(u, sigRef, o.fieldBase);
   const head = `<< ${o.dictHead} /ByteRange `;

@@ -128,7 +128,11 @@ export async function openForUpdate(input: Buffer): Promise<PdfUpdater> {
   if (!(root instanceof PDFRef)) throw new PdfRefusal('the PDF has no document catalog (/Root); repair it before sealing');
   const catalog = context.lookup(root);
   if (!(catalog instanceof PDFDict)) throw new PdfRefusal('the PDF /Root is not a dictionary; repair it before sealing');
-  const trailer: Trailer = { root, ...(context.trailerInfo.Info ? { info: context.trailerInfo.Info } : {}), ...(context.trailerInfo.ID ? { id: context.trailerInfo.ID } : {}) };
+  const trailer: Trailer = {
+    root,
+    ...(context.trailerInfo.Info ? { info: context.trailerInfo.Info } : {}),
+    ...(context.trailerInfo.ID ? { id: context.trailerInfo.ID } : {}),
+  };
   // Object numbers go on from the larger of the trailer's /Size and what was parsed (a
   // cross-reference stream object is never assigned into pdf-lib's context).
   let next = Math.max(xref.size, context.largestObjectNumber + 1);

@@ -88,7 +88,10 @@ export interface Pki {
 }
 
 export function toPem(der: Buffer, label: string): string {
-  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
 
@@ -172,4 +175,3 @@ export function pkiFromMaterial(m: PkiMaterial, parseKey: KeyParser = createPriv
     material: m,
   };
 }
-

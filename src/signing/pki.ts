@@ -139,9 +139,7 @@ function makeLeaf(spec: LeafSpec, issuerPem: string, issuerKeyPem: string, leafK
   // Revocation pointers on every leaf of the test CA; the untrusted CA publishes none. The
   // responder needs no OCSP address of its own (id-pkix-ocsp-nocheck).
   const pointers =
-    spec.kind === 'untrusted-seal'
-      ? {}
-      : { crlUrl: urls.crl, caIssuersUrl: urls.caIssuers, ...(spec.kind === 'ocsp' ? {} : { ocspUrl: urls.ocsp }) };
+    spec.kind === 'untrusted-seal' ? {} : { crlUrl: urls.crl, caIssuersUrl: urls.caIssuers, ...(spec.kind === 'ocsp' ? {} : { ocspUrl: urls.ocsp }) };
   const byKind = {
     // No EKU on a seal certificate: `openssl cms -verify` checks the S/MIME signing purpose by
     // default and refuses a certificate whose EKU is documentSigning; with no EKU it passes.
@@ -180,7 +178,11 @@ const TEST_ORG: readonly Rdn[] = [
   [ATTR.organizationIdentifier, 'VATFI-12345678'],
   [ATTR.C, 'FI'],
 ];
-const TEST_ONLY = (cn: string, o = 'Seal Simulator TEST ONLY'): readonly Rdn[] => [[ATTR.CN, cn], [ATTR.O, o], [ATTR.C, 'FI']];
+const TEST_ONLY = (cn: string, o = 'Seal Simulator TEST ONLY'): readonly Rdn[] => [
+  [ATTR.CN, cn],
+  [ATTR.O, o],
+  [ATTR.C, 'FI'],
+];
 const SEAL_SUBJECT: readonly Rdn[] = [[ATTR.CN, 'Seal Simulator TEST Seal'], ...TEST_ORG];
 const EXPIRED_SUBJECT: readonly Rdn[] = [[ATTR.CN, 'Seal Simulator TEST Seal (expired)'], ...TEST_ORG];
 const REVOKED_SUBJECT: readonly Rdn[] = [[ATTR.CN, 'Seal Simulator TEST Seal (revoked)'], ...TEST_ORG];
@@ -277,7 +279,14 @@ interface KeySet {
  * Everything in `names` that `into` lacks, from `from` if it has it, else generated; written to
  * `into` (keys 0600). The cache (folder 0700) is filled this way once, then adopted by data dirs.
  */
-async function fillKeys(into: string, alg: KeyAlgorithm, now: Date, cas: ('ca' | 'untrustedCa')[], leaves: readonly LeafKeyFile[], signal?: AbortSignal): Promise<void> {
+async function fillKeys(
+  into: string,
+  alg: KeyAlgorithm,
+  now: Date,
+  cas: ('ca' | 'untrustedCa')[],
+  leaves: readonly LeafKeyFile[],
+  signal?: AbortSignal,
+): Promise<void> {
   const pairs = { ca: [FILES.ca, FILES.caKey, CA_NAME], untrustedCa: [FILES.untrustedCa, FILES.untrustedCaKey, UNTRUSTED_CA_NAME] } as const;
   for (const which of cas) {
     const [certFile, keyFile, name] = pairs[which];
@@ -404,7 +413,13 @@ async function loadOrCreateLocked(opts: LoadOrCreatePkiOptions): Promise<{ pki: 
       [FILES.ocsp, byCa(OCSP_SUBJECT, 'ocsp', current, FILES.ocspKey)],
       [
         FILES.untrusted,
-        makeLeaf({ subject: UNTRUSTED_SUBJECT, kind: 'untrusted-seal', ...current }, keys.untrustedCa.pem, keys.untrustedCa.keyPem, keys.leaf[FILES.untrustedKey], publicUrl),
+        makeLeaf(
+          { subject: UNTRUSTED_SUBJECT, kind: 'untrusted-seal', ...current },
+          keys.untrustedCa.pem,
+          keys.untrustedCa.keyPem,
+          keys.leaf[FILES.untrustedKey],
+          publicUrl,
+        ),
       ],
     ];
     signal?.throwIfAborted();

@@ -178,7 +178,15 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
     const early = opts.early?.take(budget.memoryMiB);
     const child = early?.child ?? forkSealingProcess(budget.memoryMiB);
     let markWarm: () => void = () => {};
-    const proc: Proc = { child, isReady: false, loaded: false, task: undefined, stderr: early?.stderr ?? '', dead: false, warm: new Promise<void>((r) => (markWarm = r)) };
+    const proc: Proc = {
+      child,
+      isReady: false,
+      loaded: false,
+      task: undefined,
+      stderr: early?.stderr ?? '',
+      dead: false,
+      warm: new Promise<void>((r) => (markWarm = r)),
+    };
     child.stderr!.setEncoding('utf8').on('data', (d: string) => {
       proc.stderr = (proc.stderr + d).slice(-2000);
     });
@@ -212,7 +220,8 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
         startFailures++;
         // It could not even start (a broken installation): fail the waiting files rather than
         // starting processes in a loop.
-        for (const j of waiting.splice(0)) j.resolve(failed(j.task.file.name, `the sealing process could not start (${why}): ${proc.stderr.trim().split('\n').slice(-3).join(' ')}`));
+        for (const j of waiting.splice(0))
+          j.resolve(failed(j.task.file.name, `the sealing process could not start (${why}): ${proc.stderr.trim().split('\n').slice(-3).join(' ')}`));
       }
       const i = procs.indexOf(proc);
       if (i >= 0) procs.splice(i, 1);
@@ -230,7 +239,9 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
     };
     child.on('error', (e) => onDeath(e.message));
     child.on('exit', (code, signal) => onDeath(signal ? `signal ${signal}` : `exit code ${code}`));
-    child.send({ init: { material: pki.material, ...(validation ? { validation } : {}), ...(early ? { readyBeforeModules: true } : {}) } } satisfies WorkerInit);
+    child.send({
+      init: { material: pki.material, ...(validation ? { validation } : {}), ...(early ? { readyBeforeModules: true } : {}) },
+    } satisfies WorkerInit);
     return proc;
   }
 
@@ -423,7 +434,10 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
       },
       undefined,
     );
-    const outputs = (answer.outputs as InlineOutput[]).map((o) => ({ name: o.name, bytes: o.bytes ? Buffer.from(o.bytes.buffer, o.bytes.byteOffset, o.bytes.byteLength) : file.bytes }));
+    const outputs = (answer.outputs as InlineOutput[]).map((o) => ({
+      name: o.name,
+      bytes: o.bytes ? Buffer.from(o.bytes.buffer, o.bytes.byteOffset, o.bytes.byteLength) : file.bytes,
+    }));
     return { ...answer, outputs };
   }
 
@@ -488,7 +502,9 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
       opts.early?.discard();
       for (const j of waiting.splice(0)) j.resolve(failed(j.task.file.name, 'the signer was closed'));
       const all = procs.splice(0);
-      const exits = all.map((p) => (p.dead || p.child.exitCode !== null || p.child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => p.child.once('exit', () => r()))));
+      const exits = all.map((p) =>
+        p.dead || p.child.exitCode !== null || p.child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => p.child.once('exit', () => r())),
+      );
       for (const p of all) {
         busy(p); // an idle process is unref'd: referenced again, the loop waits for its exit
         kill(p, failed(p.task?.task.file.name ?? '', 'the signer was closed'));

@@ -194,7 +194,10 @@ export class Revocations {
       const revoked: RevokedEntry[] = this.state.revoked
         .filter((e) => new Date(e.revokedAt).getTime() <= now.getTime())
         .map((e) => ({ serial: e.serial, revokedAt: new Date(e.revokedAt), reason: e.reason }));
-      const der = buildCrl({ cert: this.pki.ca, key: this.caKey }, { number: this.state.crlNumber, thisUpdate, nextUpdate: new Date(thisUpdate.getTime() + VALIDITY_MS), revoked });
+      const der = buildCrl(
+        { cert: this.pki.ca, key: this.caKey },
+        { number: this.state.crlNumber, thisUpdate, nextUpdate: new Date(thisUpdate.getTime() + VALIDITY_MS), revoked },
+      );
       this.crl = { der, issuedAt: thisUpdate.getTime() };
       this.state.crlIssuedAt = thisUpdate.toISOString();
       try {
@@ -236,6 +239,4 @@ export class Revocations {
     writeFileSync(tmp, JSON.stringify(this.state, null, 2) + '\n');
     renameSync(tmp, this.file);
   }
-
 }
-

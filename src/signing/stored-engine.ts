@@ -58,13 +58,17 @@ export async function processStoredWith(env: Engine, file: StoredFile, ctx: Stor
     }
     const bytes = readFileSync(file.path);
     const sibs = ctx.siblingPaths;
-    const outcome = await processWith(env, { name: file.name, bytes }, {
-      process: p,
-      now: ctx.now,
-      ...(ctx.sealIdentity ? { sealIdentity: ctx.sealIdentity } : {}),
-      ...(sibs ? { siblings: (n: string) => (sibs[n] ? readFileSync(sibs[n]) : undefined) } : {}),
-      ...(ctx.revocation ? { revocation: ctx.revocation } : {}),
-    });
+    const outcome = await processWith(
+      env,
+      { name: file.name, bytes },
+      {
+        process: p,
+        now: ctx.now,
+        ...(ctx.sealIdentity ? { sealIdentity: ctx.sealIdentity } : {}),
+        ...(sibs ? { siblings: (n: string) => (sibs[n] ? readFileSync(sibs[n]) : undefined) } : {}),
+        ...(ctx.revocation ? { revocation: ctx.revocation } : {}),
+      },
+    );
     const outputs: StoredFile[] = [];
     for (const o of outcome.outputs) {
       if (o.bytes === bytes) {

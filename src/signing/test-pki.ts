@@ -34,13 +34,15 @@ export interface LoadedTestPki {
 export function resolvePkiCacheDir(setting: string, env: NodeJS.ProcessEnv = process.env): string | null {
   if (setting === 'off') return null;
   if (setting !== '') return setting;
-  const base = env.XDG_CACHE_HOME?.trim() || (() => {
-    try {
-      return join(homedir(), '.cache');
-    } catch {
-      return '';
-    }
-  })();
+  const base =
+    env.XDG_CACHE_HOME?.trim() ||
+    (() => {
+      try {
+        return join(homedir(), '.cache');
+      } catch {
+        return '';
+      }
+    })();
   return base ? join(base, 'seal-simulator') : null;
 }
 
@@ -153,7 +155,9 @@ export class LazyRealSigner implements Signer {
   async processStored(file: StoredFile, ctx: StoredContext, opts?: StoredOptions): Promise<StoredOutcome> {
     // The first file may wait for the PKI to be generated (seconds): a stop must not wait for that.
     const signal = opts?.signal;
-    const stopped = signal && new Promise<undefined>((resolve) => (signal.aborted ? resolve(undefined) : signal.addEventListener('abort', () => resolve(undefined), { once: true })));
+    const stopped =
+      signal &&
+      new Promise<undefined>((resolve) => (signal.aborted ? resolve(undefined) : signal.addEventListener('abort', () => resolve(undefined), { once: true })));
     const real = await (stopped ? Promise.race([this.startPool(), stopped]) : this.startPool());
     if (!real) return { fileName: file.name, signed: false, success: false, detail: `work on "${file.name}" was stopped`, outputs: [] };
     return real.processStored(file, ctx, opts);
@@ -171,6 +175,10 @@ export class LazyRealSigner implements Signer {
     if (!pending) return;
     const ready = await Promise.race([pending, new Promise<undefined>((r) => setImmediate(() => r(undefined)))]);
     if (ready) await ready.close();
-    else void pending.then((s) => s?.close(), () => {});
+    else
+      void pending.then(
+        (s) => s?.close(),
+        () => {},
+      );
   }
 }

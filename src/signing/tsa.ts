@@ -58,8 +58,7 @@ function parseDerRequest(body: Buffer): TimeStampRequest {
   if (top.end !== body.length) throw new Error('trailing bytes after the TimeStampReq');
   const f = children(body.subarray(top.hdr, top.end));
   const version = f[0];
-  if (version?.[0] !== 0x02 || content(version).length !== 1 || content(version)[0] !== 1)
-    throw new Error('TimeStampReq version must be 1');
+  if (version?.[0] !== 0x02 || content(version).length !== 1 || content(version)[0] !== 1) throw new Error('TimeStampReq version must be 1');
   const mi = f[1];
   if (mi?.[0] !== 0x30) throw new Error('messageImprint missing');
   const [algId, hashOct] = children(content(mi));
@@ -148,7 +147,7 @@ const UNACCEPTED_POLICY_BIT = 15;
  */
 export function timeStampRejection(failBit: number, text: string): Buffer {
   const bits = Buffer.alloc(Math.floor(failBit / 8) + 1);
-  bits[Math.floor(failBit / 8)] = 0x80 >> failBit % 8;
+  bits[Math.floor(failBit / 8)] = 0x80 >> (failBit % 8);
   const unused = 7 - (failBit % 8); // DER: a named-bit list ends at its last set bit
   const statusString = seq(tlv(0x0c, Buffer.from(text, 'utf8')));
   return seq(seq(int(2), statusString, tlv(0x03, Buffer.from([unused]), bits)));
@@ -168,14 +167,12 @@ export function createTsa(pki: Pick<Pki, 'tsa'>): Tsa {
   const tsa = pki.tsa;
   const stampHashJson = (b64: string, now: Date): { token: string } => {
     const JSON_HINT = 'Send {"hash": "<base64 of a 20/32/48/64-byte SHA-1/256/384/512 digest>"}.';
-    if (typeof b64 !== 'string' || b64.trim() === '')
-      throw new DomainError('invalid_request', `"hash" is missing or empty. ${JSON_HINT}`);
+    if (typeof b64 !== 'string' || b64.trim() === '') throw new DomainError('invalid_request', `"hash" is missing or empty. ${JSON_HINT}`);
     const s = b64.trim();
     if (!B64.test(s) || s.length % 4 !== 0) throw new DomainError('invalid_request', `"hash" is not valid base64. ${JSON_HINT}`);
     const hash = Buffer.from(s, 'base64');
     const h = HASH_BY_LEN[hash.length];
-    if (!h)
-      throw new DomainError('invalid_request', `"hash" decodes to ${hash.length} bytes, which is no SHA-1/256/384/512 digest. ${JSON_HINT}`);
+    if (!h) throw new DomainError('invalid_request', `"hash" decodes to ${hash.length} bytes, which is no SHA-1/256/384/512 digest. ${JSON_HINT}`);
     return { token: timeStampToken(tsa, { hashAlgorithm: h.oid, hash, certReq: true }, now).toString('base64') };
   };
   return {
@@ -184,7 +181,10 @@ export function createTsa(pki: Pick<Pki, 'tsa'>): Tsa {
       if (req.reqPolicy !== undefined && req.reqPolicy !== TSA_POLICY_OID) {
         // RFC 3161 §2.4.1: a TSA asked for a policy it does not support must refuse, not answer
         // under its own; a client that pins a policy learns it here, as with a real TSA.
-        return timeStampRejection(UNACCEPTED_POLICY_BIT, `The simulator's TSA issues time-stamps under policy ${TSA_POLICY_OID} only; the request asked for ${req.reqPolicy}.`);
+        return timeStampRejection(
+          UNACCEPTED_POLICY_BIT,
+          `The simulator's TSA issues time-stamps under policy ${TSA_POLICY_OID} only; the request asked for ${req.reqPolicy}.`,
+        );
       }
       return timeStampResp(timeStampToken(tsa, req, now));
     },

@@ -57,27 +57,40 @@ const dataFileMissing = (d: { label: string; dataName?: string }, file: InputFil
 async function run(d: Detected, file: InputFile, trust: Trust, max: number): Promise<Validated | undefined> {
   switch (d.kind) {
     case 'cades': {
-      if (!d.enveloping && !d.data)
-        return dataFileMissing(d, file);
+      if (!d.enveloping && !d.data) return dataFileMissing(d, file);
       return { format: d.label, checks: [judge(cadesFacts(d.cms, d.data ? [d.data] : undefined, trust), 'S-1', trust)] };
     }
     case 'xades-detached': {
-      if (!d.data)
-        return dataFileMissing(d, file);
+      if (!d.data) return dataFileMissing(d, file);
       const r = await xadesSignatures(d.xml, d.data, trust, max);
-      if (r.tooMany !== undefined) return { format: d.label, checks: [], note: tooMany(r.tooMany, max, 'XML signatures'), indication: 'INDETERMINATE', subIndication: 'SIG_CONSTRAINTS_FAILURE' };
+      if (r.tooMany !== undefined)
+        return {
+          format: d.label,
+          checks: [],
+          note: tooMany(r.tooMany, max, 'XML signatures'),
+          indication: 'INDETERMINATE',
+          subIndication: 'SIG_CONSTRAINTS_FAILURE',
+        };
       return { format: d.label, checks: r.signatures };
     }
     case 'pdf': {
       const r = padesSignatures(file.bytes, trust, max);
       if (r.tooMany !== undefined)
-        return { format: 'PAdES', checks: [], note: tooMany(r.tooMany, max, 'PDF signature fields (/ByteRange)'), indication: 'INDETERMINATE', subIndication: 'SIG_CONSTRAINTS_FAILURE' };
+        return {
+          format: 'PAdES',
+          checks: [],
+          note: tooMany(r.tooMany, max, 'PDF signature fields (/ByteRange)'),
+          indication: 'INDETERMINATE',
+          subIndication: 'SIG_CONSTRAINTS_FAILURE',
+        };
       if (!r.signatures.length && !r.documentTimeStamps.length) return undefined;
       return {
         format: 'PAdES',
         checks: r.signatures,
         documentTimeStamps: r.documentTimeStamps,
-        ...(r.signatures.length ? {} : { note: 'the PDF carries only document time-stamps, no signature', indication: 'TOTAL-FAILED', subIndication: 'FORMAT_FAILURE' }),
+        ...(r.signatures.length
+          ? {}
+          : { note: 'the PDF carries only document time-stamps, no signature', indication: 'TOTAL-FAILED', subIndication: 'FORMAT_FAILURE' }),
       };
     }
     case 'xml': {
@@ -87,7 +100,14 @@ async function run(d: Detected, file: InputFile, trust: Trust, max: number): Pro
       } catch {
         return undefined; // not well-formed XML: not an XML signature
       }
-      if (r.tooMany !== undefined) return { format: d.label, checks: [], note: tooMany(r.tooMany, max, 'XML signatures'), indication: 'INDETERMINATE', subIndication: 'SIG_CONSTRAINTS_FAILURE' };
+      if (r.tooMany !== undefined)
+        return {
+          format: d.label,
+          checks: [],
+          note: tooMany(r.tooMany, max, 'XML signatures'),
+          indication: 'INDETERMINATE',
+          subIndication: 'SIG_CONSTRAINTS_FAILURE',
+        };
       return r.signatures.length ? { format: d.label, checks: r.signatures } : undefined;
     }
     case 'none':
@@ -128,7 +148,13 @@ export async function validateFile(file: InputFile, ctx: ValidateContext): Promi
   try {
     v = await validateBytes(file, ctx);
   } catch (e) {
-    v = { format: 'unknown', checks: [], note: `the file could not be checked: ${(e as Error).message}`, indication: 'TOTAL-FAILED', subIndication: 'FORMAT_FAILURE' };
+    v = {
+      format: 'unknown',
+      checks: [],
+      note: `the file could not be checked: ${(e as Error).message}`,
+      indication: 'TOTAL-FAILED',
+      subIndication: 'FORMAT_FAILURE',
+    };
   }
   return reportFile(file, v, { trustAnchor: ctx.pki.ca.subject, now: ctx.now });
 }

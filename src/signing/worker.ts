@@ -100,12 +100,25 @@ if (process.send) {
   // loads it itself (engine.ts imports on first use). The pool is told when all are in, so that
   // loading them, once per process, does not count against a file's time budget.
   const [first, ...rest] = FORMAT_LOADERS;
-  const firstLoaded = first!().then(() => {}, () => {});
+  const firstLoaded = first!().then(
+    () => {},
+    () => {},
+  );
   let inHand = 0;
   let rested: Promise<void> | undefined;
   const loadRest = (): Promise<void> =>
     (rested ??= rest
-      .reduce((p, load) => p.then(() => new Promise<void>((r) => setImmediate(r))).then(load).then(() => {}, () => {}), firstLoaded)
+      .reduce(
+        (p, load) =>
+          p
+            .then(() => new Promise<void>((r) => setImmediate(r)))
+            .then(load)
+            .then(
+              () => {},
+              () => {},
+            ),
+        firstLoaded,
+      )
       .then(() => {
         send({ loaded: true });
       }));
@@ -140,7 +153,11 @@ if (process.send) {
       ...(t.sealIdentity ? { sealIdentity: t.sealIdentity } : {}),
       ...(t.revocation ? { revocation: { crls: t.revocation.crls.map(u8), ocsps: t.revocation.ocsps.map(u8) } } : {}),
     };
-    void (t.inline ? inlineWork(env, t.file.name, t.inline, common) : processStoredWith(env, t.file, { ...common, ...(t.siblingPaths ? { siblingPaths: t.siblingPaths } : {}) }, t.outDir))
+    void (
+      t.inline
+        ? inlineWork(env, t.file.name, t.inline, common)
+        : processStoredWith(env, t.file, { ...common, ...(t.siblingPaths ? { siblingPaths: t.siblingPaths } : {}) }, t.outDir)
+    )
       .then(
         (outcome) => send({ id: t.id, outcome }),
         (e: unknown) => send({ id: t.id, error: (e as Error)?.message ?? String(e) }),

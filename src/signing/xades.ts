@@ -117,10 +117,30 @@ function buildSignature(refs: DataRef[], o: XadesOptions): string {
     [DSNS],
     el('ds:CanonicalizationMethod', [['Algorithm', EXC_C14N]]) +
       el('ds:SignatureMethod', [['Algorithm', `http://www.w3.org/2001/04/xmldsig-more#${ec ? 'ecdsa' : 'rsa'}-sha256`]]) +
-      refs.map((r, i) => el('ds:Reference', [['Id', refId(i)], ['URI', r.uri]], transforms(r.transforms) + digest(r.digestB64))).join('') +
-      el('ds:Reference', [['Type', SIGNED_PROPS_TYPE], ['URI', `#${propsId}`]], transforms([EXC_C14N]) + digest(b64sha256(signedProps))),
+      refs
+        .map((r, i) =>
+          el(
+            'ds:Reference',
+            [
+              ['Id', refId(i)],
+              ['URI', r.uri],
+            ],
+            transforms(r.transforms) + digest(r.digestB64),
+          ),
+        )
+        .join('') +
+      el(
+        'ds:Reference',
+        [
+          ['Type', SIGNED_PROPS_TYPE],
+          ['URI', `#${propsId}`],
+        ],
+        transforms([EXC_C14N]) + digest(b64sha256(signedProps)),
+      ),
   );
-  const sigValue = cryptoSign('sha256', Buffer.from(signedInfo, 'utf8'), ec ? { key: o.signer.key, dsaEncoding: 'ieee-p1363' } : o.signer.key).toString('base64');
+  const sigValue = cryptoSign('sha256', Buffer.from(signedInfo, 'utf8'), ec ? { key: o.signer.key, dsaEncoding: 'ieee-p1363' } : o.signer.key).toString(
+    'base64',
+  );
   const svId = `${id}-sigvalue`;
   const keyInfoCerts = [cert.der, o.signer.issuer.der];
   const unsigned: string[] = [];
@@ -128,7 +148,11 @@ function buildSignature(refs: DataRef[], o: XadesOptions): string {
     const svC14n = el('ds:SignatureValue', [DSNS, ['Id', svId]], sigValue);
     const token = o.timestamp(createHash('sha256').update(svC14n, 'utf8').digest());
     unsigned.push(
-      el('xades:SignatureTimeStamp', [['Id', `${id}-sigts`]], el('ds:CanonicalizationMethod', [['Algorithm', EXC_C14N]]) + el('xades:EncapsulatedTimeStamp', [], b64Of(token))),
+      el(
+        'xades:SignatureTimeStamp',
+        [['Id', `${id}-sigts`]],
+        el('ds:CanonicalizationMethod', [['Algorithm', EXC_C14N]]) + el('xades:EncapsulatedTimeStamp', [], b64Of(token)),
+      ),
     );
   }
   if (o.ltv) {

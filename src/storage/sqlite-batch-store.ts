@@ -113,37 +113,23 @@ export class SqliteBatchStore implements BatchStore {
     if (!columns.some((c) => c.name === 'attempts')) this.db.exec(`ALTER TABLE documents ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0`);
     const db = this.db;
     this.stmt = {
-      insertBatch: db.prepare(
-        `INSERT INTO batches (tenant, process_id, status, status_since, created_at) VALUES (?, ?, 'NEW', ?, ?)`,
-      ),
+      insertBatch: db.prepare(`INSERT INTO batches (tenant, process_id, status, status_since, created_at) VALUES (?, ?, 'NEW', ?, ?)`),
       getBatch: db.prepare<[number], BatchRow>(`SELECT * FROM batches WHERE id = ?`),
       getUpload: db.prepare<[number], UploadRow>(`SELECT * FROM uploads WHERE id = ?`),
-      documents: db.prepare<[number], DocumentRow>(
-        `SELECT id, file_name, size, signed, success, detail FROM documents WHERE batch_id = ? ORDER BY seq`,
-      ),
+      documents: db.prepare<[number], DocumentRow>(`SELECT id, file_name, size, signed, success, detail FROM documents WHERE batch_id = ? ORDER BY seq`),
       setStatus: db.prepare(`UPDATE batches SET status = ?, status_since = ? WHERE id = ? AND status = ?`),
       statusOf: db.prepare<[number], { status: Status }>(`SELECT status FROM batches WHERE id = ?`),
-      insertTransition: db.prepare(
-        `INSERT INTO transitions (batch_id, from_status, to_status, event, at) VALUES (?, ?, ?, ?, ?)`,
-      ),
-      insertUpload: db.prepare(
-        `INSERT INTO uploads (batch_id, name, path, size, sha256, uploaded_at) VALUES (?, ?, ?, ?, ?, ?)`,
-      ),
+      insertTransition: db.prepare(`INSERT INTO transitions (batch_id, from_status, to_status, event, at) VALUES (?, ?, ?, ?, ?)`),
+      insertUpload: db.prepare(`INSERT INTO uploads (batch_id, name, path, size, sha256, uploaded_at) VALUES (?, ?, ?, ?, ?, ?)`),
       setPackage: db.prepare(
         `UPDATE batches SET package_id = ?, status = ?, status_since = CASE WHEN status = ? THEN status_since ELSE ? END
          WHERE id = ? AND status = ?`,
       ),
       deleteDocuments: db.prepare(`DELETE FROM documents WHERE batch_id = ?`),
       insertDocument: db.prepare(`INSERT INTO documents (batch_id, seq, file_name, size) VALUES (?, ?, ?, ?)`),
-      setResult: db.prepare(
-        `UPDATE batches SET result_path = ?, result_size = ?, result_sha256 = ?, result_at = ? WHERE id = ? AND status != 'DELETED'`,
-      ),
-      setOutcome: db.prepare(
-        `UPDATE documents SET signed = ?, success = ?, detail = ?, attempts = 0 WHERE batch_id = ? AND file_name = ?`,
-      ),
-      attempts: db.prepare<[number], { file_name: string; attempts: number }>(
-        `SELECT file_name, attempts FROM documents WHERE batch_id = ? AND attempts > 0`,
-      ),
+      setResult: db.prepare(`UPDATE batches SET result_path = ?, result_size = ?, result_sha256 = ?, result_at = ? WHERE id = ? AND status != 'DELETED'`),
+      setOutcome: db.prepare(`UPDATE documents SET signed = ?, success = ?, detail = ?, attempts = 0 WHERE batch_id = ? AND file_name = ?`),
+      attempts: db.prepare<[number], { file_name: string; attempts: number }>(`SELECT file_name, attempts FROM documents WHERE batch_id = ? AND attempts > 0`),
       addAttempt: db.prepare<[number, string]>(`UPDATE documents SET attempts = attempts + 1 WHERE batch_id = ? AND file_name = ?`),
       clearAttempt: db.prepare<[number, string]>(`UPDATE documents SET attempts = 0 WHERE batch_id = ? AND file_name = ?`),
       referenced: db.prepare<[], { path: string }>(
@@ -199,9 +185,7 @@ export class SqliteBatchStore implements BatchStore {
     const rows =
       filter.tenant === undefined
         ? this.db.prepare<[number], BatchRow>(`SELECT * FROM batches ORDER BY id DESC LIMIT ?`).all(limit)
-        : this.db
-            .prepare<[string, number], BatchRow>(`SELECT * FROM batches WHERE tenant = ? ORDER BY id DESC LIMIT ?`)
-            .all(filter.tenant, limit);
+        : this.db.prepare<[string, number], BatchRow>(`SELECT * FROM batches WHERE tenant = ? ORDER BY id DESC LIMIT ?`).all(filter.tenant, limit);
     return rows.map((r) => this.toBatch(r));
   }
 
@@ -218,20 +202,11 @@ export class SqliteBatchStore implements BatchStore {
     });
   }
 
-  recordUpload(
-    id: number,
-    from: Status,
-    to: Status,
-    pkg: Omit<BatchPackage, 'id'>,
-    files: { name: string; size: number }[],
-    at: number,
-  ) {
+  recordUpload(id: number, from: Status, to: Status, pkg: Omit<BatchPackage, 'id'>, files: { name: string; size: number }[], at: number) {
     return this.writing(id, () => {
       const before = this.stmt.getBatch.get(id);
       if (!before || before.status !== from) return { ok: false as const, current: before?.status ?? null };
-      const packageId = Number(
-        this.stmt.insertUpload.run(id, pkg.name, pkg.path, pkg.size, pkg.sha256, pkg.uploadedAt).lastInsertRowid,
-      );
+      const packageId = Number(this.stmt.insertUpload.run(id, pkg.name, pkg.path, pkg.size, pkg.sha256, pkg.uploadedAt).lastInsertRowid);
       this.stmt.setPackage.run(packageId, to, to, at, id, from);
       this.stmt.insertTransition.run(id, from, to, 'upload', at);
       this.stmt.deleteDocuments.run(id);
@@ -346,10 +321,7 @@ export class SqliteBatchStore implements BatchStore {
       statusSince: row.status_since,
       createdAt: row.created_at,
       package: upload ? this.toPackage(upload) : null,
-      result:
-        row.result_path === null
-          ? null
-          : { path: row.result_path, size: row.result_size!, sha256: row.result_sha256!, at: row.result_at! },
+      result: row.result_path === null ? null : { path: row.result_path, size: row.result_size!, sha256: row.result_sha256!, at: row.result_at! },
       documents: this.stmt.documents.all(row.id).map(
         (d): BatchDocument => ({
           id: d.id,

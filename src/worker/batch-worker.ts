@@ -145,7 +145,8 @@ export class BatchWorker implements WorkQueue {
       const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
       await Promise.race([running, late]);
       clearTimeout(timer);
-      if (this.active.size > 0) this.deps.log.info({ batches: [...this.active.keys()], waitMs }, 'batch work abandoned by shutdown; it resumes on the next start');
+      if (this.active.size > 0)
+        this.deps.log.info({ batches: [...this.active.keys()], waitMs }, 'batch work abandoned by shutdown; it resumes on the next start');
     } else {
       await running;
     }
@@ -173,7 +174,10 @@ export class BatchWorker implements WorkQueue {
       // After stop(), the signer, the store or a temporary data directory may be gone under a
       // file in hand: any failure then is the shutdown's, not the batch's.
       if (err instanceof WorkStopped || signal.aborted || this.stopping) {
-        this.deps.log.info({ batchId: id, why: (signal.reason as Error | undefined)?.message }, 'batch work stopped; a batch still accepted resumes on the next start');
+        this.deps.log.info(
+          { batchId: id, why: (signal.reason as Error | undefined)?.message },
+          'batch work stopped; a batch still accepted resumes on the next start',
+        );
         return;
       }
       // A batch whose package cannot be processed at all (it was inspected on upload, so this is
@@ -196,7 +200,13 @@ export class BatchWorker implements WorkQueue {
     const temps = new Set<string>();
     const siblings =
       process.operation === 'validate'
-        ? await extractSiblings(packagePath, batch.documents.map((d) => d.fileName), limits, this.deps.workDir, temps)
+        ? await extractSiblings(
+            packagePath,
+            batch.documents.map((d) => d.fileName),
+            limits,
+            this.deps.workDir,
+            temps,
+          )
         : undefined;
 
     const work = async (file: StoredFile): Promise<StoredOutcome> => {
@@ -213,7 +223,11 @@ export class BatchWorker implements WorkQueue {
       // Durable before the file reaches a sealing process: if it takes the whole server down, the
       // next start knows.
       ledger.recordAttempts(batch.id, [file.name], []);
-      const outcome = await signer.processStored(file, { process, now: clock.now(tenant), ...(injected ? { sealIdentity: injected.sealIdentity } : {}), ...(siblings ? { siblingPaths: siblings } : {}) }, { signal });
+      const outcome = await signer.processStored(
+        file,
+        { process, now: clock.now(tenant), ...(injected ? { sealIdentity: injected.sealIdentity } : {}), ...(siblings ? { siblingPaths: siblings } : {}) },
+        { signal },
+      );
       // Ended, whatever the outcome (a file stopped by a shutdown did not fail either): only a
       // file still in progress when the process dies counts.
       ledger.recordAttempts(batch.id, [], [file.name]);

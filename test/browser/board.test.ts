@@ -26,7 +26,11 @@ afterAll(async () => {
 async function acceptedBatch(): Promise<number> {
   const h = { 'API-KEY': KEY };
   const id = Number(((await (await fetch(`${sim.url}/api/CreateBatch/1`, { method: 'POST', headers: h })).json()) as { id: string }).id);
-  await fetch(`${sim.url}/api/upload/${id}`, { method: 'POST', headers: { ...h, 'content-type': 'application/octet-stream' }, body: new Uint8Array(await zipOf({ 'a.pdf': samplePdf() })) });
+  await fetch(`${sim.url}/api/upload/${id}`, {
+    method: 'POST',
+    headers: { ...h, 'content-type': 'application/octet-stream' },
+    body: new Uint8Array(await zipOf({ 'a.pdf': samplePdf() })),
+  });
   await fetch(`${sim.url}/api/AcceptBatch/${id}`, { method: 'POST', headers: h });
   return id;
 }
@@ -63,7 +67,10 @@ describe('the batch board', () => {
   it("speaks the API's language: a key a person knows, BatchStatus's status names, file states as its documents say, UTC times", async () => {
     const h = { 'API-KEY': KEY };
     const batchStatus = async (id: number) =>
-      (await (await fetch(`${sim.url}/api/BatchStatus/${id}`, { headers: h })).json()) as { status: string; documents: { fileName: string; signed: string; signingResult_Success: string }[] };
+      (await (await fetch(`${sim.url}/api/BatchStatus/${id}`, { headers: h })).json()) as {
+        status: string;
+        documents: { fileName: string; signed: string; signingResult_Success: string }[];
+      };
     const id = Number(((await (await fetch(`${sim.url}/api/CreateBatch/1`, { method: 'POST', headers: h })).json()) as { id: string }).id);
     const zip = await zipOf({ 'good.pdf': samplePdf('good'), 'bad.pdf': samplePdf('bad') });
     await fetch(`${sim.url}/api/upload/${id}`, { method: 'POST', headers: { ...h, 'content-type': 'application/octet-stream' }, body: new Uint8Array(zip) });

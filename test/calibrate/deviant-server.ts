@@ -53,7 +53,12 @@ export async function startDeviantServer(): Promise<{ url: string; close(): Prom
     id: b.id,
     status: statusOf(b),
     creationDate: date(b.createdAt),
-    documents: (b.files ?? []).map((f, i) => ({ id: String(i + 1), signed: f.name.endsWith('.pdf') ? 'true' : 'false', fileName: f.name, signingResult_Success: f.name.endsWith('.pdf') ? 'true' : 'false' })),
+    documents: (b.files ?? []).map((f, i) => ({
+      id: String(i + 1),
+      signed: f.name.endsWith('.pdf') ? 'true' : 'false',
+      fileName: f.name,
+      signingResult_Success: f.name.endsWith('.pdf') ? 'true' : 'false',
+    })),
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -84,7 +89,18 @@ export async function startDeviantServer(): Promise<{ url: string; close(): Prom
         const names = await zipEntryNames(body);
         if (!names || names.length === 0 || names.some((x) => x.includes('/'))) return refuse(res, 400, 'not a flat ZIP');
         b.files = names.map((name) => ({ name, bytes: Buffer.from(name) }));
-        return send(res, 202, { id: '1', counterpartyId: '1', name: `batch-${b.id}.zip`, signed: 'false', hash: null, signature: null, batchId: b.id, creationDate: date(Date.now()), isZip: 'true', tsaId: '1' });
+        return send(res, 202, {
+          id: '1',
+          counterpartyId: '1',
+          name: `batch-${b.id}.zip`,
+          signed: 'false',
+          hash: null,
+          signature: null,
+          batchId: b.id,
+          creationDate: date(Date.now()),
+          isZip: 'true',
+          tsaId: '1',
+        });
       }
       case 'acceptbatch':
         if (status !== 'NEW' || !b.files) return refuse(res, 404, 'batch cannot be accepted now');

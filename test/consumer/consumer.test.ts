@@ -74,21 +74,21 @@ describe('an ES module project', { timeout: 240_000 }, () => {
     write(esm, 'src/seal-client.js', SEAL_CLIENT);
   }, 900_000);
 
-  it('installs without engine warnings from the simulator\'s dependencies (with the documented overrides)', () => {
+  it("installs without engine warnings from the simulator's dependencies (with the documented overrides)", () => {
     expectNoEngineWarningsFromTheSimulator(esm);
   });
 
-  it('runs the README\'s startSimulator example', async () => {
+  it("runs the README's startSimulator example", async () => {
     write(esm, 'readme.mjs', timedClose(docBlock('readme-start-simulator')));
     expectClean(esm, await runIn(esm, process.execPath, ['readme.mjs'], 60_000), 1);
   });
 
-  it('runs docs/shipping.md\'s startSimulator example', async () => {
+  it("runs docs/shipping.md's startSimulator example", async () => {
     write(esm, 'shipping.mjs', timedClose(docBlock('shipping-start-simulator')));
     expectClean(esm, await runIn(esm, process.execPath, ['shipping.mjs'], 60_000), 1);
   });
 
-  it('runs the vitest beforeAll/afterAll example: a whole batch sealed and downloaded in the test\'s own process', async () => {
+  it("runs the vitest beforeAll/afterAll example: a whole batch sealed and downloaded in the test's own process", async () => {
     rmSync(join(esm.dir, 'vitest.config.ts'), { force: true }); // no globalSetup in this run
     write(esm, 'test/seal-batch.test.ts', timedClose(docBlock('vitest-before-all')));
     copyFileSync(DOCUMENTS_ZIP, join(esm.dir, 'test', 'documents.zip'));
@@ -147,7 +147,7 @@ it('downloads a sealed batch', async () => {
       expect((await fetch(`${sim.url}/_simulator/health`)).status).toBe(200);
       const ms = await ctrlC(child, sim.pid);
       await closed;
-      expect(ms, 'the simulator\'s exit after Ctrl-C (ms)').toBeLessThanOrEqual(CLOSE_BOUND_MS);
+      expect(ms, "the simulator's exit after Ctrl-C (ms)").toBeLessThanOrEqual(CLOSE_BOUND_MS);
       expect(out, err).toMatch(/"msg":"stopped"/);
       expect(leftovers(esm)).toEqual([]);
     } finally {
@@ -164,7 +164,7 @@ describe('a CommonJS project', { timeout: 240_000 }, () => {
     copyFileSync(DOCUMENTS_ZIP, join(cjs.dir, 'documents.zip'));
   }, 900_000);
 
-  it('installs without engine warnings from the simulator\'s dependencies (with the documented overrides)', () => {
+  it("installs without engine warnings from the simulator's dependencies (with the documented overrides)", () => {
     expectNoEngineWarningsFromTheSimulator(cjs);
   });
 

@@ -26,7 +26,10 @@ async function simulator(args: string[] = [], env: Record<string, string> = {}):
 
 async function kit(url: string, name: string, extra: string[] = []): Promise<{ code: number | null; report: KitReport; stderr: string }> {
   const out = join(dir, name);
-  const result = await runCli(['conformance', '--url', url, '--api-key', 'kit-key', '--other-api-key', 'kit-other', '--out', out, '--poll-ms', '100', ...extra], { timeoutMs: 120_000 });
+  const result = await runCli(
+    ['conformance', '--url', url, '--api-key', 'kit-key', '--other-api-key', 'kit-other', '--out', out, '--poll-ms', '100', ...extra],
+    { timeoutMs: 120_000 },
+  );
   const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as KitReport;
   return { code: result.code, report, stderr: result.stderr };
 }

@@ -197,7 +197,7 @@ describe('docker-compose.yml', () => {
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24-slim$/m);
   });
 
-  it('has a named volume for /data, port 8080 on loopback (host port from SEAL_SIM_HOST_PORT) and the image\'s health check', () => {
+  it("has a named volume for /data, port 8080 on loopback (host port from SEAL_SIM_HOST_PORT) and the image's health check", () => {
     const volume = service.volumes.find((v) => v.endsWith(':/data'))!;
     expect(volume).toBeDefined();
     expect(compose.volumes).toHaveProperty(volume.split(':')[0]!);

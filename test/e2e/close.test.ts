@@ -186,7 +186,9 @@ describe('no temporary directory survives the CLI or a failed start', { timeout:
       process.stdout.write(JSON.stringify({ errors, left: (await import('node:fs')).readdirSync(${JSON.stringify(tmp)}) }));
     `;
     const { execFileSync } = await import('node:child_process');
-    const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, TMPDIR: tmp }, encoding: 'utf8' })) as {
+    const out = JSON.parse(
+      execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, TMPDIR: tmp }, encoding: 'utf8' }),
+    ) as {
       errors: string[];
       left: string[];
     };

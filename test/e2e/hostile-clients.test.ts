@@ -19,17 +19,28 @@ let dataDir: string;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'seal-hostile-'));
-  sim = await startCli(
-    [
-      '--port', '0', '--signer', 'placeholder', '--timing', 'instant', '--data-dir', dataDir,
-      '--admin-token', ADMIN_TOKEN,
-      '--request-timeout-ms', '1000',
-      '--upload-timeout-ms', '8000',
-      '--upload-min-bytes-per-second', '1000',
-      '--max-uploads-per-key', '2',
-      '--pki-key-algorithm', 'ECDSA-P256',
-    ],
-  );
+  sim = await startCli([
+    '--port',
+    '0',
+    '--signer',
+    'placeholder',
+    '--timing',
+    'instant',
+    '--data-dir',
+    dataDir,
+    '--admin-token',
+    ADMIN_TOKEN,
+    '--request-timeout-ms',
+    '1000',
+    '--upload-timeout-ms',
+    '8000',
+    '--upload-min-bytes-per-second',
+    '1000',
+    '--max-uploads-per-key',
+    '2',
+    '--pki-key-algorithm',
+    'ECDSA-P256',
+  ]);
   // The test PKI is made in the background after start; let that finish before timing anything.
   expect((await fetch(`${sim.url}/_simulator/pki/ca.pem`)).status).toBe(200);
 });
@@ -99,9 +110,14 @@ const uploadHead = (batchId: number, key: string, length: number) =>
 
 /** Package files of a batch left in the data directory, complete (`7-….zip`) or partial (`.7-….zip.….part`). */
 const packageFiles = (batchId: number) => readdirSync(join(dataDir, 'packages')).filter((f) => f.startsWith(`${batchId}-`) || f.startsWith(`.${batchId}-`));
-const noFilesOf = (batchId: number) => waitFor(`the partial files of batch ${batchId} to go`, async () => (packageFiles(batchId).length === 0 ? true : undefined), 5_000);
+const noFilesOf = (batchId: number) =>
+  waitFor(`the partial files of batch ${batchId} to go`, async () => (packageFiles(batchId).length === 0 ? true : undefined), 5_000);
 const uploadZip = async (batchId: number, key: string) =>
-  fetch(`${sim.url}/api/upload/${batchId}`, { method: 'POST', headers: { 'API-KEY': key, 'content-type': 'application/octet-stream' }, body: new Uint8Array(await zipOf({ 'a.pdf': samplePdf() })) });
+  fetch(`${sim.url}/api/upload/${batchId}`, {
+    method: 'POST',
+    headers: { 'API-KEY': key, 'content-type': 'application/octet-stream' },
+    body: new Uint8Array(await zipOf({ 'a.pdf': samplePdf() })),
+  });
 const statusOf = (response: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1] ?? 0);
 
 describe('slow and idle clients are cut off', { timeout: 60_000 }, () => {
@@ -114,7 +130,11 @@ describe('slow and idle clients are cut off', { timeout: 60_000 }, () => {
     let refusedNow: (response: string) => void = () => {};
     const refused = new Promise<string>((r) => (refusedNow = r));
     const slow = ids.map((id) =>
-      rawRequest(uploadHead(id, 'slow-key', 1_000_000), { chunk: Buffer.alloc(16, 1), everyMs: 250, onData: (soFar) => statusOf(soFar) === 429 && /\}\s*(0\s*)?$/.test(soFar) && refusedNow(soFar) }),
+      rawRequest(uploadHead(id, 'slow-key', 1_000_000), {
+        chunk: Buffer.alloc(16, 1),
+        everyMs: 250,
+        onData: (soFar) => statusOf(soFar) === 429 && /\}\s*(0\s*)?$/.test(soFar) && refusedNow(soFar),
+      }),
     );
     const third = await refused;
     expect(JSON.parse(third.slice(third.indexOf('{'), third.lastIndexOf('}') + 1))).toMatchObject({

@@ -26,7 +26,9 @@ function send(method: string, path: string, body?: Buffer, headers: Record<strin
       res.on('error', (e) => done((e as NodeJS.ErrnoException).code ?? e.message));
       res.on('aborted', () => done('aborted'));
     });
-    req.on('error', (e) => resolve({ body: Buffer.alloc(0), error: (e as NodeJS.ErrnoException).code ?? e.message, ms: performance.now() - started, chunks: 0 }));
+    req.on('error', (e) =>
+      resolve({ body: Buffer.alloc(0), error: (e as NodeJS.ErrnoException).code ?? e.message, ms: performance.now() - started, chunks: 0 }),
+    );
     req.end(body);
   });
 }
@@ -36,7 +38,9 @@ const addFault = (spec: object) =>
 
 async function closedBatch(): Promise<number> {
   const id = Number((JSON.parse((await send('POST', '/api/CreateBatch/1')).body.toString()) as { id: string }).id);
-  await send('POST', `/api/upload/${id}`, await zipOf({ 'a.pdf': samplePdf(), 'b.pdf': samplePdf('b'.repeat(2000)) }), { 'content-type': 'application/octet-stream' });
+  await send('POST', `/api/upload/${id}`, await zipOf({ 'a.pdf': samplePdf(), 'b.pdf': samplePdf('b'.repeat(2000)) }), {
+    'content-type': 'application/octet-stream',
+  });
   await send('POST', `/api/AcceptBatch/${id}`);
   await server.app.sim.worker.idle();
   return id;

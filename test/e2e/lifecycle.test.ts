@@ -24,8 +24,7 @@ const call = async (method: string, path: string, body?: BodyInit, headers: Reco
 describe('end to end over HTTP', () => {
   it('walks a batch through every status, downloads and deletes it', async () => {
     expect((await call('PUT', '/_simulator/clock', JSON.stringify({ speed: 0 }), { 'content-type': 'application/json' })).status).toBe(200);
-    const advance = (by: number) =>
-      call('POST', '/_simulator/clock/advance', JSON.stringify({ by }), { 'content-type': 'application/json' });
+    const advance = (by: number) => call('POST', '/_simulator/clock/advance', JSON.stringify({ by }), { 'content-type': 'application/json' });
     const status = async (id: number) => ((await (await call('GET', `/api/BatchStatus/${id}`)).json()) as { status: string }).status;
 
     const created = await call('POST', '/api/CreateBatch/1');

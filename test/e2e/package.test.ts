@@ -32,11 +32,11 @@ beforeAll(async () => {
   // Install scripts are skipped and better-sqlite3's addon is copied from this checkout (same pinned
   // version, same machine): it compiles from source here, minutes on two cores, and that build is
   // better-sqlite3's business, not this package's. Everything else installs as a user's would.
-  await run(
-    npm,
-    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', '--loglevel=error', join(work, packed.filename)],
-    { cwd: project, env: cleanEnv(), timeout: 240_000 },
-  );
+  await run(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', '--loglevel=error', join(work, packed.filename)], {
+    cwd: project,
+    env: cleanEnv(),
+    timeout: 240_000,
+  });
   const addon = (root: string) => join(root, 'node_modules', 'better-sqlite3');
   const version = (root: string) => (JSON.parse(readFileSync(join(addon(root), 'package.json'), 'utf8')) as { version: string }).version;
   expect(version(project)).toBe(version(REPO_ROOT));

@@ -36,13 +36,20 @@ const KEY = 'sealed';
 async function runBatch(processId: number, files: Record<string, Buffer>) {
   const h = { 'API-KEY': KEY };
   const id = Number(((await (await fetch(`${sim.url}/api/CreateBatch/${processId}`, { method: 'POST', headers: h })).json()) as { id: string }).id);
-  const up = await fetch(`${sim.url}/api/upload/${id}`, { method: 'POST', headers: { ...h, 'content-type': 'application/octet-stream' }, body: new Uint8Array(await zipOf(files)) });
+  const up = await fetch(`${sim.url}/api/upload/${id}`, {
+    method: 'POST',
+    headers: { ...h, 'content-type': 'application/octet-stream' },
+    body: new Uint8Array(await zipOf(files)),
+  });
   expect(up.status).toBe(202);
   expect((await fetch(`${sim.url}/api/AcceptBatch/${id}`, { method: 'POST', headers: h })).status).toBe(200);
   const status = await waitFor(
     `batch ${id} to close`,
     async () => {
-      const s = (await (await fetch(`${sim.url}/api/BatchStatus/${id}`, { headers: h })).json()) as { status: string; documents: { fileName: string; signed: string; signingResult_Success: string }[] };
+      const s = (await (await fetch(`${sim.url}/api/BatchStatus/${id}`, { headers: h })).json()) as {
+        status: string;
+        documents: { fileName: string; signed: string; signingResult_Success: string }[];
+      };
       return s.status === 'CLOSED' ? s : undefined;
     },
     45_000,
@@ -82,7 +89,10 @@ describe('a sealed package downloaded over HTTP', () => {
         expect(result.checks.length, `${name}: ${result.note ?? ''}`).toBeGreaterThan(0);
         for (const check of result.checks) expect(check.valid, `${name}: ${check.reasons.join('; ')}`).toBe(true);
         if (expected.timestamped) {
-          expect(result.checks.every((c) => c.timestamp.present && c.timestamp.valid), `${name} carries a valid B-T time-stamp`).toBe(true);
+          expect(
+            result.checks.every((c) => c.timestamp.present && c.timestamp.valid),
+            `${name} carries a valid B-T time-stamp`,
+          ).toBe(true);
         }
       }
     }, 60_000);
@@ -109,4 +119,3 @@ describe('a sealed package downloaded over HTTP', () => {
     expect(badReport).toMatchObject({ indication: 'TOTAL-FAILED', subIndication: 'HASH_FAILURE' });
   }, 90_000);
 });
-

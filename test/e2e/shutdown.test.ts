@@ -41,8 +41,8 @@ async function call(url: string, method: string, path: string, body?: Buffer): P
   });
 }
 
-const statusOf = async (url: string, id: number): Promise<string> => ((await (await call(url, 'GET', `/api/BatchStatus/${id}`)).json()) as { status: string }).status;
-
+const statusOf = async (url: string, id: number): Promise<string> =>
+  ((await (await call(url, 'GET', `/api/BatchStatus/${id}`)).json()) as { status: string }).status;
 
 describe('graceful shutdown', { timeout: 90_000 }, () => {
   it('SIGTERM during processing exits 0 in time; a restart on the same data finishes the batch', async () => {
@@ -66,10 +66,14 @@ describe('graceful shutdown', { timeout: 90_000 }, () => {
 
     sim = await start('during-processing');
     const url = sim.url;
-    const final = await waitFor('the batch to be CLOSED after the restart', async () => {
-      const s = await statusOf(url, id);
-      return s === 'CLOSED' ? s : undefined;
-    }, 20_000);
+    const final = await waitFor(
+      'the batch to be CLOSED after the restart',
+      async () => {
+        const s = await statusOf(url, id);
+        return s === 'CLOSED' ? s : undefined;
+      },
+      20_000,
+    );
     expect(final).toBe('CLOSED');
     const status = (await (await call(url, 'GET', `/api/BatchStatus/${id}`)).json()) as { documents: { fileName: string; signed: string }[] };
     expect(status.documents.map((d) => d.fileName).sort()).toEqual(Object.keys(files).sort());

@@ -113,7 +113,9 @@ export class ResponseChecker {
     }
     const validate = this.validator(where, schema);
     if (validate(body)) return [];
-    return (validate.errors ?? []).map((e) => `${where}: body${e.instancePath || ''} ${e.message ?? 'is invalid'}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
+    return (validate.errors ?? []).map(
+      (e) => `${where}: body${e.instancePath || ''} ${e.message ?? 'is invalid'}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`,
+    );
   }
 
   private validator(key: string, schema: Json): ValidateFunction {
@@ -132,7 +134,7 @@ export function assertConforms(checker: ResponseChecker, res: ObservedResponse):
   if (problems.length > 0) {
     throw new ConformanceError(
       `The response to ${res.method} ${res.url} (${res.statusCode}) does not match the OpenAPI document:\n  - ${problems.join('\n  - ')}\nBody: ${res.body.slice(0, 500)}\n` +
-        'Fix the route or its schema (src/http/schemas.ts, the route\'s `response`), then `npm run openapi:write`.',
+        "Fix the route or its schema (src/http/schemas.ts, the route's `response`), then `npm run openapi:write`.",
     );
   }
 }
@@ -194,10 +196,7 @@ function rewriteRefs<T>(value: T): T {
   if (Array.isArray(value)) return value.map(rewriteRefs) as T;
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [
-        k,
-        k === '$ref' && typeof v === 'string' ? v.replace(/^#\/components\/schemas\//, '#/$defs/') : rewriteRefs(v),
-      ]),
+      Object.entries(value).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' ? v.replace(/^#\/components\/schemas\//, '#/$defs/') : rewriteRefs(v)]),
     ) as T;
   }
   return value;

@@ -27,4 +27,3 @@ export function tinyPdf(text = 'Hello, SEAL'): Buffer {
 export const tinyXml = (): Buffer =>
   Buffer.from('<?xml version="1.0" encoding="UTF-8"?>\n<invoice id="FV/2024/001"><total currency="PLN">123.45</total></invoice>\n');
 export const tinyTxt = (): Buffer => Buffer.from('Notes for the batch.\nNothing to see here.\n');
-

@@ -104,7 +104,8 @@ export class MemoryBatchStore implements BatchStore {
     if (!row || row.status === 'DELETED') return false;
     row.result = { ...result };
     for (const o of outcomes) {
-      for (const d of row.documents.filter((d) => d.fileName === o.fileName)) Object.assign(d, { signed: o.signed, success: o.success, detail: o.detail, attempts: 0 });
+      for (const d of row.documents.filter((d) => d.fileName === o.fileName))
+        Object.assign(d, { signed: o.signed, success: o.success, detail: o.detail, attempts: 0 });
     }
     return true;
   }
@@ -268,7 +269,8 @@ export class MemoryIntake implements PackageIntake {
 }
 
 /** A package body for MemoryIntake. */
-export const packageBody = (...names: string[]): Readable => Readable.from([Buffer.from(JSON.stringify({ files: names.map((name) => ({ name, size: name.length })) }))]);
+export const packageBody = (...names: string[]): Readable =>
+  Readable.from([Buffer.from(JSON.stringify({ files: names.map((name) => ({ name, size: name.length })) }))]);
 
 /**
  * A work queue that does nothing by itself: a test sees what was queued and cancelled, and

@@ -78,6 +78,5 @@ export async function startTestSim(overrides: Partial<Config> = {}, options: Bui
   return sim;
 }
 
-
 export { tinyPdf as samplePdf, tinyTxt, tinyXml } from './documents.js';
 import { tinyPdf as samplePdf } from './documents.js';

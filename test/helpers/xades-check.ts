@@ -45,9 +45,7 @@ export async function verifyXades(xml: Buffer, detachedContent?: Buffer): Promis
       );
       r.certificates = certs;
       r.signerCert = certs[0];
-      r.referenceUris = Array.from(sigEl.getElementsByTagNameNS(DS_NS, 'Reference') as unknown as ArrayLike<Element>).map(
-        (e) => e.getAttribute('URI') ?? '',
-      );
+      r.referenceUris = Array.from(sigEl.getElementsByTagNameNS(DS_NS, 'Reference') as unknown as ArrayLike<Element>).map((e) => e.getAttribute('URI') ?? '');
       const st = firstByNs(sigEl, XADES_NS, 'SigningTime');
       if (st?.textContent) {
         const d = new Date(st.textContent.trim());

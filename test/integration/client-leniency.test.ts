@@ -52,11 +52,23 @@ describe('every 401 carries WWW-Authenticate', () => {
   }
 
   it('POST /tsa/stamp/rfc3161/{processId}: Basic first, then the API key scheme', async () => {
-    const res = await sim.request({ method: 'POST', url: '/tsa/stamp/rfc3161/1', key: null, headers: { 'content-type': 'application/octet-stream' }, payload: digest });
+    const res = await sim.request({
+      method: 'POST',
+      url: '/tsa/stamp/rfc3161/1',
+      key: null,
+      headers: { 'content-type': 'application/octet-stream' },
+      payload: digest,
+    });
     expect(res.statusCode).toBe(401);
     expect(res.headers['www-authenticate']).toBe('Basic realm="SEAL API", charset="UTF-8", APIKey realm="SEAL API", header="API-KEY"');
     const basic = `Basic ${Buffer.from('user:not-this').toString('base64')}`;
-    const wrong = await locked.request({ method: 'POST', url: '/tsa/stamp/rfc3161/1', key: null, headers: { authorization: basic, 'content-type': 'application/octet-stream' }, payload: digest });
+    const wrong = await locked.request({
+      method: 'POST',
+      url: '/tsa/stamp/rfc3161/1',
+      key: null,
+      headers: { authorization: basic, 'content-type': 'application/octet-stream' },
+      payload: digest,
+    });
     expect(wrong.statusCode).toBe(401);
     expect(wrong.headers['www-authenticate']).toMatch(/^Basic realm=/);
   });
@@ -82,7 +94,12 @@ describe('AcceptBatch reads a bare number whatever the Content-Type says', () =>
     const json = await sim.request({ method: 'POST', url: '/api/AcceptBatch', payload: Buffer.from(JSON.stringify({ batchId: a })) });
     expect(json.statusCode, json.body).toBe(200);
     const b = await uploadedBatch();
-    const form = await sim.request({ method: 'POST', url: '/api/AcceptBatch', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `BATCHID=${b}` });
+    const form = await sim.request({
+      method: 'POST',
+      url: '/api/AcceptBatch',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `BATCHID=${b}`,
+    });
     expect(form.statusCode, form.body).toBe(200);
   });
 
@@ -133,7 +150,12 @@ describe('an empty body sent as application/json is no body', () => {
     expect(reset.statusCode, reset.body).toBe(200);
     expect(reset.json()).toMatchObject({ batches: expect.any(Number) });
     const id = await uploadedBatch();
-    const advance = await sim.request({ method: 'POST', url: `/_simulator/batches/${id}/advance`, headers: { 'content-type': 'application/json' }, payload: '' });
+    const advance = await sim.request({
+      method: 'POST',
+      url: `/_simulator/batches/${id}/advance`,
+      headers: { 'content-type': 'application/json' },
+      payload: '',
+    });
     expect(advance.statusCode, advance.body).toBe(200);
     const faults = await sim.request({ method: 'POST', url: '/_simulator/faults', headers: { 'content-type': 'application/json' }, payload: '' });
     expect(faults.statusCode).toBe(400);
@@ -142,11 +164,10 @@ describe('an empty body sent as application/json is no body', () => {
 });
 
 describe('TSA routes recognise a body sent without a Content-Type', () => {
-  const rfc3161 = (headers: Record<string, string>, payload: Buffer | string) =>
-    sim.request({ method: 'POST', url: '/tsa/stamp/rfc3161/1', headers, payload });
+  const rfc3161 = (headers: Record<string, string>, payload: Buffer | string) => sim.request({ method: 'POST', url: '/tsa/stamp/rfc3161/1', headers, payload });
   const granted = (der: Buffer) => der.includes(Buffer.from([0x30, 0x03, 0x02, 0x01, 0x00]));
 
-  it('RFC 3161: a raw digest with no type and with curl\'s default form type', async () => {
+  it("RFC 3161: a raw digest with no type and with curl's default form type", async () => {
     for (const headers of [{}, { 'content-type': 'application/x-www-form-urlencoded' }] as Record<string, string>[]) {
       const res = await rfc3161(headers, digest);
       expect(res.statusCode, res.body).toBe(200);

@@ -38,7 +38,14 @@ describe('admin token', () => {
     }
     expect((await get(`/_simulator/batches?token=${TOKEN}`)).statusCode).toBe(200);
     // Every control route, not only the batch list.
-    for (const url of ['/_simulator/', '/_simulator/state?scope=all', '/_simulator/faults?scope=all', '/_simulator/journal?scope=all', '/_simulator/clock', '/_simulator/batches/1']) {
+    for (const url of [
+      '/_simulator/',
+      '/_simulator/state?scope=all',
+      '/_simulator/faults?scope=all',
+      '/_simulator/journal?scope=all',
+      '/_simulator/clock',
+      '/_simulator/batches/1',
+    ]) {
       expect((await get(url, {}, 'alpha')).statusCode, url).toBe(401);
     }
   });

@@ -22,7 +22,9 @@ describe('control API: batches', () => {
     expect(list.batches).toHaveLength(1);
     expect(list.batches[0]).toMatchObject({ id, tenant: tenantOf(KEY), status: 'CLOSED', processId: 1, nextStepAt: null });
     const one = (await control('GET', `/batches/${id}`)).json();
-    expect(one.documents).toEqual([{ id: expect.any(Number), fileName: 'a.pdf', size: expect.any(Number), signed: true, success: true, detail: expect.any(String) }]);
+    expect(one.documents).toEqual([
+      { id: expect.any(Number), fileName: 'a.pdf', size: expect.any(Number), signed: true, success: true, detail: expect.any(String) },
+    ]);
     expect(one.result).toMatchObject({ size: expect.any(Number), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(one.transitions.map((t: any) => t.to)).toEqual(['NEW', 'UPLOADED', 'ACCEPTED', 'READY', 'IN_PROGRESS', 'FINISHING', 'CLOSED']);
   });
@@ -89,7 +91,7 @@ describe('control API: batches', () => {
 });
 
 describe('control API: virtual clock per tenant', () => {
-  it('reads, sets and advances one tenant\'s clock; creationDate and progress follow it', async () => {
+  it("reads, sets and advances one tenant's clock; creationDate and progress follow it", async () => {
     sim = await startTestSim({ timing: 'fast' });
     expect((await control('GET', '/clock')).json()).toMatchObject({ now: '2026-01-01T12:00:00.000Z', speed: 1, offsetMs: 0 });
     await control('PUT', '/clock', { at: '2030-06-01T08:00:00Z', speed: 0 });

@@ -93,7 +93,10 @@ describe('HTTP-level faults (through app.inject)', () => {
     expect(f).toMatchObject({ tenant: tenantOf(KEY), remaining: 3, route: 'upload' });
     expect((await sim.request({ method: 'GET', url: '/_simulator/faults' })).json().faults).toHaveLength(1);
     expect((await sim.request({ method: 'DELETE', url: `/_simulator/faults/${f.id}` })).statusCode).toBe(204);
-    await addFaults([{ route: 'upload', kind: 'reset' }, { route: 'upload', kind: 'empty' }]);
+    await addFaults([
+      { route: 'upload', kind: 'reset' },
+      { route: 'upload', kind: 'empty' },
+    ]);
     expect((await sim.request({ method: 'DELETE', url: '/_simulator/faults' })).json()).toEqual({ removed: 2 });
     const invalid = await sim.request({ method: 'POST', url: '/_simulator/faults', payload: { route: 'upload', kind: 'status', status: 200 } });
     expect(invalid.statusCode).toBe(400);
@@ -231,7 +234,10 @@ describe('journal', () => {
     expect(byRoute).toHaveLength(1);
     const nd = await sim.request({ method: 'GET', url: '/_simulator/journal.ndjson?scope=all', key: null });
     expect(nd.headers['content-type']).toMatch(/application\/x-ndjson/);
-    const lines = nd.body.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = nd.body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.route)).toEqual(['CreateBatch', 'BatchStatus', 'CreateBatch']);
   });
 
@@ -247,7 +253,9 @@ describe('journal', () => {
     await sim.request({ method: 'GET', url: `/api/batchfile/${id}` });
     const verify = (expected: unknown) =>
       sim.request({ method: 'POST', url: '/_simulator/journal/verify', payload: { expected } as any }).then((r) => r.json());
-    expect(await verify([{ route: 'AcceptBatch' }, { route: 'BatchStatus', minTimes: 3 }, { route: 'batchfile', status: 200 }])).toMatchObject({ matched: true });
+    expect(await verify([{ route: 'AcceptBatch' }, { route: 'BatchStatus', minTimes: 3 }, { route: 'batchfile', status: 200 }])).toMatchObject({
+      matched: true,
+    });
     const failed = await verify([{ route: 'batchfile' }, { route: 'BatchStatus' }]);
     expect(failed.matched).toBe(false);
     expect(failed.reason).toEqual(expect.any(String));

@@ -23,14 +23,14 @@ afterAll(async () => {
 });
 
 describe('per-key settings', () => {
-  it('accepts the file\'s keys and refuses any other with 401', async () => {
+  it("accepts the file's keys and refuses any other with 401", async () => {
     expect((await sim.request({ method: 'POST', url: '/api/CreateBatch/1', key: ACME })).statusCode).toBe(201);
     expect((await sim.request({ method: 'POST', url: '/api/CreateBatch/1', key: PLAIN })).statusCode).toBe(201);
     const other = await sim.request({ method: 'POST', url: '/api/CreateBatch/1', key: 'not-listed' });
     expect(other.statusCode).toBe(401);
   });
 
-  it('answers the key\'s counterpartyId in the upload receipt (1 for a key without one)', async () => {
+  it("answers the key's counterpartyId in the upload receipt (1 for a key without one)", async () => {
     for (const [key, expected] of [
       [ACME, '42'],
       [PLAIN, '1'],
@@ -52,7 +52,9 @@ describe('per-key settings', () => {
     expect((await sim.request({ method: 'POST', url: '/api/CreateBatch/2', key: PLAIN })).statusCode).toBe(201);
     const tsa = await sim.request({ method: 'POST', url: '/tsa/stamp/2', key: ACME, payload: { hash: Buffer.alloc(32, 1).toString('base64') } });
     expect(tsa.statusCode).toBe(404);
-    expect((await sim.request({ method: 'POST', url: '/tsa/stamp/1', key: ACME, payload: { hash: Buffer.alloc(32, 1).toString('base64') } })).statusCode).toBe(200);
+    expect((await sim.request({ method: 'POST', url: '/tsa/stamp/1', key: ACME, payload: { hash: Buffer.alloc(32, 1).toString('base64') } })).statusCode).toBe(
+      200,
+    );
   });
 
   it('gives the board the label, never the key', async () => {

@@ -134,4 +134,3 @@ describe('the whole batch lifecycle (docs/vendor-contract.md: endpoints, bodies,
     expect(await entryNames(zip.rawPayload)).toEqual(['second.pdf', 'third.pdf']);
   });
 });
-

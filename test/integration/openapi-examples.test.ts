@@ -52,7 +52,7 @@ function examples(): [string, unknown, Json][] {
   return out;
 }
 
-describe('the document\'s examples', () => {
+describe("the document's examples", () => {
   it('each validates against its schema', () => {
     const failures: string[] = [];
     const all = examples();

@@ -22,7 +22,10 @@ describe('lint of openapi/openapi.json', () => {
 
   it('Redocly CLI (recommended): 0 errors, 0 warnings', () => {
     const r = spawnSync(bin('redocly'), ['lint', DOC, '--format', 'json'], { cwd: ROOT, encoding: 'utf8' });
-    const report = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { totals: { errors: number; warnings: number; ignored: number }; problems: { ruleId: string; message: string }[] };
+    const report = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as {
+      totals: { errors: number; warnings: number; ignored: number };
+      problems: { ruleId: string; message: string }[];
+    };
     expect(report.problems.map((p) => `${p.ruleId}: ${p.message}`)).toEqual([]);
     expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });
   }, 60_000);

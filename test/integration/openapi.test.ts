@@ -78,7 +78,10 @@ describe('the committed OpenAPI document', () => {
     expect(a.json).not.toContain(process.cwd());
     expect(a.json).not.toMatch(/\b20\d\d-\d\d-\d\dT\d\d:/);
     expect(JSON.parse(a.json).servers).toEqual([
-      expect.objectContaining({ url: 'http://{host}:{port}', variables: { host: expect.objectContaining({ default: '127.0.0.1' }), port: expect.objectContaining({ default: '8080' }) } }),
+      expect.objectContaining({
+        url: 'http://{host}:{port}',
+        variables: { host: expect.objectContaining({ default: '127.0.0.1' }), port: expect.objectContaining({ default: '8080' }) },
+      }),
     ]);
   });
 
@@ -97,7 +100,7 @@ describe('the committed OpenAPI document', () => {
 describe('what the document says', () => {
   const doc = (): Json => JSON.parse(committed(OPENAPI_JSON) || '{}') as Json;
 
-  it('keeps the vendor\'s paths in the vendor\'s casing and numbered order, tagged and secured as the vendor\'s', () => {
+  it("keeps the vendor's paths in the vendor's casing and numbered order, tagged and secured as the vendor's", () => {
     const vendor = operations(doc())
       .filter(([, , op]) => op.tags?.includes(TAGS.vendor))
       .map(([path, method, op]) => [method.toUpperCase(), path, op.security]);
@@ -221,7 +224,8 @@ describe('the document served live', () => {
 
     // The explorer's page and assets are not API operations, so they are fetched around `request`.
     const page = await sim.app.inject({ method: 'GET', url: '/docs' });
-    const html = page.statusCode === 302 ? (await sim.app.inject({ method: 'GET', url: `/docs/${page.headers.location}`.replace('/docs//', '/') })).body : page.body;
+    const html =
+      page.statusCode === 302 ? (await sim.app.inject({ method: 'GET', url: `/docs/${page.headers.location}`.replace('/docs//', '/') })).body : page.body;
     expect(html).toContain('swagger-ui');
     const init = await sim.app.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' });
     expect(init.statusCode).toBe(200);
@@ -265,7 +269,13 @@ describe('responses held to the document', () => {
     expect(c.check({ ...ok, statusCode: 404, contentType: 'application/json', body: '{}' })).toEqual([expect.stringMatching(/content type/)]);
     expect(c.check({ ...ok, url: '/api/Secret', statusCode: 200, body: '{}' })).toEqual([expect.stringMatching(/no operation of the document/)]);
     expect(
-      c.check({ ...ok, url: '/api/AcceptBatch/1', statusCode: 409, contentType: 'application/problem+json', body: JSON.stringify({ title: 'x', status: 409 }) }),
+      c.check({
+        ...ok,
+        url: '/api/AcceptBatch/1',
+        statusCode: 409,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({ title: 'x', status: 409 }),
+      }),
     ).toEqual([expect.stringMatching(/must have required property 'type'/), expect.stringMatching(/must have required property 'detail'/)]);
     expect(() => assertConforms(c, { ...ok, body: JSON.stringify({ ...good, status: 0 }) })).toThrow(ConformanceError);
     expect(() => assertConforms(c, { ...ok, body: JSON.stringify({ ...good, status: 0 }) })).toThrow(/npm run openapi:write/);

@@ -40,17 +40,35 @@ describe('/_simulator/pki', () => {
   it('OCSP over POST and GET; junk gets malformedRequest with HTTP 200; another content type 415', async () => {
     const { pki } = await sim.app.sim.pki.get();
     const req = seq(seq(seq(seq(certIdFor(pki.ca, serialHexOf(pki.seal.cert.der))))));
-    const post = await sim.request({ method: 'POST', url: '/_simulator/pki/ocsp', key: null, headers: { 'content-type': 'application/ocsp-request' }, payload: req });
+    const post = await sim.request({
+      method: 'POST',
+      url: '/_simulator/pki/ocsp',
+      key: null,
+      headers: { 'content-type': 'application/ocsp-request' },
+      payload: req,
+    });
     expect(post.statusCode).toBe(200);
     expect(post.headers['content-type']).toBe('application/ocsp-response');
     expect(post.rawPayload[0]).toBe(0x30);
     const get = await sim.request({ method: 'GET', url: `/_simulator/pki/ocsp/${encodeURIComponent(req.toString('base64'))}`, key: null });
     expect(get.statusCode).toBe(200);
     expect(get.rawPayload.length).toBeGreaterThan(100);
-    const junk = await sim.request({ method: 'POST', url: '/_simulator/pki/ocsp', key: null, headers: { 'content-type': 'application/ocsp-request' }, payload: Buffer.from('hello') });
+    const junk = await sim.request({
+      method: 'POST',
+      url: '/_simulator/pki/ocsp',
+      key: null,
+      headers: { 'content-type': 'application/ocsp-request' },
+      payload: Buffer.from('hello'),
+    });
     expect(junk.statusCode).toBe(200);
     expect(junk.rawPayload.equals(ocspStatusOnly('malformedRequest'))).toBe(true);
-    const wrongType = await sim.request({ method: 'POST', url: '/_simulator/pki/ocsp', key: null, headers: { 'content-type': 'application/json' }, payload: '{}' });
+    const wrongType = await sim.request({
+      method: 'POST',
+      url: '/_simulator/pki/ocsp',
+      key: null,
+      headers: { 'content-type': 'application/json' },
+      payload: '{}',
+    });
     expect(wrongType.statusCode).toBe(415);
   });
 
@@ -60,7 +78,13 @@ describe('/_simulator/pki', () => {
     expect(state.statusCode).toBe(200);
     expect(state.json().revoked.map((e: { role: string }) => e.role)).toEqual(['revoked-seal']);
 
-    const revoke = await sim.request({ method: 'POST', url: '/_simulator/pki/revocations', key: null, headers: admin, payload: { certificate: 'tsa', reason: 'superseded' } });
+    const revoke = await sim.request({
+      method: 'POST',
+      url: '/_simulator/pki/revocations',
+      key: null,
+      headers: admin,
+      payload: { certificate: 'tsa', reason: 'superseded' },
+    });
     expect(revoke.statusCode).toBe(201);
     expect(revoke.json()).toMatchObject({ role: 'tsa', reason: 'superseded' });
     const serial = revoke.json().serial as string;

@@ -166,11 +166,20 @@ describe('routes', () => {
     it('400s when no id, a bad id or two different ids are given', async () => {
       sim = await startTestSim();
       expectProblem(await sim.request({ method: 'POST', url: '/api/AcceptBatch' }), 400, /No batchId given.*path.*query.*JSON body.*form field.*bare number/);
-      expectProblem(await sim.request({ method: 'POST', url: '/api/AcceptBatch', payload: { batchId: 'x' } }), 400, /batchId in the body must be a positive integer/);
+      expectProblem(
+        await sim.request({ method: 'POST', url: '/api/AcceptBatch', payload: { batchId: 'x' } }),
+        400,
+        /batchId in the body must be a positive integer/,
+      );
       expectProblem(await sim.request({ method: 'POST', url: '/api/AcceptBatch/1?batchId=2' }), 400, /Two different batch ids/);
       // Found by the fuzzer: an object whose toString is not a function cannot be converted at all.
       expectProblem(
-        await sim.request({ method: 'POST', url: '/api/AcceptBatch', headers: { 'content-type': 'application/json' }, payload: '{"batchId":{"toString":2.7e-132}}' }),
+        await sim.request({
+          method: 'POST',
+          url: '/api/AcceptBatch',
+          headers: { 'content-type': 'application/json' },
+          payload: '{"batchId":{"toString":2.7e-132}}',
+        }),
         400,
         /batchId in the body must be a positive integer/,
       );

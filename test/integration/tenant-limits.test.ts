@@ -34,7 +34,11 @@ describe('faults per tenant', () => {
     sim = await startTestSim({ timing: 'manual' });
     const id = await sim.createBatch();
     await sim.upload(id, await zipOf({ 'a.pdf': samplePdf() }));
-    const res = await sim.request({ method: 'POST', url: `/api/AcceptBatch?batchId=${id}`, headers: { prefer: 'fault=stall; status=READY; durationMs=60000' } });
+    const res = await sim.request({
+      method: 'POST',
+      url: `/api/AcceptBatch?batchId=${id}`,
+      headers: { prefer: 'fault=stall; status=READY; durationMs=60000' },
+    });
     expect(res.statusCode).toBe(200);
     const [fault] = await faultsOf('test-key');
     expect(fault).toMatchObject({ kind: 'stall', batchId: id, tenant: tenantOf('test-key') });
@@ -85,7 +89,9 @@ describe('batches and bytes per tenant', () => {
     expect(refused.statusCode).toBe(507);
     expect(refused.json()).toMatchObject({ setting: 'SEAL_SIM_MAX_STORED_BYTES_PER_TENANT', type: 'urn:seal-simulator:problem:storage-full' });
     expect(refused.json().detail).toMatch(/Delete batches you no longer need/);
-    expect(readdirSync(`${sim.app.sim.dataDir}/packages`, { recursive: true }).filter((f) => String(f).endsWith('.zip') || String(f).includes('tmp'))).toHaveLength(1);
+    expect(
+      readdirSync(`${sim.app.sim.dataDir}/packages`, { recursive: true }).filter((f) => String(f).endsWith('.zip') || String(f).includes('tmp')),
+    ).toHaveLength(1);
     const other = await sim.createBatch(1, 'other');
     expect((await sim.upload(other, zip, 'other')).statusCode).toBe(202);
     await sim.request({ method: 'DELETE', url: `/api/BatchDeleteCache/${first}`, key: 'hog' });

@@ -46,16 +46,32 @@ describe('TSA endpoints (docs/vendor-contract.md#tsa)', () => {
       payload: digest,
     });
     expect(ok.statusCode).toBe(200);
-    const none = await sim.request({ method: 'POST', url: '/tsa/stamp/rfc3161/1', key: null, headers: { 'content-type': 'application/octet-stream' }, payload: digest });
+    const none = await sim.request({
+      method: 'POST',
+      url: '/tsa/stamp/rfc3161/1',
+      key: null,
+      headers: { 'content-type': 'application/octet-stream' },
+      payload: digest,
+    });
     expect(none.statusCode).toBe(401);
     expect(none.json().detail).toMatch(/HTTP Basic/);
   });
 
   it('400s bytes that are neither a TimeStampReq nor a digest, and 404s an unknown process', async () => {
-    const bad = await sim.request({ method: 'POST', url: '/tsa/stamp/rfc3161/1', headers: { 'content-type': 'application/octet-stream' }, payload: Buffer.from('nope') });
+    const bad = await sim.request({
+      method: 'POST',
+      url: '/tsa/stamp/rfc3161/1',
+      headers: { 'content-type': 'application/octet-stream' },
+      payload: Buffer.from('nope'),
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.headers['content-type']).toMatch(/application\/problem\+json/);
-    const unknown = await sim.request({ method: 'POST', url: '/tsa/stamp/rfc3161/77', headers: { 'content-type': 'application/octet-stream' }, payload: digest });
+    const unknown = await sim.request({
+      method: 'POST',
+      url: '/tsa/stamp/rfc3161/77',
+      headers: { 'content-type': 'application/octet-stream' },
+      payload: digest,
+    });
     expect(unknown.statusCode).toBe(404);
   });
 

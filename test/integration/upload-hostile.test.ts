@@ -38,7 +38,9 @@ describe('uploading the committed fixtures', () => {
       if (e.entry !== undefined) {
         expect(body.entry).toBe(e.entry);
         // the detail names the entry (odd characters are shown escaped, so look for its printable runs)
-        for (const part of String(e.entry).split(/[^\x20-\x7e]|\\/).filter((p) => p.length > 2)) {
+        for (const part of String(e.entry)
+          .split(/[^\x20-\x7e]|\\/)
+          .filter((p) => p.length > 2)) {
           expect(body.detail).toContain(part);
         }
       }
@@ -48,9 +50,7 @@ describe('uploading the committed fixtures', () => {
 
   it('keeps no file from rejected uploads', async () => {
     const { readdirSync } = await import('node:fs');
-    const live = sim.app.sim.store
-      .listBatches({ limit: 10_000 })
-      .flatMap((b) => (b.package ? [b.package.path.split(/[\\/]/).pop()] : []));
+    const live = sim.app.sim.store.listBatches({ limit: 10_000 }).flatMap((b) => (b.package ? [b.package.path.split(/[\\/]/).pop()] : []));
     expect(readdirSync(sim.app.sim.blobs.absolute('packages')).sort()).toEqual(live.sort());
   });
 

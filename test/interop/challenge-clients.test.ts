@@ -44,10 +44,19 @@ describe('challenge-first clients on the RFC 3161 route', () => {
   it('curl --anyauth -u user:KEY: challenged with Basic, then granted', () => {
     const reply = join(work, 'curl.tsr');
     const r = run('curl', [
-      '-sS', '--anyauth', '-u', `user:${KEY}`,
-      '-H', 'Content-Type: application/timestamp-query',
-      '--data-binary', `@${join(work, 'digest.bin')}`,
-      '-o', reply, '-w', '%{http_code} %{num_connects}', '-v',
+      '-sS',
+      '--anyauth',
+      '-u',
+      `user:${KEY}`,
+      '-H',
+      'Content-Type: application/timestamp-query',
+      '--data-binary',
+      `@${join(work, 'digest.bin')}`,
+      '-o',
+      reply,
+      '-w',
+      '%{http_code} %{num_connects}',
+      '-v',
       `${sim.url}/tsa/stamp/rfc3161/1`,
     ]);
     expect(r.rc, r.err).toBe(0);
@@ -60,7 +69,21 @@ describe('challenge-first clients on the RFC 3161 route', () => {
   });
 
   it('curl --anyauth with a wrong key: still 401, with the challenge', () => {
-    const r = run('curl', ['-sS', '--anyauth', '-u', 'user:wrong', '--data-binary', `@${join(work, 'digest.bin')}`, '-o', '/dev/null', '-w', '%{http_code}', '-D', '-', `${sim.url}/tsa/stamp/rfc3161/1`]);
+    const r = run('curl', [
+      '-sS',
+      '--anyauth',
+      '-u',
+      'user:wrong',
+      '--data-binary',
+      `@${join(work, 'digest.bin')}`,
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '-D',
+      '-',
+      `${sim.url}/tsa/stamp/rfc3161/1`,
+    ]);
     expect(r.out).toMatch(/401$/);
     expect(r.out).toMatch(/www-authenticate: Basic realm="SEAL API"/i);
   });
@@ -78,7 +101,10 @@ with opener.open(req, timeout=30) as res:
     open(out, 'wb').write(res.read())
     print(res.status, res.headers.get('Content-Type'))
 `;
-    const r = spawnSync('python3', ['-c', script, `${sim.url}/tsa/stamp/rfc3161/1`, KEY, join(work, 'digest.bin'), reply], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync('python3', ['-c', script, `${sim.url}/tsa/stamp/rfc3161/1`, KEY, join(work, 'digest.bin'), reply], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('200 application/timestamp-reply');
     expect(tsReplyStatus(reply)).toBe('Granted.');
@@ -89,7 +115,11 @@ describe('bodies as real clients send them', () => {
   async function uploadedBatch(): Promise<number> {
     const h = { 'API-KEY': KEY };
     const id = Number(((await (await fetch(`${sim.url}/api/CreateBatch/1`, { method: 'POST', headers: h })).json()) as { id: string }).id);
-    const up = await fetch(`${sim.url}/api/upload/${id}`, { method: 'POST', headers: { ...h, 'content-type': 'application/octet-stream' }, body: new Uint8Array(await zipOf({ 'a.txt': 'x' })) });
+    const up = await fetch(`${sim.url}/api/upload/${id}`, {
+      method: 'POST',
+      headers: { ...h, 'content-type': 'application/octet-stream' },
+      body: new Uint8Array(await zipOf({ 'a.txt': 'x' })),
+    });
     expect(up.status).toBe(202);
     return id;
   }

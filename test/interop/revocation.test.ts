@@ -51,7 +51,8 @@ async function crlPem(name: string): Promise<string> {
   return file(`${name}.pem`);
 }
 
-const crlNumber = (pem: string) => Number.parseInt(/CRL Number:\s*\n?\s*(\S+)/.exec(run('openssl', ['crl', '-in', pem, '-noout', '-text']).out)?.[1] ?? 'NaN', 16);
+const crlNumber = (pem: string) =>
+  Number.parseInt(/CRL Number:\s*\n?\s*(\S+)/.exec(run('openssl', ['crl', '-in', pem, '-noout', '-text']).out)?.[1] ?? 'NaN', 16);
 const verify = (certPem: string, crl: string) => run('openssl', ['verify', '-crl_check', '-CAfile', file('ca.pem'), '-CRLfile', crl, certPem]);
 
 beforeAll(async () => {
@@ -99,7 +100,7 @@ describe('revocation data where the simulator is (openssl)', () => {
     expect(r.out).toMatch(/seal\.pem: good/);
   });
 
-  it('the README\'s openssl commands work as written (against this simulator\'s address)', async () => {
+  it("the README's openssl commands work as written (against this simulator's address)", async () => {
     const dir = file('readme');
     mkdirSync(dir);
     writeFileSync(join(dir, 'ca.pem'), await get('/_simulator/pki/ca.pem'));
@@ -120,10 +121,18 @@ describe('revocation data where the simulator is (openssl)', () => {
 
   it('the revoked-cert fault seals with a certificate the CRL lists and OCSP calls revoked; the control route revokes the seal (next CRL number) and takes it back', async () => {
     const headers = { 'API-KEY': KEY };
-    const fault = await fetch(`${sim.url}/_simulator/faults`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'revoked-cert', route: 'AcceptBatch' }) });
+    const fault = await fetch(`${sim.url}/_simulator/faults`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'revoked-cert', route: 'AcceptBatch' }),
+    });
     expect(fault.status).toBe(201);
     const id = ((await (await fetch(`${sim.url}/api/CreateBatch/7`, { method: 'POST', headers })).json()) as { id: string }).id;
-    const up = await fetch(`${sim.url}/api/upload/${id}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/octet-stream' }, body: new Uint8Array(await zipOf({ 'notes.txt': 'revoked, please' })) });
+    const up = await fetch(`${sim.url}/api/upload/${id}`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/octet-stream' },
+      body: new Uint8Array(await zipOf({ 'notes.txt': 'revoked, please' })),
+    });
     expect(up.status).toBe(202);
     expect((await fetch(`${sim.url}/api/AcceptBatch/${id}`, { method: 'POST', headers })).status).toBe(200);
     await waitFor('CLOSED', async () => {
@@ -136,7 +145,9 @@ describe('revocation data where the simulator is (openssl)', () => {
     writeFileSync(file('revoked.p7m'), p7m!);
     // the signer's certificate, out of the CMS
     expect(run('openssl', ['pkcs7', '-inform', 'DER', '-in', file('revoked.p7m'), '-print_certs', '-out', file('revoked-certs.pem')]).rc).toBe(0);
-    const certs = readFileSync(file('revoked-certs.pem'), 'utf8').split(/(?=-----BEGIN CERTIFICATE-----)/).filter((c) => c.includes('BEGIN'));
+    const certs = readFileSync(file('revoked-certs.pem'), 'utf8')
+      .split(/(?=-----BEGIN CERTIFICATE-----)/)
+      .filter((c) => c.includes('BEGIN'));
     const leaf = certs.find((c) => {
       writeFileSync(file('probe.pem'), c);
       return run('openssl', ['x509', '-in', file('probe.pem'), '-noout', '-subject']).out.includes('(revoked)');
@@ -149,7 +160,11 @@ describe('revocation data where the simulator is (openssl)', () => {
 
     // steer: revoke the seal certificate itself
     const before = crlNumber(crl);
-    const revoke = await fetch(`${sim.url}/_simulator/pki/revocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ certificate: 'seal', reason: 'keyCompromise' }) });
+    const revoke = await fetch(`${sim.url}/_simulator/pki/revocations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ certificate: 'seal', reason: 'keyCompromise' }),
+    });
     expect(revoke.status).toBe(201);
     const entry = (await revoke.json()) as { serial: string; role: string };
     expect(entry.role).toBe('seal');

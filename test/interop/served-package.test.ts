@@ -48,12 +48,20 @@ afterAll(async () => {
 async function sealedPackage(processId: number): Promise<string> {
   const h = { 'API-KEY': KEY };
   const id = Number(((await (await fetch(`${sim.url}/api/CreateBatch/${processId}`, { method: 'POST', headers: h })).json()) as { id: string }).id);
-  await fetch(`${sim.url}/api/upload/${id}`, { method: 'POST', headers: { ...h, 'content-type': 'application/octet-stream' }, body: new Uint8Array(await zipOf(INPUT)) });
+  await fetch(`${sim.url}/api/upload/${id}`, {
+    method: 'POST',
+    headers: { ...h, 'content-type': 'application/octet-stream' },
+    body: new Uint8Array(await zipOf(INPUT)),
+  });
   await fetch(`${sim.url}/api/AcceptBatch/${id}`, { method: 'POST', headers: h });
-  await waitFor(`batch ${id} CLOSED`, async () => {
-    const s = (await (await fetch(`${sim.url}/api/BatchStatus/${id}`, { headers: h })).json()) as { status: string };
-    return s.status === 'CLOSED' ? true : undefined;
-  }, 60_000);
+  await waitFor(
+    `batch ${id} CLOSED`,
+    async () => {
+      const s = (await (await fetch(`${sim.url}/api/BatchStatus/${id}`, { headers: h })).json()) as { status: string };
+      return s.status === 'CLOSED' ? true : undefined;
+    },
+    60_000,
+  );
   const zip = Buffer.from(await (await fetch(`${sim.url}/api/batchfile/${id}`, { headers: h })).arrayBuffer());
   const dir = join(work, `p${processId}`);
   mkdirSync(dir);
@@ -62,7 +70,21 @@ async function sealedPackage(processId: number): Promise<string> {
 }
 
 const cmsDetached = (dir: string, name: string) =>
-  run('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(dir, `${name}.p7s`), '-content', join(dir, name), '-CAfile', caPem, '-out', '/dev/null']);
+  run('openssl', [
+    'cms',
+    '-verify',
+    '-binary',
+    '-inform',
+    'DER',
+    '-in',
+    join(dir, `${name}.p7s`),
+    '-content',
+    join(dir, name),
+    '-CAfile',
+    caPem,
+    '-out',
+    '/dev/null',
+  ]);
 const pdfsig = (file: string) => run('pdfsig', ['-nssdir', `sql:${nssdb}`, '-no-ocsp', file]).out;
 const xmlsec = (file: string) =>
   run('xmlsec1', ['--verify', '--trusted-pem', caPem, '--id-attr:Id', 'http://uri.etsi.org/01903/v1.3.2#:SignedProperties', file]);
@@ -103,7 +125,10 @@ describe('packages downloaded from the started simulator verify with the real to
       for (const file of ['invoice.xml', 'invoice.pdf.xades.xml', 'notes.txt.xades.xml']) {
         const path = join(dir, file);
         // A detached signature references its data file by name, next to it.
-        const r = spawnSync('xmlsec1', ['--verify', '--trusted-pem', caPem, '--id-attr:Id', 'http://uri.etsi.org/01903/v1.3.2#:SignedProperties', path], { cwd: dir, encoding: 'utf8' });
+        const r = spawnSync('xmlsec1', ['--verify', '--trusted-pem', caPem, '--id-attr:Id', 'http://uri.etsi.org/01903/v1.3.2#:SignedProperties', path], {
+          cwd: dir,
+          encoding: 'utf8',
+        });
         expect(`${r.stdout}${r.stderr}`, file).toMatch(/^OK/m);
       }
     }, 90_000);
@@ -139,7 +164,11 @@ describe.skipIf(javaCheckerMissing() !== undefined)('long-term packages (process
     for (const n of ['invoice.pdf', 'notes.txt']) specs.push(`xades-lt:${join(d13, `${n}.xades.xml`)}:${join(d13, n)}`);
     const online = ['--crl-url', `${sim.url}/_simulator/pki/ca.crl`];
     // The OCSP responder is used where this build serves one (a 404 means no responder route).
-    const ocsp = await fetch(`${sim.url}/_simulator/pki/ocsp`, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: new Uint8Array(0) });
+    const ocsp = await fetch(`${sim.url}/_simulator/pki/ocsp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/ocsp-request' },
+      body: new Uint8Array(0),
+    });
     if (ocsp.status !== 404) online.push('--ocsp-url', `${sim.url}/_simulator/pki/ocsp`);
     const lines = runJavaChecker(classPath, caPem, specs, online);
     for (const spec of specs) {
@@ -193,4 +222,3 @@ describe('the TSA endpoint answers openssl ts clients', () => {
     expect(other.text).toContain('the requested TSA policy is not supported by the TSA');
   });
 });
-

@@ -132,11 +132,31 @@ beforeAll(async () => {
     const csr = join(work, 'person.csr');
     const cert = join(work, 'person.pem');
     expect(run('openssl', ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-subj', '/CN=A Person TEST', '-out', csr]).rc).toBe(0);
-    expect(run('openssl', ['x509', '-req', '-in', csr, '-CA', join(pkiDir, 'ca.pem'), '-CAkey', join(pkiDir, 'ca.key.pem'), '-set_serial', '4242', '-days', '30', '-out', cert]).rc).toBe(0);
+    expect(
+      run('openssl', [
+        'x509',
+        '-req',
+        '-in',
+        csr,
+        '-CA',
+        join(pkiDir, 'ca.pem'),
+        '-CAkey',
+        join(pkiDir, 'ca.key.pem'),
+        '-set_serial',
+        '4242',
+        '-days',
+        '30',
+        '-out',
+        cert,
+      ]).rc,
+    ).toBe(0);
     expect(run('openssl', ['pkcs12', '-export', '-in', cert, '-inkey', key, '-out', p12, '-passout', 'pass:x', '-name', 'person']).rc).toBe(0);
     expect(run('pk12util', ['-i', p12, '-d', `sql:${nssdb}`, '-W', 'x']).rc).toBe(0);
     const personal = join(work, 'person-signed.pdf');
-    expect(run('pdfsig', ['-nssdir', `sql:${nssdb}`, '-add-signature', '-nick', 'person', '-new-signature-field-name', 'Person', join(DOCS, 'report.pdf'), personal]).rc).toBe(0);
+    expect(
+      run('pdfsig', ['-nssdir', `sql:${nssdb}`, '-add-signature', '-nick', 'person', '-new-signature-field-name', 'Person', join(DOCS, 'report.pdf'), personal])
+        .rc,
+    ).toBe(0);
     const o = await signer.processFile({ name: 'person-signed.pdf', bytes: readFileSync(personal) }, { process: proc(1), now: NOW });
     expect(o.success, o.detail).toBe(true);
     writeFileSync(join(work, 'again', 'person-signed.pdf'), o.outputs[0]!.bytes);
@@ -158,15 +178,57 @@ describe.skipIf(missing.includes('openssl'))('openssl', () => {
 
   it.each([2, 6])('cms -verify -binary accepts every detached .p7s of process %d and rejects tampered data', (id) => {
     for (const n of DOC_NAMES) {
-      const r = run('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', out(id, `${n}.p7s`), '-content', out(id, n), '-CAfile', caPem, '-out', '/dev/null']);
+      const r = run('openssl', [
+        'cms',
+        '-verify',
+        '-binary',
+        '-inform',
+        'DER',
+        '-in',
+        out(id, `${n}.p7s`),
+        '-content',
+        out(id, n),
+        '-CAfile',
+        caPem,
+        '-out',
+        '/dev/null',
+      ]);
       expect(r.out, n).toContain('Verification successful');
       expect(r.rc).toBe(0);
     }
     const bad = writeTmp(`tampered-${id}.txt`, flip(readFileSync(out(id, 'notes.txt')), 0));
-    const r = run('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', out(id, 'notes.txt.p7s'), '-content', bad, '-CAfile', caPem, '-out', '/dev/null']);
+    const r = run('openssl', [
+      'cms',
+      '-verify',
+      '-binary',
+      '-inform',
+      'DER',
+      '-in',
+      out(id, 'notes.txt.p7s'),
+      '-content',
+      bad,
+      '-CAfile',
+      caPem,
+      '-out',
+      '/dev/null',
+    ]);
     expect(r.rc).not.toBe(0);
     expect(r.out).toMatch(/Verification failure/);
-    const wrong = run('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', out(id, 'notes.txt.p7s'), '-content', out(id, 'notes.txt'), '-CAfile', wrongCaPem, '-out', '/dev/null']);
+    const wrong = run('openssl', [
+      'cms',
+      '-verify',
+      '-binary',
+      '-inform',
+      'DER',
+      '-in',
+      out(id, 'notes.txt.p7s'),
+      '-content',
+      out(id, 'notes.txt'),
+      '-CAfile',
+      wrongCaPem,
+      '-out',
+      '/dev/null',
+    ]);
     expect(wrong.rc).not.toBe(0);
   });
 
@@ -184,10 +246,34 @@ describe.skipIf(missing.includes('openssl'))('openssl', () => {
   });
 
   it('rejects seals by the expired and the untrusted identities', () => {
-    const e = run('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(work, 'expired.notes.txt.p7m'), '-CAfile', caPem, '-out', '/dev/null']);
+    const e = run('openssl', [
+      'cms',
+      '-verify',
+      '-binary',
+      '-inform',
+      'DER',
+      '-in',
+      join(work, 'expired.notes.txt.p7m'),
+      '-CAfile',
+      caPem,
+      '-out',
+      '/dev/null',
+    ]);
     expect(e.rc).not.toBe(0);
     expect(e.out).toMatch(/expired/);
-    const u = run('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(work, 'untrusted.notes.txt.p7m'), '-CAfile', caPem, '-out', '/dev/null']);
+    const u = run('openssl', [
+      'cms',
+      '-verify',
+      '-binary',
+      '-inform',
+      'DER',
+      '-in',
+      join(work, 'untrusted.notes.txt.p7m'),
+      '-CAfile',
+      caPem,
+      '-out',
+      '/dev/null',
+    ]);
     expect(u.rc).not.toBe(0);
     expect(u.out).toMatch(/unable to get local issuer certificate|self.signed certificate in certificate chain|unable to get issuer/i);
   });

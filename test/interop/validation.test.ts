@@ -70,7 +70,24 @@ describe.skipIf(missing.length > 0)('two incremental signatures: pdfsig and proc
     for (const f of scanPdf(twice, 10).fields) {
       writeFileSync(join(work, `s${f.index}.cms`), f.contents);
       writeFileSync(join(work, `s${f.index}.data`), Buffer.concat(f.covered));
-      const v = run('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(work, `s${f.index}.cms`), '-content', join(work, `s${f.index}.data`), '-CAfile', bundle, '-crl_check', '-purpose', 'any', '-out', '/dev/null']);
+      const v = run('openssl', [
+        'cms',
+        '-verify',
+        '-binary',
+        '-inform',
+        'DER',
+        '-in',
+        join(work, `s${f.index}.cms`),
+        '-content',
+        join(work, `s${f.index}.data`),
+        '-CAfile',
+        bundle,
+        '-crl_check',
+        '-purpose',
+        'any',
+        '-out',
+        '/dev/null',
+      ]);
       expect(v.out, `signature ${f.index}`).toContain('Verification successful');
     }
 

@@ -21,7 +21,14 @@ export interface Answer {
 }
 
 /** One request; the body is read whole. Rejects on a network error (e.g. the process was killed). */
-export async function call(base: string, method: string, path: string, body?: Buffer | string, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<Answer> {
+export async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: Buffer | string,
+  headers: Record<string, string> = {},
+  timeoutMs = 30_000,
+): Promise<Answer> {
   const res = await fetch(`${base}${path}`, {
     method,
     body: body === undefined ? undefined : typeof body === 'string' ? body : new Uint8Array(body),

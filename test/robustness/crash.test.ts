@@ -29,7 +29,22 @@ const PAUSE_MS = ROUNDS > 5 ? 20 : 150;
 const dir = mkdtempSync(join(tmpdir(), 'seal-crash-'));
 // Kills here are the test's, not the documents': a file caught in flight by several of them must
 // not be given up as one that crashes the server (SEAL_SIM_FILE_ATTEMPTS).
-const args = ['--port', '0', '--db', join(dir, 'sim.db'), '--data-dir', join(dir, 'data'), '--timing', 'fast', '--signer', SIGNER, '--log-level', 'warn', '--file-attempts', '100'];
+const args = [
+  '--port',
+  '0',
+  '--db',
+  join(dir, 'sim.db'),
+  '--data-dir',
+  join(dir, 'data'),
+  '--timing',
+  'fast',
+  '--signer',
+  SIGNER,
+  '--log-level',
+  'warn',
+  '--file-attempts',
+  '100',
+];
 let current: SimProcess | undefined;
 afterAll(async () => {
   if (current && current.child.exitCode === null && current.child.signalCode === null) current.child.kill('SIGKILL');
@@ -57,7 +72,9 @@ async function client(base: string, ledger: Ledger, random: () => number, stop: 
       const id = Number(created.json().id);
       ledger.created.add(id);
       if (random() < 0.15) continue; // some batches stay empty
-      const files = Object.fromEntries(Array.from({ length: 1 + Math.floor(random() * 4) }, (_, i) => [`doc-${id}-${i}.pdf`, samplePdf(`batch ${id} file ${i}`)]));
+      const files = Object.fromEntries(
+        Array.from({ length: 1 + Math.floor(random() * 4) }, (_, i) => [`doc-${id}-${i}.pdf`, samplePdf(`batch ${id} file ${i}`)]),
+      );
       const up = await call(base, 'POST', `/api/upload/${id}`, await zipOf(files));
       requests++;
       expect(up.status).toBe(202);
@@ -92,63 +109,72 @@ async function checkLedger(base: string, ledger: Ledger): Promise<void> {
 }
 
 describe('crash safety under SIGKILL', () => {
-  it(`${ROUNDS} rounds of kill -9 at random moments lose nothing a 2xx promised; every accepted batch closes with a complete package`, async () => {
-    const random = prng(SEED);
-    console.info(`[crash] seed ${SEED} (CRASH_SEED to replay), ${ROUNDS} rounds, ${CLIENTS} clients, signer ${SIGNER}, data in ${dir}`);
-    const ledger: Ledger = { created: new Set(), uploaded: new Map(), accepted: new Set() };
-    const started = Date.now();
-    let requests = 0;
-    for (let round = 1; round <= ROUNDS; round++) {
-      current = await startCli(args, { timeoutMs: 30_000 });
-      await checkLedger(current.url, ledger);
-      let killed = false;
-      const clients = Array.from({ length: CLIENTS }, () => client(current!.url, ledger, random, () => killed));
-      // Kill at a random moment: mid-request, mid-upload, mid-sealing of this or an earlier round's batches.
-      const killAfter = 150 + Math.floor(random() * 2200);
-      await sleep(killAfter);
-      killed = true;
-      current.child.kill('SIGKILL');
-      const exit = await current.exited;
-      expect(exit.signal).toBe('SIGKILL');
-      for (const n of await Promise.all(clients)) requests += n;
-    }
-
-    const roundsDone = Date.now();
-    // Last start: nothing more is killed. Accept what was uploaded but never accepted (its 202
-    // promised a package), then every accepted batch must close.
-    current = await startCli(args, { timeoutMs: 30_000 });
-    const base = current.url;
-    await checkLedger(base, ledger);
-    for (const id of ledger.uploaded.keys()) {
-      if (ledger.accepted.has(id)) continue;
-      const acc = await call(base, 'POST', `/api/AcceptBatch/${id}`);
-      // 409: an accept was in flight when the process died and did commit; it is accepted.
-      expect([200, 409], `accepting batch ${id}: ${acc.body.toString()}`).toContain(acc.status);
-      if (acc.status === 409) expect(acc.json().batchStatus).not.toBe('NEW');
-      ledger.accepted.add(id);
-    }
-    const deadline = 60_000 + 200 * ledger.accepted.size;
-    for (const id of ledger.accepted) {
-      await waitFor(`batch ${id} to close`, async () => ((await call(base, 'GET', `/api/BatchStatus/${id}`)).json().status === 'CLOSED' ? true : undefined), deadline, 100);
-      if (process.env.CRASH_DEBUG) console.info(`[crash] batch ${id} closed at +${Date.now() - roundsDone} ms`);
-      const status = (await call(base, 'GET', `/api/BatchStatus/${id}`)).json<Record<string, unknown>>();
-      const download = await call(base, 'GET', `/api/batchfile/${id}`);
-      expect(download.status, `download of batch ${id}`).toBe(200);
-      const entries = await unzipChecked(download.body);
-      const expected = ledger.uploaded.get(id)!;
-      expect([...entries.keys()].sort(), `files of batch ${id}`).toEqual([...expected].sort());
-      for (const [name, data] of entries) {
-        expect(data.subarray(0, 5).toString('latin1'), `${name} is a PDF`).toBe('%PDF-');
-        if (SIGNER === 'real') expect(data.includes('/ByteRange'), `${name} is sealed`).toBe(true);
+  it(
+    `${ROUNDS} rounds of kill -9 at random moments lose nothing a 2xx promised; every accepted batch closes with a complete package`,
+    async () => {
+      const random = prng(SEED);
+      console.info(`[crash] seed ${SEED} (CRASH_SEED to replay), ${ROUNDS} rounds, ${CLIENTS} clients, signer ${SIGNER}, data in ${dir}`);
+      const ledger: Ledger = { created: new Set(), uploaded: new Map(), accepted: new Set() };
+      const started = Date.now();
+      let requests = 0;
+      for (let round = 1; round <= ROUNDS; round++) {
+        current = await startCli(args, { timeoutMs: 30_000 });
+        await checkLedger(current.url, ledger);
+        let killed = false;
+        const clients = Array.from({ length: CLIENTS }, () => client(current!.url, ledger, random, () => killed));
+        // Kill at a random moment: mid-request, mid-upload, mid-sealing of this or an earlier round's batches.
+        const killAfter = 150 + Math.floor(random() * 2200);
+        await sleep(killAfter);
+        killed = true;
+        current.child.kill('SIGKILL');
+        const exit = await current.exited;
+        expect(exit.signal).toBe('SIGKILL');
+        for (const n of await Promise.all(clients)) requests += n;
       }
-      const docs = (status.documents ?? status.files ?? []) as Record<string, unknown>[];
-      for (const d of docs) expect(String(d.signed), `batch ${id}: ${JSON.stringify(d)}`).toBe('true');
-    }
-    await current.stop('SIGTERM');
-    const closing = ((Date.now() - roundsDone) / 1000).toFixed(1);
-    console.info(
-      `[crash] ${ROUNDS} kills, ${requests} requests; ${ledger.created.size} batches created, ${ledger.uploaded.size} uploaded, ${ledger.accepted.size} accepted and closed with complete packages, in ${((Date.now() - started) / 1000).toFixed(1)} s (${closing} s of it the last start closing them)`,
-    );
-    expect(ledger.accepted.size).toBeGreaterThan(0);
-  }, 120_000 + ROUNDS * 20_000);
+
+      const roundsDone = Date.now();
+      // Last start: nothing more is killed. Accept what was uploaded but never accepted (its 202
+      // promised a package), then every accepted batch must close.
+      current = await startCli(args, { timeoutMs: 30_000 });
+      const base = current.url;
+      await checkLedger(base, ledger);
+      for (const id of ledger.uploaded.keys()) {
+        if (ledger.accepted.has(id)) continue;
+        const acc = await call(base, 'POST', `/api/AcceptBatch/${id}`);
+        // 409: an accept was in flight when the process died and did commit; it is accepted.
+        expect([200, 409], `accepting batch ${id}: ${acc.body.toString()}`).toContain(acc.status);
+        if (acc.status === 409) expect(acc.json().batchStatus).not.toBe('NEW');
+        ledger.accepted.add(id);
+      }
+      const deadline = 60_000 + 200 * ledger.accepted.size;
+      for (const id of ledger.accepted) {
+        await waitFor(
+          `batch ${id} to close`,
+          async () => ((await call(base, 'GET', `/api/BatchStatus/${id}`)).json().status === 'CLOSED' ? true : undefined),
+          deadline,
+          100,
+        );
+        if (process.env.CRASH_DEBUG) console.info(`[crash] batch ${id} closed at +${Date.now() - roundsDone} ms`);
+        const status = (await call(base, 'GET', `/api/BatchStatus/${id}`)).json<Record<string, unknown>>();
+        const download = await call(base, 'GET', `/api/batchfile/${id}`);
+        expect(download.status, `download of batch ${id}`).toBe(200);
+        const entries = await unzipChecked(download.body);
+        const expected = ledger.uploaded.get(id)!;
+        expect([...entries.keys()].sort(), `files of batch ${id}`).toEqual([...expected].sort());
+        for (const [name, data] of entries) {
+          expect(data.subarray(0, 5).toString('latin1'), `${name} is a PDF`).toBe('%PDF-');
+          if (SIGNER === 'real') expect(data.includes('/ByteRange'), `${name} is sealed`).toBe(true);
+        }
+        const docs = (status.documents ?? status.files ?? []) as Record<string, unknown>[];
+        for (const d of docs) expect(String(d.signed), `batch ${id}: ${JSON.stringify(d)}`).toBe('true');
+      }
+      await current.stop('SIGTERM');
+      const closing = ((Date.now() - roundsDone) / 1000).toFixed(1);
+      console.info(
+        `[crash] ${ROUNDS} kills, ${requests} requests; ${ledger.created.size} batches created, ${ledger.uploaded.size} uploaded, ${ledger.accepted.size} accepted and closed with complete packages, in ${((Date.now() - started) / 1000).toFixed(1)} s (${closing} s of it the last start closing them)`,
+      );
+      expect(ledger.accepted.size).toBeGreaterThan(0);
+    },
+    120_000 + ROUNDS * 20_000,
+  );
 });

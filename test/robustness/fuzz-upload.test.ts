@@ -239,57 +239,61 @@ function assertNoStrayFiles(): void {
 }
 
 describe('fuzzing uploads with mutated and random ZIPs', () => {
-  it(`every answer is 202 or a 4xx problem, a refused upload changes nothing, memory stays bounded (${UPLOAD_RUNS} cases)`, async () => {
-    const bases: Base[] = await Promise.all(
-      ['valid-flat.zip', 'valid-stored.zip', 'valid-zip64.zip', 'valid-single.zip', 'valid-utf8-names.zip', 'valid-cp437-name.zip'].map(async (name) => {
-        const bytes = readFileSync(fixture(name));
-        return { name, bytes, offsets: recordOffsets(bytes) };
-      }),
-    );
-    const many = await zipOf(Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`f${i}.pdf`, samplePdf(`doc ${i}`)])));
-    bases.push({ name: 'twenty-files', bytes: many, offsets: recordOffsets(many) });
+  it(
+    `every answer is 202 or a 4xx problem, a refused upload changes nothing, memory stays bounded (${UPLOAD_RUNS} cases)`,
+    async () => {
+      const bases: Base[] = await Promise.all(
+        ['valid-flat.zip', 'valid-stored.zip', 'valid-zip64.zip', 'valid-single.zip', 'valid-utf8-names.zip', 'valid-cp437-name.zip'].map(async (name) => {
+          const bytes = readFileSync(fixture(name));
+          return { name, bytes, offsets: recordOffsets(bytes) };
+        }),
+      );
+      const many = await zipOf(Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`f${i}.pdf`, samplePdf(`doc ${i}`)])));
+      bases.push({ name: 'twenty-files', bytes: many, offsets: recordOffsets(many) });
 
-    // Two batches: a fresh one (no package) and one that already holds a valid package; a
-    // refused upload must leave either exactly as it was.
-    const fresh = await sim.createBatch(1);
-    const holding = await sim.createBatch(1);
-    expect((await sim.upload(holding, bases[0]!.bytes)).statusCode).toBe(202);
+      // Two batches: a fresh one (no package) and one that already holds a valid package; a
+      // refused upload must leave either exactly as it was.
+      const fresh = await sim.createBatch(1);
+      const holding = await sim.createBatch(1);
+      expect((await sim.upload(holding, bases[0]!.bytes)).statusCode).toBe(202);
 
-    const start = Date.now();
-    let cases = 0;
-    const codes = new Map<number, number>();
-    const reasons = new Map<string, number>();
-    await fc.assert(
-      fc.asyncProperty(bodyArb(bases.length), fc.boolean(), async (body, toFresh) => {
-        cases++;
-        const zip = materialize(bases, body);
-        const id = toFresh ? fresh : holding;
-        const before = sim.app.sim.store.getBatch(id);
-        const res = await sim.upload(id, zip);
-        codes.set(res.statusCode, (codes.get(res.statusCode) ?? 0) + 1);
-        expectProblem(res, `upload of ${zip.length} bytes`);
-        if (res.statusCode !== 202) {
-          expect([400, 413]).toContain(res.statusCode);
-          const reason = String(res.json().reason ?? res.json().type);
-          reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-          expect(isDeepStrictEqual(sim.app.sim.store.getBatch(id), before), 'a refused upload changed the batch').toBe(true);
-        } else {
-          const after = sim.app.sim.store.getBatch(id)!;
-          expect(after.package?.size).toBe(zip.length);
-          expect(after.documents.length).toBeGreaterThan(0);
-        }
-        assertNoStrayFiles();
-        if (cases % 1000 === 0) memoryCheck(`after ${cases} uploads`);
-      }),
-      params(UPLOAD_RUNS),
-    );
-    const mem = memoryCheck(`after ${cases} uploads`);
-    await healthy();
-    const top = [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 12);
-    console.info(
-      `[fuzz-upload] ${cases} cases in ${((Date.now() - start) / 1000).toFixed(1)} s; statuses ${JSON.stringify(Object.fromEntries(codes))}; heap ${mem.heapMB} MB, rss ${mem.rssMB} MB${typeof (globalThis as { gc?: unknown }).gc === 'function' ? ' (after gc)' : ''}; top reasons ${JSON.stringify(Object.fromEntries(top))}`,
-    );
-  }, LONG ? 3_600_000 : 60_000);
+      const start = Date.now();
+      let cases = 0;
+      const codes = new Map<number, number>();
+      const reasons = new Map<string, number>();
+      await fc.assert(
+        fc.asyncProperty(bodyArb(bases.length), fc.boolean(), async (body, toFresh) => {
+          cases++;
+          const zip = materialize(bases, body);
+          const id = toFresh ? fresh : holding;
+          const before = sim.app.sim.store.getBatch(id);
+          const res = await sim.upload(id, zip);
+          codes.set(res.statusCode, (codes.get(res.statusCode) ?? 0) + 1);
+          expectProblem(res, `upload of ${zip.length} bytes`);
+          if (res.statusCode !== 202) {
+            expect([400, 413]).toContain(res.statusCode);
+            const reason = String(res.json().reason ?? res.json().type);
+            reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+            expect(isDeepStrictEqual(sim.app.sim.store.getBatch(id), before), 'a refused upload changed the batch').toBe(true);
+          } else {
+            const after = sim.app.sim.store.getBatch(id)!;
+            expect(after.package?.size).toBe(zip.length);
+            expect(after.documents.length).toBeGreaterThan(0);
+          }
+          assertNoStrayFiles();
+          if (cases % 1000 === 0) memoryCheck(`after ${cases} uploads`);
+        }),
+        params(UPLOAD_RUNS),
+      );
+      const mem = memoryCheck(`after ${cases} uploads`);
+      await healthy();
+      const top = [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 12);
+      console.info(
+        `[fuzz-upload] ${cases} cases in ${((Date.now() - start) / 1000).toFixed(1)} s; statuses ${JSON.stringify(Object.fromEntries(codes))}; heap ${mem.heapMB} MB, rss ${mem.rssMB} MB${typeof (globalThis as { gc?: unknown }).gc === 'function' ? ' (after gc)' : ''}; top reasons ${JSON.stringify(Object.fromEntries(top))}`,
+      );
+    },
+    LONG ? 3_600_000 : 60_000,
+  );
 });
 
 // ---- the other inputs -------------------------------------------------------------------------
@@ -301,7 +305,37 @@ const hostileSegment = fc.oneof(
   fc.bigInt({ min: -(10n ** 40n), max: 10n ** 40n }).map(String),
   fc.integer().map(String),
   fc.double().map(String),
-  fc.constantFrom('0', '-1', '1e3', '0x10', '1.5', ' 1', '1 ', '+1', '00001', '9007199254740991', '9007199254740992', '99999999999999999999', 'NaN', 'Infinity', '..', '../..', '..%2F..%2Fetc%2Fpasswd', '%2e%2e', '%00', '%', '%zz', '%C0%AE', '%E2%80%AE', 'null', 'undefined', '[]', '{}', '__proto__', 'constructor'),
+  fc.constantFrom(
+    '0',
+    '-1',
+    '1e3',
+    '0x10',
+    '1.5',
+    ' 1',
+    '1 ',
+    '+1',
+    '00001',
+    '9007199254740991',
+    '9007199254740992',
+    '99999999999999999999',
+    'NaN',
+    'Infinity',
+    '..',
+    '../..',
+    '..%2F..%2Fetc%2Fpasswd',
+    '%2e%2e',
+    '%00',
+    '%',
+    '%zz',
+    '%C0%AE',
+    '%E2%80%AE',
+    'null',
+    'undefined',
+    '[]',
+    '{}',
+    '__proto__',
+    'constructor',
+  ),
 );
 
 /** A path segment as a client would put it on the wire: percent-encoded, or raw when it is safe. */
@@ -325,191 +359,267 @@ describe('fuzzing the other inputs', () => {
     batchId = await sim.createBatch(1);
   });
 
-  it('path parameters on every vendor route: never a 5xx, always a problem', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: VENDOR_ROUTES.length - 1 }), hostileSegment, fc.boolean(), async (r, seg, raw) => {
-        const route = VENDOR_ROUTES[r]!;
-        const url = route.path(encodeSegment(seg, raw));
-        const res = await sim.app.inject({ method: route.method, url, headers: { 'api-key': KEY, 'content-type': 'application/json' }, payload: route.method === 'POST' ? '{}' : undefined });
-        expectProblem(res, `${route.method} ${url}`);
-      }),
-      params(OTHER_RUNS),
-    );
-    await healthy();
-  }, LONG ? 1_800_000 : 30_000);
+  it(
+    'path parameters on every vendor route: never a 5xx, always a problem',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 0, max: VENDOR_ROUTES.length - 1 }), hostileSegment, fc.boolean(), async (r, seg, raw) => {
+          const route = VENDOR_ROUTES[r]!;
+          const url = route.path(encodeSegment(seg, raw));
+          const res = await sim.app.inject({
+            method: route.method,
+            url,
+            headers: { 'api-key': KEY, 'content-type': 'application/json' },
+            payload: route.method === 'POST' ? '{}' : undefined,
+          });
+          expectProblem(res, `${route.method} ${url}`);
+        }),
+        params(OTHER_RUNS),
+      );
+      await healthy();
+    },
+    LONG ? 1_800_000 : 30_000,
+  );
 
-  it('AcceptBatch bodies (random JSON, text, forms, bytes): never a 5xx, always a problem', async () => {
-    const contentType = fc.constantFrom(
-      'application/json',
-      'application/json; charset=utf-8',
-      'text/plain',
-      'application/x-www-form-urlencoded',
-      'application/octet-stream',
-      'multipart/form-data; boundary=x',
-      'application/xml',
-      'text/plain; charset=latin1',
-      '',
-      'garbage',
-      ';;;',
-    );
-    const payload = fc.oneof(
-      fc.json({ maxDepth: 3 }),
-      fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify({ batchId: v })),
-      fc.record({ batchId: hostileSegment }).map((o) => JSON.stringify(o)),
-      fc.string({ maxLength: 200 }),
-      hostileSegment.map((s) => `batchId=${encodeURIComponent(s)}`),
-      hostileSegment,
-      fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
-      fc.constant('x'.repeat(5000)),
-      fc.constant('{"batchId": 1, "batchId": 2}'),
-      fc.constant('{"__proto__": {"batchId": 1}}'),
-    );
-    const where = fc.constantFrom('/api/AcceptBatch', `/api/AcceptBatch?batchId=1`, '/api/AcceptBatch/1', '/api/AcceptBatch?batchId=');
-    await fc.assert(
-      fc.asyncProperty(contentType, payload, where, async (type, body, url) => {
-        const headers: Record<string, string> = { 'api-key': KEY };
-        if (type) headers['content-type'] = type;
-        const res = await sim.app.inject({ method: 'POST', url: url.replace('=1', `=${batchId}`).replace('/1', `/${batchId}`), headers, payload: body });
-        expectProblem(res, `AcceptBatch ${type} ${String(body).slice(0, 80)}`);
-      }),
-      params(OTHER_RUNS),
-    );
-    expect(sim.app.sim.store.getBatch(batchId)!.status).toBe('NEW');
-    await healthy();
-  }, LONG ? 1_800_000 : 30_000);
-
-  it('TSA requests (random bytes, random JSON, random digests): never a 5xx, always a problem', async () => {
-    const digestLike = fc.constantFrom(20, 32, 48, 64).chain((n) => fc.uint8Array({ minLength: n, maxLength: n }));
-    const rfc3161 = fc.record({
-      type: fc.constantFrom('application/timestamp-query', 'application/octet-stream', 'application/json', 'text/plain', 'application/x-www-form-urlencoded'),
-      bytes: fc.oneof(fc.uint8Array({ maxLength: 512 }), digestLike, fc.uint8Array({ minLength: 1, maxLength: 200 }).map((b) => Uint8Array.from([0x30, ...b]))),
-      process: fc.constantFrom('1', '2', '0', '999', '-1'),
-    });
-    const jsonStamp = fc.record({
-      type: fc.constantFrom('application/json', 'text/plain', 'application/octet-stream'),
-      body: fc.oneof(
+  it(
+    'AcceptBatch bodies (random JSON, text, forms, bytes): never a 5xx, always a problem',
+    async () => {
+      const contentType = fc.constantFrom(
+        'application/json',
+        'application/json; charset=utf-8',
+        'text/plain',
+        'application/x-www-form-urlencoded',
+        'application/octet-stream',
+        'multipart/form-data; boundary=x',
+        'application/xml',
+        'text/plain; charset=latin1',
+        '',
+        'garbage',
+        ';;;',
+      );
+      const payload = fc.oneof(
         fc.json({ maxDepth: 3 }),
-        fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify({ hash: v })),
-        digestLike.map((d) => JSON.stringify({ hash: Buffer.from(d).toString('base64') })),
-        fc.string({ maxLength: 100 }).map((s) => JSON.stringify({ hash: s })),
-        fc.string({ maxLength: 100 }),
-      ),
-      process: fc.constantFrom('1', '2', '0', '999'),
-    });
-    await fc.assert(
-      fc.asyncProperty(fc.oneof(rfc3161.map((r) => ({ rfc: true as const, ...r })), jsonStamp.map((j) => ({ rfc: false as const, ...j }))), async (c) => {
-        const res = c.rfc
-          ? await sim.app.inject({ method: 'POST', url: `/tsa/stamp/rfc3161/${c.process}`, headers: { 'api-key': KEY, 'content-type': c.type }, payload: Buffer.from(c.bytes) })
-          : await sim.app.inject({ method: 'POST', url: `/tsa/stamp/${c.process}`, headers: { 'api-key': KEY, 'content-type': c.type }, payload: c.body });
-        expectProblem(res, `TSA ${JSON.stringify(c).slice(0, 200)}`);
-      }),
-      params(Math.min(OTHER_RUNS, LONG ? 2000 : 100)),
-    );
-    await healthy();
-  }, LONG ? 1_800_000 : 60_000);
+        fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify({ batchId: v })),
+        fc.record({ batchId: hostileSegment }).map((o) => JSON.stringify(o)),
+        fc.string({ maxLength: 200 }),
+        hostileSegment.map((s) => `batchId=${encodeURIComponent(s)}`),
+        hostileSegment,
+        fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
+        fc.constant('x'.repeat(5000)),
+        fc.constant('{"batchId": 1, "batchId": 2}'),
+        fc.constant('{"__proto__": {"batchId": 1}}'),
+      );
+      const where = fc.constantFrom('/api/AcceptBatch', `/api/AcceptBatch?batchId=1`, '/api/AcceptBatch/1', '/api/AcceptBatch?batchId=');
+      await fc.assert(
+        fc.asyncProperty(contentType, payload, where, async (type, body, url) => {
+          const headers: Record<string, string> = { 'api-key': KEY };
+          if (type) headers['content-type'] = type;
+          const res = await sim.app.inject({ method: 'POST', url: url.replace('=1', `=${batchId}`).replace('/1', `/${batchId}`), headers, payload: body });
+          expectProblem(res, `AcceptBatch ${type} ${String(body).slice(0, 80)}`);
+        }),
+        params(OTHER_RUNS),
+      );
+      expect(sim.app.sim.store.getBatch(batchId)!.status).toBe('NEW');
+      await healthy();
+    },
+    LONG ? 1_800_000 : 30_000,
+  );
 
-  it('headers (API-KEY, Content-Type, Prefer, Content-Disposition): never a 5xx, always a problem', async () => {
-    // Header values as HTTP allows them: visible ASCII, space, tab, and obs-text (0x80–0xFF).
-    const headerValue = fc.oneof(
-      fc.string({ maxLength: 60 }).map((s) => s.replace(/[^\t\x20-\x7e]/g, '')),
-      fc.array(fc.oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.constant(0x09), fc.integer({ min: 0x80, max: 0xff })), { maxLength: 60 }).map((cs) => String.fromCharCode(...cs)),
-      fc.constantFrom('', ' ', '\t', 'x'.repeat(8000), 'attachment; filename="../../etc/passwd"', "attachment; filename*=UTF-8''%E2%80%AE%00.zip", 'attachment; filename="a\tb.zip"', "attachment; filename*=UTF-8''%ZZ", 'respond-async, wait=-1', 'code=500', 'fault=' + 'x'.repeat(300), 'multipart/form-data', 'application/json; charset=ebcdic'),
-    );
-    const routes = fc.constantFrom(
-      { method: 'POST' as const, url: '/api/CreateBatch/1' },
-      { method: 'GET' as const, url: '/api/BatchStatus/1' },
-      { method: 'POST' as const, url: '/api/upload/1' },
-      { method: 'POST' as const, url: '/api/AcceptBatch/1' },
-      { method: 'GET' as const, url: '/api/batchfile/1' },
-      { method: 'DELETE' as const, url: '/api/BatchDeleteCache/999999' },
-      { method: 'POST' as const, url: '/tsa/stamp/1' },
-      { method: 'POST' as const, url: '/tsa/stamp/rfc3161/1' },
-    );
-    const headerSet = fc.record(
-      {
-        'api-key': headerValue,
-        'content-type': headerValue,
-        prefer: headerValue,
-        'content-disposition': headerValue,
-        authorization: headerValue,
-        'x-request-id': headerValue,
-      },
-      { requiredKeys: [] },
-    );
-    await fc.assert(
-      fc.asyncProperty(routes, headerSet, fc.option(fc.uint8Array({ maxLength: 200 })), async (route, headers, body) => {
-        const url = route.url.replace('/1', `/${batchId}`);
-        const res = await sim.app.inject({
-          method: route.method,
-          url,
-          headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Buffer.from(v, 'latin1').toString('latin1')])),
-          ...(body && route.method === 'POST' ? { payload: Buffer.from(body) } : {}),
-        });
-        expectProblem(res, `${route.method} ${url} with ${JSON.stringify(headers).slice(0, 300)}`, { injectedFaults: headers.prefer !== undefined });
-      }),
-      params(OTHER_RUNS),
-    );
-    await healthy();
-  }, LONG ? 1_800_000 : 30_000);
-
-  it('raw HTTP requests with hostile header bytes on a real socket: an answer, never a 5xx or a dropped connection', async () => {
-    const address = await sim.app.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = new URL(address);
-    const rawValue = fc.array(fc.oneof(fc.integer({ min: 0x21, max: 0x7e }), fc.constant(0x20), fc.constant(0x09), fc.integer({ min: 0x80, max: 0xff })), { minLength: 1, maxLength: 80 });
-    const send = (request: Buffer): Promise<string> =>
-      new Promise((resolve, reject) => {
-        const socket = connect(Number(port), '127.0.0.1');
-        const chunks: Buffer[] = [];
-        const timer = setTimeout(() => {
-          socket.destroy();
-          reject(new Error('no answer within 5 s'));
-        }, 5000);
-        socket.on('data', (c) => chunks.push(c));
-        socket.on('error', (e) => {
-          clearTimeout(timer);
-          reject(e);
-        });
-        socket.on('end', () => {
-          clearTimeout(timer);
-          resolve(Buffer.concat(chunks).toString('latin1'));
-        });
-        // Written, not ended: a client that half-closes its side is taken by Node's HTTP server
-        // as gone (it aborts the request), which real HTTP clients never do.
-        socket.write(request);
+  it(
+    'TSA requests (random bytes, random JSON, random digests): never a 5xx, always a problem',
+    async () => {
+      const digestLike = fc.constantFrom(20, 32, 48, 64).chain((n) => fc.uint8Array({ minLength: n, maxLength: n }));
+      const rfc3161 = fc.record({
+        type: fc.constantFrom('application/timestamp-query', 'application/octet-stream', 'application/json', 'text/plain', 'application/x-www-form-urlencoded'),
+        bytes: fc.oneof(
+          fc.uint8Array({ maxLength: 512 }),
+          digestLike,
+          fc.uint8Array({ minLength: 1, maxLength: 200 }).map((b) => Uint8Array.from([0x30, ...b])),
+        ),
+        process: fc.constantFrom('1', '2', '0', '999', '-1'),
       });
-    await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom('api-key', 'content-type', 'prefer', 'content-disposition'),
-        rawValue,
-        fc.constantFrom('GET /api/BatchStatus/1', 'POST /api/CreateBatch/1', 'POST /api/upload/1', 'POST /api/AcceptBatch/1'),
-        async (name, value, line) => {
-          const head = `${line.replace('/1', `/${batchId}`)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${name === 'api-key' ? '' : `API-KEY: ${KEY}\r\n`}`;
-          const body = line.startsWith('POST') ? 'PK' : '';
-          const request = Buffer.concat([Buffer.from(head, 'latin1'), Buffer.from(`${name}: `), Buffer.from(value), Buffer.from(`\r\nContent-Length: ${body.length}\r\n\r\n${body}`)]);
-          const answer = await send(request);
-          const m = /^HTTP\/1\.1 (\d{3})/.exec(answer);
-          if (!m) throw new Error(`no HTTP answer to ${JSON.stringify(request.toString('latin1'))}: ${JSON.stringify(answer)}`);
-          const code = Number(m[1]);
-          if (code >= 500 && !(name === 'prefer' && answer.includes('injected-fault'))) throw new Error(`${code} for ${JSON.stringify(request.toString('latin1'))}: ${answer}`);
-          // Node's parser refuses a malformed request before the app sees it (a bare 400); every
-          // answer that reached the app is a problem document.
-          if (code >= 400 && !/\r\n\r\n$/.test(answer)) expect(answer.toLowerCase()).toContain('content-type: application/problem+json');
+      const jsonStamp = fc.record({
+        type: fc.constantFrom('application/json', 'text/plain', 'application/octet-stream'),
+        body: fc.oneof(
+          fc.json({ maxDepth: 3 }),
+          fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify({ hash: v })),
+          digestLike.map((d) => JSON.stringify({ hash: Buffer.from(d).toString('base64') })),
+          fc.string({ maxLength: 100 }).map((s) => JSON.stringify({ hash: s })),
+          fc.string({ maxLength: 100 }),
+        ),
+        process: fc.constantFrom('1', '2', '0', '999'),
+      });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(
+            rfc3161.map((r) => ({ rfc: true as const, ...r })),
+            jsonStamp.map((j) => ({ rfc: false as const, ...j })),
+          ),
+          async (c) => {
+            const res = c.rfc
+              ? await sim.app.inject({
+                  method: 'POST',
+                  url: `/tsa/stamp/rfc3161/${c.process}`,
+                  headers: { 'api-key': KEY, 'content-type': c.type },
+                  payload: Buffer.from(c.bytes),
+                })
+              : await sim.app.inject({ method: 'POST', url: `/tsa/stamp/${c.process}`, headers: { 'api-key': KEY, 'content-type': c.type }, payload: c.body });
+            expectProblem(res, `TSA ${JSON.stringify(c).slice(0, 200)}`);
+          },
+        ),
+        params(Math.min(OTHER_RUNS, LONG ? 2000 : 100)),
+      );
+      await healthy();
+    },
+    LONG ? 1_800_000 : 60_000,
+  );
+
+  it(
+    'headers (API-KEY, Content-Type, Prefer, Content-Disposition): never a 5xx, always a problem',
+    async () => {
+      // Header values as HTTP allows them: visible ASCII, space, tab, and obs-text (0x80–0xFF).
+      const headerValue = fc.oneof(
+        fc.string({ maxLength: 60 }).map((s) => s.replace(/[^\t\x20-\x7e]/g, '')),
+        fc
+          .array(fc.oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.constant(0x09), fc.integer({ min: 0x80, max: 0xff })), { maxLength: 60 })
+          .map((cs) => String.fromCharCode(...cs)),
+        fc.constantFrom(
+          '',
+          ' ',
+          '\t',
+          'x'.repeat(8000),
+          'attachment; filename="../../etc/passwd"',
+          "attachment; filename*=UTF-8''%E2%80%AE%00.zip",
+          'attachment; filename="a\tb.zip"',
+          "attachment; filename*=UTF-8''%ZZ",
+          'respond-async, wait=-1',
+          'code=500',
+          'fault=' + 'x'.repeat(300),
+          'multipart/form-data',
+          'application/json; charset=ebcdic',
+        ),
+      );
+      const routes = fc.constantFrom(
+        { method: 'POST' as const, url: '/api/CreateBatch/1' },
+        { method: 'GET' as const, url: '/api/BatchStatus/1' },
+        { method: 'POST' as const, url: '/api/upload/1' },
+        { method: 'POST' as const, url: '/api/AcceptBatch/1' },
+        { method: 'GET' as const, url: '/api/batchfile/1' },
+        { method: 'DELETE' as const, url: '/api/BatchDeleteCache/999999' },
+        { method: 'POST' as const, url: '/tsa/stamp/1' },
+        { method: 'POST' as const, url: '/tsa/stamp/rfc3161/1' },
+      );
+      const headerSet = fc.record(
+        {
+          'api-key': headerValue,
+          'content-type': headerValue,
+          prefer: headerValue,
+          'content-disposition': headerValue,
+          authorization: headerValue,
+          'x-request-id': headerValue,
         },
-      ),
-      params(Math.min(OTHER_RUNS, LONG ? 2000 : 100)),
-    );
-    const health = await fetch(`${address}/_simulator/health`);
-    expect(health.status).toBe(200);
-  }, LONG ? 1_800_000 : 30_000);
+        { requiredKeys: [] },
+      );
+      await fc.assert(
+        fc.asyncProperty(routes, headerSet, fc.option(fc.uint8Array({ maxLength: 200 })), async (route, headers, body) => {
+          const url = route.url.replace('/1', `/${batchId}`);
+          const res = await sim.app.inject({
+            method: route.method,
+            url,
+            headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Buffer.from(v, 'latin1').toString('latin1')])),
+            ...(body && route.method === 'POST' ? { payload: Buffer.from(body) } : {}),
+          });
+          expectProblem(res, `${route.method} ${url} with ${JSON.stringify(headers).slice(0, 300)}`, { injectedFaults: headers.prefer !== undefined });
+        }),
+        params(OTHER_RUNS),
+      );
+      await healthy();
+    },
+    LONG ? 1_800_000 : 30_000,
+  );
+
+  it(
+    'raw HTTP requests with hostile header bytes on a real socket: an answer, never a 5xx or a dropped connection',
+    async () => {
+      const address = await sim.app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = new URL(address);
+      const rawValue = fc.array(fc.oneof(fc.integer({ min: 0x21, max: 0x7e }), fc.constant(0x20), fc.constant(0x09), fc.integer({ min: 0x80, max: 0xff })), {
+        minLength: 1,
+        maxLength: 80,
+      });
+      const send = (request: Buffer): Promise<string> =>
+        new Promise((resolve, reject) => {
+          const socket = connect(Number(port), '127.0.0.1');
+          const chunks: Buffer[] = [];
+          const timer = setTimeout(() => {
+            socket.destroy();
+            reject(new Error('no answer within 5 s'));
+          }, 5000);
+          socket.on('data', (c) => chunks.push(c));
+          socket.on('error', (e) => {
+            clearTimeout(timer);
+            reject(e);
+          });
+          socket.on('end', () => {
+            clearTimeout(timer);
+            resolve(Buffer.concat(chunks).toString('latin1'));
+          });
+          // Written, not ended: a client that half-closes its side is taken by Node's HTTP server
+          // as gone (it aborts the request), which real HTTP clients never do.
+          socket.write(request);
+        });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom('api-key', 'content-type', 'prefer', 'content-disposition'),
+          rawValue,
+          fc.constantFrom('GET /api/BatchStatus/1', 'POST /api/CreateBatch/1', 'POST /api/upload/1', 'POST /api/AcceptBatch/1'),
+          async (name, value, line) => {
+            const head = `${line.replace('/1', `/${batchId}`)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${name === 'api-key' ? '' : `API-KEY: ${KEY}\r\n`}`;
+            const body = line.startsWith('POST') ? 'PK' : '';
+            const request = Buffer.concat([
+              Buffer.from(head, 'latin1'),
+              Buffer.from(`${name}: `),
+              Buffer.from(value),
+              Buffer.from(`\r\nContent-Length: ${body.length}\r\n\r\n${body}`),
+            ]);
+            const answer = await send(request);
+            const m = /^HTTP\/1\.1 (\d{3})/.exec(answer);
+            if (!m) throw new Error(`no HTTP answer to ${JSON.stringify(request.toString('latin1'))}: ${JSON.stringify(answer)}`);
+            const code = Number(m[1]);
+            if (code >= 500 && !(name === 'prefer' && answer.includes('injected-fault')))
+              throw new Error(`${code} for ${JSON.stringify(request.toString('latin1'))}: ${answer}`);
+            // Node's parser refuses a malformed request before the app sees it (a bare 400); every
+            // answer that reached the app is a problem document.
+            if (code >= 400 && !/\r\n\r\n$/.test(answer)) expect(answer.toLowerCase()).toContain('content-type: application/problem+json');
+          },
+        ),
+        params(Math.min(OTHER_RUNS, LONG ? 2000 : 100)),
+      );
+      const health = await fetch(`${address}/_simulator/health`);
+      expect(health.status).toBe(200);
+    },
+    LONG ? 1_800_000 : 30_000,
+  );
 });
 
 // ---- regressions: what the fuzzers found --------------------------------------------------------
 
 describe('regressions found by fuzzing', () => {
   it('a non-finite numeric path parameter ("Infinity", "1e400") is a 400 problem, not an unserializable 404', async () => {
-    for (const url of ['/api/CreateBatch/Infinity', '/api/CreateBatch/-Infinity', '/api/BatchStatus/1e400', '/api/upload/Infinity', '/api/batchfile/Infinity', '/tsa/stamp/Infinity']) {
+    for (const url of [
+      '/api/CreateBatch/Infinity',
+      '/api/CreateBatch/-Infinity',
+      '/api/BatchStatus/1e400',
+      '/api/upload/Infinity',
+      '/api/batchfile/Infinity',
+      '/tsa/stamp/Infinity',
+    ]) {
       const method = url.includes('BatchStatus') || url.includes('batchfile') ? 'GET' : 'POST';
-      const body = url.startsWith('/api/upload') ? { headers: { 'content-type': 'application/octet-stream' }, payload: 'x' } : url.startsWith('/tsa') ? { headers: { 'content-type': 'application/json' }, payload: '{"hash":"AAAA"}' } : {};
+      const body = url.startsWith('/api/upload')
+        ? { headers: { 'content-type': 'application/octet-stream' }, payload: 'x' }
+        : url.startsWith('/tsa')
+          ? { headers: { 'content-type': 'application/json' }, payload: '{"hash":"AAAA"}' }
+          : {};
       const res = await sim.request({ method, url, ...body });
       expect(res.statusCode, url).toBe(400);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -517,7 +627,7 @@ describe('regressions found by fuzzing', () => {
     }
   });
 
-  it('a malformed percent-escape in the path is a 400 problem, not Fastify\'s own JSON', async () => {
+  it("a malformed percent-escape in the path is a 400 problem, not Fastify's own JSON", async () => {
     const res = await sim.app.inject({ method: 'GET', url: '/api/BatchStatus/%', headers: { 'api-key': KEY } });
     expectProblem(res, 'GET /api/BatchStatus/%');
     expect(res.statusCode).toBe(400);
@@ -531,7 +641,12 @@ describe('regressions found by fuzzing', () => {
       expect(res.json().reason).toBe('not-a-zip');
     }
     // …and a real ZIP sent with a JSON content type is taken.
-    const ok = await sim.request({ method: 'POST', url: `/api/upload/${id}`, headers: { 'content-type': 'application/json' }, payload: await zipOf({ 'a.pdf': samplePdf() }) });
+    const ok = await sim.request({
+      method: 'POST',
+      url: `/api/upload/${id}`,
+      headers: { 'content-type': 'application/json' },
+      payload: await zipOf({ 'a.pdf': samplePdf() }),
+    });
     expect(ok.statusCode).toBe(202);
   });
 });

@@ -52,7 +52,8 @@ async function runClient(base: string, client: number): Promise<ClientReport> {
     const seen: string[] = [];
     const see = (status: string, where: string) => {
       const last = seen.at(-1);
-      if (last !== undefined && rank(status) < rank(last)) throw new Error(`client ${client} flow ${flow}: saw ${status} after ${last} (${where}); history ${seen.join(' → ')}`);
+      if (last !== undefined && rank(status) < rank(last))
+        throw new Error(`client ${client} flow ${flow}: saw ${status} after ${last} (${where}); history ${seen.join(' → ')}`);
       seen.push(status);
     };
 
@@ -98,22 +99,26 @@ async function runClient(base: string, client: number): Promise<ClientReport> {
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 describe('load: concurrent clients against one process', () => {
-  it(`${CLIENTS} clients × ${FLOWS} full flows: zero errors, complete packages, statuses only move forward`, async () => {
-    const started = Date.now();
-    const results = await Promise.allSettled(Array.from({ length: CLIENTS }, (_, c) => runClient(sim.url, c)));
-    const failures = results.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
-    expect(failures, failures.slice(0, 3).join('\n')).toEqual([]);
-    const reports = results.map((r) => (r as PromiseFulfilledResult<ClientReport>).value);
-    const flows = reports.reduce((n, r) => n + r.flows, 0);
-    expect(flows).toBe(CLIENTS * FLOWS);
-    const latencies = reports.flatMap((r) => r.latencies).sort((a, b) => a - b);
-    const seconds = (Date.now() - started) / 1000;
-    console.info(
-      `[load] ${flows} flows (${CLIENTS} clients × ${FLOWS}) in ${seconds.toFixed(1)} s = ${(flows / seconds).toFixed(1)} flows/s; ${reports.reduce((n, r) => n + r.polls, 0)} status polls; flow p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms, max ${latencies.at(-1)} ms`,
-    );
-    const health = await call(sim.url, 'GET', '/_simulator/health');
-    expect(health.status).toBe(200);
-  }, FULL ? 600_000 : 60_000);
+  it(
+    `${CLIENTS} clients × ${FLOWS} full flows: zero errors, complete packages, statuses only move forward`,
+    async () => {
+      const started = Date.now();
+      const results = await Promise.allSettled(Array.from({ length: CLIENTS }, (_, c) => runClient(sim.url, c)));
+      const failures = results.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
+      expect(failures, failures.slice(0, 3).join('\n')).toEqual([]);
+      const reports = results.map((r) => (r as PromiseFulfilledResult<ClientReport>).value);
+      const flows = reports.reduce((n, r) => n + r.flows, 0);
+      expect(flows).toBe(CLIENTS * FLOWS);
+      const latencies = reports.flatMap((r) => r.latencies).sort((a, b) => a - b);
+      const seconds = (Date.now() - started) / 1000;
+      console.info(
+        `[load] ${flows} flows (${CLIENTS} clients × ${FLOWS}) in ${seconds.toFixed(1)} s = ${(flows / seconds).toFixed(1)} flows/s; ${reports.reduce((n, r) => n + r.polls, 0)} status polls; flow p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms, max ${latencies.at(-1)} ms`,
+      );
+      const health = await call(sim.url, 'GET', '/_simulator/health');
+      expect(health.status).toBe(200);
+    },
+    FULL ? 600_000 : 60_000,
+  );
 
   it(`two concurrent AcceptBatch calls on one batch: exactly one 200 and one 409 (${RACES} batches)`, async () => {
     const zip = await zipOf({ 'a.pdf': samplePdf() });

@@ -12,15 +12,7 @@
  * Environment: SIM_URL (the simulator), ZIP_OK, ZIP_FOLDER, BODY_TOO_LARGE (files to upload).
  */
 import { readFileSync } from 'node:fs';
-import {
-  acceptBatchById,
-  batchDeleteCache,
-  batchfile,
-  batchStatus,
-  createBatch,
-  simReset,
-  upload,
-} from './client/sdk.gen';
+import { acceptBatchById, batchDeleteCache, batchfile, batchStatus, createBatch, simReset, upload } from './client/sdk.gen';
 import { createClient, createConfig } from './client/client';
 import type {
   AcceptBatchByIdResponse,
@@ -38,11 +30,23 @@ import type {
 
 type Kind = 'string' | 'number' | 'boolean' | 'null' | 'array' | 'object';
 /** The JSON kinds a TypeScript type allows (distributes over unions: string | null → 'string' | 'null'). */
-type KindOf<V> = V extends string ? 'string' : V extends number ? 'number' : V extends boolean ? 'boolean' : V extends null ? 'null' : V extends readonly unknown[] ? 'array' : 'object';
+type KindOf<V> = V extends string
+  ? 'string'
+  : V extends number
+    ? 'number'
+    : V extends boolean
+      ? 'boolean'
+      : V extends null
+        ? 'null'
+        : V extends readonly unknown[]
+          ? 'array'
+          : 'object';
 /** T without an index signature (the Problem type has one: it admits more members). */
 type Known<T> = { [K in keyof T as string extends K ? never : number extends K ? never : K]: T[K] };
 /** One entry per declared key of T, required or not, naming the kinds T allows for it. */
-type ShapeOf<T, D = Known<T>> = { [K in keyof Required<D>]-?: { kinds: readonly KindOf<Exclude<D[K], undefined>>[]; optional: undefined extends D[K] ? true : false } };
+type ShapeOf<T, D = Known<T>> = {
+  [K in keyof Required<D>]-?: { kinds: readonly KindOf<Exclude<D[K], undefined>>[]; optional: undefined extends D[K] ? true : false };
+};
 
 const kindOf = (v: unknown): Kind => (v === null ? 'null' : Array.isArray(v) ? 'array' : (typeof v as Kind));
 
@@ -56,7 +60,8 @@ function shape<T>(s: ShapeOf<T>): (name: string, body: unknown) => T {
         if (optional) continue;
         throw new Error(`${name}: "${key}" is missing from ${JSON.stringify(body)}`);
       }
-      if (!kinds.includes(kindOf(o[key]))) throw new Error(`${name}: "${key}" is ${kindOf(o[key])} (${JSON.stringify(o[key])}); the generated type allows ${kinds.join(' | ')}`);
+      if (!kinds.includes(kindOf(o[key])))
+        throw new Error(`${name}: "${key}" is ${kindOf(o[key])} (${JSON.stringify(o[key])}); the generated type allows ${kinds.join(' | ')}`);
     }
     const extra = Object.keys(o).filter((k) => !entries.some(([key]) => key === k));
     // The Problem type admits more members (additionalProperties: true); the vendor bodies do not.
@@ -158,7 +163,12 @@ async function main(): Promise<void> {
   const batchId = Number(batch.id);
 
   // 2. upload, named by Content-Disposition
-  const u = await upload({ client: alice, path: { batchId }, body: file('ZIP_OK'), headers: { 'Content-Disposition': 'attachment; filename="documents.zip"' } });
+  const u = await upload({
+    client: alice,
+    path: { batchId },
+    body: file('ZIP_OK'),
+    headers: { 'Content-Disposition': 'attachment; filename="documents.zip"' },
+  });
   check(u.response?.status === 202, `upload answers 202 (got ${u.response?.status}: ${JSON.stringify(u.error)})`);
   check(uploaded('upload 202', u.data).name === 'documents.zip', 'the package is named after Content-Disposition');
 

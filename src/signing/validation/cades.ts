@@ -17,7 +17,12 @@ import { emptyFacts, type SignatureFacts, type SignatureFormat } from './judge.j
 import type { Trust } from './trust.js';
 
 /** `content`: the signed data as views (detached); undefined = the eContent (enveloping). */
-export function cadesFacts(cmsDer: Buffer, content: readonly Buffer[] | undefined, trust: Trust, format: SignatureFormat = 'CAdES'): SignatureFacts & { sd?: SignedDataParts } {
+export function cadesFacts(
+  cmsDer: Buffer,
+  content: readonly Buffer[] | undefined,
+  trust: Trust,
+  format: SignatureFormat = 'CAdES',
+): SignatureFacts & { sd?: SignedDataParts } {
   const f: SignatureFacts & { sd?: SignedDataParts } = emptyFacts(format);
   let sd: SignedDataParts;
   try {

@@ -33,9 +33,19 @@ export function buildChain(leafDer: Buffer, pool: readonly Buffer[], anchorDer: 
   const validity = (c: Cert, label: string, role: 'leaf' | 'issuer'): void => {
     for (const t of times) {
       if (t < c.notBefore)
-        r.outOfBounds.push({ cert: role, kind: 'not-yet-valid', at: t, text: `the ${label} certificate is not yet valid at ${t.toISOString()} (valid from ${c.notBefore.toISOString()})` });
+        r.outOfBounds.push({
+          cert: role,
+          kind: 'not-yet-valid',
+          at: t,
+          text: `the ${label} certificate is not yet valid at ${t.toISOString()} (valid from ${c.notBefore.toISOString()})`,
+        });
       if (t > c.notAfter)
-        r.outOfBounds.push({ cert: role, kind: 'expired', at: t, text: `the ${label} certificate expired on ${c.notAfter.toISOString()} (checked at ${t.toISOString()})` });
+        r.outOfBounds.push({
+          cert: role,
+          kind: 'expired',
+          at: t,
+          text: `the ${label} certificate expired on ${c.notAfter.toISOString()} (checked at ${t.toISOString()})`,
+        });
     }
   };
   validity(leaf, what, 'leaf');

@@ -209,7 +209,8 @@ export function verifySigner(sd: SignedDataParts, content?: readonly Buffer[]): 
   const cert = certDer ? readCert(certDer) : undefined;
   if (cert) {
     try {
-      if (!verifyWith(si, cert.publicKey, data)) r.cryptoProblems.push('the signature value does not verify with the signer certificate (the signed attributes or the signature were changed)');
+      if (!verifyWith(si, cert.publicKey, data))
+        r.cryptoProblems.push('the signature value does not verify with the signer certificate (the signed attributes or the signature were changed)');
     } catch (e) {
       r.cryptoProblems.push(e instanceof UnsupportedAlgorithm ? e.message : `the signature value cannot be checked: ${(e as Error).message}`);
     }

@@ -25,9 +25,20 @@ export function detect(name: string, bytes: Buffer, sibling: (n: string) => Buff
   const own = signatureFileOf(name);
   if (own?.format.kind === 'p7s') {
     const data = sibling(own.dataName);
-    return { first: { kind: 'cades', label: `CAdES detached (${own.format.suffix})`, cms: bytes, ...(data ? { data } : {}), dataName: own.dataName, enveloping: false }, fallback: [] };
+    return {
+      first: {
+        kind: 'cades',
+        label: `CAdES detached (${own.format.suffix})`,
+        cms: bytes,
+        ...(data ? { data } : {}),
+        dataName: own.dataName,
+        enveloping: false,
+      },
+      fallback: [],
+    };
   }
-  if (own?.format.kind === 'p7m') return { first: { kind: 'cades', label: `CAdES enveloping (${own.format.suffix})`, cms: bytes, enveloping: true }, fallback: [] };
+  if (own?.format.kind === 'p7m')
+    return { first: { kind: 'cades', label: `CAdES enveloping (${own.format.suffix})`, cms: bytes, enveloping: true }, fallback: [] };
   if (own?.format.kind === 'xades') {
     const data = sibling(own.dataName);
     return { first: { kind: 'xades-detached', label: 'XAdES detached', xml: bytes, ...(data ? { data } : {}), dataName: own.dataName }, fallback: [] };

@@ -110,7 +110,8 @@ export function judge(f: SignatureFacts, id: string, trust: Trust): SignatureRep
   add(failed('FORMAT_FAILURE'), f.formatProblems);
   if (f.signedDataMissing) add(indeterminate('SIGNED_DATA_NOT_FOUND'), [f.signedDataMissing]);
   add(failed('HASH_FAILURE'), f.hashProblems);
-  if (!f.signerCert && !f.formatProblems.length && !f.signedDataMissing) add(indeterminate('NO_SIGNING_CERTIFICATE_FOUND'), f.signerCertProblems.length ? f.signerCertProblems : ['no signer certificate']);
+  if (!f.signerCert && !f.formatProblems.length && !f.signedDataMissing)
+    add(indeterminate('NO_SIGNING_CERTIFICATE_FOUND'), f.signerCertProblems.length ? f.signerCertProblems : ['no signer certificate']);
   add(failed('SIG_CRYPTO_FAILURE'), f.cryptoProblems);
   if (f.signerCert) add(indeterminate('NO_SIGNING_CERTIFICATE_FOUND'), f.signerCertProblems);
 
@@ -132,26 +133,50 @@ export function judge(f: SignatureFacts, id: string, trust: Trust): SignatureRep
     else {
       const early = poe && chain.leaf && poe < chain.leaf.notBefore;
       if (early) add(failed('NOT_YET_VALID'), [`the signature existed on ${poe.toISOString()} (time-stamp), before the signer certificate became valid`]);
-      add(indeterminate('OUT_OF_BOUNDS_NO_POE'), chain.outOfBounds.map((o) => o.text));
+      add(
+        indeterminate('OUT_OF_BOUNDS_NO_POE'),
+        chain.outOfBounds.map((o) => o.text),
+      );
       if (chain.path.length > 1) {
-        const rev = revocationStatus(chain.leaf!, chain.path[1]!, {
-          crls: [...trust.revocation.crls, ...f.embedded.crls],
-          ocsps: [...trust.revocation.ocsps, ...f.embedded.ocsps],
-        }, new Date());
-        revocation = { status: rev.status, ...(rev.source ? { source: rev.source } : {}), ...(rev.revokedAt ? { revokedAt: rev.revokedAt.toISOString() } : {}) };
+        const rev = revocationStatus(
+          chain.leaf!,
+          chain.path[1]!,
+          {
+            crls: [...trust.revocation.crls, ...f.embedded.crls],
+            ocsps: [...trust.revocation.ocsps, ...f.embedded.ocsps],
+          },
+          new Date(),
+        );
+        revocation = {
+          status: rev.status,
+          ...(rev.source ? { source: rev.source } : {}),
+          ...(rev.revokedAt ? { revokedAt: rev.revokedAt.toISOString() } : {}),
+        };
         if (rev.status === 'revoked') {
           const at = rev.revokedAt!;
           const lower = (f.contentTimeStamps ?? []).filter((t) => t > at);
           if (lower.length)
-            add(failed('REVOKED'), [`the signer certificate was revoked on ${at.toISOString()}; a content time-stamp proves the signature was made after that`]);
+            add(failed('REVOKED'), [
+              `the signer certificate was revoked on ${at.toISOString()}; a content time-stamp proves the signature was made after that`,
+            ]);
           else if (!poe || poe >= at)
-            add(indeterminate('REVOKED_NO_POE'), [`the signer certificate was revoked on ${at.toISOString()} and no time-stamp proves the signature existed before that`]);
-        } else if (rev.status === 'unknown') add(indeterminate('TRY_LATER'), rev.reasons.map((r) => `the signer certificate's revocation status is unknown: ${r}`));
+            add(indeterminate('REVOKED_NO_POE'), [
+              `the signer certificate was revoked on ${at.toISOString()} and no time-stamp proves the signature existed before that`,
+            ]);
+        } else if (rev.status === 'unknown')
+          add(
+            indeterminate('TRY_LATER'),
+            rev.reasons.map((r) => `the signer certificate's revocation status is unknown: ${r}`),
+          );
       }
     }
   }
   for (const t of f.timeStamps)
-    if (t.indication !== 'TOTAL-PASSED') add(indeterminate('SIG_CONSTRAINTS_FAILURE'), t.reasons.map((r) => `${tsLabel(t.type)}: ${r}`));
+    if (t.indication !== 'TOTAL-PASSED')
+      add(
+        indeterminate('SIG_CONSTRAINTS_FAILURE'),
+        t.reasons.map((r) => `${tsLabel(t.type)}: ${r}`),
+      );
   add(indeterminate('SIG_CONSTRAINTS_FAILURE'), f.policyProblems);
 
   const v = verdicts[0] ?? PASSED;

@@ -79,7 +79,12 @@ export function padesSignatures(pdf: Buffer, trust: Trust, maxSignatures: number
         }
         facts.policyProblems.push(...dss.problems.map((p) => `DSS: ${p}`));
       }
-      if (f === lastSig && f.revisionEnd < pdf.length && !appendedOnlyValidationData && !docTs.some((d) => d.field.revisionEnd === pdf.length && !d.field.broken))
+      if (
+        f === lastSig &&
+        f.revisionEnd < pdf.length &&
+        !appendedOnlyValidationData &&
+        !docTs.some((d) => d.field.revisionEnd === pdf.length && !d.field.broken)
+      )
         facts.policyProblems.push('the document was changed after the last signature (its ByteRange does not cover the whole file)');
     }
     return { ...judge(facts, id, trust), revision: revisionOf(f) };

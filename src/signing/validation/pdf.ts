@@ -115,7 +115,10 @@ function field(pdf: Buffer, at: number, index: number): PdfField | undefined {
   // Each part is bounded: a hole far from its /ByteRange must not make every field read the whole file.
   const parts: [number, number][] =
     valid && b >= lo && c <= hi
-      ? [[Math.max(lo, b - DICT_TEXT), b], [c, Math.min(hi, c + DICT_TEXT)]]
+      ? [
+          [Math.max(lo, b - DICT_TEXT), b],
+          [c, Math.min(hi, c + DICT_TEXT)],
+        ]
       : [[Math.max(lo, at - DICT_TEXT), Math.min(hi, at + DICT_TEXT)]];
   const dict = parts.map(([x, y]) => pdf.toString('latin1', x, y)).join(' ');
   const sf = /\/SubFilter\s*\/([A-Za-z0-9.#_-]+)/.exec(dict);
@@ -208,7 +211,11 @@ function readDss(pdf: Buffer): Dss | undefined {
     const end = pdf.indexOf('>>', p);
     dict = pdf.toString('latin1', p, end < 0 ? Math.min(pdf.length, p + DICT_WINDOW) : Math.min(end + 2, p + DICT_WINDOW));
   }
-  const lists = [['Certs', dss.certs], ['CRLs', dss.crls], ['OCSPs', dss.ocsps]] as const;
+  const lists = [
+    ['Certs', dss.certs],
+    ['CRLs', dss.crls],
+    ['OCSPs', dss.ocsps],
+  ] as const;
   const refs = lists.flatMap(([k, list]) => refsIn(dict, k).map(([n, g]) => ({ k, list, id: `${n} ${g}` })));
   if (refs.length > MAX_DSS_ENTRIES) {
     dss.problems.push(`the DSS lists ${refs.length} entries; this validator reads at most ${MAX_DSS_ENTRIES}`);

@@ -36,7 +36,12 @@ function fromCrl(der: Buffer, live: boolean, cert: Cert, issuer: Cert, now: Date
   i++; // signature AlgorithmIdentifier
   const issuerName = bytesOf(t[i++]!);
   if (!issuerName.equals(issuer.subjectDer)) return 'a CRL from another issuer';
-  const ok = verifySignatureValue({ sigAlgOid: oidOf(kids(alg!)[0]!), signed: [bytesOf(tbs!)], key: issuer.publicKey, signature: bitsOf(sig!, 'CRL signature') });
+  const ok = verifySignatureValue({
+    sigAlgOid: oidOf(kids(alg!)[0]!),
+    signed: [bytesOf(tbs!)],
+    key: issuer.publicKey,
+    signature: bitsOf(sig!, 'CRL signature'),
+  });
   if (!ok) return 'a CRL whose signature does not verify';
   i++; // thisUpdate
   const nu = t[i];

@@ -47,21 +47,43 @@ export function checkTimeStamp(token: Buffer, covered: readonly Buffer[], type: 
   const extra = { time: genTime.toISOString(), genTime };
   const sig = verifySigner(sd);
   const tsaCert = sig.signerCert;
-  const base = { ...extra, ...(tsaCert ? { tsa: (readCert(tsaCert)?.subject ?? '(unparseable certificate)') } : {}) };
+  const base = { ...extra, ...(tsaCert ? { tsa: readCert(tsaCert)?.subject ?? '(unparseable certificate)' } : {}) };
   if (!imprintOk) return out(failed('HASH_FAILURE'), ['the time-stamp imprint does not match the data it should cover'], base);
-  if (sig.hashProblems.length) return out(failed('HASH_FAILURE'), sig.hashProblems.map((p) => `time-stamp: ${p}`), base);
-  if (sig.cryptoProblems.length) return out(failed('SIG_CRYPTO_FAILURE'), ['the time-stamp signature does not verify', ...sig.cryptoProblems.map((p) => `time-stamp: ${p}`)], base);
+  if (sig.hashProblems.length)
+    return out(
+      failed('HASH_FAILURE'),
+      sig.hashProblems.map((p) => `time-stamp: ${p}`),
+      base,
+    );
+  if (sig.cryptoProblems.length)
+    return out(failed('SIG_CRYPTO_FAILURE'), ['the time-stamp signature does not verify', ...sig.cryptoProblems.map((p) => `time-stamp: ${p}`)], base);
   if (!tsaCert) return out(indeterminate('NO_SIGNING_CERTIFICATE_FOUND'), ['the time-stamp token does not include the TSA certificate'], base);
-  if (sig.signerCertProblems.length) return out(indeterminate('NO_SIGNING_CERTIFICATE_FOUND'), sig.signerCertProblems.map((p) => `time-stamp: ${p}`), base);
+  if (sig.signerCertProblems.length)
+    return out(
+      indeterminate('NO_SIGNING_CERTIFICATE_FOUND'),
+      sig.signerCertProblems.map((p) => `time-stamp: ${p}`),
+      base,
+    );
   const chain = buildChain(tsaCert, sd.certificates, trust.anchorDer, [...validationTimes(trust.now), genTime], 'TSA');
   if (!chain.anchored) return out(indeterminate('NO_CERTIFICATE_CHAIN_FOUND'), chain.problems, base);
-  if (!chain.leaf!.extKeyUsage.includes(OID.timeStamping)) return out(indeterminate('CHAIN_CONSTRAINTS_FAILURE'), ['the TSA certificate lacks the timeStamping EKU'], base);
-  if (chain.outOfBounds.length) return out(indeterminate('OUT_OF_BOUNDS_NO_POE'), chain.outOfBounds.map((o) => o.text), base);
+  if (!chain.leaf!.extKeyUsage.includes(OID.timeStamping))
+    return out(indeterminate('CHAIN_CONSTRAINTS_FAILURE'), ['the TSA certificate lacks the timeStamping EKU'], base);
+  if (chain.outOfBounds.length)
+    return out(
+      indeterminate('OUT_OF_BOUNDS_NO_POE'),
+      chain.outOfBounds.map((o) => o.text),
+      base,
+    );
   if (chain.path.length > 1) {
     const rev = revocationStatus(chain.leaf!, chain.path[1]!, { crls: trust.revocation.crls, ocsps: [...trust.revocation.ocsps, ...sd.ocsps] }, new Date());
     if (rev.status === 'revoked' && rev.revokedAt! <= genTime)
       return out(failed('REVOKED'), [`the TSA certificate was revoked on ${rev.revokedAt!.toISOString()}, before the time-stamp`], base);
-    if (rev.status === 'unknown') return out(indeterminate('TRY_LATER'), rev.reasons.map((r) => `TSA certificate revocation status unknown: ${r}`), base);
+    if (rev.status === 'unknown')
+      return out(
+        indeterminate('TRY_LATER'),
+        rev.reasons.map((r) => `TSA certificate revocation status unknown: ${r}`),
+        base,
+      );
   }
   return out(PASSED, [], base);
 }

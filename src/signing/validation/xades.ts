@@ -104,7 +104,13 @@ function shareWholeDocumentDigests(sx: xadesjs.SignedXml, view: () => Element | 
   };
 }
 
-async function facts(doc: Document, sigEl: Element, content: () => Element | Uint8Array, trust: Trust, share?: (sx: xadesjs.SignedXml) => void): Promise<SignatureFacts> {
+async function facts(
+  doc: Document,
+  sigEl: Element,
+  content: () => Element | Uint8Array,
+  trust: Trust,
+  share?: (sx: xadesjs.SignedXml) => void,
+): Promise<SignatureFacts> {
   const f = emptyFacts('XAdES');
   const refs = all(sigEl, DS, 'Reference').filter((r) => r.parentNode && (r.parentNode as Element).localName === 'SignedInfo');
   if (refs.length > MAX_REFERENCES) {
@@ -191,7 +197,8 @@ export async function xadesSignatures(xml: Buffer, detached: Buffer | undefined,
   const sigs = all(doc, DS, 'Signature');
   if (sigs.length > maxSignatures) return { signatures: [], tooMany: sigs.length };
   let view: Element | undefined;
-  const content = (): Element | Uint8Array => (detached ? new Uint8Array(detached.buffer, detached.byteOffset, detached.byteLength) : (view ??= envelopedView(doc)));
+  const content = (): Element | Uint8Array =>
+    detached ? new Uint8Array(detached.buffer, detached.byteOffset, detached.byteLength) : (view ??= envelopedView(doc));
   const cache: DigestCache = new Map();
   const share = detached ? undefined : (sx: xadesjs.SignedXml) => shareWholeDocumentDigests(sx, () => view, cache);
   const out: SignatureReport[] = [];

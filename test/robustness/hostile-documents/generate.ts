@@ -17,7 +17,16 @@ rmSync(out, { recursive: true, force: true });
 for (const c of await loadCases()) {
   const dir = join(out, c.id);
   mkdirSync(dir, { recursive: true });
-  const lines = [c.id, '', c.why, '', `Process: ${c.processId}`, `Expected end of the attacker's batch: ${c.expect === 'files-fail' ? 'every file failed, with a reason' : 'any end (sealed or failed), without hurting anyone else'}`, '', 'Files:'];
+  const lines = [
+    c.id,
+    '',
+    c.why,
+    '',
+    `Process: ${c.processId}`,
+    `Expected end of the attacker's batch: ${c.expect === 'files-fail' ? 'every file failed, with a reason' : 'any end (sealed or failed), without hurting anyone else'}`,
+    '',
+    'Files:',
+  ];
   for (const f of await c.files()) {
     if (f.bytes.length > MAX_COMMITTED) {
       lines.push(`  ${f.name} (${f.bytes.length} bytes; not written here, made by cases/${c.id}.ts when a test runs)`);

@@ -61,11 +61,21 @@ const figures: Record<string, unknown>[] = [];
 /** An older build (HOSTILE_CLI) knows none of the budget settings. */
 const LEGACY = process.env.HOSTILE_CLI !== undefined;
 const baseArgs = (name: string): string[] => [
-  '--port', '0', '--timing', 'instant', '--log-level', 'info',
-  '--db', join(dir, `${name}.db`), '--data-dir', join(dir, name),
-  '--signer-threads', String(THREADS),
+  '--port',
+  '0',
+  '--timing',
+  'instant',
+  '--log-level',
+  'info',
+  '--db',
+  join(dir, `${name}.db`),
+  '--data-dir',
+  join(dir, name),
+  '--signer-threads',
+  String(THREADS),
   // Each server generates its own test PKI: ECDSA keys take milliseconds, RSA ones seconds.
-  '--pki-key-algorithm', 'ECDSA-P256',
+  '--pki-key-algorithm',
+  'ECDSA-P256',
   ...(LEGACY ? [] : ['--file-time-limit-ms', String(TIME_MS), '--file-memory-limit-mib', String(MEMORY_MIB)]),
 ];
 const cliEnv = process.env.HOSTILE_CLI ? { cli: process.env.HOSTILE_CLI } : {};
@@ -80,7 +90,14 @@ async function start(args: string[]): Promise<SimProcess> {
   return p;
 }
 
-async function api(base: string, key: string, method: string, path: string, body?: Buffer | string, timeoutMs = 30_000): Promise<{ status: number; json: any; ms: number }> {
+async function api(
+  base: string,
+  key: string,
+  method: string,
+  path: string,
+  body?: Buffer | string,
+  timeoutMs = 30_000,
+): Promise<{ status: number; json: any; ms: number }> {
   const t = Date.now();
   const res = await fetch(`${base}${path}`, {
     method,
@@ -193,7 +210,9 @@ const alive = (pid: number): boolean => {
 };
 
 /** Polls health every 50 ms and samples RSS every 100 ms until stopped; keeps the worst of each. */
-function monitor(s: SimProcess): { stop(): Promise<{ healthMaxMs: number; referenceMaxMs: number; healthFailures: number; rssMaxMib: number; serverRssMaxMib: number }> } {
+function monitor(s: SimProcess): {
+  stop(): Promise<{ healthMaxMs: number; referenceMaxMs: number; healthFailures: number; rssMaxMib: number; serverRssMaxMib: number }>;
+} {
   let running = true;
   let healthMaxMs = 0;
   let referenceMaxMs = 0;
@@ -258,41 +277,64 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const p of started) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
   await Promise.all(started.map((p) => p.exited));
-  if (figures.length) console.log(`hostile documents (${LONG ? 'long' : 'short'} form; budgets ${TIME_MS} ms, ${MEMORY_MIB} MiB; ${THREADS}+1 sealing processes)\n${JSON.stringify(figures, null, 1)}`);
+  if (figures.length)
+    console.log(
+      `hostile documents (${LONG ? 'long' : 'short'} form; budgets ${TIME_MS} ms, ${MEMORY_MIB} MiB; ${THREADS}+1 sealing processes)\n${JSON.stringify(figures, null, 1)}`,
+    );
   rmSync(dir, { recursive: true, force: true });
 });
 
 describe(`hostile documents (${LONG ? 'long' : 'short'} form) against a real server process`, () => {
-  it.each(cases.map((c) => [c.id, c] as [string, HostileCase]))('%s: other tenants are unaffected', async (_id, c) => {
-    const files = LONG && c.longFiles ? await c.longFiles() : await c.files();
-    // B's batch without an attack, now, beside another tenant's: two sealing processes must be
-    // ready for these, so processes replaced in the case before have finished loading.
-    const victimBaselineMs = Math.max(...(await Promise.all([victimBatch(sim.url), victimBatch(sim.url, `${B}-2`)])));
-    const watch = monitor(sim);
-    const t0 = Date.now();
-    // Finding 1 was two such batches at once; every case is sent twice.
-    const attacks = [await submit(sim.url, A, c.processId, files), await submit(sim.url, A, c.processId, files)];
-    const victimMs = await victimBatch(sim.url);
-    const endBy = (TIME_MS + 5_000) * files.length * attacks.length + 60_000;
-    for (const id of attacks) {
-      await waitFor(`A's batch ${id} to end`, async () => (['CLOSED', 'DELETED'].includes(await statusOf(sim.url, A, id)) ? true : undefined), endBy, 100);
-    }
-    const attackMs = Date.now() - t0;
-    const seen = await watch.stop();
-    const views = await Promise.all(attacks.map((id) => viewOf(sim.url, A, id)));
-    const outcomes = views.flatMap((v) => v.documents.map((d: any) => ({ file: d.fileName, success: d.success, detail: d.detail })));
-    figures.push({ case: c.id, bytes: files.reduce((n, f) => n + f.bytes.length, 0), victimToClosedMs: victimMs, victimBaselineMs, healthMaxMs: seen.healthMaxMs, referenceHealthMaxMs: seen.referenceMaxMs, rssMaxMib: seen.rssMaxMib, serverRssMaxMib: seen.serverRssMaxMib, attackerDoneMs: attackMs, outcome: outcomes[0] });
+  it.each(cases.map((c) => [c.id, c] as [string, HostileCase]))(
+    '%s: other tenants are unaffected',
+    async (_id, c) => {
+      const files = LONG && c.longFiles ? await c.longFiles() : await c.files();
+      // B's batch without an attack, now, beside another tenant's: two sealing processes must be
+      // ready for these, so processes replaced in the case before have finished loading.
+      const victimBaselineMs = Math.max(...(await Promise.all([victimBatch(sim.url), victimBatch(sim.url, `${B}-2`)])));
+      const watch = monitor(sim);
+      const t0 = Date.now();
+      // Finding 1 was two such batches at once; every case is sent twice.
+      const attacks = [await submit(sim.url, A, c.processId, files), await submit(sim.url, A, c.processId, files)];
+      const victimMs = await victimBatch(sim.url);
+      const endBy = (TIME_MS + 5_000) * files.length * attacks.length + 60_000;
+      for (const id of attacks) {
+        await waitFor(`A's batch ${id} to end`, async () => (['CLOSED', 'DELETED'].includes(await statusOf(sim.url, A, id)) ? true : undefined), endBy, 100);
+      }
+      const attackMs = Date.now() - t0;
+      const seen = await watch.stop();
+      const views = await Promise.all(attacks.map((id) => viewOf(sim.url, A, id)));
+      const outcomes = views.flatMap((v) => v.documents.map((d: any) => ({ file: d.fileName, success: d.success, detail: d.detail })));
+      figures.push({
+        case: c.id,
+        bytes: files.reduce((n, f) => n + f.bytes.length, 0),
+        victimToClosedMs: victimMs,
+        victimBaselineMs,
+        healthMaxMs: seen.healthMaxMs,
+        referenceHealthMaxMs: seen.referenceMaxMs,
+        rssMaxMib: seen.rssMaxMib,
+        serverRssMaxMib: seen.serverRssMaxMib,
+        attackerDoneMs: attackMs,
+        outcome: outcomes[0],
+      });
 
-    expect(seen.healthFailures, 'health checks that failed').toBe(0);
-    expect(seen.healthMaxMs, 'slowest /_simulator/health answer (ms), over the idle reference server').toBeLessThanOrEqual(HEALTH_MS + 1.5 * seen.referenceMaxMs);
-    expect(victimMs, "tenant B's one-file batch, accepted to CLOSED (ms), over its time before any attack").toBeLessThanOrEqual(VICTIM_MS + victimBaselineMs);
-    if (seen.rssMaxMib > 0) expect(seen.rssMaxMib, 'RSS of the server and its sealing processes (MiB)').toBeLessThanOrEqual(RSS_BOUND_MIB);
-    for (const o of outcomes) expect(o.detail, `reason recorded for ${o.file}`).toBeTruthy();
-    if (c.expect === 'files-fail') for (const o of outcomes) expect(o.success, `${o.file}: ${o.detail}`).toBe(false);
-  }, 600_000);
+      expect(seen.healthFailures, 'health checks that failed').toBe(0);
+      expect(seen.healthMaxMs, 'slowest /_simulator/health answer (ms), over the idle reference server').toBeLessThanOrEqual(
+        HEALTH_MS + 1.5 * seen.referenceMaxMs,
+      );
+      expect(victimMs, "tenant B's one-file batch, accepted to CLOSED (ms), over its time before any attack").toBeLessThanOrEqual(VICTIM_MS + victimBaselineMs);
+      if (seen.rssMaxMib > 0) expect(seen.rssMaxMib, 'RSS of the server and its sealing processes (MiB)').toBeLessThanOrEqual(RSS_BOUND_MIB);
+      for (const o of outcomes) expect(o.detail, `reason recorded for ${o.file}`).toBeTruthy();
+      if (c.expect === 'files-fail') for (const o of outcomes) expect(o.success, `${o.file}: ${o.detail}`).toBe(false);
+    },
+    600_000,
+  );
 
   it('a file over its time budget fails with a reason that names the budget and its setting, also in the log', async () => {
-    const id = await submit(sim.url, A, 1, [{ name: 'poison.pdf', bytes: poison() }, { name: 'fine.pdf', bytes: tinyPdf('fine') }]);
+    const id = await submit(sim.url, A, 1, [
+      { name: 'poison.pdf', bytes: poison() },
+      { name: 'fine.pdf', bytes: tinyPdf('fine') },
+    ]);
     await waitFor('the batch to close', async () => ((await statusOf(sim.url, A, id)) === 'CLOSED' ? true : undefined), TIME_MS + 30_000, 100);
     const docs = (await viewOf(sim.url, A, id)).documents;
     expect(docs.map((d: any) => [d.fileName, d.success])).toEqual([
@@ -306,47 +348,74 @@ describe(`hostile documents (${LONG ? 'long' : 'short'} form) against a real ser
 
   it('BatchDeleteCache stops the batch in progress within 1 s', async () => {
     const id = await submit(sim.url, A, 1, [{ name: 'poison.pdf', bytes: poison() }]);
-    await waitFor('the file to be in a sealing process', async () => (logLines(sim.stdout()).some((l) => l.msg === 'batch work started' && l.batchId === id) ? true : undefined), 30_000, 50);
+    await waitFor(
+      'the file to be in a sealing process',
+      async () => (logLines(sim.stdout()).some((l) => l.msg === 'batch work started' && l.batchId === id) ? true : undefined),
+      30_000,
+      50,
+    );
     await new Promise((r) => setTimeout(r, 300));
     const t = Date.now();
     const del = await api(sim.url, A, 'DELETE', `/api/BatchDeleteCache/${id}`);
     expect(del.status).toBe(200);
-    await waitFor('the work to stop', async () => (logLines(sim.stdout()).some((l) => l.msg?.toString().startsWith('batch work stopped') && l.batchId === id) ? true : undefined), 5_000, 20);
+    await waitFor(
+      'the work to stop',
+      async () => (logLines(sim.stdout()).some((l) => l.msg?.toString().startsWith('batch work stopped') && l.batchId === id) ? true : undefined),
+      5_000,
+      20,
+    );
     expect(Date.now() - t, 'delete to work stopped (ms)').toBeLessThanOrEqual(1_000);
   }, 60_000);
 
   it('SIGTERM with a poison document in flight exits cleanly within the 8 s deadline', async () => {
     const s = await start(baseArgs('sigterm').map((a) => (a === String(TIME_MS) ? '600000' : a)));
     const id = await submit(s.url, A, 1, [{ name: 'poison.pdf', bytes: poison() }]);
-    await waitFor('the file to be in a sealing process', async () => (logLines(s.stdout()).some((l) => l.msg === 'batch work started' && l.batchId === id) ? true : undefined), 30_000, 50);
+    await waitFor(
+      'the file to be in a sealing process',
+      async () => (logLines(s.stdout()).some((l) => l.msg === 'batch work started' && l.batchId === id) ? true : undefined),
+      30_000,
+      50,
+    );
     await new Promise((r) => setTimeout(r, 1_000));
     const exit = await s.stop('SIGTERM', 15_000);
     expect(exit.code).toBe(0);
     expect(exit.ms).toBeLessThan(8_000);
   }, 90_000);
 
-  it.skipIf(!existsSync('/proc/self/stat'))('a document that takes the server down is given up after SEAL_SIM_FILE_ATTEMPTS starts, and its sealing process dies with the server', async () => {
-    const args = [...baseArgs('attempts').map((a) => (a === String(TIME_MS) ? '600000' : a)), '--file-attempts', '2'];
-    let s = await start(args);
-    const id = await submit(s.url, A, 1, [{ name: 'poison.pdf', bytes: poison() }, { name: 'fine.pdf', bytes: tinyPdf('fine') }]);
-    for (let round = 1; round <= 2; round++) {
-      const pid = s.child.pid!;
-      const busy = await waitFor(`a busy sealing process (round ${round})`, async () => {
-        const kids = childrenOf(pid);
-        return kids.length > 0 && logLines(s.stdout()).some((l) => l.msg === 'batch work started') ? kids : undefined;
-      }, 30_000, 100);
-      await new Promise((r) => setTimeout(r, 1_000));
-      s.child.kill('SIGKILL'); // the crash the poison document caused
-      await s.exited;
-      await waitFor('the orphaned sealing processes to end', async () => (busy.every((k) => !alive(k)) ? true : undefined), 5_000, 100);
-      s = await start(args);
-    }
-    await waitFor('the batch to close', async () => ((await statusOf(s.url, A, id)) === 'CLOSED' ? true : undefined), 30_000, 100);
-    const docs = (await viewOf(s.url, A, id)).documents;
-    expect(docs.map((d: any) => [d.fileName, d.success])).toEqual([
-      ['poison.pdf', false],
-      ['fine.pdf', true],
-    ]);
-    expect(docs[0].detail).toMatch(/was not processed again: the simulator stopped 2 times while it was being processed/);
-  }, 180_000);
+  it.skipIf(!existsSync('/proc/self/stat'))(
+    'a document that takes the server down is given up after SEAL_SIM_FILE_ATTEMPTS starts, and its sealing process dies with the server',
+    async () => {
+      const args = [...baseArgs('attempts').map((a) => (a === String(TIME_MS) ? '600000' : a)), '--file-attempts', '2'];
+      let s = await start(args);
+      const id = await submit(s.url, A, 1, [
+        { name: 'poison.pdf', bytes: poison() },
+        { name: 'fine.pdf', bytes: tinyPdf('fine') },
+      ]);
+      for (let round = 1; round <= 2; round++) {
+        const pid = s.child.pid!;
+        const busy = await waitFor(
+          `a busy sealing process (round ${round})`,
+          async () => {
+            const kids = childrenOf(pid);
+            return kids.length > 0 && logLines(s.stdout()).some((l) => l.msg === 'batch work started') ? kids : undefined;
+          },
+          30_000,
+          100,
+        );
+        await new Promise((r) => setTimeout(r, 1_000));
+        s.child.kill('SIGKILL'); // the crash the poison document caused
+        await s.exited;
+        await waitFor('the orphaned sealing processes to end', async () => (busy.every((k) => !alive(k)) ? true : undefined), 5_000, 100);
+        s = await start(args);
+      }
+      await waitFor('the batch to close', async () => ((await statusOf(s.url, A, id)) === 'CLOSED' ? true : undefined), 30_000, 100);
+      const docs = (await viewOf(s.url, A, id)).documents;
+      expect(docs.map((d: any) => [d.fileName, d.success])).toEqual([
+        ['poison.pdf', false],
+        ['fine.pdf', true],
+      ]);
+      expect(docs[0].detail).toMatch(/was not processed again: the simulator stopped 2 times while it was being processed/);
+    },
+    180_000,
+  );
 });

@@ -39,9 +39,7 @@ describe('inspectZip on the committed fixtures', () => {
   }
 
   it('every reason code has a fixture or a limit case', () => {
-    const covered = new Set(
-      [...zipFixtures.map((f) => f.expect), ...limitCases.map((c) => c.expect)].flatMap((e) => (e.ok ? [] : [e.reason])),
-    );
+    const covered = new Set([...zipFixtures.map((f) => f.expect), ...limitCases.map((c) => c.expect)].flatMap((e) => (e.ok ? [] : [e.reason])));
     const notByFixture = new Set(['upload-too-large']); // receiveUpload's, tested there
     for (const reason of [...packageInvalidReasons, ...packageTooLargeReasons]) {
       if (!notByFixture.has(reason)) expect(covered, reason).toContain(reason);

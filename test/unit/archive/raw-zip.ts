@@ -114,7 +114,7 @@ export function buildZip(entries: RawEntry[], options: RawZipOptions = {}): Buff
     r.writeUInt16LE(0, 32); // comment length
     r.writeUInt16LE(0, 34); // disk
     r.writeUInt16LE(0, 36); // internal attributes
-    r.writeUInt32LE((e.externalAttributes ?? (0o100644 << 16)) >>> 0, 38);
+    r.writeUInt32LE((e.externalAttributes ?? 0o100644 << 16) >>> 0, 38);
     r.writeUInt32LE(localOffset >>> 0, 42);
     records.push(Buffer.concat([r, cd.name, cd.extra]));
   }

@@ -9,9 +9,7 @@ import yazl from 'yazl';
 import type { ZipLimits } from '../../../src/archive/limits.js';
 import { buildZip } from './raw-zip.js';
 
-export type Expectation =
-  | { ok: true; names: string[] }
-  | { ok: false; code: 'package_invalid' | 'package_too_large'; reason: string; entry?: string | number };
+export type Expectation = { ok: true; names: string[] } | { ok: false; code: 'package_invalid' | 'package_too_large'; reason: string; entry?: string | number };
 
 export interface ZipFixture {
   file: string;
@@ -50,8 +48,18 @@ const flatThree: YazlAdd = (zip) => {
   zip.addBuffer(tinyTxt(), 'notes.txt', { mtime: MTIME });
 };
 
-const invalid = (reason: string, entry?: string | number): Expectation => ({ ok: false, code: 'package_invalid', reason, ...(entry === undefined ? {} : { entry }) });
-const tooLarge = (reason: string, entry?: string | number): Expectation => ({ ok: false, code: 'package_too_large', reason, ...(entry === undefined ? {} : { entry }) });
+const invalid = (reason: string, entry?: string | number): Expectation => ({
+  ok: false,
+  code: 'package_invalid',
+  reason,
+  ...(entry === undefined ? {} : { entry }),
+});
+const tooLarge = (reason: string, entry?: string | number): Expectation => ({
+  ok: false,
+  code: 'package_too_large',
+  reason,
+  ...(entry === undefined ? {} : { entry }),
+});
 
 const pdf = { data: tinyPdf() };
 
@@ -205,8 +213,7 @@ export const zipFixtures: ZipFixture[] = [
   {
     file: 'encrypted.zip',
     // ZipCrypto: flag bit 0, and a 12-byte encryption header before the (here random-looking) data.
-    build: () =>
-      buildZip([{ name: 'secret.pdf', method: 0, flags: 0x801, compressed: Buffer.alloc(12 + 20, 0x5a), uncompressedSize: 20, compressedSize: 32 }]),
+    build: () => buildZip([{ name: 'secret.pdf', method: 0, flags: 0x801, compressed: Buffer.alloc(12 + 20, 0x5a), uncompressedSize: 20, compressedSize: 32 }]),
     expect: invalid('encrypted-entry', 'secret.pdf'),
   },
   {
@@ -252,14 +259,22 @@ export const zipFixtures: ZipFixture[] = [
   {
     file: 'overlapping-entries.zip',
     // Two central-directory records point at the same local header and data.
-    build: () => buildZip([{ name: 'a.txt', data: tinyTxt() }, { name: 'b.txt', data: tinyTxt(), sharesLocalOf: 0 }]),
+    build: () =>
+      buildZip([
+        { name: 'a.txt', data: tinyTxt() },
+        { name: 'b.txt', data: tinyTxt(), sharesLocalOf: 0 },
+      ]),
     expect: invalid('overlapping-entries', 'b.txt'),
   },
   {
     file: 'hidden-entry.zip',
     // "payload.exe" has a local header and data but no central-directory record: streaming readers
     // extract it, central-directory readers never see it.
-    build: () => buildZip([{ name: 'payload.exe', data: tinyTxt(), unlisted: true }, { name: 'contract.pdf', ...pdf }]),
+    build: () =>
+      buildZip([
+        { name: 'payload.exe', data: tinyTxt(), unlisted: true },
+        { name: 'contract.pdf', ...pdf },
+      ]),
     expect: invalid('hidden-data'),
   },
   {
@@ -282,8 +297,7 @@ export const zipFixtures: ZipFixture[] = [
   {
     file: 'trailing-data-in-entry.zip',
     // A complete deflate stream followed by bytes no inflater reads: room to smuggle content.
-    build: () =>
-      buildZip([{ name: 'notes.txt', data: tinyTxt(), compressed: Buffer.concat([deflateRawSync(tinyTxt()), Buffer.from('HIDDEN PAYLOAD')]) }]),
+    build: () => buildZip([{ name: 'notes.txt', data: tinyTxt(), compressed: Buffer.concat([deflateRawSync(tinyTxt()), Buffer.from('HIDDEN PAYLOAD')]) }]),
     expect: invalid('corrupt-entry-data', 'notes.txt'),
   },
 ];

@@ -26,7 +26,14 @@ describe('ZipIntake: an upload body becomes a stored, inspected package, or noth
     const zip = await zipOf({ 'b.pdf': 'bb', 'a.pdf': 'a' });
     const sizes: number[] = [];
     const got = await intake.receive(7, Readable.from([zip]), { maxBytes: intake.maxBytes, admit: (size) => sizes.push(size) });
-    expect(got).toMatchObject({ size: zip.length, sha256: expect.stringMatching(/^[0-9a-f]{64}$/), files: [{ name: 'b.pdf', size: 2 }, { name: 'a.pdf', size: 1 }] });
+    expect(got).toMatchObject({
+      size: zip.length,
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      files: [
+        { name: 'b.pdf', size: 2 },
+        { name: 'a.pdf', size: 1 },
+      ],
+    });
     expect(got.ref).toMatch(/^packages[/\\]7-/);
     expect(readFileSync(blobs.absolute(got.ref))).toEqual(zip);
     expect(sizes).toEqual([zip.length]);
@@ -35,7 +42,9 @@ describe('ZipIntake: an upload body becomes a stored, inspected package, or noth
 
   it('keeps nothing of a body that is not a sound ZIP', async () => {
     const { intake, packages } = setUp();
-    await expect(intake.receive(1, Readable.from([Buffer.from('not a zip at all')]), { maxBytes: intake.maxBytes })).rejects.toMatchObject({ code: 'package_invalid' });
+    await expect(intake.receive(1, Readable.from([Buffer.from('not a zip at all')]), { maxBytes: intake.maxBytes })).rejects.toMatchObject({
+      code: 'package_invalid',
+    });
     expect(packages()).toEqual([]);
   });
 
@@ -43,7 +52,14 @@ describe('ZipIntake: an upload body becomes a stored, inspected package, or noth
     const { intake, packages } = setUp();
     const refusal = new DomainError('storage_full', 'full', { limit: 1, setting: 'SEAL_SIM_MAX_STORED_BYTES_PER_TENANT' });
     const body = Readable.from([Buffer.from('not a zip, never inspected')]);
-    await expect(intake.receive(1, body, { maxBytes: intake.maxBytes, admit: () => { throw refusal; } })).rejects.toBe(refusal);
+    await expect(
+      intake.receive(1, body, {
+        maxBytes: intake.maxBytes,
+        admit: () => {
+          throw refusal;
+        },
+      }),
+    ).rejects.toBe(refusal);
     expect(packages()).toEqual([]);
   });
 
@@ -52,7 +68,10 @@ describe('ZipIntake: an upload body becomes a stored, inspected package, or noth
     const big = () => Readable.from([Buffer.alloc(2000, 1)]);
     const mine = new DomainError('storage_full', 'the tenant is full', { limit: 1, setting: 'SEAL_SIM_MAX_STORED_BYTES_PER_TENANT' });
     await expect(intake.receive(1, big(), { maxBytes: 500, tooLarge: () => mine })).rejects.toBe(mine);
-    await expect(intake.receive(1, big(), { maxBytes: 5000 })).rejects.toMatchObject({ code: 'package_too_large', extra: { limit: 1000, setting: 'SEAL_SIM_MAX_UPLOAD_BYTES' } });
+    await expect(intake.receive(1, big(), { maxBytes: 5000 })).rejects.toMatchObject({
+      code: 'package_too_large',
+      extra: { limit: 1000, setting: 'SEAL_SIM_MAX_UPLOAD_BYTES' },
+    });
     expect(packages()).toEqual([]);
   });
 });

@@ -12,9 +12,18 @@ import type { VendorPresenter } from '../../../src/http/vendor-json.js';
 type Created = AnyVendorBodies['batchCreated'];
 
 // The presenter is typed by the schema: every field, no other field, each of its type.
-export const fine: VendorPresenter['created'] = (b, p) => ({ id: String(b.id), providerSettingsId: p.providerSettingsId, creationDate: '2023-01-01 12:00:00', status: '0' });
+export const fine: VendorPresenter['created'] = (b, p) => ({
+  id: String(b.id),
+  providerSettingsId: p.providerSettingsId,
+  creationDate: '2023-01-01 12:00:00',
+  status: '0',
+});
 // @ts-expect-error a body without `status` (the CreateBatch schema requires it)
-export const missingField: VendorPresenter['created'] = (b, p) => ({ id: String(b.id), providerSettingsId: p.providerSettingsId, creationDate: '2023-01-01 12:00:00' });
+export const missingField: VendorPresenter['created'] = (b, p) => ({
+  id: String(b.id),
+  providerSettingsId: p.providerSettingsId,
+  creationDate: '2023-01-01 12:00:00',
+});
 // The presenter annotates each body's type, so a field the schema does not have is refused too.
 export const extraField: VendorPresenter['created'] = (b, p): Created => ({
   id: String(b.id),

@@ -16,7 +16,17 @@ import { ManualWorkQueue, MemoryBatchStore, MemoryBlobStore, MemoryIntake, packa
  * route or the worker would do is a method call here; time moves with a manual clock.
  */
 
-const PROCESS: ProcessDef = { id: 1, name: 'PAdES', operation: 'seal', format: 'PAdES', level: 'B-B', packaging: 'enveloped', acceptedFileTypes: ['.pdf'], providerSettingsId: '1', tsaId: '1' };
+const PROCESS: ProcessDef = {
+  id: 1,
+  name: 'PAdES',
+  operation: 'seal',
+  format: 'PAdES',
+  level: 'B-B',
+  packaging: 'enveloped',
+  acceptedFileTypes: ['.pdf'],
+  providerSettingsId: '1',
+  tsaId: '1',
+};
 
 function domain(overrides: Partial<BatchDomainDeps> = {}) {
   const clock = new ManualClock('2026-01-01T12:00:00Z');
@@ -139,7 +149,12 @@ describe('batch domain over in-memory ports', () => {
     const doneAt = d.clock.now().getTime();
     d.clock.advance(60_000);
     expect(d.service.status(d.T, id).status).toBe('CLOSED');
-    expect(d.control.transitions(id).slice(3).map((t) => [t.to, t.at])).toEqual([
+    expect(
+      d.control
+        .transitions(id)
+        .slice(3)
+        .map((t) => [t.to, t.at]),
+    ).toEqual([
       ['READY', acceptedAt + 400],
       ['IN_PROGRESS', acceptedAt + 800],
       ['FINISHING', doneAt],
@@ -252,7 +267,9 @@ describe('batch domain over in-memory ports', () => {
     expect(d.ledger.workFor(id)).toBeNull();
     const ref = d.blobs.newRef('result', id);
     d.blobs.put(ref, Buffer.from('late'));
-    expect(await d.ledger.completeWork(id, { ref, size: 4, sha256: 'ab'.repeat(32) }, [{ fileName: 'a.pdf', signed: true, success: true, detail: null }])).toBe(false);
+    expect(await d.ledger.completeWork(id, { ref, size: 4, sha256: 'ab'.repeat(32) }, [{ fileName: 'a.pdf', signed: true, success: true, detail: null }])).toBe(
+      false,
+    );
     expect(d.blobs.blobs.size).toBe(0);
     expect(d.service.status(d.T, id)).toMatchObject({ status: 'DELETED', result: null });
     expect(item.packageRef).toBeTruthy();

@@ -5,7 +5,6 @@ import { crc32 } from 'node:zlib';
 import { corruptZip, dribble, sealFailFor, sealIdentityFor, statusHeaders, statusProblem, truncatedLength } from '../../../src/faults/effects.js';
 import { FaultRegistry } from '../../../src/faults/fault-registry.js';
 
-
 /** Reads every entry and checks its CRC; resolves with the error that stopped it, or null. */
 function readAll(buf: Buffer): Promise<Error | null> {
   return new Promise((resolve) => {
@@ -39,7 +38,11 @@ describe('effects', () => {
   });
 
   it('statusProblem and headers', () => {
-    expect(statusProblem({ kind: 'status', status: 503 }, 'status(503)#f1')).toMatchObject({ status: 503, title: 'Service Unavailable', fault: 'status(503)#f1' });
+    expect(statusProblem({ kind: 'status', status: 503 }, 'status(503)#f1')).toMatchObject({
+      status: 503,
+      title: 'Service Unavailable',
+      fault: 'status(503)#f1',
+    });
     expect(statusHeaders({ kind: 'status', status: 429, retryAfter: 2 })).toEqual({ 'retry-after': '2' });
   });
 

@@ -103,7 +103,7 @@ describe('FaultRegistry.take', () => {
     expect(r.take(http(A))?.fault.id).toBe('r');
   });
 
-  it('orders a tenant\'s own and global faults by when they were added', () => {
+  it("orders a tenant's own and global faults by when they were added", () => {
     const r = new FaultRegistry({ seed: 1 });
     r.add({ kind: 'reset', id: 'g1' });
     r.add({ kind: 'reset', tenant: A, id: 'a1' });
@@ -165,7 +165,14 @@ describe('FaultRegistry.take', () => {
       { kind: 'expire', afterMs: 60000, id: 'x' },
       { kind: 'corrupt-package', flips: 3, id: 'c' },
     ].map((spec) => r.fireNow(r.add(spec))?.label);
-    expect(labels).toEqual(['latency(1200ms)#f3', 'dribble(16B/50ms)#d', 'truncate-download(25%)#t', 'truncate-package(10B)#tp', 'expire(60000ms)#x', 'corrupt-package(3)#c']);
+    expect(labels).toEqual([
+      'latency(1200ms)#f3',
+      'dribble(16B/50ms)#d',
+      'truncate-download(25%)#t',
+      'truncate-package(10B)#tp',
+      'expire(60000ms)#x',
+      'corrupt-package(3)#c',
+    ]);
   });
 });
 
@@ -254,7 +261,13 @@ describe('loadFaultsFile', () => {
     const dir = mkdtempSync(join(tmpdir(), 'faults-'));
     try {
       const good = join(dir, 'good.json');
-      writeFileSync(good, JSON.stringify([{ kind: 'reset', route: 'upload' }, { kind: 'latency', ms: 5 }]));
+      writeFileSync(
+        good,
+        JSON.stringify([
+          { kind: 'reset', route: 'upload' },
+          { kind: 'latency', ms: 5 },
+        ]),
+      );
       expect(loadFaultsFile(good).map((f) => f.kind)).toEqual(['reset', 'latency']);
       const bad = join(dir, 'bad.json');
       writeFileSync(bad, JSON.stringify([{ kind: 'reset' }, { kind: 'status' }]));

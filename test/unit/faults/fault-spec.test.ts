@@ -17,18 +17,45 @@ function errorOf(input: unknown): DomainError {
 
 describe('parseFaultSpec: every kind', () => {
   const valid: Array<[unknown, Record<string, unknown>]> = [
-    [{ kind: 'latency', ms: 1500 }, { kind: 'latency', ms: 1500, route: '*', count: 1 }],
-    [{ kind: 'latency', minMs: 100, maxMs: 900, route: 'BatchStatus' }, { minMs: 100, maxMs: 900, route: 'BatchStatus' }],
-    [{ kind: 'status', status: 503, detail: 'down', retryAfter: 2 }, { status: 503, detail: 'down', retryAfter: 2 }],
-    [{ kind: 'reset', route: 'upload', count: 3 }, { kind: 'reset', count: 3 }],
-    [{ kind: 'empty', probability: 0.25, seed: 7 }, { kind: 'empty', probability: 0.25, seed: 7 }],
+    [
+      { kind: 'latency', ms: 1500 },
+      { kind: 'latency', ms: 1500, route: '*', count: 1 },
+    ],
+    [
+      { kind: 'latency', minMs: 100, maxMs: 900, route: 'BatchStatus' },
+      { minMs: 100, maxMs: 900, route: 'BatchStatus' },
+    ],
+    [
+      { kind: 'status', status: 503, detail: 'down', retryAfter: 2 },
+      { status: 503, detail: 'down', retryAfter: 2 },
+    ],
+    [
+      { kind: 'reset', route: 'upload', count: 3 },
+      { kind: 'reset', count: 3 },
+    ],
+    [
+      { kind: 'empty', probability: 0.25, seed: 7 },
+      { kind: 'empty', probability: 0.25, seed: 7 },
+    ],
     [{ kind: 'dribble' }, { chunkBytes: 16, intervalMs: 100 }],
-    [{ kind: 'dribble', chunkBytes: 1, intervalMs: 5 }, { chunkBytes: 1, intervalMs: 5 }],
+    [
+      { kind: 'dribble', chunkBytes: 1, intervalMs: 5 },
+      { chunkBytes: 1, intervalMs: 5 },
+    ],
     [{ kind: 'truncate-download', route: 'batchfile' }, { fraction: 0.5 }],
     [{ kind: 'truncate-download', bytes: 100 }, { bytes: 100 }],
-    [{ kind: 'seal-fail', fileName: 'a.pdf', tenant: T, batchId: 4 }, { fileName: 'a.pdf', tenant: T, batchId: 4, route: '*' }],
-    [{ kind: 'seal-fail', route: 'AcceptBatch' }, { kind: 'seal-fail', route: 'AcceptBatch' }],
-    [{ kind: 'stall', status: 'READY', durationMs: 5000 }, { status: 'READY', durationMs: 5000 }],
+    [
+      { kind: 'seal-fail', fileName: 'a.pdf', tenant: T, batchId: 4 },
+      { fileName: 'a.pdf', tenant: T, batchId: 4, route: '*' },
+    ],
+    [
+      { kind: 'seal-fail', route: 'AcceptBatch' },
+      { kind: 'seal-fail', route: 'AcceptBatch' },
+    ],
+    [
+      { kind: 'stall', status: 'READY', durationMs: 5000 },
+      { status: 'READY', durationMs: 5000 },
+    ],
     [{ kind: 'corrupt-package' }, { flips: 1 }],
     [{ kind: 'truncate-package', fraction: 0.1 }, { fraction: 0.1 }],
     [{ kind: 'expire', afterMs: 0 }, { afterMs: 0 }],

@@ -52,7 +52,7 @@ describe('the kind table', () => {
     expect(kindsActing('file')).toEqual(['seal-fail', 'expired-cert', 'untrusted-cert', 'revoked-cert']);
   });
 
-  it('every kind is in the README\'s table of faults', () => {
+  it("every kind is in the README's table of faults", () => {
     const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
     const table = readme.slice(readme.indexOf('| kind | effect |'));
     const rows = table.slice(0, table.indexOf('\n\n'));

@@ -20,7 +20,12 @@ function refused(header: string, ctx: PreferContext = on('BatchStatus', 1)): str
 describe('decodePrefer: the grammar forms', () => {
   it('code=503 (Prism style)', () => {
     expect(decodePrefer('code=503', on('BatchStatus', 4))).toEqual({ route: 'BatchStatus', tenant: T, batchId: 4, kind: 'status', status: 503, count: 1 });
-    expect(decodePrefer('code=429; retryAfter=3; detail="slow down"', on('upload'))).toMatchObject({ kind: 'status', status: 429, retryAfter: 3, detail: 'slow down' });
+    expect(decodePrefer('code=429; retryAfter=3; detail="slow down"', on('upload'))).toMatchObject({
+      kind: 'status',
+      status: 429,
+      retryAfter: 3,
+      detail: 'slow down',
+    });
   });
 
   it('code=2xx is ignored (success happens anyway)', () => {

@@ -48,7 +48,9 @@ describe('planRequest', () => {
     r.add({ kind: 'truncate-download', id: 't' });
     expect(planRequest(facts({ route: 'BatchStatus' }), r).body).toEqual([]);
     expect(r.get('t')?.matched).toBe(0); // not even looked at
-    expect(planRequest(facts({ route: 'batchfile' }), r).body).toEqual([{ params: { kind: 'truncate-download', fraction: 0.5 }, label: 'truncate-download(50%)#t' }]);
+    expect(planRequest(facts({ route: 'batchfile' }), r).body).toEqual([
+      { params: { kind: 'truncate-download', fraction: 0.5 }, label: 'truncate-download(50%)#t' },
+    ]);
   });
 
   it('matches tenant and batch', () => {
@@ -69,7 +71,7 @@ describe('planRequest', () => {
     expect(r.size).toBe(1); // nothing stored for the one-shot
   });
 
-  it('binds a Prefer domain fault to the batch: the named one, AcceptBatch\'s query or body id, or the one CreateBatch makes', () => {
+  it("binds a Prefer domain fault to the batch: the named one, AcceptBatch's query or body id, or the one CreateBatch makes", () => {
     const r = new FaultRegistry({ seed: 1 });
     expect(planRequest(facts({ route: 'upload', prefer: 'fault=seal-fail; file=a.pdf' }), r).domain).toEqual({
       spec: { kind: 'seal-fail', fileName: 'a.pdf', route: 'AcceptBatch', tenant: A, batchId: 7, count: 1 },
@@ -78,11 +80,14 @@ describe('planRequest', () => {
     const accepted = planRequest(facts({ route: 'AcceptBatch', batchId: null, prefer: 'fault=expire; afterMs=5', acceptedBatchId: () => 12 }), r);
     expect(accepted.domain).toMatchObject({ batchId: 12, spec: { kind: 'expire', batchId: 12 } });
     expect(planRequest(facts({ route: 'AcceptBatch', batchId: null, prefer: 'fault=expire; afterMs=5', acceptedBatchId: () => null }), r).domain).toBeNull();
-    expect(planRequest(facts({ route: 'CreateBatch', batchId: null, prefer: 'fault=untrusted-cert' }), r).domain).toMatchObject({ batchId: 'created', spec: { kind: 'untrusted-cert' } });
+    expect(planRequest(facts({ route: 'CreateBatch', batchId: null, prefer: 'fault=untrusted-cert' }), r).domain).toMatchObject({
+      batchId: 'created',
+      spec: { kind: 'untrusted-cert' },
+    });
     expect(r.size).toBe(0); // binding is the caller's to apply
   });
 
-  it('refuses a bad Prefer fault, or one over the tenant\'s limit, before anything fires', () => {
+  it("refuses a bad Prefer fault, or one over the tenant's limit, before anything fires", () => {
     const r = new FaultRegistry({ seed: 1, maxPerTenant: 1 });
     r.add({ kind: 'status', status: 500, tenant: A, id: 'held' });
     expect(refusal(() => planRequest(facts({ prefer: 'fault=latency; speed=3' }), r)).code).toBe('invalid_request');

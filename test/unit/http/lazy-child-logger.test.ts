@@ -16,7 +16,7 @@ function capture(level: string) {
 const flush = () => new Promise((r) => setImmediate(r));
 
 describe('lazyChildLogger', () => {
-  it('writes what pino\'s child would, with the bindings, at enabled levels only', async () => {
+  it("writes what pino's child would, with the bindings, at enabled levels only", async () => {
     const { logger, lines } = capture('warn');
     const child = lazyChildLogger(logger, { reqId: 'req-7' }, {});
     child.info({ a: 1 }, 'not at warn');
@@ -31,7 +31,7 @@ describe('lazyChildLogger', () => {
     expect(lines[0]!.code).toBe('x');
   });
 
-  it('follows the parent\'s level, and its own once set; grandchildren keep the binding', async () => {
+  it("follows the parent's level, and its own once set; grandchildren keep the binding", async () => {
     const { logger, lines } = capture('info');
     const child = lazyChildLogger(logger, { reqId: 'req-8' }, {});
     expect(child.level).toBe('info');

@@ -21,7 +21,9 @@ describe('redactUrl', () => {
 
 describe('redactText', () => {
   it('redacts credential query values inside free text, such as an error message quoting a URL', () => {
-    expect(redactText("'/api/upload/%?token=s3cret&x=1' is not a valid url component")).toBe("'/api/upload/%?token=[redacted]&x=1' is not a valid url component");
+    expect(redactText("'/api/upload/%?token=s3cret&x=1' is not a valid url component")).toBe(
+      "'/api/upload/%?token=[redacted]&x=1' is not a valid url component",
+    );
     expect(redactText('nothing to hide here')).toBe('nothing to hide here');
   });
 });

@@ -2,7 +2,16 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { BodyMeter, entryJsonBytes, isoAt, Journal, type JournalEntry, type JournalInput, parseJournalQuery, redactHeaders } from '../../../src/journal/journal.js';
+import {
+  BodyMeter,
+  entryJsonBytes,
+  isoAt,
+  Journal,
+  type JournalEntry,
+  type JournalInput,
+  parseJournalQuery,
+  redactHeaders,
+} from '../../../src/journal/journal.js';
 
 const A = 't-aaaaaaaaaaaa';
 const B = 't-bbbbbbbbbbbb';

@@ -41,7 +41,9 @@ const happy = log([
 
 describe('verifySequence', () => {
   it('in order', () => {
-    const r = verifySequence(happy, [{ route: 'CreateBatch' }, { route: 'upload' }, { route: 'AcceptBatch' }, { route: 'batchfile', status: 200 }], { tenant: A });
+    const r = verifySequence(happy, [{ route: 'CreateBatch' }, { route: 'upload' }, { route: 'AcceptBatch' }, { route: 'batchfile', status: 200 }], {
+      tenant: A,
+    });
     expect(r).toEqual({ matched: true, matchedSeqs: [1, 3, 4, 8], steps: [[1], [3], [4], [8]] });
   });
 
@@ -84,8 +86,18 @@ describe('verifySequence', () => {
   });
 
   it('matches method, exact path, glob path, path prefix and status class', () => {
-    expect(verifySequence(happy, [{ method: 'post', path: '/api/upload/7' }, { path: '/api/batchfile/*', status: '2xx' }]).matched).toBe(true);
-    expect(verifySequence(happy, [{ method: 'post', pathPrefix: '/api/up' }, { path: '/api/*file/*', status: '2xx' }]).matched).toBe(true);
+    expect(
+      verifySequence(happy, [
+        { method: 'post', path: '/api/upload/7' },
+        { path: '/api/batchfile/*', status: '2xx' },
+      ]).matched,
+    ).toBe(true);
+    expect(
+      verifySequence(happy, [
+        { method: 'post', pathPrefix: '/api/up' },
+        { path: '/api/*file/*', status: '2xx' },
+      ]).matched,
+    ).toBe(true);
     expect(verifySequence(happy, [{ path: '/api/batchfile/*8' }]).matched).toBe(false);
     expect(verifySequence(happy, [{ path: '/api/upload/8' }]).matched).toBe(false);
     expect(verifySequence(happy, [{ route: 'batchfile', status: '4xx' }]).reason).toMatch(/Calls to batchfile seen: GET \/api\/batchfile\/7 → 200 \(seq 8\)/);

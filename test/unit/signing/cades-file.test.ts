@@ -35,19 +35,22 @@ function envelopInMemory(detached: Buffer, data: Buffer): Buffer {
 
 describe('CAdES from a file, as a stream', () => {
   // Sizes around the DER length-encoding steps (1, 2, 3 and 4 length bytes).
-  it.each([0, 1, 127, 128, 255, 256, 65_535, 65_536, 3 * 1024 * 1024])('a %i-byte file: hash and enveloping .p7m are byte for byte those made in memory', async (size) => {
-    const content = randomBytes(size);
-    const path = join(dir, `c-${size}`);
-    writeFileSync(path, content);
-    expect((await sha256File(path)).equals(sha256(content))).toBe(true);
-    const o = { signer: pki.seal, signingTime: NOW, digest: sha256(content) };
-    const detached = buildSignedData({ ...o, attach: false });
-    const out = join(dir, `p7m-${size}`);
-    await writeEnveloping(detached, path, size, out);
-    expect(readFileSync(out).equals(envelopInMemory(detached, content))).toBe(true);
-    // RSA PKCS#1 v1.5 signatures are deterministic: then the builder's own enveloping form matches too.
-    if (pki.seal.key.asymmetricKeyType === 'rsa') expect(readFileSync(out).equals(buildSignedData({ ...o, content, attach: true }))).toBe(true);
-  });
+  it.each([0, 1, 127, 128, 255, 256, 65_535, 65_536, 3 * 1024 * 1024])(
+    'a %i-byte file: hash and enveloping .p7m are byte for byte those made in memory',
+    async (size) => {
+      const content = randomBytes(size);
+      const path = join(dir, `c-${size}`);
+      writeFileSync(path, content);
+      expect((await sha256File(path)).equals(sha256(content))).toBe(true);
+      const o = { signer: pki.seal, signingTime: NOW, digest: sha256(content) };
+      const detached = buildSignedData({ ...o, attach: false });
+      const out = join(dir, `p7m-${size}`);
+      await writeEnveloping(detached, path, size, out);
+      expect(readFileSync(out).equals(envelopInMemory(detached, content))).toBe(true);
+      // RSA PKCS#1 v1.5 signatures are deterministic: then the builder's own enveloping form matches too.
+      if (pki.seal.key.asymmetricKeyType === 'rsa') expect(readFileSync(out).equals(buildSignedData({ ...o, content, attach: true }))).toBe(true);
+    },
+  );
 
   it('a B-LT SignedData (certificates and revocation values after the content) is enveloped byte for byte', async () => {
     const content = randomBytes(300);

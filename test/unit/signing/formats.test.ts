@@ -58,17 +58,39 @@ describe('CAdES', () => {
       expect(ok.timestamp.valid).toBe(true);
       expect(ok.timestamp.time).toBe(NOW.toISOString());
     }
-    const r = await validate([{ name: 'notes.txt', bytes: data }, { name: 'notes.txt.p7s', bytes: p7s }], 'notes.txt.p7s');
+    const r = await validate(
+      [
+        { name: 'notes.txt', bytes: data },
+        { name: 'notes.txt.p7s', bytes: p7s },
+      ],
+      'notes.txt.p7s',
+    );
     expect(r.success).toBe(true);
     expect(r.format).toMatch(/CAdES detached/);
     expect(r.signer).toMatch(/Seal Simulator TEST Seal/);
     expect(r.timestamp.present).toBe(withTs);
-    const pair = await validate([{ name: 'notes.txt', bytes: data }, { name: 'notes.txt.p7s', bytes: p7s }], 'notes.txt');
+    const pair = await validate(
+      [
+        { name: 'notes.txt', bytes: data },
+        { name: 'notes.txt.p7s', bytes: p7s },
+      ],
+      'notes.txt',
+    );
     expect(pair.success).toBe(true);
 
     const bad = checkCms(p7s, flip(data, 3));
     expect(bad).toMatchObject({ indication: 'TOTAL-FAILED', subIndication: 'HASH_FAILURE' });
-    expect((await validate([{ name: 'notes.txt', bytes: flip(data, 3) }, { name: 'notes.txt.p7s', bytes: p7s }], 'notes.txt.p7s')).success).toBe(false);
+    expect(
+      (
+        await validate(
+          [
+            { name: 'notes.txt', bytes: flip(data, 3) },
+            { name: 'notes.txt.p7s', bytes: p7s },
+          ],
+          'notes.txt.p7s',
+        )
+      ).success,
+    ).toBe(false);
     // a flipped byte in the signature value (near the end, before any unsigned attrs when B-B)
     if (!withTs) expect(checkCms(flip(p7s, -5), data)).toMatchObject({ indication: 'TOTAL-FAILED', subIndication: 'SIG_CRYPTO_FAILURE' });
     const lone = await validate([{ name: 'notes.txt.p7s', bytes: p7s }], 'notes.txt.p7s');
@@ -158,7 +180,16 @@ describe('PAdES', () => {
     for (const p of [1, 2]) {
       const d = await PDFDocument.load(doc('report.pdf'));
       const ref = d.context.register(
-        d.context.obj({ Type: 'Sig', Reference: [d.context.obj({ Type: 'SigRef', TransformMethod: 'DocMDP', TransformParams: d.context.obj({ Type: 'TransformParams', P: PDFNumber.of(p), V: PDFName.of('1.2') }) })] }),
+        d.context.obj({
+          Type: 'Sig',
+          Reference: [
+            d.context.obj({
+              Type: 'SigRef',
+              TransformMethod: 'DocMDP',
+              TransformParams: d.context.obj({ Type: 'TransformParams', P: PDFNumber.of(p), V: PDFName.of('1.2') }),
+            }),
+          ],
+        }),
       );
       d.catalog.set(PDFName.of('Perms'), d.context.obj({ DocMDP: ref }));
       const certified = Buffer.from(await d.save({ useObjectStreams: false }));

@@ -13,9 +13,7 @@ export function doc(name: string): Buffer {
   return readFileSync(join(DOCS, name));
 }
 
-export const PROCESSES: ProcessDef[] = (
-  JSON.parse(readFileSync(join(ROOT, 'fixtures', 'processes.json'), 'utf8')) as { processes: ProcessDef[] }
-).processes;
+export const PROCESSES: ProcessDef[] = (JSON.parse(readFileSync(join(ROOT, 'fixtures', 'processes.json'), 'utf8')) as { processes: ProcessDef[] }).processes;
 
 export function processById(id: number): ProcessDef {
   const p = PROCESSES.find((x) => x.id === id);

@@ -29,7 +29,10 @@ beforeAll(async () => {
 }, 120_000);
 
 /** A CAdES signature judged by the validator (trust anchor and CRL of the test PKI). */
-async function verifyCms(cms: Buffer, o: { detached: Buffer; anchorDer: Buffer; now: Date }): Promise<{ reasons: string[]; timestamp: { present: boolean; valid: boolean } }> {
+async function verifyCms(
+  cms: Buffer,
+  o: { detached: Buffer; anchorDer: Buffer; now: Date },
+): Promise<{ reasons: string[]; timestamp: { present: boolean; valid: boolean } }> {
   const trust = { anchorDer: o.anchorDer, now: o.now, revocation: { crls: [{ der: pki.crlDer, live: true }], ocsps: [] } };
   return judge(cadesFacts(cms, [o.detached], trust), 'S-1', trust);
 }
@@ -121,8 +124,12 @@ describe('XAdES signed properties and B-LT (processes 3, 13)', () => {
     expect(check!.signingCertificateMatches).toBe(true);
     if (id === 13) {
       expect(check!.timestampTokens).toHaveLength(1);
-      expect(xml).toContain(`<xades:CertificateValues><xades:EncapsulatedX509Certificate>${pki.tsa.cert.der.toString('base64')}</xades:EncapsulatedX509Certificate></xades:CertificateValues>`);
-      expect(xml).toContain(`<xades:RevocationValues><xades:CRLValues><xades:EncapsulatedCRLValue>${pki.crlDer.toString('base64')}</xades:EncapsulatedCRLValue></xades:CRLValues></xades:RevocationValues>`);
+      expect(xml).toContain(
+        `<xades:CertificateValues><xades:EncapsulatedX509Certificate>${pki.tsa.cert.der.toString('base64')}</xades:EncapsulatedX509Certificate></xades:CertificateValues>`,
+      );
+      expect(xml).toContain(
+        `<xades:RevocationValues><xades:CRLValues><xades:EncapsulatedCRLValue>${pki.crlDer.toString('base64')}</xades:EncapsulatedCRLValue></xades:CRLValues></xades:RevocationValues>`,
+      );
     } else expect(xml).not.toContain('CertificateValues');
   });
 
@@ -167,7 +174,10 @@ describe('incremental PAdES on PDFs with forms, indirect /Annots and several pag
       expect(out.subarray(0, pdf.length).equals(pdf)).toBe(true);
       const back = await PDFDocument.load(out);
       expect(back.getPageCount()).toBe(2);
-      const names = back.getForm().getFields().map((f) => f.getName());
+      const names = back
+        .getForm()
+        .getFields()
+        .map((f) => f.getName());
       expect(names).toEqual(['Signature1', 'Signature2']);
       expect(back.getPage(0).node.lookup(PDFName.of('Annots'), PDFArray).size()).toBe(2);
       expect(back.getPage(1).node.get(PDFName.of('Annots'))).toBeUndefined();
@@ -191,12 +201,15 @@ describe('incremental PAdES on PDFs with forms, indirect /Annots and several pag
     const table = tail.slice(tail.lastIndexOf('\nxref\n') + 1);
     let n = 0;
     for (const sub of table.matchAll(/^(\d+) (\d+)\n((?:\d{10} \d{5} [nf]\r\n)+)/gm)) {
-      sub[3]!.split('\r\n').filter(Boolean).forEach((line, i) => {
-        const [off, , kind] = line.split(' ');
-        if (kind !== 'n') return;
-        expect(out.toString('latin1', Number(off), Number(off) + 20)).toMatch(new RegExp(`^${Number(sub[1]) + i} \\d+ obj`));
-        n++;
-      });
+      sub[3]!
+        .split('\r\n')
+        .filter(Boolean)
+        .forEach((line, i) => {
+          const [off, , kind] = line.split(' ');
+          if (kind !== 'n') return;
+          expect(out.toString('latin1', Number(off), Number(off) + 20)).toMatch(new RegExp(`^${Number(sub[1]) + i} \\d+ obj`));
+          n++;
+        });
     }
     expect(n).toBeGreaterThan(10);
     const [sig] = extractPdfSignatures(out);

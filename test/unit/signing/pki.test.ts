@@ -39,8 +39,7 @@ describe('test PKI', () => {
     const ca = new X509Certificate(pki.ca.der);
     const seal = new X509Certificate(pki.seal.cert.der);
     const tsa = new X509Certificate(pki.tsa.cert.der);
-    for (const c of [ca, seal, tsa, new X509Certificate(pki.untrustedCa.der), new X509Certificate(pki.expiredSeal.cert.der)])
-      expect(c.subject).toMatch(/TEST/);
+    for (const c of [ca, seal, tsa, new X509Certificate(pki.untrustedCa.der), new X509Certificate(pki.expiredSeal.cert.der)]) expect(c.subject).toMatch(/TEST/);
     expect(ca.ca).toBe(true);
     expect(seal.checkIssued(ca) && seal.verify(ca.publicKey)).toBe(true);
     expect(tsa.checkIssued(ca) && tsa.verify(ca.publicKey)).toBe(true);
@@ -173,8 +172,6 @@ describe('test PKI', () => {
     const a = await rsaPki();
     const dir = mkdtempSync(join(tmpdir(), 'sealsim-mismatch-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    await expect(
-      loadOrCreatePki({ dir, caCertPemPath: join(a.dir, 'ca.pem'), caKeyPemPath: join(a.dir, 'seal.key.pem') }),
-    ).rejects.toThrow(/does not belong/);
+    await expect(loadOrCreatePki({ dir, caCertPemPath: join(a.dir, 'ca.pem'), caKeyPemPath: join(a.dir, 'seal.key.pem') })).rejects.toThrow(/does not belong/);
   });
 });

@@ -83,7 +83,12 @@ describe('createRealSigner: processes 1–9 through the worker pool', () => {
     // tamper one data file: its pair fails, the others stay valid
     const tampered = out.map((f) => (f.name === 'notes.txt' ? { name: f.name, bytes: flip(f.bytes, 0) } : f));
     const vt = await validateAll(tampered);
-    expect(vt.filter((x) => !x.success).map((x) => x.fileName).sort()).toEqual(['notes.txt', 'notes.txt.p7s']);
+    expect(
+      vt
+        .filter((x) => !x.success)
+        .map((x) => x.fileName)
+        .sort(),
+    ).toEqual(['notes.txt', 'notes.txt.p7s']);
   });
 
   it.each([7, 8])('process %d (CAdES enveloping): <name>.p7m only', async (id) => {
@@ -138,7 +143,10 @@ describe('createRealSigner: processes 1–9 through the worker pool', () => {
     const small = { name: 'small.txt', bytes: Buffer.from('a small document\n') };
     const large = { name: 'large.txt', bytes: Buffer.alloc(9 * 1024 * 1024, 0x61) }; // over the 8 MiB handed over in memory
     const [s, l] = await run(2, [small, large]);
-    for (const [input, o] of [[small, s!], [large, l!]] as const) {
+    for (const [input, o] of [
+      [small, s!],
+      [large, l!],
+    ] as const) {
       expect(o.success, o.detail).toBe(true);
       expect(o.outputs.map((f) => f.name)).toEqual([input.name, `${input.name}.p7s`]);
       expect(o.outputs[0]!.bytes.equals(input.bytes)).toBe(true); // the data file of a detached seal is the input, unchanged

@@ -32,7 +32,11 @@ function readCrl(der: Buffer) {
   const crl = new pkijs.CertificateRevocationList({ schema: asn1js.fromBER(ab(der)).result });
   const ext = (id: string) => crl.crlExtensions?.extensions.find((e) => e.extnID === id);
   const number = (ext('2.5.29.20')!.parsedValue as asn1js.Integer).valueBlock.valueDec;
-  const serials = (crl.revokedCertificates ?? []).map((r) => Buffer.from(r.userCertificate.valueBlock.valueHexView).toString('hex').replace(/^(00)+/, ''));
+  const serials = (crl.revokedCertificates ?? []).map((r) =>
+    Buffer.from(r.userCertificate.valueBlock.valueHexView)
+      .toString('hex')
+      .replace(/^(00)+/, ''),
+  );
   return { crl, number, serials };
 }
 
@@ -78,7 +82,9 @@ describe('revocation data of the test CA', () => {
     expect(basic.certs).toHaveLength(1);
     expect(Buffer.from(basic.certs![0]!.toSchema().toBER()).equals(pki.ocsp.cert.der)).toBe(true);
     const { verify } = await import('node:crypto');
-    expect(verify('sha256', Buffer.from(basic.tbsResponseData.tbsView), pki.ocsp.cert.publicKey, Buffer.from(basic.signature.valueBlock.valueHexView))).toBe(true);
+    expect(verify('sha256', Buffer.from(basic.tbsResponseData.tbsView), pki.ocsp.cert.publicKey, Buffer.from(basic.signature.valueBlock.valueHexView))).toBe(
+      true,
+    );
 
     expect(await r.restore(entry.serial)).toBe(true);
     expect(readCrl(r.currentCrlDer()).serials).not.toContain(entry.serial);

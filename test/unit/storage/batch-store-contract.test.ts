@@ -19,7 +19,17 @@ describe.each([
     const created = store.createBatch({ tenant: 't', processId: 1, at: T0 });
     expect(store.getBatch(created.id)).toMatchObject({ status: 'NEW', statusSince: T0, createdAt: T0, documents: [], package: null, result: null });
 
-    const up = store.recordUpload(created.id, 'NEW', 'UPLOADED', pkg('a.zip'), [{ name: 'a.pdf', size: 3 }, { name: 'b.pdf', size: 4 }], T0 + 1);
+    const up = store.recordUpload(
+      created.id,
+      'NEW',
+      'UPLOADED',
+      pkg('a.zip'),
+      [
+        { name: 'a.pdf', size: 3 },
+        { name: 'b.pdf', size: 4 },
+      ],
+      T0 + 1,
+    );
     expect(up).toEqual({ ok: true, previous: null, packageId: expect.any(Number) });
     const uploaded = store.getBatch(created.id)!;
     expect(uploaded).toMatchObject({ status: 'UPLOADED', statusSince: T0 + 1, package: { name: 'a.zip', path: 'packages/a.zip', size: 10 } });
@@ -112,11 +122,23 @@ describe.each([
   it('counts the attempts of files started and not ended, and forgets them when the result is recorded', () => {
     const store = make();
     const { id } = store.createBatch({ tenant: 't', processId: 1, at: T0 });
-    store.recordUpload(id, 'NEW', 'UPLOADED', pkg('a.zip'), [{ name: 'a.pdf', size: 3 }, { name: 'b.pdf', size: 3 }], T0);
+    store.recordUpload(
+      id,
+      'NEW',
+      'UPLOADED',
+      pkg('a.zip'),
+      [
+        { name: 'a.pdf', size: 3 },
+        { name: 'b.pdf', size: 3 },
+      ],
+      T0,
+    );
     store.recordAttempts(id, ['a.pdf', 'b.pdf'], []);
     store.recordAttempts(id, ['a.pdf'], ['b.pdf']);
     expect(store.fileAttempts(id)).toEqual(new Map([['a.pdf', 2]]));
-    store.recordResult(id, { path: 'results/a.zip', size: 1, sha256: 'ef'.repeat(32), at: T0 }, [{ fileName: 'a.pdf', signed: false, success: false, detail: 'gave up' }]);
+    store.recordResult(id, { path: 'results/a.zip', size: 1, sha256: 'ef'.repeat(32), at: T0 }, [
+      { fileName: 'a.pdf', signed: false, success: false, detail: 'gave up' },
+    ]);
     expect(store.fileAttempts(id)).toEqual(new Map());
     store.close();
   });

@@ -23,7 +23,17 @@ describe('SqliteBatchStore: what a read returns after each write (reads are serv
     const created = store.createBatch({ tenant: 't', processId: 1, at: T0 });
     expect(store.getBatch(created.id)).toMatchObject({ status: 'NEW', documents: [], package: null });
 
-    const up = store.recordUpload(created.id, 'NEW', 'UPLOADED', pkg('a.zip'), [{ name: 'a.pdf', size: 3 }, { name: 'b.pdf', size: 4 }], T0 + 1);
+    const up = store.recordUpload(
+      created.id,
+      'NEW',
+      'UPLOADED',
+      pkg('a.zip'),
+      [
+        { name: 'a.pdf', size: 3 },
+        { name: 'b.pdf', size: 4 },
+      ],
+      T0 + 1,
+    );
     expect(up.ok).toBe(true);
     const uploaded = store.getBatch(created.id)!;
     expect(uploaded.status).toBe('UPLOADED');
@@ -71,7 +81,19 @@ describe('SqliteBatchStore: what a read returns after each write (reads are serv
     store = new SqliteBatchStore(':memory:');
     const { id } = store.createBatch({ tenant: 't', processId: 1, at: T0 });
     // Two files of one name break no constraint, but a null name does: the transaction rolls back.
-    expect(() => store!.recordUpload(id, 'NEW', 'UPLOADED', pkg('a.zip'), [{ name: 'a.pdf', size: 1 }, { name: null as unknown as string, size: 1 }], T0)).toThrow();
+    expect(() =>
+      store!.recordUpload(
+        id,
+        'NEW',
+        'UPLOADED',
+        pkg('a.zip'),
+        [
+          { name: 'a.pdf', size: 1 },
+          { name: null as unknown as string, size: 1 },
+        ],
+        T0,
+      ),
+    ).toThrow();
     expect(store.getBatch(id)).toMatchObject({ status: 'NEW', package: null, documents: [] });
   });
 

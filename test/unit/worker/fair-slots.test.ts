@@ -27,7 +27,7 @@ describe('FairSlots: one pool, round-robin by tenant then by batch', () => {
     expect(slots.busy).toBe(3);
   });
 
-  it('a freed slot goes to the next tenant in turn, then to that tenant\'s next batch', async () => {
+  it("a freed slot goes to the next tenant in turn, then to that tenant's next batch", async () => {
     const slots = new FairSlots(1, 1);
     const log: string[] = [];
     const releases: (() => void)[] = [];

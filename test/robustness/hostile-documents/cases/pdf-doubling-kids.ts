@@ -17,7 +17,7 @@ const hostileCase: HostileCase = {
   id: 'pdf-doubling-kids',
   why:
     'Finding 1: a page tree whose /Pages nodes each list the next node twice, 40 levels deep (about 4 KB). ' +
-    "A parser that walks the whole page tree visits 2^40 nodes. PAdES seals by incremental update and only descends to the first page, so the file " +
+    'A parser that walks the whole page tree visits 2^40 nodes. PAdES seals by incremental update and only descends to the first page, so the file ' +
     'is sealed in milliseconds; the case stays so that a page-tree walk coming back is caught (the time budget would stop it, other tenants must not notice).',
   processId: 1,
   files: () => [{ name: 'doubling-kids.pdf', bytes: doublingKids(40) }],

@@ -9,11 +9,7 @@ import { PAGE, buildPdf, type PdfObject } from '../pdf.js';
  * object count while memory stays flat (1,000 objects: about 1.5 s on a small box; 2,000: about 6 s; 10,000: minutes).
  */
 export function unendedStreams(count: number): Buffer {
-  const objects: PdfObject[] = [
-    { body: '<< /Type /Catalog /Pages 2 0 R >>' },
-    { body: '<< /Type /Pages /Kids [3 0 R] /Count 1 >>' },
-    { body: PAGE(2) },
-  ];
+  const objects: PdfObject[] = [{ body: '<< /Type /Catalog /Pages 2 0 R >>' }, { body: '<< /Type /Pages /Kids [3 0 R] /Count 1 >>' }, { body: PAGE(2) }];
   for (let i = 0; i < count; i++) objects.push({ body: '<< >>\nstream' });
   return buildPdf(objects);
 }

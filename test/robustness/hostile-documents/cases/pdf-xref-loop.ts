@@ -7,11 +7,7 @@ import { PAGE, buildPdf, type PdfObject } from '../pdf.js';
  * loops for ever.
  */
 export function xrefLoop(): Buffer {
-  const objects: PdfObject[] = [
-    { body: '<< /Type /Catalog /Pages 2 0 R >>' },
-    { body: '<< /Type /Pages /Kids [3 0 R] /Count 1 >>' },
-    { body: PAGE(2) },
-  ];
+  const objects: PdfObject[] = [{ body: '<< /Type /Catalog /Pages 2 0 R >>' }, { body: '<< /Type /Pages /Kids [3 0 R] /Count 1 >>' }, { body: PAGE(2) }];
   const first = buildPdf(objects, { xref: false, startxref: 0 });
   const body = first.subarray(0, first.indexOf('startxref'));
   const offsets = objects.map((_, i) => body.indexOf(`${i + 1} 0 obj\n`, 0, 'latin1'));

@@ -13,11 +13,13 @@ export function dssInflateBomb(n: number, each: number): Buffer {
   for (let i = 0; i < n; i++) refs.push(`${100 + i} 0 R`);
   parts.push(`1 0 obj\n<< /Type /Catalog /DSS 2 0 R >>\nendobj\n2 0 obj\n<< /Certs [ ${refs.join(' ')} ] >>\nendobj\n`);
   bin.push(Buffer.from(parts.join('')));
-  for (let i = 0; i < n; i++) bin.push(Buffer.from(`${100 + i} 0 obj\n<< /Length ${bomb.length} /Filter /FlateDecode >>\nstream\n`), bomb, Buffer.from('\nendstream\nendobj\n'));
+  for (let i = 0; i < n; i++)
+    bin.push(Buffer.from(`${100 + i} 0 obj\n<< /Length ${bomb.length} /Filter /FlateDecode >>\nstream\n`), bomb, Buffer.from('\nendstream\nendobj\n'));
   const head = Buffer.concat(bin);
   // A signature field whose ByteRange hole is the "<00>" at the very end of the file.
   const sigAt = head.length;
-  const sigText = (b: number): string => `3 0 obj\n<< /Type /Sig /SubFilter /ETSI.CAdES.detached /ByteRange [0 ${String(b).padStart(10, '0')} ${String(b + 4).padStart(10, '0')} 0] /Contents <00> >>\nendobj\n`;
+  const sigText = (b: number): string =>
+    `3 0 obj\n<< /Type /Sig /SubFilter /ETSI.CAdES.detached /ByteRange [0 ${String(b).padStart(10, '0')} ${String(b + 4).padStart(10, '0')} 0] /Contents <00> >>\nendobj\n`;
   const b = sigAt + sigText(0).length;
   return Buffer.concat([head, Buffer.from(sigText(b)), Buffer.from('<00>')]);
 }

@@ -34,7 +34,13 @@ const malformed: HostileCase = {
     const { pki } = await sharedPki();
     const tsa = createTsa(pki);
     const now = new Date('2026-03-15T09:30:00Z');
-    const p7m = buildSignedData({ signer: pki.seal, content: Buffer.from('hello\n'), attach: true, signingTime: now, timestamp: (d) => tsa.tokenForDigest(d, now) });
+    const p7m = buildSignedData({
+      signer: pki.seal,
+      content: Buffer.from('hello\n'),
+      attach: true,
+      signingTime: now,
+      timestamp: (d) => tsa.tokenForDigest(d, now),
+    });
     return [{ name: 'notes.txt.p7m', bytes: malformedTstP7m(p7m) }];
   },
   expect: 'files-fail',

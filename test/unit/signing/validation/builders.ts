@@ -18,7 +18,14 @@ const bits = (b: Buffer): Buffer => tlv(0x03, Buffer.concat([Buffer.from([0]), b
 /** A CRL of `ca` listing `revoked` (certificate, revocation time). */
 export function makeCrl(ca: CertInfo, caKey: KeyObject, revoked: { cert: CertInfo; at: Date }[], thisUpdate: Date, nextUpdate: Date): Buffer {
   const entries = revoked.map((r) => seq(r.cert.serialDer, generalizedTime(r.at)));
-  const tbs = seq(int(1), sigAlg(caKey), ca.subjectNameDer, generalizedTime(thisUpdate), generalizedTime(nextUpdate), ...(entries.length ? [seq(...entries)] : []));
+  const tbs = seq(
+    int(1),
+    sigAlg(caKey),
+    ca.subjectNameDer,
+    generalizedTime(thisUpdate),
+    generalizedTime(nextUpdate),
+    ...(entries.length ? [seq(...entries)] : []),
+  );
   return seq(tbs, sigAlg(caKey), bits(sign('sha256', tbs, caKey)));
 }
 
@@ -144,16 +151,16 @@ const pdfDate = (d: Date): string => `D:${d.toISOString().replace(/[-:T]/g, '').
 
 /** A second (third, ...) PAdES signature in its own revision. */
 export function addSignatureRevision(pdf: Buffer, o: { signer: Identity; now: Date; timestamp?: (digest: Buffer) => Buffer }): Buffer {
-  return addField(
-    pdf,
-    `/Type /Sig\n/Filter /Adobe.PPKLite\n/SubFilter /ETSI.CAdES.detached\n/M (${pdfDate(o.now)})`,
-    (covered) => buildSignedData({ signer: o.signer, content: covered, ...(o.timestamp ? { timestamp: o.timestamp } : {}) }),
+  return addField(pdf, `/Type /Sig\n/Filter /Adobe.PPKLite\n/SubFilter /ETSI.CAdES.detached\n/M (${pdfDate(o.now)})`, (covered) =>
+    buildSignedData({ signer: o.signer, content: covered, ...(o.timestamp ? { timestamp: o.timestamp } : {}) }),
   );
 }
 
 /** A document time-stamp (ETSI.RFC3161) over everything before it. */
 export function addDocTimeStamp(pdf: Buffer, token: (digest: Buffer) => Buffer): Buffer {
-  return addField(pdf, '/Type /DocTimeStamp\n/Filter /Adobe.PPKLite\n/SubFilter /ETSI.RFC3161', (covered) => token(createHash('sha256').update(covered).digest()));
+  return addField(pdf, '/Type /DocTimeStamp\n/Filter /Adobe.PPKLite\n/SubFilter /ETSI.RFC3161', (covered) =>
+    token(createHash('sha256').update(covered).digest()),
+  );
 }
 
 /** A DSS dictionary with the given certificates, CRLs and OCSP responses, in a new revision. */
@@ -172,8 +179,9 @@ export function addDss(pdf: Buffer, v: { certs: Buffer[]; crls?: Buffer[]; ocsps
   const ocsps = refs(v.ocsps);
   const dssNum = n++;
   objs.push({ num: dssNum, body: Buffer.from(`<< /Type /DSS /Certs [ ${certs} ] /CRLs [ ${crls} ] /OCSPs [ ${ocsps} ] >>`) });
-  const root = objectText(pdf, tr.root).replace(/\/DSS\s+\d+\s+0\s+R/, '').replace(/>>\s*$/, `/DSS ${dssNum} 0 R\n>>`);
+  const root = objectText(pdf, tr.root)
+    .replace(/\/DSS\s+\d+\s+0\s+R/, '')
+    .replace(/>>\s*$/, `/DSS ${dssNum} 0 R\n>>`);
   objs.push({ num: tr.root, body: Buffer.from(root, 'latin1') });
   return appendRevision(pdf, objs);
 }
-

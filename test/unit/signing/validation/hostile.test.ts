@@ -68,7 +68,9 @@ describe('XML signatures are bounded', () => {
       const { report } = await validate('eight.xml', xml);
       expect(report.signatures).toHaveLength(8);
       expect(report.indication, report.reasons.join('; ')).toBe('TOTAL-PASSED');
-      const rootClones = spy.mock.contexts.filter((c) => (c as { localName?: string }).localName === 'Invoice' && spy.mock.calls[spy.mock.contexts.indexOf(c)]![0] === true);
+      const rootClones = spy.mock.contexts.filter(
+        (c) => (c as { localName?: string }).localName === 'Invoice' && spy.mock.calls[spy.mock.contexts.indexOf(c)]![0] === true,
+      );
       expect(rootClones.length).toBe(1);
     } finally {
       spy.mockRestore();
@@ -104,7 +106,6 @@ describe('validation verifies what it received', () => {
     expect(nm.report.reasons.join()).toMatch(/non-minimal length/);
   });
 });
-
 
 describe('every validation hostile case fails its files with a reason, cheaply', async () => {
   const { readdirSync } = await import('node:fs');

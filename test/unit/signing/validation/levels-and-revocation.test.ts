@@ -24,7 +24,10 @@ beforeAll(async () => {
 
 const DAY = 86_400_000;
 const VNOW = new Date();
-const stamp = (at: Date) => (d: Buffer): Buffer => tsa.tokenForDigest(d, at);
+const stamp =
+  (at: Date) =>
+  (d: Buffer): Buffer =>
+    tsa.tokenForDigest(d, at);
 
 async function report(name: string, bytes: Buffer, crlDer: Buffer | null = pki.crlDer, siblings: Record<string, Buffer> = {}): Promise<ValidationReport> {
   const o = await validateFile({ name, bytes }, { pki: { ca: pki.ca, ...(crlDer ? { crlDer } : {}) }, now: VNOW, sibling: (n) => siblings[n] });
@@ -46,7 +49,12 @@ describe('baseline levels (EN 319 122-1 / 319 142-1 / 319 132-1)', () => {
     const blt = withUnsignedAttrs(bt, certVals, revVals);
     const blta = withUnsignedAttrs(blt, attribute('0.4.0.1733.2.4', tsa.tokenForDigest(Buffer.alloc(32, 7), NOW)));
     const levels = [];
-    for (const [n, b] of [['bb', bb], ['bt', bt], ['blt', blt], ['blta', blta]] as const) {
+    for (const [n, b] of [
+      ['bb', bb],
+      ['bt', bt],
+      ['blt', blt],
+      ['blta', blta],
+    ] as const) {
       const r = await report(`${n}.p7m`, b);
       expect(r.indication, `${n}: ${r.reasons.join('; ')}`).toBe('TOTAL-PASSED');
       levels.push(r.signatures[0]!.level);
@@ -68,7 +76,15 @@ describe('baseline levels (EN 319 122-1 / 319 142-1 / 319 132-1)', () => {
     // the README's example is this report: same fields at every level
     const example = JSON.parse(docBlock('validation-report-example')) as ValidationReport;
     const shape = (o: unknown): unknown =>
-      Array.isArray(o) ? o.map(shape) : o && typeof o === 'object' ? Object.fromEntries(Object.keys(o).sort().map((k) => [k, shape((o as Record<string, unknown>)[k])])) : typeof o;
+      Array.isArray(o)
+        ? o.map(shape)
+        : o && typeof o === 'object'
+          ? Object.fromEntries(
+              Object.keys(o)
+                .sort()
+                .map((k) => [k, shape((o as Record<string, unknown>)[k])]),
+            )
+          : typeof o;
     expect(shape(example)).toEqual(shape(r3));
     expect(example.signatures[0]).toMatchObject({ level: 'B-LTA', indication: 'TOTAL-PASSED' });
     expect(r3.signatures).toHaveLength(1);
@@ -169,7 +185,11 @@ describe('revocation (EN 319 102-1 proof-of-existence rules)', () => {
 describe('several signatures in one PDF (one entry per revision)', () => {
   it('two incremental signatures give two TOTAL-PASSED entries; only the last revision covers the file', async () => {
     const once = await padesSeal(doc('invoice.pdf'), { signer: pki.seal, now: NOW, timestamp: stamp(NOW) });
-    const twice = addSignatureRevision(once, { signer: pki.seal, now: new Date(NOW.getTime() + 3_600_000), timestamp: stamp(new Date(NOW.getTime() + 3_600_000)) });
+    const twice = addSignatureRevision(once, {
+      signer: pki.seal,
+      now: new Date(NOW.getTime() + 3_600_000),
+      timestamp: stamp(new Date(NOW.getTime() + 3_600_000)),
+    });
     expect(twice.subarray(0, once.length).equals(once)).toBe(true);
     const r = await report('two.pdf', twice);
     expect(r.indication, r.reasons.join('; ')).toBe('TOTAL-PASSED');
@@ -196,6 +216,13 @@ function ctx0(b: Buffer): Buffer {
 }
 function tlvOf(tag: number, body: Buffer): Buffer {
   const n = body.length;
-  const len = n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : n < 0x10000 ? Buffer.from([0x82, n >> 8, n & 0xff]) : Buffer.from([0x83, n >> 16, (n >> 8) & 0xff, n & 0xff]);
+  const len =
+    n < 0x80
+      ? Buffer.from([n])
+      : n < 0x100
+        ? Buffer.from([0x81, n])
+        : n < 0x10000
+          ? Buffer.from([0x82, n >> 8, n & 0xff])
+          : Buffer.from([0x83, n >> 16, (n >> 8) & 0xff, n & 0xff]);
   return Buffer.concat([Buffer.from([tag]), len, body]);
 }

@@ -44,8 +44,15 @@ describe('revocationStatus', () => {
   });
 
   it('reads OCSP responses: good, revoked, and about another certificate', () => {
-    expect(revocationStatus(seal, ca, { crls: [], ocsps: [makeOcsp(pki.ca, caKey, pki.seal.cert, 'good', NOW)] }, now)).toMatchObject({ status: 'good', source: 'OCSP' });
-    expect(revocationStatus(seal, ca, { crls: [], ocsps: [makeOcsp(pki.ca, caKey, pki.seal.cert, { revokedAt: NOW }, NOW)] }, now)).toMatchObject({ status: 'revoked', revokedAt: NOW, source: 'OCSP' });
+    expect(revocationStatus(seal, ca, { crls: [], ocsps: [makeOcsp(pki.ca, caKey, pki.seal.cert, 'good', NOW)] }, now)).toMatchObject({
+      status: 'good',
+      source: 'OCSP',
+    });
+    expect(revocationStatus(seal, ca, { crls: [], ocsps: [makeOcsp(pki.ca, caKey, pki.seal.cert, { revokedAt: NOW }, NOW)] }, now)).toMatchObject({
+      status: 'revoked',
+      revokedAt: NOW,
+      source: 'OCSP',
+    });
     const other = revocationStatus(seal, ca, { crls: [], ocsps: [makeOcsp(pki.ca, caKey, pki.tsa.cert, 'good', NOW)] }, now);
     expect(other.status).toBe('unknown');
     expect(other.reasons.join()).toMatch(/other certificates/);
@@ -53,7 +60,12 @@ describe('revocationStatus', () => {
 
   it('revoked wins over good, earliest revocation first', () => {
     const early = makeCrl(pki.ca, caKey, [{ cert: pki.seal.cert, at: new Date(NOW.getTime() - DAY) }], NOW, future());
-    const r = revocationStatus(seal, ca, { crls: [{ der: pki.crlDer }, { der: early }], ocsps: [makeOcsp(pki.ca, caKey, pki.seal.cert, { revokedAt: NOW }, NOW)] }, now);
+    const r = revocationStatus(
+      seal,
+      ca,
+      { crls: [{ der: pki.crlDer }, { der: early }], ocsps: [makeOcsp(pki.ca, caKey, pki.seal.cert, { revokedAt: NOW }, NOW)] },
+      now,
+    );
     expect(r).toMatchObject({ status: 'revoked', revokedAt: new Date(NOW.getTime() - DAY), source: 'CRL' });
   });
 });
