@@ -42,8 +42,14 @@ export interface ValidateContext {
   limits?: ValidationLimits;
 }
 
-const tooMany = (n: number, max: number, what: string): string =>
-  `the file holds more than ${max} ${what} (${n} counted); this simulator validates at most ${max} per file (SEAL_SIM_MAX_SIGNATURES_PER_FILE)`;
+/** More signatures than the setting lets one file have: judged as none, with the count. */
+const tooMany = (format: string, n: number, max: number, what: string): Validated => ({
+  format,
+  checks: [],
+  note: `the file holds more than ${max} ${what} (${n} counted); this simulator validates at most ${max} per file (SEAL_SIM_MAX_SIGNATURES_PER_FILE)`,
+  indication: 'INDETERMINATE',
+  subIndication: 'SIG_CONSTRAINTS_FAILURE',
+});
 
 /** A detached signature whose data file is not in the batch: nothing to check it against. */
 const dataFileMissing = (d: { label: string; dataName?: string }, file: InputFile): Validated => ({
@@ -63,26 +69,12 @@ async function run(d: Detected, file: InputFile, trust: Trust, max: number): Pro
     case 'xades-detached': {
       if (!d.data) return dataFileMissing(d, file);
       const r = await xadesSignatures(d.xml, d.data, trust, max);
-      if (r.tooMany !== undefined)
-        return {
-          format: d.label,
-          checks: [],
-          note: tooMany(r.tooMany, max, 'XML signatures'),
-          indication: 'INDETERMINATE',
-          subIndication: 'SIG_CONSTRAINTS_FAILURE',
-        };
+      if (r.tooMany !== undefined) return tooMany(d.label, r.tooMany, max, 'XML signatures');
       return { format: d.label, checks: r.signatures };
     }
     case 'pdf': {
       const r = padesSignatures(file.bytes, trust, max);
-      if (r.tooMany !== undefined)
-        return {
-          format: 'PAdES',
-          checks: [],
-          note: tooMany(r.tooMany, max, 'PDF signature fields (/ByteRange)'),
-          indication: 'INDETERMINATE',
-          subIndication: 'SIG_CONSTRAINTS_FAILURE',
-        };
+      if (r.tooMany !== undefined) return tooMany('PAdES', r.tooMany, max, 'PDF signature fields (/ByteRange)');
       if (!r.signatures.length && !r.documentTimeStamps.length) return undefined;
       return {
         format: 'PAdES',
@@ -100,14 +92,7 @@ async function run(d: Detected, file: InputFile, trust: Trust, max: number): Pro
       } catch {
         return undefined; // not well-formed XML: not an XML signature
       }
-      if (r.tooMany !== undefined)
-        return {
-          format: d.label,
-          checks: [],
-          note: tooMany(r.tooMany, max, 'XML signatures'),
-          indication: 'INDETERMINATE',
-          subIndication: 'SIG_CONSTRAINTS_FAILURE',
-        };
+      if (r.tooMany !== undefined) return tooMany(d.label, r.tooMany, max, 'XML signatures');
       return r.signatures.length ? { format: d.label, checks: r.signatures } : undefined;
     }
     case 'none':
