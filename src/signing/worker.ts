@@ -100,28 +100,18 @@ if (process.send) {
   // loads it itself (engine.ts imports on first use). The pool is told when all are in, so that
   // loading them, once per process, does not count against a file's time budget.
   const [first, ...rest] = FORMAT_LOADERS;
-  const firstLoaded = first!().then(
-    () => {},
-    () => {},
-  );
+  const firstLoaded = first!().catch(() => {});
   let inHand = 0;
   let rested: Promise<void> | undefined;
   const loadRest = (): Promise<void> =>
-    (rested ??= rest
-      .reduce(
-        (p, load) =>
-          p
-            .then(() => new Promise<void>((r) => setImmediate(r)))
-            .then(load)
-            .then(
-              () => {},
-              () => {},
-            ),
-        firstLoaded,
-      )
-      .then(() => {
-        send({ loaded: true });
-      }));
+    (rested ??= (async () => {
+      await firstLoaded;
+      for (const load of rest) {
+        await new Promise<void>((r) => setImmediate(r)); // a file that arrived meanwhile starts first
+        await load().catch(() => {});
+      }
+      send({ loaded: true });
+    })());
   const loadRestWhenIdle = (): void => {
     if (inHand === 0) void loadRest();
   };
