@@ -93,11 +93,20 @@ function fileCreationMs(): number {
   return ms;
 }
 
-async function runBatch(signer: Signer, jobs: Job[], now: Date): Promise<{ ms: number; ok: number; cpuMs: number; childCpuMs: number }> {
+interface Measured {
+  ms: number;
+  ok: number;
+  /** CPU of this (the server) process, and of its children (the sealing processes), in ms. */
+  cpuMs: number;
+  childCpuMs: number;
+}
+
+/** Runs every file at once through `seal` and measures the wall time and the CPU of both sides. */
+async function measure<T>(items: T[], seal: (item: T) => Promise<{ success: boolean; fileName: string; detail: string }>): Promise<Measured> {
   const k0 = childrenCpuMs();
   const c0 = process.cpuUsage();
   const t = performance.now();
-  const outs = await Promise.all(jobs.map((j) => signer.processFile(j.file, { process: j.process, now })));
+  const outs = await Promise.all(items.map(seal));
   const ms = performance.now() - t;
   const c = process.cpuUsage(c0);
   let childCpuMs = 0;
@@ -106,6 +115,8 @@ async function runBatch(signer: Signer, jobs: Job[], now: Date): Promise<{ ms: n
   if (bad.length) console.error(`  ${bad.length} failed, e.g. ${bad[0]!.fileName}: ${bad[0]!.detail}`);
   return { ms, ok: outs.length - bad.length, cpuMs: (c.user + c.system) / 1000, childCpuMs };
 }
+
+const runBatch = (signer: Signer, jobs: Job[], now: Date): Promise<Measured> => measure(jobs, (j) => signer.processFile(j.file, { process: j.process, now }));
 
 async function runSequential(signer: Signer, jobs: Job[], now: Date): Promise<{ ms: number; byKind: Record<string, number>; cpuMs: number }> {
   const byKind: Record<string, number> = {};
@@ -182,17 +193,7 @@ async function main(): Promise<void> {
     writeFileSync(path, j.file.bytes);
     return { ...j, stored: { name: j.file.name, path } };
   });
-  const k0 = childrenCpuMs();
-  const c0 = process.cpuUsage();
-  const tD = performance.now();
-  const storedOuts = await Promise.all(stored.map((j) => pool.processStored(j.stored, { process: j.process, now })));
-  const onDisk = {
-    ms: performance.now() - tD,
-    ok: storedOuts.filter((o) => o.success).length,
-    cpuMs: (process.cpuUsage(c0).user + process.cpuUsage(c0).system) / 1000,
-    childCpuMs: 0,
-  };
-  for (const [pid, used] of childrenCpuMs()) onDisk.childCpuMs += used - (k0.get(pid) ?? 0);
+  const onDisk = await measure(stored, (j) => pool.processStored(j.stored, { process: j.process, now }));
   await pool.close();
   rmSync(disk, { recursive: true, force: true });
   const createMs = fileCreationMs();

@@ -89,7 +89,7 @@ export interface BuildOptions {
   tickMs?: number;
   /** Compile every route schema while starting (Fastify's default) instead of on first use. */
   eagerSchemas?: boolean;
-  /** A sealing process started before the app was built (see startServer); the real signer adopts it, any other signer discards it. */
+  /** A sealing process started before the app was built (see startServer), adopted by the real signer; startServer discards it if no pool takes it. */
   earlySealing?: EarlySealingProcess;
 }
 

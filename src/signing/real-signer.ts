@@ -381,27 +381,37 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
     });
   }
 
+  /** What every task carries besides its file: the process, the time, the identity, revocation data. */
+  function taskBase(file: StoredFile, ctx: StoredContext | SignContext, revocation: RevocationData | undefined): Job['task'] {
+    return {
+      file,
+      process: ctx.process,
+      now: ctx.now.getTime(),
+      ...(ctx.sealIdentity ? { sealIdentity: ctx.sealIdentity } : {}),
+      ...(revocation ? { revocation } : {}),
+    };
+  }
+
+  /** The partners a validated file is judged with (its data file or signature), as `get` has them. */
+  function siblingsOf<T>(fileName: string, ctx: { process: StoredContext['process'] }, get: ((name: string) => T | undefined) | undefined): Record<string, T> {
+    const out: Record<string, T> = {};
+    if (ctx.process.operation !== 'validate' || !get) return out;
+    for (const n of siblingNamesFor(fileName)) {
+      const found = get(n);
+      if (found !== undefined) out[n] = found;
+    }
+    return out;
+  }
+
   async function processStored(file: StoredFile, ctx: StoredContext, o: StoredOptions = {}): Promise<StoredOutcome> {
     if (closed) return failed(file.name, 'the signer is closed');
     if (o.signal?.aborted) return failed(file.name, `work on "${file.name}" was stopped`);
     const revocation = revocationFor(ctx);
     if (threads === 0) return processStoredWith(env(), file, { ...ctx, ...(revocation ? { revocation } : {}) }, workDir());
-    const siblingPaths: Record<string, string> = {};
-    if (ctx.process.operation === 'validate' && ctx.siblingPaths) {
-      for (const n of siblingNamesFor(file.name)) if (ctx.siblingPaths[n]) siblingPaths[n] = ctx.siblingPaths[n];
-    }
+    const paths = ctx.siblingPaths;
+    const siblingPaths = siblingsOf(file.name, ctx, paths && ((n) => paths[n]));
     // A task with files answers with files.
-    return (await submit(
-      {
-        file,
-        process: ctx.process,
-        now: ctx.now.getTime(),
-        ...(ctx.sealIdentity ? { sealIdentity: ctx.sealIdentity } : {}),
-        ...(Object.keys(siblingPaths).length ? { siblingPaths } : {}),
-        ...(revocation ? { revocation } : {}),
-      },
-      o.signal,
-    )) as StoredOutcome;
+    return (await submit({ ...taskBase(file, ctx, revocation), ...(Object.keys(siblingPaths).length ? { siblingPaths } : {}) }, o.signal)) as StoredOutcome;
   }
 
   /**
@@ -410,30 +420,17 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
    * directory like any batch file, so that it is not copied whole through the channel.
    */
   async function processFile(file: InputFile, ctx: SignContext): Promise<FileOutcome> {
-    const siblings: Record<string, Buffer> = {};
-    if (ctx.process.operation === 'validate' && ctx.siblings) {
-      for (const n of siblingNamesFor(file.name)) {
-        const b = ctx.siblings(n);
-        if (b) siblings[n] = b;
-      }
-    }
     if (closed) return { ...failed(file.name, 'the signer is closed'), outputs: [] };
-    const revocation = revocationFor(ctx);
     // In-process (tests, scripts): the bytes are here already.
-    if (threads === 0) return processWith(env(), file, { ...ctx, ...(revocation ? { revocation } : {}) });
+    if (threads === 0) {
+      const revocation = revocationFor(ctx);
+      return processWith(env(), file, { ...ctx, ...(revocation ? { revocation } : {}) });
+    }
+    const siblings = siblingsOf(file.name, ctx, ctx.siblings);
     const size = file.bytes.length + Object.values(siblings).reduce((n, b) => n + b.length, 0);
-    if (size > INLINE_MAX_BYTES) return processFileViaDisk(file, ctx);
-    const answer = await submit(
-      {
-        file: { name: file.name, path: '' },
-        process: ctx.process,
-        now: ctx.now.getTime(),
-        ...(ctx.sealIdentity ? { sealIdentity: ctx.sealIdentity } : {}),
-        ...(revocation ? { revocation } : {}),
-        inline: { bytes: file.bytes, ...(Object.keys(siblings).length ? { siblings } : {}) },
-      },
-      undefined,
-    );
+    if (size > INLINE_MAX_BYTES) return processFileViaDisk(file, ctx, siblings);
+    const inline = { bytes: file.bytes, ...(Object.keys(siblings).length ? { siblings } : {}) };
+    const answer = await submit({ ...taskBase({ name: file.name, path: '' }, ctx, revocationFor(ctx)), inline }, undefined);
     const outputs = (answer.outputs as InlineOutput[]).map((o) => ({
       name: o.name,
       bytes: o.bytes ? Buffer.from(o.bytes.buffer, o.bytes.byteOffset, o.bytes.byteLength) : file.bytes,
@@ -441,7 +438,7 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
     return { ...answer, outputs };
   }
 
-  async function processFileViaDisk(file: InputFile, ctx: SignContext): Promise<FileOutcome> {
+  async function processFileViaDisk(file: InputFile, ctx: SignContext, siblings: Record<string, Buffer>): Promise<FileOutcome> {
     const dir = workDir();
     const temps: string[] = [];
     const put = async (bytes: Buffer): Promise<string> => {
@@ -453,12 +450,7 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
     try {
       const input = { name: file.name, path: await put(file.bytes) };
       const siblingPaths: Record<string, string> = {};
-      if (ctx.process.operation === 'validate' && ctx.siblings) {
-        for (const n of siblingNamesFor(file.name)) {
-          const b = ctx.siblings(n);
-          if (b) siblingPaths[n] = await put(b);
-        }
-      }
+      for (const [n, b] of Object.entries(siblings)) siblingPaths[n] = await put(b);
       const { siblings: _omit, ...rest } = ctx;
       const stored = await processStored(input, { ...rest, siblingPaths });
       const outputs: InputFile[] = [];

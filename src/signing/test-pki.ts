@@ -169,8 +169,6 @@ export class LazyRealSigner implements Signer {
    */
   async close(): Promise<void> {
     this.closed = true;
-    // A process started early for a pool that never came to be (closed before the PKI loaded).
-    this.options.early?.discard();
     const pending = this.pool?.catch(() => undefined);
     if (!pending) return;
     const ready = await Promise.race([pending, new Promise<undefined>((r) => setImmediate(() => r(undefined)))]);

@@ -15,15 +15,9 @@ import type { WorkQueue } from '../../src/domain/work-queue.js';
  * runs the same checks on both), so a domain test over it means what it says.
  */
 
-interface Row {
-  id: number;
-  tenant: string;
-  processId: number;
-  status: Status;
-  statusSince: number;
-  createdAt: number;
+/** A batch as this store keeps it: its package by id, each document with its attempts, its history. */
+interface Row extends Omit<Batch, 'package' | 'documents'> {
   packageId: number | null;
-  result: BatchResult | null;
   documents: (BatchDocument & { attempts: number })[];
   transitions: Transition[];
 }
