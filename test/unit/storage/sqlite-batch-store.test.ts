@@ -62,21 +62,6 @@ describe('SqliteBatchStore: what a read returns after each write (reads are serv
     expect(store.getBatch(other.id)).toBeUndefined();
   });
 
-  it('hands out frozen batches, so no caller can change what the next caller reads', () => {
-    store = new SqliteBatchStore(':memory:');
-    const { id } = store.createBatch({ tenant: 't', processId: 1, at: T0 });
-    store.recordUpload(id, 'NEW', 'UPLOADED', pkg('a.zip'), [{ name: 'a.pdf', size: 3 }], T0);
-    const b = store.getBatch(id)!;
-    expect(() => {
-      (b as { status: string }).status = 'CLOSED';
-    }).toThrow(TypeError);
-    expect(() => {
-      (b.documents[0] as { signed: boolean }).signed = true;
-    }).toThrow(TypeError);
-    expect(() => b.documents.push(b.documents[0]!)).toThrow(TypeError);
-    expect(store.getBatch(id)).toMatchObject({ status: 'UPLOADED', documents: [{ signed: false }] });
-  });
-
   it('keeps nothing a rolled-back write read: a failed upload leaves the batch as it was', () => {
     store = new SqliteBatchStore(':memory:');
     const { id } = store.createBatch({ tenant: 't', processId: 1, at: T0 });
