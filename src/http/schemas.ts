@@ -1,5 +1,5 @@
 import { packageInvalidReasons, packageTooLargeReasons } from '../archive/rejections.js';
-import type { TInteger, TOptional, TSchema } from '@sinclair/typebox';
+import type { TInteger, TOptional, TSchema, TUnsafe } from '@sinclair/typebox';
 import { Type } from '../domain/json-schema.js';
 import { documentOrder } from '../contract/json-schema.js';
 import { PROBLEM_MEMBERS } from '../domain/errors.js';
@@ -99,13 +99,23 @@ export const problemExample = (code: ProblemCode, detail: string) => ({
 /**
  * A problem response (`application/problem+json`, the shared `Problem` schema). `code` is the
  * error the route answers with this status; the document's example shows its type and title.
+ *
+ * Its static type is `never`: a handler never sends a problem body itself (it throws a
+ * DomainError and the one problem handler, ./problem.ts, writes the body), so the type provider
+ * holds what a handler returns to the route's success schemas alone, and a presenter that drifts
+ * from them fails to compile.
  */
-export const problem = (description: string, code: ProblemCode) => ({
-  description,
-  content: {
-    [PROBLEM_CONTENT_TYPE]: { schema: { $ref: 'Problem#' }, example: problemExample(code, description) },
-  },
-});
+export const problem = (description: string, code: ProblemCode) =>
+  ({
+    description,
+    content: {
+      [PROBLEM_CONTENT_TYPE]: { schema: { $ref: 'Problem#' }, example: problemExample(code, description) },
+    },
+  }) as unknown as ProblemResponse;
+type ProblemResponse = {
+  description: string;
+  content: Record<string, { schema: TUnsafe<never>; example: ReturnType<typeof problemExample> }>;
+};
 
 /** The masked 500 every route may answer. */
 export const unexpectedProblem = () =>
