@@ -1,4 +1,5 @@
-import type { TSchema } from '@sinclair/typebox';
+import type { Static, TOptional, TProperties, TSchema, TUnsafe } from '@sinclair/typebox';
+import { Type } from '../domain/json-schema.js';
 
 /**
  * TypeBox writes a schema's options before its own keywords (`{ description, type }`); the
@@ -10,15 +11,25 @@ import type { TSchema } from '@sinclair/typebox';
 const OBJECT_ORDER = ['$id', 'type', 'description', 'required', 'additionalProperties', 'properties'];
 const LEAF_ORDER = ['$id', 'type', 'items'];
 const SUBSCHEMA_LISTS = new Set(['anyOf', 'oneOf', 'allOf']);
+/**
+ * Marks a schema documentOrder has put in order with an order of its own: a schema that holds it
+ * keeps that order instead of being put in the default one again.
+ */
+const OWN_ORDER = Symbol('documentOrder');
 
-/** `order` (for the outermost object only) lists the keys that come first, in that order. */
+/**
+ * `order` (for the outermost object only) lists the keys that come first, in that order; a part
+ * given its own order by an earlier call keeps it.
+ */
 export function documentOrder<T extends TSchema>(schema: T, order?: readonly string[]): T {
-  return reorder(schema, order) as T;
+  const ordered = reorder(schema, order) as T;
+  return order === undefined ? ordered : ({ ...ordered, [OWN_ORDER]: true } as T);
 }
 
 function reorder(value: unknown, order?: readonly string[]): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
   const source = value as Record<string | symbol, unknown>;
+  if (order === undefined && source[OWN_ORDER] === true) return value;
   const first = order ?? ('properties' in source ? OBJECT_ORDER : LEAF_ORDER);
   const keys = [...first.filter((k) => k in source), ...Object.keys(source).filter((k) => !first.includes(k))];
   const out: Record<string | symbol, unknown> = {};
@@ -36,4 +47,14 @@ function reorder(value: unknown, order?: readonly string[]): unknown {
   }
   for (const symbol of Object.getOwnPropertySymbols(source)) out[symbol] = source[symbol];
   return out;
+}
+
+/** A schema that also admits null, written `type: [<its type>, "null"]` as the document has it. */
+export function orNull<T extends TSchema & { type: string }>(schema: T, description?: string): TUnsafe<Static<T> | null> {
+  return { ...schema, type: [schema.type, 'null'], ...(description ? { description } : {}) } as unknown as TUnsafe<Static<T> | null>;
+}
+
+/** Every member optional (a shape that publishes no `required` list, or parameters a route may leave out). */
+export function allOptional<P extends TProperties>(properties: P): { [K in keyof P]: TOptional<P[K]> } {
+  return Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, Type.Optional(v)])) as { [K in keyof P]: TOptional<P[K]> };
 }

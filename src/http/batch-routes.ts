@@ -11,7 +11,7 @@ import { vendorBodySchemas } from '../contract/vendor-bodies.js';
 import { vendorOperation } from '../contract/vendor-operations.js';
 import { ACCEPT_BATCH_REQUEST, UPLOAD_REQUEST } from '../contract/vendor-requests.js';
 import { readByHandler } from './schema-compilers.js';
-import { API_KEY_SECURITY, idParam, problem, TAGS, unexpectedProblem, zipDownload } from './schemas.js';
+import { API_KEY_SECURITY, idParam, problem, processNotFound, TAGS, unexpectedProblem, zipDownload } from './schemas.js';
 import { vendorDateFormat, vendorJson } from './vendor-json.js';
 import { acceptBatchId, acceptBody, emptyBody, ignoreBody, packageName, refuseMultipart } from './vendor-readers.js';
 import type { KeySettings } from '../key-settings.js';
@@ -66,7 +66,7 @@ export async function batchRoutes(plugin: FastifyInstance, opts: BatchRoutesOpti
           201: schemas.batchCreated,
           ...common,
           400: problem('processId is not a positive integer', 'invalid_request'),
-          404: problem('No process with this id, or one this API key may not use (SEAL_SIM_KEYS_FILE)', 'process_not_found'),
+          404: processNotFound(),
           429: problem(
             'This API key holds SEAL_SIM_MAX_BATCHES_PER_TENANT batches already (delete some), or a Prefer fault would pass SEAL_SIM_MAX_FAULTS_PER_TENANT; `setting` names the limit',
             'too_many_batches',

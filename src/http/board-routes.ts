@@ -1,14 +1,18 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import { documentOrder } from '../contract/json-schema.js';
+import { simulatorOperation } from '../contract/simulator-operations.js';
+import { Type } from '../domain/json-schema.js';
 import type { Config } from '../config.js';
 import type { BatchControl } from '../domain/batch-control.js';
 import type { TenantClocks } from '../domain/tenant-clocks.js';
 import type { FaultRegistry } from '../faults/fault-registry.js';
 import type { Journal } from '../journal/journal.js';
 import type { KeySettings } from '../key-settings.js';
-import { adminCookie, CONTROL_RULE_TEXT, controlGuard, controlScope, scopeQueryProperties } from './control-access.js';
+import { ADMIN_UNAUTHORIZED, adminCookie, controlGuard, controlScope, SCOPE_QUERY, scopeQueryProperties } from './control-access.js';
 import { batchView, type ClockView, clockView } from './control-views.js';
 import { BOARD_HTML } from './board-page.js';
-import { NO_SECURITY, problem, TAGS } from './schemas.js';
+import { ANY_OBJECT, problem, TAGS, simulatorGroup } from './schemas.js';
 import { tenantLabel } from './tenant-label.js';
 import { statusTable } from '../domain/status.js';
 
@@ -39,7 +43,34 @@ export interface BoardRoutesOptions {
   journal: Pick<Journal, 'query' | 'stats'>;
 }
 
-export async function boardRoutes(app: FastifyInstance, opts: BoardRoutesOptions): Promise<void> {
+/** The board page takes the admin token in its URL once (then moves it to a cookie). */
+const BOARD_QUERY = documentOrder(Type.Object({ token: Type.Optional(scopeQueryProperties.token) }));
+const SNAPSHOT = documentOrder(
+  Type.Object(
+    {
+      at: Type.String({ format: 'date-time' }),
+      timing: Type.String(),
+      seed: Type.Optional(Type.Integer()),
+      statusTable: Type.Optional(Type.String({ description: 'The status table in force: batches carry `apiStatus`, the name BatchStatus reports under it' })),
+      tenants: documentOrder(
+        Type.Array(ANY_OBJECT, {
+          description:
+            "Each tenant with `label` (its API key's tail, e.g. `key …b7c1`), its clock and its batches; a batch's files carry `state` (signed, failed, pending or succeeded)",
+        }),
+        ['type', 'description', 'items'],
+      ),
+      faults: Type.Array(ANY_OBJECT),
+      journal: Type.Array(ANY_OBJECT),
+      journalStats: Type.Optional(ANY_OBJECT),
+    },
+    { description: 'A snapshot of tenants, batches, clocks, faults and recent requests' },
+  ),
+  ['description', 'type', 'required', 'properties'],
+);
+
+export async function boardRoutes(plugin: FastifyInstance, opts: BoardRoutesOptions): Promise<void> {
+  // Queries and replies are typed from the route schemas (TypeBox).
+  const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
   const { config, control, clock, keys, faults, journal } = opts;
   app.addHook('onRequest', controlGuard(config));
 
@@ -47,24 +78,20 @@ export async function boardRoutes(app: FastifyInstance, opts: BoardRoutesOptions
     '/',
     {
       schema: {
-        tags: [TAGS.control],
-        security: NO_SECURITY,
-        summary: 'The batch board (HTML)',
-        operationId: 'simBoard',
-        description:
-          "Each tenant's batches live (status, time in status, files and results), clocks, active faults and the latest journal entries, with buttons to advance, fail or reset. Polls /_simulator/state?scope=all once a second. When SEAL_SIM_ADMIN_TOKEN is set, open it once as /_simulator/?token=<token>: the page stores the token in an HttpOnly cookie (seal_sim_admin, SameSite=Strict, Path=/_simulator) and redirects to /_simulator/, so the token never stays in the address bar and its polling never carries it in a URL.",
-        querystring: { type: 'object', properties: { token: scopeQueryProperties.token } },
+        ...simulatorGroup(TAGS.control),
+        ...simulatorOperation('simBoard'),
+        querystring: BOARD_QUERY,
         response: {
           200: { description: 'The board page', content: { 'text/html': { schema: { type: 'string' } } } },
           303: { type: 'null', description: 'Opened with ?token=: the cookie is set and the page reloads without the token in its URL' },
-          401: problem('Admin token missing or wrong', 'unauthorized'),
+          401: ADMIN_UNAUTHORIZED,
         },
       },
     },
     async (request, reply) => {
       const token = config.adminToken;
       // The guard has already checked the token; here it only moves from the URL to a cookie.
-      if (token && typeof (request.query as { token?: unknown }).token === 'string') {
+      if (token && typeof request.query.token === 'string') {
         return reply.code(303).header('set-cookie', adminCookie(token)).header('cache-control', 'no-store').header('location', '/_simulator/').send();
       }
       return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(BOARD_HTML);
@@ -75,33 +102,11 @@ export async function boardRoutes(app: FastifyInstance, opts: BoardRoutesOptions
     '/state',
     {
       schema: {
-        tags: [TAGS.control],
-        security: NO_SECURITY,
-        summary: 'Everything the board shows, in one snapshot',
-        description: `Every tenant with its virtual clock and its latest batches (as GET /_simulator/batches shows them), the active faults and the newest journal entries; with an API-KEY header, that key's tenant only. The board polls this once a second with scope=all; a script can too. A tenant whose state cannot be shown is listed with an \`error\` instead of failing the whole snapshot.\n\n${CONTROL_RULE_TEXT}`,
-        operationId: 'simBoardState',
-        querystring: { type: 'object', properties: scopeQueryProperties },
+        ...simulatorGroup(TAGS.control),
+        ...simulatorOperation('simBoardState'),
+        querystring: SCOPE_QUERY,
         response: {
-          200: {
-            description: 'A snapshot of tenants, batches, clocks, faults and recent requests',
-            type: 'object',
-            required: ['at', 'timing', 'tenants', 'faults', 'journal'],
-            properties: {
-              at: { type: 'string', format: 'date-time' },
-              timing: { type: 'string' },
-              seed: { type: 'integer' },
-              statusTable: { type: 'string', description: 'The status table in force: batches carry `apiStatus`, the name BatchStatus reports under it' },
-              tenants: {
-                type: 'array',
-                description:
-                  "Each tenant with `label` (its API key's tail, e.g. `key …b7c1`), its clock and its batches; a batch's files carry `state` (signed, failed, pending or succeeded)",
-                items: { type: 'object', additionalProperties: true },
-              },
-              faults: { type: 'array', items: { type: 'object', additionalProperties: true } },
-              journal: { type: 'array', items: { type: 'object', additionalProperties: true } },
-              journalStats: { type: 'object', additionalProperties: true },
-            },
-          },
+          200: SNAPSHOT,
           400: problem('No scope: send scope=all (every tenant) or an API-KEY header (that tenant)', 'invalid_request'),
           401: problem('Admin token missing or wrong, or scope=all without it while SEAL_SIM_API_KEYS is set', 'unauthorized'),
         },
@@ -154,7 +159,7 @@ export async function boardRoutes(app: FastifyInstance, opts: BoardRoutesOptions
         }),
         faults: faults.list(only),
         journal: journal.query({ limit: 30, ...(only !== undefined && { tenant: only }) }).map((e) => ({ ...e, tenantLabel: labelOf(e.tenant) })),
-        journalStats: journal.stats(),
+        journalStats: { ...journal.stats() }, // a copy as a plain object: the document publishes it as any object
       };
     },
   );

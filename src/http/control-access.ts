@@ -3,6 +3,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import { DomainError } from '../domain/errors.js';
 import { apiKeyOf, tenantOf } from './auth.js';
+import { allOptional, documentOrder } from '../contract/json-schema.js';
+import { type TProperties, Type } from '../domain/json-schema.js';
+import { problem } from './schemas.js';
 
 /**
  * Who may call the control API (/_simulator/… other than health, processes and the PKI), and on
@@ -161,29 +164,35 @@ export function controlScope(request: FastifyRequest, config: Pick<Config, 'apiK
 /** The one tenant a scope names, or undefined for every tenant. */
 export const scopeTenant = (scope: ControlScope): string | undefined => scope.tenant;
 
-/** The `scope` and `tenant` query parameters every scoped control route takes (OpenAPI and validation). */
+/** The `scope`, `tenant` and `token` query parameters every scoped control route takes (OpenAPI and validation). */
 export const scopeQueryProperties = {
-  scope: {
+  scope: Type.Unsafe<'all'>({
     type: 'string',
     enum: ['all'],
     description:
       "Act on (or read) every tenant. Needed without an API-KEY header unless the admin token is sent; refused (401) when SEAL_SIM_API_KEYS is set and the admin token is not sent. With an API-KEY header, leave it out: the call acts on that key's tenant only.",
-  },
-  tenant: {
-    type: 'string',
+  }),
+  tenant: Type.String({
     description:
       "Narrows an all-tenant call (scope=all or the admin token) to one tenant id (t-… as listed by GET /_simulator/batches). With an API-KEY header it may only name that key's own tenant.",
-  },
-  token: {
-    type: 'string',
+  }),
+  token: Type.String({
     description:
       'The admin token (SEAL_SIM_ADMIN_TOKEN), for a browser; prefer Authorization: Bearer <token> or X-Admin-Token. Always redacted from logs and the journal.',
-  },
-} as const;
+  }),
+};
 
-/** What every control route says about its scope and token, for the OpenAPI descriptions. */
-export const CONTROL_RULE_TEXT =
-  "Tenant scope: with an API-KEY header the call acts on that key's tenant only; without one, acting on every tenant needs the admin token or `?scope=all` (and `?tenant=` narrows it to one tenant); otherwise 400. When SEAL_SIM_ADMIN_TOKEN is set the admin token is required (Authorization: Bearer, X-Admin-Token, ?token= or the board's cookie), else 401; with SEAL_SIM_API_KEYS set, the API-KEY must be a configured one and scope=all needs the admin token.";
+/** The query of a scoped control route that takes nothing else; `scopedQuery(more)` adds its own parameters. */
+export const scopedQuery = <P extends TProperties>(more: P) => documentOrder(Type.Object({ ...allOptional(scopeQueryProperties), ...more }));
+export const SCOPE_QUERY = scopedQuery({});
+
+/** The 401 of every scoped control route: the guard above, then the scope rule. */
+export const CONTROL_UNAUTHORIZED = problem(
+  'Admin token missing or wrong, an API-KEY not configured, or scope=all without the admin token while SEAL_SIM_API_KEYS is set',
+  'unauthorized',
+);
+/** The 401 of a control route that takes no scope: the guard alone. */
+export const ADMIN_UNAUTHORIZED = problem('Admin token missing or wrong', 'unauthorized');
 
 /** Set-Cookie value for the board page opened with a right ?token= (HttpOnly: page scripts never see it). */
 export function adminCookie(token: string): string {

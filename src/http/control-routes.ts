@@ -1,19 +1,24 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
+import { documentOrder, orNull } from '../contract/json-schema.js';
+import { simulatorOperation } from '../contract/simulator-operations.js';
 import type { Batch } from '../domain/batch.js';
 import type { BatchControl } from '../domain/batch-control.js';
 import { DomainError } from '../domain/errors.js';
+import { Type } from '../domain/json-schema.js';
 import { STATUSES, type Status } from '../domain/status.js';
 import { DURATION_SCHEMA, MAX_SPEED, parseDuration, type TenantClocks } from '../domain/tenant-clocks.js';
+import { CONTROL_UNAUTHORIZED, controlGuard, controlScope, SCOPE_QUERY, scopedQuery } from './control-access.js';
 import { BATCH_VIEW_SCHEMA, type BatchView, batchView, CLOCK_VIEW_SCHEMA, type ClockView, clockView, transitionsView } from './control-views.js';
-import { CONTROL_RULE_TEXT, controlGuard, controlScope, scopeQueryProperties } from './control-access.js';
 import { checkedAs } from './schema-compilers.js';
-import { NO_SECURITY, problem, TAGS } from './schemas.js';
+import { noContent, problem, TAGS, simulatorGroup } from './schemas.js';
 
 /**
  * The control API under /_simulator/: what a test needs beyond the vendor's API. Who may call it
  * and on which tenants it acts is decided in one place, src/http/control-access.ts: the API-KEY
- * header names one tenant; every tenant needs the admin token or ?scope=all.
+ * header names one tenant; every tenant needs the admin token or ?scope=all. What each operation
+ * does is told in src/contract/simulator-operations.ts.
  */
 
 export interface ControlRoutesOptions {
@@ -25,7 +30,60 @@ export interface ControlRoutesOptions {
   reset(tenant?: string): Promise<number>;
 }
 
-export async function controlRoutes(app: FastifyInstance, opts: ControlRoutesOptions): Promise<void> {
+const BATCH_PARAMS = documentOrder(Type.Object({ batchId: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, examples: [1] }) }));
+const LIST_QUERY = scopedQuery({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 200 })) });
+const BATCH_LIST = documentOrder(Type.Object({ batches: Type.Array(BATCH_VIEW_SCHEMA) }, { description: 'The batches, newest first' }), [
+  'description',
+  'type',
+  'required',
+  'properties',
+]);
+/** Where `to` may lead: the statuses a batch moves through on its own. */
+const ADVANCE_BODY = documentOrder(
+  orNull(
+    Type.Object(
+      { to: Type.Optional(Type.Unsafe<Status>({ type: 'string', enum: STATUSES.filter((s) => !['NEW', 'UPLOADED', 'DELETED'].includes(s)) })) },
+      { additionalProperties: false },
+    ),
+  ),
+  ['type', 'properties', 'additionalProperties'],
+);
+const RESET_BODY = documentOrder(orNull(Type.Object({ tenant: Type.Optional(Type.String()) }, { additionalProperties: false })), [
+  'type',
+  'properties',
+  'additionalProperties',
+]);
+const RESET_ANSWER = documentOrder(
+  Type.Object(
+    { tenant: Type.Unsafe<string | null>({ type: ['string', 'null'] }), batches: Type.Integer() },
+    { description: 'Who was reset and how many batches were forgotten' },
+  ),
+  ['description', 'type', 'required', 'properties'],
+);
+const SET_CLOCK_BODY = documentOrder(
+  Type.Object(
+    { at: Type.Optional(Type.String({ format: 'date-time' })), speed: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_SPEED })) },
+    { additionalProperties: false },
+  ),
+  ['type', 'properties', 'additionalProperties'],
+);
+/**
+ * Published in full; Fastify checks the outline and parseDuration reads `by`, saying what a
+ * duration looks like (src/http/schema-compilers.ts).
+ */
+const ADVANCE_CLOCK_BODY = checkedAs(
+  { type: 'object', required: ['by'], properties: { by: DURATION_SCHEMA }, additionalProperties: false, examples: [{ by: '5m' }] },
+  documentOrder(Type.Object({ by: Type.Unsafe<string | number>({ type: ['string', 'number'] }) }, { additionalProperties: false }), [
+    'type',
+    'required',
+    'properties',
+    'additionalProperties',
+  ]),
+);
+
+export async function controlRoutes(plugin: FastifyInstance, opts: ControlRoutesOptions): Promise<void> {
+  // Params, queries, bodies and replies are typed from the route schemas (TypeBox).
+  const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
   const { access, control, clock } = opts;
   /** A batch as the control API shows it (control-views.ts), with its times as the domain reads them. */
   const view = (b: Batch): BatchView => batchView(b, control.timesOf(b));
@@ -41,63 +99,29 @@ export async function controlRoutes(app: FastifyInstance, opts: ControlRoutesOpt
     return tenant;
   };
 
-  const batchParams = {
-    type: 'object',
-    required: ['batchId'],
-    properties: { batchId: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, examples: [1] } },
-  };
-  const scopeQuery = {
-    type: 'object',
-    properties: { ...scopeQueryProperties, limit: { type: 'integer', minimum: 1, maximum: 10000, default: 200 } },
-  };
-  const plainScopeQuery = { type: 'object', properties: scopeQueryProperties };
   const errors = {
     400: problem("Invalid parameter, or the call names no scope: send the tenant's API-KEY header, or ?scope=all", 'invalid_request'),
-    401: problem(
-      'Admin token missing or wrong, an API-KEY not configured, or scope=all without the admin token while SEAL_SIM_API_KEYS is set',
-      'unauthorized',
-    ),
+    401: CONTROL_UNAUTHORIZED,
   };
-  const rule = (text: string) => `${text}\n\n${CONTROL_RULE_TEXT}`;
+  const noBatch = problem('No such batch (for this tenant)', 'batch_not_found');
 
-  app.get<{ Querystring: { tenant?: string; limit: number } }>(
+  app.get(
     '/batches',
-    {
-      schema: {
-        tags: [TAGS.control],
-        security: NO_SECURITY,
-        summary: 'List batches',
-        operationId: 'simListBatches',
-        description: rule('Newest first, with state, timestamps, files and results.'),
-        querystring: scopeQuery,
-        response: {
-          200: {
-            description: 'The batches, newest first',
-            type: 'object',
-            required: ['batches'],
-            properties: { batches: { type: 'array', items: BATCH_VIEW_SCHEMA } },
-          },
-          ...errors,
-        },
-      },
-    },
+    { schema: { ...simulatorGroup(TAGS.control), ...simulatorOperation('simListBatches'), querystring: LIST_QUERY, response: { 200: BATCH_LIST, ...errors } } },
     async (request) => ({
       batches: control.list({ tenant: scopeOf(request), limit: request.query.limit }).map(view),
     }),
   );
 
-  app.get<{ Params: { batchId: number } }>(
+  app.get(
     '/batches/:batchId',
     {
       schema: {
-        tags: [TAGS.control],
-        security: NO_SECURITY,
-        summary: 'Inspect one batch',
-        operationId: 'simGetBatch',
-        description: rule('Everything the simulator knows about a batch, including its transition history.'),
-        params: batchParams,
-        querystring: plainScopeQuery,
-        response: { 200: BATCH_VIEW_SCHEMA, ...errors, 404: problem('No such batch (for this tenant)', 'batch_not_found') },
+        ...simulatorGroup(TAGS.control),
+        ...simulatorOperation('simGetBatch'),
+        params: BATCH_PARAMS,
+        querystring: SCOPE_QUERY,
+        response: { 200: BATCH_VIEW_SCHEMA, ...errors, 404: noBatch },
       },
     },
     async (request) => {
@@ -106,20 +130,15 @@ export async function controlRoutes(app: FastifyInstance, opts: ControlRoutesOpt
     },
   );
 
-  app.delete<{ Params: { batchId: number } }>(
+  app.delete(
     '/batches/:batchId',
     {
       schema: {
-        tags: [TAGS.control],
-        security: NO_SECURITY,
-        summary: 'Forget one batch outright',
-        operationId: 'simForgetBatch',
-        description: rule(
-          'Removes the batch, its files and its history; afterwards the vendor routes answer 404 for it. (BatchDeleteCache, by contrast, keeps it as DELETED.)',
-        ),
-        params: batchParams,
-        querystring: plainScopeQuery,
-        response: { 204: { type: 'null', description: 'Forgotten' }, ...errors, 404: problem('No such batch (for this tenant)', 'batch_not_found') },
+        ...simulatorGroup(TAGS.control),
+        ...simulatorOperation('simForgetBatch'),
+        params: BATCH_PARAMS,
+        querystring: SCOPE_QUERY,
+        response: { 204: noContent('Forgotten'), ...errors, 404: noBatch },
       },
     },
     async (request, reply) => {
@@ -128,24 +147,15 @@ export async function controlRoutes(app: FastifyInstance, opts: ControlRoutesOpt
     },
   );
 
-  app.post<{ Params: { batchId: number }; Body: { to?: Status } | undefined }>(
+  app.post(
     '/batches/:batchId/advance',
     {
       schema: {
-        tags: [TAGS.control],
-        security: NO_SECURITY,
-        summary: 'Move a batch on now',
-        operationId: 'simAdvanceBatch',
-        description: rule(
-          'One step (UPLOADED → ACCEPTED → READY → IN_PROGRESS → FINISHING → CLOSED), or straight `to` a named status, ignoring the timing profile. The only way batches move in the `manual` timing profile. An UPLOADED batch is accepted on the way; IN_PROGRESS waits for the worker, so a CLOSED batch always has its package.',
-        ),
-        params: batchParams,
-        querystring: plainScopeQuery,
-        body: {
-          type: ['object', 'null'],
-          properties: { to: { type: 'string', enum: STATUSES.filter((s) => !['NEW', 'UPLOADED', 'DELETED'].includes(s)) } },
-          additionalProperties: false,
-        },
+        ...simulatorGroup(TAGS.control),
+        ...simulatorOperation('simAdvanceBatch'),
+        params: BATCH_PARAMS,
+        querystring: SCOPE_QUERY,
+        body: ADVANCE_BODY,
         response: {
           200: BATCH_VIEW_SCHEMA,
           ...errors,
@@ -157,28 +167,15 @@ export async function controlRoutes(app: FastifyInstance, opts: ControlRoutesOpt
     async (request) => view(await control.advance(request.params.batchId, { tenant: scopeOf(request), to: request.body?.to })),
   );
 
-  app.post<{ Body: { tenant?: string } | undefined }>(
+  app.post(
     '/reset',
     {
       schema: {
-        tags: [TAGS.control],
-        security: NO_SECURITY,
-        summary: 'Reset the simulator, or one tenant',
-        operationId: 'simReset',
-        description: rule(
-          "Forgets batches (with their files), the tenant's virtual clock, its faults and its journal entries. With the API-KEY header only that key's tenant is reset; with scope=all (or the admin token) everything, or only the tenant named by `tenant` in the body or the query.",
-        ),
-        querystring: plainScopeQuery,
-        body: { type: ['object', 'null'], properties: { tenant: { type: 'string' } }, additionalProperties: false },
-        response: {
-          200: {
-            description: 'Who was reset and how many batches were forgotten',
-            type: 'object',
-            required: ['tenant', 'batches'],
-            properties: { tenant: { type: ['string', 'null'] }, batches: { type: 'integer' } },
-          },
-          ...errors,
-        },
+        ...simulatorGroup(TAGS.control),
+        ...simulatorOperation('simReset'),
+        querystring: SCOPE_QUERY,
+        body: RESET_BODY,
+        response: { 200: RESET_ANSWER, ...errors },
       },
     },
     async (request) => {
@@ -188,45 +185,16 @@ export async function controlRoutes(app: FastifyInstance, opts: ControlRoutesOpt
     },
   );
 
-  const clockSchema = CLOCK_VIEW_SCHEMA;
   const readClock = (tenant: string): ClockView => clockView(tenant, clock.read(tenant));
-  const clockDoc = (operationId: string, summary: string, description: string) => ({
-    operationId,
-    tags: [TAGS.control],
-    security: NO_SECURITY,
-    summary,
-    description: rule(`${description} The tenant is the one of the API-KEY header (or, with scope=all or the admin token, ?tenant=).`),
-    querystring: plainScopeQuery,
-  });
+  const clockRoute = () => ({ ...simulatorGroup(TAGS.control), querystring: SCOPE_QUERY });
 
-  app.get(
-    '/clock',
-    {
-      schema: {
-        ...clockDoc('simGetClock', "Read a tenant's clock", 'Every time the simulator shows or stamps for this tenant comes from this clock.'),
-        response: { 200: clockSchema, ...errors },
-      },
-    },
-    async (request) => readClock(requireTenant(request)),
+  app.get('/clock', { schema: { ...clockRoute(), ...simulatorOperation('simGetClock'), response: { 200: CLOCK_VIEW_SCHEMA, ...errors } } }, async (request) =>
+    readClock(requireTenant(request)),
   );
 
-  app.put<{ Body: { at?: string; speed?: number } }>(
+  app.put(
     '/clock',
-    {
-      schema: {
-        ...clockDoc(
-          'simSetClock',
-          "Set a tenant's clock",
-          'Set the time (`at`, ISO 8601, years 1970–9999) and/or the speed (0 = frozen, 1 = real time, 60 = a minute per second). A time outside that range, or a speed that would carry the clock past 9999 within a day of real time, is a 400.',
-        ),
-        body: {
-          type: 'object',
-          properties: { at: { type: 'string', format: 'date-time' }, speed: { type: 'number', minimum: 0, maximum: MAX_SPEED } },
-          additionalProperties: false,
-        },
-        response: { 200: clockSchema, ...errors },
-      },
-    },
+    { schema: { ...clockRoute(), ...simulatorOperation('simSetClock'), body: SET_CLOCK_BODY, response: { 200: CLOCK_VIEW_SCHEMA, ...errors } } },
     async (request) => {
       const tenant = requireTenant(request);
       if (request.body.at !== undefined) clock.set(tenant, new Date(request.body.at));
@@ -236,30 +204,9 @@ export async function controlRoutes(app: FastifyInstance, opts: ControlRoutesOpt
     },
   );
 
-  app.post<{ Body: { by: string | number } }>(
+  app.post(
     '/clock/advance',
-    {
-      schema: {
-        ...clockDoc(
-          'simAdvanceClock',
-          "Advance a tenant's clock",
-          'Move time forward by a duration: milliseconds, "90s", "5m", "1h30m", "2d" or ISO 8601 "PT5M". Batches that become due move on at once. A clock stays within years 1970–9999: an advance past that is a 400 that says how much may be added.',
-        ),
-        // Published in full; Fastify checks the outline and parseDuration reads `by`, saying what a duration looks like.
-        body: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: checkedAs(
-                { type: 'object', required: ['by'], properties: { by: DURATION_SCHEMA }, additionalProperties: false, examples: [{ by: '5m' }] },
-                { type: 'object', required: ['by'], properties: { by: { type: ['string', 'number'] } }, additionalProperties: false },
-              ),
-            },
-          },
-        },
-        response: { 200: clockSchema, ...errors },
-      },
-    },
+    { schema: { ...clockRoute(), ...simulatorOperation('simAdvanceClock'), body: ADVANCE_CLOCK_BODY, response: { 200: CLOCK_VIEW_SCHEMA, ...errors } } },
     async (request) => {
       const tenant = requireTenant(request);
       clock.advance(tenant, parseDuration(request.body.by));

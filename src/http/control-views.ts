@@ -1,6 +1,6 @@
-import type { Static, TObject, TOptional, TProperties } from '@sinclair/typebox';
+import type { Static, TProperties } from '@sinclair/typebox';
 import { Type } from '../domain/json-schema.js';
-import { documentOrder } from '../contract/json-schema.js';
+import { allOptional, documentOrder, orNull } from '../contract/json-schema.js';
 import type { Batch } from '../domain/batch.js';
 import type { BatchTimes } from '../domain/batch-progression.js';
 import { STATUSES, type Status } from '../domain/status.js';
@@ -13,12 +13,8 @@ import { MAX_TIME, MIN_TIME } from '../domain/tenant-clocks.js';
  */
 
 const isoTime = (description?: string) => Type.String({ format: 'date-time', ...(description ? { description } : {}) });
-/** A schema that also admits null (written `type: [..., "null"]`, as the document has it). */
-const orNull = <T extends TObject | ReturnType<typeof isoTime>>(schema: T, description?: string) =>
-  Type.Unsafe<Static<T> | null>({ ...schema, type: [schema.type, 'null'], ...(description ? { description } : {}) });
 /** Every member optional: these shapes publish no `required` list. */
-const loose = <P extends TProperties>(properties: P) =>
-  Type.Object(Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, Type.Optional(v)])) as { [K in keyof P]: TOptional<P[K]> });
+const loose = <P extends TProperties>(properties: P) => Type.Object(allOptional(properties));
 
 const transition = loose({
   from: Type.Unsafe<Status | null>({ type: ['string', 'null'] }),

@@ -27,8 +27,9 @@
  *     a part its handler reads leniently (AcceptBatch's id): `readByHandler(schema)`;
  *     a part whose details its handler checks with its own messages: `checkedAs(full, outline)`
  *               publishes `full` while Fastify checks `outline`.
- *   Vendor request and response schemas live in src/contract/; vendor operations' summaries and
- *   descriptions in src/contract/vendor-operations.ts, keyed by operation id.
+ *   Vendor request and response schemas live in src/contract/; operations' summaries and
+ *   descriptions in src/contract/vendor-operations.ts (the vendor's) and
+ *   src/contract/simulator-operations.ts (the simulator's own), keyed by operation id.
  * - (`'x-openapi-only': { requestBody?, parameters? }` still moves literal OpenAPI parts into an
  *   operation, for the fault routes until their schemas come from the fault kinds.)
  * - Then `npm run openapi:write` and commit openapi/. test/integration/openapi.test.ts fails until
@@ -39,6 +40,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from
 import type { Config } from '../config.js';
 import { STATUSES, statusTable } from '../domain/status.js';
 import { VERSION } from '../version.js';
+import { simulatorOperation } from '../contract/simulator-operations.js';
 import { STATUS_TABLE_NOTE } from '../contract/vendor-bodies.js';
 import { faultKindSchemas } from '../faults/fault-schema.js';
 import { finishContract, SECURITY_SCHEME_OBJECTS } from './openapi-contract.js';
@@ -142,10 +144,7 @@ export async function registerOpenApi(app: FastifyInstance, config: Config): Pro
       schema: {
         tags: [TAGS.simulator],
         security: NO_SECURITY,
-        operationId: 'openApiDocument',
-        summary: 'This OpenAPI document',
-        description:
-          'Simulator only. The OpenAPI 3.1 description of the API as this simulator is configured (JSON style and status table); with the defaults it is the committed `openapi/openapi.json` with one more server first: the origin this request was sent to. The explorer is at `/docs`.',
+        ...simulatorOperation('openApiDocument'),
         response: {
           200: { type: 'object', description: 'An OpenAPI 3.1 document', additionalProperties: true },
           500: unexpectedProblem(),

@@ -1,9 +1,13 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { documentOrder } from '../contract/json-schema.js';
+import { type SimulatorOperationId, simulatorOperation } from '../contract/simulator-operations.js';
 import { DomainError } from '../domain/errors.js';
+import { type Static, Type } from '../domain/json-schema.js';
 import { CRL_REASONS, type CrlReason } from '../signing/ocsp.js';
 import type { LoadedTestPki, TestPki } from '../signing/test-pki.js';
-import { controlGuard } from './control-access.js';
-import { NO_SECURITY, problem, TAGS } from './schemas.js';
+import { ADMIN_UNAUTHORIZED, controlGuard } from './control-access.js';
+import { noContent, problem, TAGS, simulatorGroup } from './schemas.js';
 
 /** CRLReason names (RFC 5280 §5.3.1), as the revocation route accepts them. */
 const REASON_NAMES = Object.keys(CRL_REASONS) as CrlReason[];
@@ -18,38 +22,27 @@ const OCSP_MAX_BYTES = 16 * 1024;
  * The revocation control routes beside them are guarded by the admin token like the rest of the
  * control API.
  */
-export async function pkiRoutes(app: FastifyInstance, opts: { pki: TestPki; adminToken: string | null }): Promise<void> {
+export async function pkiRoutes(plugin: FastifyInstance, opts: { pki: TestPki; adminToken: string | null }): Promise<void> {
+  // Params, bodies and replies are typed from the route schemas (TypeBox).
+  const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
   type Pick = (p: LoadedTestPki) => string | Buffer;
-  const files: [string, string, string, Pick][] = [
-    ['ca.pem', 'The test root CA (PEM): the one trust anchor to verify sealed packages with', 'application/x-pem-file', (p) => p.pki.material.caPem],
-    ['ca.der', 'The test root CA (DER); the caIssuers address in every certificate it issued', 'application/pkix-cert', (p) => p.pki.ca.der],
-    [
-      'ca.crl',
-      "The CA's current certificate revocation list (DER, v2, with a CRL number); the CRL distribution point of every certificate it issued",
-      'application/pkix-crl',
-      (p) => p.revocations.currentCrlDer(new Date()),
-    ],
-    ['seal.pem', 'The seal certificate (qualified e-seal profile, TEST)', 'application/x-pem-file', (p) => p.pki.material.sealPem],
-    ['tsa.pem', 'The time-stamping authority certificate (TEST)', 'application/x-pem-file', (p) => p.pki.material.tsaPem],
-    [
-      'ocsp.pem',
-      'The delegated OCSP responder certificate (id-kp-OCSPSigning, id-pkix-ocsp-nocheck; TEST)',
-      'application/x-pem-file',
-      (p) => p.pki.material.ocspPem,
-    ],
+  const files: [string, string, Pick][] = [
+    ['ca.pem', 'application/x-pem-file', (p) => p.pki.material.caPem],
+    ['ca.der', 'application/pkix-cert', (p) => p.pki.ca.der],
+    ['ca.crl', 'application/pkix-crl', (p) => p.revocations.currentCrlDer(new Date())],
+    ['seal.pem', 'application/x-pem-file', (p) => p.pki.material.sealPem],
+    ['tsa.pem', 'application/x-pem-file', (p) => p.pki.material.tsaPem],
+    ['ocsp.pem', 'application/x-pem-file', (p) => p.pki.material.ocspPem],
   ];
-  for (const [name, summary, type, pick] of files) {
+  for (const [name, type, pick] of files) {
+    const doc = simulatorOperation(`pki${name.replace(/\W/g, '')}` as SimulatorOperationId);
     app.get(
       `/${name}`,
       {
         schema: {
-          tags: [TAGS.simulator],
-          security: NO_SECURITY,
-          operationId: `pki${name.replace(/\W/g, '')}`,
-          summary,
-          description:
-            'Made once per data directory from keys kept in the per-user cache (or issued from the CA given by SEAL_SIM_PKI_CA_CERT/_KEY). Every name in it says TEST. Certificates point to this CRL, the CA and the OCSP responder under SEAL_SIM_PUBLIC_URL (default: the address bound).',
-          response: { 200: { description: summary, content: { [type]: { schema: { type: 'string', format: 'binary' } } } } },
+          ...simulatorGroup(TAGS.simulator),
+          ...doc,
+          response: { 200: { description: doc.summary, content: { [type]: { schema: { type: 'string', format: 'binary' } } } } },
         },
       },
       async (_request, reply) => {
@@ -64,54 +57,39 @@ export async function pkiRoutes(app: FastifyInstance, opts: { pki: TestPki; admi
     // No caching: revocation is steerable, and a test expects the next answer to follow at once.
     return reply.type(OCSP_RESPONSE).header('cache-control', 'no-store').send(revocations.respond(der, new Date()));
   };
-  const ocspDescription =
-    'RFC 6960 OCSP responder for certificates of the test CA: `good`, `revoked` (with time and reason; see POST /_simulator/pki/revocations) or `unknown` (another issuer, or a serial the CA never issued). Signed by the delegated responder certificate (/_simulator/pki/ocsp.pem); the request nonce is echoed. A body that is not an OCSPRequest gets the OCSP status malformedRequest (HTTP 200, as RFC 6960 has it). Every seal and TSA certificate names this address in its Authority Information Access.';
   const ocspOk = { 200: { description: 'A DER OCSPResponse', content: { [OCSP_RESPONSE]: { schema: { type: 'string', format: 'binary' } } } } };
 
   await app.register(async (ocsp) => {
     ocsp.addContentTypeParser(['application/ocsp-request', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: OCSP_MAX_BYTES }, (_req, body, done) =>
       done(null, body),
     );
-    ocsp.post<{ Body: Buffer | undefined }>(
+    ocsp.post(
       '/ocsp',
       {
         schema: {
-          tags: [TAGS.simulator],
-          security: NO_SECURITY,
-          operationId: 'pkiOcspPost',
-          summary: 'OCSP (POST application/ocsp-request)',
-          description: ocspDescription,
+          ...simulatorGroup(TAGS.simulator),
+          ...simulatorOperation('pkiOcspPost'),
           body: { required: true, content: { 'application/ocsp-request': { schema: { type: 'string', format: 'binary' } } } },
           response: { ...ocspOk, 415: problem('Send application/ocsp-request', 'unsupported_media_type') },
         },
       },
       async (request, reply) => {
-        // JSON and forms have parsers of their own; an OCSP request is DER.
-        if (request.body !== undefined && !Buffer.isBuffer(request.body)) {
+        // The DER bytes (./pki-routes' parser above), or nothing; JSON and forms have parsers of their own.
+        const body: unknown = request.body;
+        if (body === undefined) return answer(reply, Buffer.alloc(0));
+        if (!Buffer.isBuffer(body)) {
           throw new DomainError('unsupported_media_type', 'Send the DER OCSPRequest as application/ocsp-request (RFC 6960 appendix A).');
         }
-        return answer(reply, request.body ?? Buffer.alloc(0));
+        return answer(reply, body);
       },
     );
     ocsp.get(
       '/ocsp/*',
       {
         schema: {
-          tags: [TAGS.simulator],
-          security: NO_SECURITY,
-          operationId: 'pkiOcspGet',
-          summary: 'OCSP (GET /ocsp/{url-encoded base64 DER OCSPRequest})',
-          description: ocspDescription,
-          params: {
-            type: 'object',
-            properties: {
-              '*': {
-                type: 'string',
-                description: 'The DER OCSPRequest, base64, URL-encoded or not (RFC 6960 appendix A.1)',
-                examples: ['MAA='],
-              },
-            },
-          },
+          ...simulatorGroup(TAGS.simulator),
+          ...simulatorOperation('pkiOcspGet'),
+          params: OCSP_GET_PARAMS,
           response: {
             ...ocspOk,
             400: problem('The path after /ocsp/ is not base64 (or not valid percent-encoding): it cannot carry an OCSPRequest', 'invalid_request'),
@@ -141,47 +119,14 @@ export async function pkiRoutes(app: FastifyInstance, opts: { pki: TestPki; admi
     );
   });
 
-  await app.register(async (control) => {
+  await app.register(async (guarded) => {
+    const control = guarded.withTypeProvider<TypeBoxTypeProvider>();
     control.addHook('onRequest', controlGuard({ adminToken: opts.adminToken }));
     const errors = {
       400: problem('Unknown certificate, bad reason or time; the detail says which', 'invalid_request'),
-      401: problem('Admin token missing or wrong', 'unauthorized'),
+      401: ADMIN_UNAUTHORIZED,
     };
-    const entry = {
-      type: 'object',
-      required: ['serial', 'role', 'subject', 'revokedAt', 'reason'],
-      properties: {
-        serial: { type: 'string', description: 'Serial number, lower-case hex' },
-        role: { type: ['string', 'null'], description: 'seal, tsa, expired-seal, revoked-seal, ocsp (null: a serial only)' },
-        subject: { type: ['string', 'null'] },
-        revokedAt: { type: 'string', format: 'date-time' },
-        reason: { type: 'string', enum: [...REASON_NAMES] },
-      },
-    } as const;
-    const state = {
-      type: 'object',
-      required: ['crlNumber', 'revoked', 'certificates'],
-      properties: {
-        crlNumber: { type: 'integer', description: 'Number of the last CRL issued (0: none yet)' },
-        revoked: { type: 'array', items: entry },
-        certificates: {
-          type: 'array',
-          description: 'Every certificate the test CA issued, newest first (leaves are issued again when the public URL changes)',
-          items: {
-            type: 'object',
-            required: ['serial', 'role', 'subject', 'issuedAt', 'status'],
-            properties: {
-              serial: { type: 'string' },
-              role: { type: 'string' },
-              subject: { type: 'string' },
-              issuedAt: { type: 'string', format: 'date-time' },
-              status: { type: 'string', enum: ['good', 'revoked'] },
-            },
-          },
-        },
-      },
-    } as const;
-    const view = (r: LoadedTestPki['revocations']) => {
+    const view = (r: LoadedTestPki['revocations']): Static<typeof REVOCATION_STATE> => {
       const now = new Date();
       return {
         crlNumber: r.crlNumber(),
@@ -197,38 +142,22 @@ export async function pkiRoutes(app: FastifyInstance, opts: { pki: TestPki; admi
       '/revocations',
       {
         schema: {
-          tags: [TAGS.control],
-          security: NO_SECURITY,
-          operationId: 'simPkiRevocations',
-          summary: 'Revocation state of the test CA',
-          description: 'What the CRL and the OCSP responder say: the revoked certificates, the last CRL number, and every certificate the CA issued.',
-          response: { 200: state, 401: errors[401] },
+          ...simulatorGroup(TAGS.control),
+          ...simulatorOperation('simPkiRevocations'),
+          response: { 200: REVOCATION_STATE, 401: errors[401] },
         },
       },
       async () => view((await opts.pki.get()).revocations),
     );
 
-    control.post<{ Body: { certificate: string; reason?: CrlReason; revokedAt?: string } }>(
+    control.post(
       '/revocations',
       {
         schema: {
-          tags: [TAGS.control],
-          security: NO_SECURITY,
-          operationId: 'simPkiRevoke',
-          summary: 'Revoke a certificate of the test CA',
-          description:
-            'The CRL (next CRL number) and OCSP follow at once. `certificate`: a role (`seal`, `tsa`, `expired-seal`) or a serial number in hex. This acts on the one PKI every tenant shares: revoking `seal` makes every seal made from then on (and, for validators, before it) fail revocation checks until DELETE /_simulator/pki/revocations/{serial}. For one tenant or one file, the fault `revoked-cert` seals with a certificate that is revoked from the start instead.',
-          body: {
-            type: 'object',
-            required: ['certificate'],
-            additionalProperties: false,
-            properties: {
-              certificate: { type: 'string', minLength: 1, examples: ['seal'] },
-              reason: { type: 'string', enum: [...REASON_NAMES], default: 'keyCompromise' },
-              revokedAt: { type: 'string', format: 'date-time', description: 'Default now; not in the future' },
-            },
-          },
-          response: { 201: entry, ...errors },
+          ...simulatorGroup(TAGS.control),
+          ...simulatorOperation('simPkiRevoke'),
+          body: REVOKE_BODY,
+          response: { 201: REVOKED, ...errors },
         },
       },
       async (request, reply) => {
@@ -243,18 +172,14 @@ export async function pkiRoutes(app: FastifyInstance, opts: { pki: TestPki; admi
       },
     );
 
-    control.delete<{ Params: { serial: string } }>(
+    control.delete(
       '/revocations/:serial',
       {
         schema: {
-          tags: [TAGS.control],
-          security: NO_SECURITY,
-          operationId: 'simPkiUnrevoke',
-          summary: 'Take a certificate off the revocation list again',
-          description:
-            'A test convenience (real CAs do this only for certificateHold). `serial`: hex, or a role such as `seal`. The next CRL (next number) no longer lists it; OCSP answers good. Idempotent.',
-          params: { type: 'object', required: ['serial'], properties: { serial: { type: 'string', examples: ['seal'] } } },
-          response: { 204: { description: 'Not on the list (any more)', type: 'null' }, ...errors },
+          ...simulatorGroup(TAGS.control),
+          ...simulatorOperation('simPkiUnrevoke'),
+          params: SERIAL_PARAMS,
+          response: { 204: documentOrder(noContent('Not on the list (any more)'), ['description', 'type']), ...errors },
         },
       },
       async (request, reply) => {
@@ -265,3 +190,51 @@ export async function pkiRoutes(app: FastifyInstance, opts: { pki: TestPki; admi
     );
   });
 }
+
+const OCSP_GET_PARAMS = documentOrder(
+  Type.Object({
+    '*': Type.Optional(Type.String({ description: 'The DER OCSPRequest, base64, URL-encoded or not (RFC 6960 appendix A.1)', examples: ['MAA='] })),
+  }),
+);
+const REASON = Type.Unsafe<CrlReason>({ type: 'string', enum: [...REASON_NAMES] });
+/** A revoked certificate, as the CRL and OCSP now say. */
+const REVOKED = documentOrder(
+  Type.Object({
+    serial: Type.String({ description: 'Serial number, lower-case hex' }),
+    role: Type.Unsafe<string | null>({ type: ['string', 'null'], description: 'seal, tsa, expired-seal, revoked-seal, ocsp (null: a serial only)' }),
+    subject: Type.Unsafe<string | null>({ type: ['string', 'null'] }),
+    revokedAt: Type.String({ format: 'date-time' }),
+    reason: REASON,
+  }),
+);
+const REVOCATION_STATE = documentOrder(
+  Type.Object({
+    crlNumber: Type.Integer({ description: 'Number of the last CRL issued (0: none yet)' }),
+    revoked: Type.Array(REVOKED),
+    certificates: documentOrder(
+      Type.Array(
+        Type.Object({
+          serial: Type.String(),
+          role: Type.String(),
+          subject: Type.String(),
+          issuedAt: Type.String({ format: 'date-time' }),
+          status: Type.Unsafe<'good' | 'revoked'>({ type: 'string', enum: ['good', 'revoked'] }),
+        }),
+        { description: 'Every certificate the test CA issued, newest first (leaves are issued again when the public URL changes)' },
+      ),
+      ['type', 'description', 'items'],
+    ),
+  }),
+);
+const REVOKE_BODY = documentOrder(
+  Type.Object(
+    {
+      certificate: Type.String({ minLength: 1, examples: ['seal'] }),
+      reason: Type.Optional({ ...REASON, default: 'keyCompromise' }),
+      revokedAt: Type.Optional(Type.String({ format: 'date-time', description: 'Default now; not in the future' })),
+    },
+    { additionalProperties: false },
+  ),
+  ['type', 'required', 'additionalProperties', 'properties'],
+);
+const SERIAL_PARAMS = documentOrder(Type.Object({ serial: Type.String({ examples: ['seal'] }) }));

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { FastifyServerOptions } from 'fastify';
+import type { Static, TSchema, TUnsafe } from '../domain/json-schema.js';
 
 /**
  * Fastify's own schema compilers (ajv for requests, fast-json-stringify for responses), with two
@@ -49,11 +50,12 @@ export function readByHandler<T extends object>(schema: T): T {
 /**
  * Publishes `schema` (the OpenAPI document shows it) while Fastify checks only `outline`: for a
  * part whose details a handler checks with messages of its own (a duration such as "5m", a journal
- * expectation), so a refusal names what to send rather than which JSON Schema branch failed.
+ * expectation), so a refusal names what to send rather than which JSON Schema branch failed. The
+ * handler's type is the outline's, since that is all Fastify vouches for.
  */
 const CHECKED_AS = Symbol('checkedAs');
-export function checkedAs<T extends object>(schema: T, outline: object): T {
-  return { ...schema, [CHECKED_AS]: outline };
+export function checkedAs<O extends TSchema>(schema: object, outline: O): TUnsafe<Static<O>> {
+  return { ...schema, [CHECKED_AS]: outline } as unknown as TUnsafe<Static<O>>;
 }
 
 /** Request parts no JSON Schema can check: raw bytes (a stream or Buffer), and parts a handler reads itself. */

@@ -39,6 +39,11 @@ export const API_KEY_SECURITY: Record<string, string[]>[] = [{ [SECURITY_SCHEMES
 export const API_KEY_OR_BASIC_SECURITY: Record<string, string[]>[] = [{ [SECURITY_SCHEMES.apiKey]: [] }, { [SECURITY_SCHEMES.basic]: [] }];
 /** `security` of a simulator route: none. */
 export const NO_SECURITY: Record<string, string[]>[] = [];
+/**
+ * The tag and security of a simulator route. A fresh object for each route: the YAML document
+ * writes a value shared between operations once and aliases it after.
+ */
+export const simulatorGroup = (tag: typeof TAGS.simulator | typeof TAGS.control) => ({ tags: [tag], security: NO_SECURITY });
 
 // ---------------------------------------------------------------------------------------------
 // Building blocks
@@ -116,6 +121,15 @@ type ProblemResponse = {
   description: string;
   content: Record<string, { schema: TUnsafe<never>; example: ReturnType<typeof problemExample> }>;
 };
+
+/** Any JSON object: a part whose members a route does not publish one by one. */
+export const ANY_OBJECT = Type.Unsafe<Record<string, unknown>>({ type: 'object', additionalProperties: true });
+
+/** A 204: no body, so the handler sends nothing (`reply.code(204).send()`). */
+export const noContent = (description: string) => Type.Unsafe<undefined>({ type: 'null', description });
+
+/** The 404 of a vendor route that names a process (CreateBatch, the TSA routes). */
+export const processNotFound = () => problem('No process with this id, or one this API key may not use (SEAL_SIM_KEYS_FILE)', 'process_not_found');
 
 /** The masked 500 every route may answer. */
 export const unexpectedProblem = () =>

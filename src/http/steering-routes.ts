@@ -1,114 +1,159 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { DomainError } from '../domain/errors.js';
-import type { FaultRegistry } from '../faults/fault-registry.js';
-import { FAULT_KINDS, FAULT_ROUTES, KIND_INFO } from '../faults/fault-spec.js';
-import { type Journal, journalFilterProperties, parseJournalQuery } from '../journal/journal.js';
-import { type ExpectedCall, verifySequence } from '../journal/verify.js';
 import type { Config } from '../config.js';
-import { CONTROL_RULE_TEXT, controlGuard, controlScope, scopeQueryProperties } from './control-access.js';
+import { allOptional, documentOrder } from '../contract/json-schema.js';
+import { simulatorOperation } from '../contract/simulator-operations.js';
+import { DomainError } from '../domain/errors.js';
+import { Type } from '../domain/json-schema.js';
+import type { FaultRegistry } from '../faults/fault-registry.js';
 import { faultBodySchema } from '../faults/fault-schema.js';
-import { checkedAs } from './schema-compilers.js';
+import { FAULT_KINDS, FAULT_ROUTES, type FaultKind, type FaultRoute } from '../faults/fault-spec.js';
+import { type Journal, journalFilterProperties, parseJournalQuery } from '../journal/journal.js';
+import { verifySequence } from '../journal/verify.js';
 import { EXPECTED_SCHEMA } from '../journal/verify-schema.js';
-import { NO_SECURITY, problem, TAGS } from './schemas.js';
+import { CONTROL_UNAUTHORIZED, controlGuard, controlScope, SCOPE_QUERY, scopedQuery } from './control-access.js';
+import { checkedAs } from './schema-compilers.js';
+import { ANY_OBJECT, noContent, problem, TAGS, simulatorGroup } from './schemas.js';
+
+/** A fault as the registry stores and lists it (its kind's own fields ride along, unpublished). */
+const FAULT = (() => {
+  const schema = Type.Object(
+    {
+      id: Type.String(),
+      tenant: Type.Optional(Type.String()),
+      route: Type.Unsafe<FaultRoute>({ type: 'string', enum: [...FAULT_ROUTES] }),
+      kind: Type.Unsafe<FaultKind>({ type: 'string', enum: [...FAULT_KINDS] }),
+      batchId: Type.Optional(Type.Integer()),
+      fileName: Type.Optional(Type.String()),
+      count: Type.Optional(Type.Integer()),
+      probability: Type.Optional(Type.Number()),
+      seed: Type.Integer(),
+      remaining: Type.Unsafe<number | null>({ type: ['integer', 'null'] }),
+      fired: Type.Integer(),
+      matched: Type.Integer(),
+    },
+    { additionalProperties: true },
+  );
+  // seed, remaining, fired and matched are always there, but the document requires only these.
+  return documentOrder({ ...schema, required: ['id', 'kind', 'route'] }, ['type', 'additionalProperties', 'required', 'properties']);
+})();
+const FAULT_LIST = documentOrder(Type.Object({ seed: Type.Integer(), faults: Type.Array(FAULT) }, { description: 'Active faults and the registry seed' }), [
+  'description',
+  'type',
+  'required',
+  'properties',
+]);
+const FAULTS_ADDED = documentOrder(Type.Object({ faults: Type.Array(FAULT) }, { description: 'The faults as stored (with id, seed and remaining count)' }), [
+  'description',
+  'type',
+  'required',
+  'properties',
+]);
+/**
+ * Published as the per-kind union; Fastify checks only that it is an object or a list, and
+ * parseFaultSpec (in faults.add) checks each definition against the same kind table, naming the
+ * field at fault. Not ajv over the union: its defaults and coercion would rewrite a definition
+ * while trying each kind, and its refusal would name a branch, not the field.
+ */
+const FAULTS_BODY = checkedAs(
+  faultBodySchema(),
+  Type.Unsafe<Record<string, unknown> | Record<string, unknown>[]>({ oneOf: [ANY_OBJECT, { type: 'array', items: ANY_OBJECT }] }),
+);
+const REMOVED = documentOrder(Type.Object({ removed: Type.Integer() }, { description: 'How many were removed' }), [
+  'description',
+  'type',
+  'required',
+  'properties',
+]);
+const FAULT_ID = documentOrder(Type.Object({ id: Type.String({ examples: ['f1'] }) }));
+
+/** The journal filters; the tenant filter is the control scope's `tenant`. */
+const JOURNAL_QUERY = (() => {
+  const { tenant: _tenant, ...filters } = journalFilterProperties();
+  // Read by parseJournalQuery, which says which filter is unknown or malformed.
+  const read = Object.fromEntries(Object.entries(filters).map(([k, v]) => [k, Type.Unsafe<unknown>(v)]));
+  return documentOrder({ ...scopedQuery(allOptional(read)), additionalProperties: true });
+})();
+/** An entry's members are src/journal/journal.ts's JournalEntry; the document names the ones a test sorts and filters by. */
+const JOURNAL_ENTRY = documentOrder(
+  Type.Object(
+    { seq: Type.Optional(Type.Integer()), at: Type.Optional(Type.String()), route: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'] })) },
+    { additionalProperties: true },
+  ),
+);
+const JOURNAL_PAGE = documentOrder(
+  Type.Object({ entries: Type.Array(JOURNAL_ENTRY), stats: ANY_OBJECT }, { description: 'Matching entries, oldest first, and the journal size' }),
+  ['description', 'type', 'required', 'properties'],
+);
+
+/**
+ * Documented in full (every step field, from EXPECTED_SCHEMA); Fastify checks only the outline,
+ * and verifySequence checks each step with messages that name the step and the field at fault
+ * (`expected[0] has an unknown field "foo"; steps take route, …`), which ajv over the full schema
+ * would answer first with a JSON Schema path instead.
+ */
+const VERIFY_BODY = checkedAs(
+  {
+    type: 'object',
+    required: ['expected'],
+    properties: { expected: EXPECTED_SCHEMA, tenant: { type: 'string', description: 'A tenant id (t-…), when no API-KEY is sent' } },
+    examples: [{ expected: [{ route: 'CreateBatch', status: 201 }] }],
+  },
+  documentOrder(Type.Object({ expected: Type.Unsafe<unknown[]>({ type: 'array' }), tenant: Type.Optional(Type.String()) })),
+);
+const VERIFIED = documentOrder(
+  Type.Object(
+    {
+      matched: Type.Boolean(),
+      matchedSeqs: Type.Optional(Type.Array(Type.Integer())),
+      failedAt: Type.Optional(Type.Integer()),
+      reason: Type.Optional(Type.String()),
+    },
+    { description: 'Whether the sequence was found, and where it stopped matching if not' },
+  ),
+  ['description', 'type', 'required', 'properties'],
+);
 
 /**
  * Control API for faults and the request journal (/_simulator/faults, /_simulator/journal…).
  * Scoped like the rest of the control API (src/http/control-access.ts): the API-KEY header names
- * one tenant; every tenant needs the admin token or ?scope=all.
+ * one tenant; every tenant needs the admin token or ?scope=all. What each operation does is told
+ * in src/contract/simulator-operations.ts.
  */
 export async function steeringRoutes(
-  app: FastifyInstance,
+  plugin: FastifyInstance,
   opts: { faults: FaultRegistry; journal: Journal; config: Pick<Config, 'adminToken' | 'apiKeys'> },
 ): Promise<void> {
+  // Params, queries, bodies and replies are typed from the route schemas (TypeBox).
+  const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
   const { faults, journal, config } = opts;
   app.addHook('onRequest', controlGuard(config));
   const scopeOf = (request: FastifyRequest, named?: string): string | undefined => controlScope(request, config, named).tenant;
-  const rule = (text: string) => `${text}\n\n${CONTROL_RULE_TEXT}`;
   const errors = {
     400: problem(
       "Invalid fault, filter or expectation (the detail says which field), or no scope: send the tenant's API-KEY header, or ?scope=all",
       'invalid_request',
     ),
-    401: problem(
-      'Admin token missing or wrong, an API-KEY not configured, or scope=all without the admin token while SEAL_SIM_API_KEYS is set',
-      'unauthorized',
-    ),
+    401: CONTROL_UNAUTHORIZED,
   };
-  const anyObject = { type: 'object', additionalProperties: true };
-  const faultSchema = {
-    type: 'object',
-    additionalProperties: true,
-    required: ['id', 'kind', 'route'],
-    properties: {
-      id: { type: 'string' },
-      tenant: { type: 'string' },
-      route: { type: 'string', enum: [...FAULT_ROUTES] },
-      kind: { type: 'string', enum: [...FAULT_KINDS] },
-      batchId: { type: 'integer' },
-      fileName: { type: 'string' },
-      count: { type: 'integer' },
-      probability: { type: 'number' },
-      seed: { type: 'integer' },
-      remaining: { type: ['integer', 'null'] },
-      fired: { type: 'integer' },
-      matched: { type: 'integer' },
-    },
-  };
-  const scopeQuery = { type: 'object', properties: scopeQueryProperties };
 
   app.get(
     '/faults',
-    {
-      schema: {
-        tags: [TAGS.control],
-        security: NO_SECURITY,
-        summary: 'List active faults',
-        operationId: 'simListFaults',
-        description: rule("The tenant's faults and the ones that apply to every tenant, with how often each matched and fired and what remains."),
-        querystring: scopeQuery,
-        response: {
-          200: {
-            description: 'Active faults and the registry seed',
-            type: 'object',
-            required: ['seed', 'faults'],
-            properties: { seed: { type: 'integer' }, faults: { type: 'array', items: faultSchema } },
-          },
-          ...errors,
-        },
-      },
-    },
+    { schema: { ...simulatorGroup(TAGS.control), ...simulatorOperation('simListFaults'), querystring: SCOPE_QUERY, response: { 200: FAULT_LIST, ...errors } } },
     async (request) => ({ seed: faults.seed, faults: faults.list(scopeOf(request)) }),
   );
 
-  app.post<{ Body: unknown }>(
+  app.post(
     '/faults',
     {
       schema: {
-        tags: [TAGS.control],
-        security: NO_SECURITY,
-        summary: 'Inject faults',
-        operationId: 'simAddFaults',
-        description: [
-          'One fault or a list. Each matches a `route` (CreateBatch, upload, BatchStatus, BatchDeleteCache, AcceptBatch, batchfile, tsa or *), optionally a `batchId` or `fileName`, and fires for the next `count` matching calls (default 1) or with a seeded `probability`.',
-          `HTTP kinds: ${kindList('http')}.`,
-          `Domain kinds (matched when the batch is processed, route AcceptBatch or *): ${kindList('domain')}.`,
-          "Sent with an API-KEY header, a fault belongs to that key's tenant (a `tenant` naming another is refused); with scope=all (or the admin token) it applies to the `tenant` it names, or to every tenant.",
-          CONTROL_RULE_TEXT,
-        ].join('\n\n'),
-        querystring: scopeQuery,
-        // Published as the per-kind union; Fastify checks only that it is an object or a list, and
-        // parseFaultSpec (in faults.add) checks each definition against the same kind table, naming
-        // the field at fault. Not ajv over the union: its defaults and coercion would rewrite a
-        // definition while trying each kind, and its refusal would name a branch, not the field.
-        body: checkedAs(faultBodySchema(), { oneOf: [anyObject, { type: 'array', items: anyObject }] }),
+        ...simulatorGroup(TAGS.control),
+        ...simulatorOperation('simAddFaults'),
+        querystring: SCOPE_QUERY,
+        body: FAULTS_BODY,
         response: {
-          201: {
-            description: 'The faults as stored (with id, seed and remaining count)',
-            type: 'object',
-            required: ['faults'],
-            properties: { faults: { type: 'array', items: faultSchema } },
-          },
+          201: FAULTS_ADDED,
           ...errors,
           429: problem('The tenant holds SEAL_SIM_MAX_FAULTS_PER_TENANT active faults (or the simulator 10 000); remove some first', 'too_many_faults'),
         },
@@ -129,35 +174,19 @@ export async function steeringRoutes(
 
   app.delete(
     '/faults',
-    {
-      schema: {
-        tags: [TAGS.control],
-        security: NO_SECURITY,
-        summary: 'Remove faults',
-        operationId: 'simClearFaults',
-        description: rule("Removes the tenant's own faults, or (scope=all without ?tenant=) every fault."),
-        querystring: scopeQuery,
-        response: {
-          200: { description: 'How many were removed', type: 'object', required: ['removed'], properties: { removed: { type: 'integer' } } },
-          ...errors,
-        },
-      },
-    },
+    { schema: { ...simulatorGroup(TAGS.control), ...simulatorOperation('simClearFaults'), querystring: SCOPE_QUERY, response: { 200: REMOVED, ...errors } } },
     async (request) => ({ removed: faults.clear(scopeOf(request)) }),
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     '/faults/:id',
     {
       schema: {
-        tags: [TAGS.control],
-        security: NO_SECURITY,
-        summary: 'Remove one fault',
-        operationId: 'simRemoveFault',
-        description: rule("Removes a fault by the id POST /_simulator/faults gave it (only the tenant's own when an API-KEY is sent)."),
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', examples: ['f1'] } } },
-        querystring: scopeQuery,
-        response: { 204: { type: 'null', description: 'Removed' }, ...errors, 404: problem('No such fault (for this tenant)', 'fault_not_found') },
+        ...simulatorGroup(TAGS.control),
+        ...simulatorOperation('simRemoveFault'),
+        params: FAULT_ID,
+        querystring: SCOPE_QUERY,
+        response: { 204: noContent('Removed'), ...errors, 404: problem('No such fault (for this tenant)', 'fault_not_found') },
       },
     },
     async (request, reply) => {
@@ -169,153 +198,67 @@ export async function steeringRoutes(
     },
   );
 
-  const journalQuery = (request: FastifyRequest) => {
-    const { token: _token, scope: _scope, ...rest } = request.query as Record<string, unknown>;
+  /** The journal query a request asks for, within the caller's scope (the token and scope parameters are the guard's). */
+  const journalQuery = (request: FastifyRequest, query: Record<string, unknown>) => {
+    const { token: _token, scope: _scope, ...rest } = query;
     const q = parseJournalQuery(rest);
     const tenant = scopeOf(request);
     return tenant ? { ...q, tenant } : q;
-  };
-  // The tenant filter is the control scope's `tenant` (scopeQueryProperties).
-  const { tenant: _tenant, ...journalFilters } = journalFilterProperties();
-  const filters = {
-    type: 'object',
-    additionalProperties: true,
-    properties: {
-      ...scopeQueryProperties,
-      ...journalFilters,
-    },
-  };
-  const entrySchema = {
-    type: 'object',
-    additionalProperties: true,
-    properties: { seq: { type: 'integer' }, at: { type: 'string' }, route: { type: ['string', 'null'] } },
   };
 
   app.get(
     '/journal',
     {
       schema: {
-        tags: [TAGS.control],
-        security: NO_SECURITY,
-        summary: 'Query the request journal',
-        operationId: 'simQueryJournal',
-        description: rule(
-          'Every vendor-API request: method, path (credential query parameters such as token or api_key redacted), headers (secrets redacted), body size and SHA-256 (uploads), status, latency and any fault applied. Oldest first; `limit` keeps the newest. Bounded by SEAL_SIM_JOURNAL_MAX_ENTRIES and _BYTES.',
-        ),
-        querystring: filters,
-        response: {
-          200: {
-            description: 'Matching entries, oldest first, and the journal size',
-            type: 'object',
-            required: ['entries', 'stats'],
-            properties: { entries: { type: 'array', items: entrySchema }, stats: anyObject },
-          },
-          ...errors,
-        },
+        ...simulatorGroup(TAGS.control),
+        ...simulatorOperation('simQueryJournal'),
+        querystring: JOURNAL_QUERY,
+        response: { 200: JOURNAL_PAGE, ...errors },
       },
     },
-    async (request) => ({ entries: journal.query(journalQuery(request)), stats: journal.stats() }),
+    async (request) => ({ entries: journal.query(journalQuery(request, request.query)), stats: { ...journal.stats() } }),
   );
 
   app.get(
     '/journal.ndjson',
     {
       schema: {
-        tags: [TAGS.control],
-        security: NO_SECURITY,
-        summary: 'Export the journal as NDJSON',
-        operationId: 'simExportJournal',
-        description: rule('The same entries and filters as GET /_simulator/journal, one JSON object per line.'),
-        querystring: filters,
+        ...simulatorGroup(TAGS.control),
+        ...simulatorOperation('simExportJournal'),
+        querystring: JOURNAL_QUERY,
         response: { 200: { description: 'One entry per line', content: { 'application/x-ndjson': { schema: { type: 'string' } } } }, ...errors },
       },
     },
     async (request, reply) => {
-      const q = journalQuery(request);
+      const q = journalQuery(request, request.query);
       return reply.type('application/x-ndjson').send(Readable.from(journal.ndjsonLines(q)));
     },
   );
 
-  app.post<{ Body: { expected: unknown; tenant?: string } }>(
+  app.post(
     '/journal/verify',
     {
       schema: {
-        tags: [TAGS.control],
-        security: NO_SECURITY,
-        summary: 'Verify that a sequence of calls was made',
-        operationId: 'simVerifyJournal',
-        description: rule(
-          'Answers whether the `expected` calls appear in this order in the journal (other calls may come between). A step matches on any of `route`, `method`, `path` (exact, with or without the query; or a glob where `*` stands for any characters, e.g. "/api/BatchStatus/*"), `pathPrefix`, `batchId`, `status` (e.g. 200 or "2xx"), and may repeat (`minTimes`, `maxTimes`) — e.g. [{"route":"BatchStatus","minTimes":2},{"route":"batchfile","status":200}]. Regular expressions are not accepted (a caller\'s pattern could stall the server for everyone): a `path` written as "/regex/" or a `regex` field is a 400 saying what to use instead.',
-        ),
-        querystring: scopeQuery,
-        body: { type: 'object', required: ['expected'], properties: { expected: { type: 'array' }, tenant: { type: 'string' } } },
-        // Documented in full; Fastify checks only the outline and verifySequence the steps, with its own messages.
-        'x-openapi-only': {
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  required: ['expected'],
-                  properties: { expected: EXPECTED_SCHEMA, tenant: { type: 'string', description: 'A tenant id (t-…), when no API-KEY is sent' } },
-                },
-                example: { expected: [{ route: 'CreateBatch', status: 201 }] },
-              },
-            },
-          },
-        },
-        response: {
-          200: {
-            description: 'Whether the sequence was found, and where it stopped matching if not',
-            type: 'object',
-            required: ['matched'],
-            properties: {
-              matched: { type: 'boolean' },
-              matchedSeqs: { type: 'array', items: { type: 'integer' } },
-              failedAt: { type: 'integer' },
-              reason: { type: 'string' },
-            },
-          },
-          ...errors,
-        },
+        ...simulatorGroup(TAGS.control),
+        ...simulatorOperation('simVerifyJournal'),
+        querystring: SCOPE_QUERY,
+        body: VERIFY_BODY,
+        response: { 200: VERIFIED, ...errors },
       },
     },
     async (request) => {
       const tenant = scopeOf(request, request.body.tenant);
       // verifySequence validates `expected` itself (400 with the step at fault); the journal is scoped here.
-      const result = verifySequence(journal.query(tenant ? { tenant } : {}), request.body.expected as ExpectedCall[]);
+      const result = verifySequence(journal.query(tenant ? { tenant } : {}), request.body.expected);
       return { matched: result.matched, matchedSeqs: result.matchedSeqs, failedAt: result.failedAt, reason: result.reason };
     },
   );
 
   app.delete(
     '/journal',
-    {
-      schema: {
-        tags: [TAGS.control],
-        security: NO_SECURITY,
-        summary: 'Clear the journal',
-        operationId: 'simClearJournal',
-        description: rule("Clears the tenant's entries, or (scope=all without ?tenant=) all."),
-        querystring: scopeQuery,
-        response: {
-          200: { description: 'How many were removed', type: 'object', required: ['removed'], properties: { removed: { type: 'integer' } } },
-          ...errors,
-        },
-      },
-    },
+    { schema: { ...simulatorGroup(TAGS.control), ...simulatorOperation('simClearJournal'), querystring: SCOPE_QUERY, response: { 200: REMOVED, ...errors } } },
     async (request) => ({ removed: journal.clear(scopeOf(request)) }),
   );
 }
-
-/** `latency` {ms, minMs, maxMs}, `reset`, …: a level's kinds with their own fields, from the kind table. */
-const kindList = (level: 'http' | 'domain'): string =>
-  FAULT_KINDS.filter((k) => KIND_INFO[k].level === level)
-    .map((k) => {
-      const fields = Object.keys(KIND_INFO[k].params);
-      return fields.length > 0 ? `\`${k}\` {${fields.join(', ')}}` : `\`${k}\``;
-    })
-    .join(', ');
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -12,7 +12,7 @@ import { TSA_HASH_BODY, TSA_RFC3161_BODY } from '../contract/vendor-requests.js'
 import { readByHandler } from './schema-compilers.js';
 import { vendorOperation } from '../contract/vendor-operations.js';
 import type { KeySettings } from '../key-settings.js';
-import { API_KEY_OR_BASIC_SECURITY, API_KEY_SECURITY, idParam, problem, TAGS, unexpectedProblem } from './schemas.js';
+import { API_KEY_OR_BASIC_SECURITY, API_KEY_SECURITY, idParam, problem, processNotFound, TAGS, unexpectedProblem } from './schemas.js';
 
 /**
  * The vendor's TSA methods (docs/vendor-contract.md#tsa): real RFC 3161 tokens from the simulator's test TSA.
@@ -32,7 +32,8 @@ export async function tsaRoutes(
   const errors = {
     400: problem('Not a DER TimeStampReq, a raw SHA-1/256/384/512 digest, or {"hash": base64}; the detail says which', 'invalid_request'),
     401: problem('No API key (or Basic credentials), or one the simulator was not configured with', 'unauthorized'),
-    404: problem('No process with this id, or one this API key may not use (SEAL_SIM_KEYS_FILE)', 'process_not_found'),
+    404: processNotFound(),
+    413: problem('The body is larger than 64 KiB', 'body_too_large'),
   };
 
   await app.register(async (rfc3161) => {
@@ -64,7 +65,6 @@ export async function tsaRoutes(
           response: {
             200: { description: 'A DER TimeStampResp', content: { 'application/timestamp-reply': { schema: { type: 'string', format: 'binary' } } } },
             ...errors,
-            413: problem('The body is larger than 64 KiB', 'body_too_large'),
             415: problem('A Content-Type this endpoint does not read; the detail names the ones it does', 'unsupported_media_type'),
             500: unexpectedProblem(),
           },
@@ -73,7 +73,8 @@ export async function tsaRoutes(
       async (request, reply) => {
         processes.require(request.params.processId);
         keys.requireProcess(request.tenant, request.params.processId);
-        const body = (request.body as Buffer | Record<string, unknown> | undefined) ?? Buffer.alloc(0);
+        // The body is media-typed, so Fastify gives it no type: it is what readTsaBody made of it.
+        const body: unknown = request.body ?? Buffer.alloc(0);
         const { tsa } = await pki.get();
         const now = clock.now(request.tenant);
         // A JSON {"hash"} sent here without a binary type: the same token, wrapped as RFC 3161 answers it.
@@ -118,7 +119,6 @@ export async function tsaRoutes(
               properties: { token: { type: 'string', description: 'base64 DER TimeStampToken (CMS SignedData)' } },
             },
             ...errors,
-            413: problem('The body is larger than 64 KiB', 'body_too_large'),
             415: problem(
               'A Content-Type other than application/json, or a body without one that is not JSON; the detail says where binary requests go',
               'unsupported_media_type',

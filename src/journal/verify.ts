@@ -188,11 +188,11 @@ const describeEntry = (e: JournalEntry): string => `${e.method} ${e.path} → ${
 
 /**
  * Whether the expected calls appear in order in `entries` (journal entries, any order: they are
- * sorted by seq; with `opts.tenant`, only that tenant's are considered). Validates `expected` as
- * parseExpected does when it comes from JSON.
+ * sorted by seq; with `opts.tenant`, only that tenant's are considered). `expected` is a list of
+ * ExpectedCall as JSON sent it: parseExpected checks it here, step by step, with its own messages.
  */
-export function verifySequence(entries: readonly JournalEntry[], expected: readonly ExpectedCall[], opts: { tenant?: string } = {}): VerifyResult {
-  const list = parseExpected(expected as unknown);
+export function verifySequence(entries: readonly JournalEntry[], expected: unknown, opts: { tenant?: string } = {}): VerifyResult {
+  const list = parseExpected(expected);
   const log = entries.filter((e) => opts.tenant === undefined || e.tenant === opts.tenant).sort((a, b) => a.seq - b.seq);
   const matchers = list.map((s, i) => compileStep(s, `expected[${i}]`));
   const steps: number[][] = [];

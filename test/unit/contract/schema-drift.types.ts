@@ -7,6 +7,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { type AnyVendorBodies, type VendorBodies, vendorBodySchemas } from '../../../src/contract/vendor-bodies.js';
+import { Type } from '../../../src/domain/json-schema.js';
+import { CLOCK_VIEW_SCHEMA } from '../../../src/http/control-views.js';
+import { checkedAs } from '../../../src/http/schema-compilers.js';
+import { problem, unexpectedProblem } from '../../../src/http/schemas.js';
 import type { VendorPresenter } from '../../../src/http/vendor-json.js';
 
 type Created = AnyVendorBodies['batchCreated'];
@@ -62,4 +66,28 @@ export function route(app: FastifyInstance): void {
     // @ts-expect-error BatchStatus's body needs `documents`
     ({ id: 1, status: 'NEW' as const, creationDate: '2023-01-01 10:00:00' }),
   );
+}
+
+// Problem responses beside it (every real route has them) leave the reply held to the success
+// schema: a problem's static type is never, since handlers throw problems and never send them.
+export function routeWithProblems(app: FastifyInstance): void {
+  app
+    .withTypeProvider<TypeBoxTypeProvider>()
+    .get(
+      '/_simulator/clock',
+      { schema: { response: { 200: CLOCK_VIEW_SCHEMA, 400: problem('Bad', 'invalid_request'), 500: unexpectedProblem() } } },
+      async () =>
+        // @ts-expect-error a clock as the control API shows it needs `offsetMs`
+        ({ tenant: 't-1', now: '2026-01-01T00:00:00.000Z', speed: 1 }),
+    );
+}
+
+// A field checked by its handler (checkedAs) is typed as Fastify checked it: the outline.
+export function checkedRoute(app: FastifyInstance): void {
+  const body = checkedAs({ type: 'object', required: ['by'], properties: { by: { type: 'string', pattern: '^\\d+s$' } } }, Type.Object({ by: Type.String() }));
+  app.withTypeProvider<TypeBoxTypeProvider>().post('/advance', { schema: { body } }, async (request) => {
+    const by: string = request.body.by;
+    // @ts-expect-error the outline has no `at`
+    return { by, at: request.body.at };
+  });
 }
