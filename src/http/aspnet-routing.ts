@@ -9,9 +9,9 @@ import type { FastifyInstance, FastifyRequest, HookHandlerDoneFunction, RouteOpt
  *   `allowedMethods(path)` answers those methods (empty for an unknown path) for the not-found
  *   handler in ./problem.ts.
  * - **Query parameter names are case-insensitive** (`?BatchId=`, `?batchid=` bind to `batchId`), as
- *   JSON and form bodies already are. Each route's query names (its querystring schema and its
- *   OpenAPI-only query parameters) are recorded; a preValidation hook renames a query key that
- *   matches one of them in another case before validation and the handler see it.
+ *   JSON and form bodies already are. Each route's query names (its querystring schema) are
+ *   recorded; a preValidation hook renames a query key that matches one of them in another case
+ *   before validation and the handler see it.
  */
 export interface AspNetRouting {
   /** The methods some route serves at this concrete path (HEAD with GET), in a stable order. */
@@ -31,14 +31,10 @@ function patternOf(url: string): RegExp {
   return new RegExp(`^${segments.join('/').replace(/\/+$/, '')}/?$`, 'i');
 }
 
-/** Query names a route declares: its querystring schema's properties and OpenAPI-only query parameters. */
+/** Query names a route declares: its querystring schema's properties. */
 function queryNamesOf(route: RouteOptions): string[] {
-  const schema = route.schema as
-    | { querystring?: { properties?: Record<string, unknown> }; 'x-openapi-only'?: { parameters?: { name: string; in: string }[] } }
-    | undefined;
-  const fromSchema = Object.keys(schema?.querystring?.properties ?? {});
-  const fromDoc = (schema?.['x-openapi-only']?.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
-  return [...new Set([...fromSchema, ...fromDoc])];
+  const schema = route.schema as { querystring?: { properties?: Record<string, unknown> } } | undefined;
+  return Object.keys(schema?.querystring?.properties ?? {});
 }
 
 export function installAspNetRouting(app: FastifyInstance): AspNetRouting {

@@ -30,8 +30,6 @@
  *   Vendor request and response schemas live in src/contract/; operations' summaries and
  *   descriptions in src/contract/vendor-operations.ts (the vendor's) and
  *   src/contract/simulator-operations.ts (the simulator's own), keyed by operation id.
- * - (`'x-openapi-only': { requestBody?, parameters? }` still moves literal OpenAPI parts into an
- *   operation, for the fault routes until their schemas come from the fault kinds.)
  * - Then `npm run openapi:write` and commit openapi/. test/integration/openapi.test.ts fails until
  *   the committed document matches, and checks every operation has the fields above; every
  *   integration test's responses are validated against the document (test/helpers/conformance.ts).
@@ -73,13 +71,6 @@ const originOf = (request: FastifyRequest): string => `${request.protocol}://${r
 export const DOCS_PREFIX = '/docs';
 
 type Json = Record<string, unknown>;
-
-declare module 'fastify' {
-  interface FastifySchema {
-    /** OpenAPI-only request parts that Fastify must not validate (see the note at the top). */
-    'x-openapi-only'?: { requestBody?: Json; parameters?: Json[] };
-  }
-}
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -273,20 +264,6 @@ function finishDocument(doc: Json, bodies: Map<string, { description?: string; r
         ...(declared.description === undefined ? {} : { description: declared.description }),
         content: body.content,
       };
-    }
-  }
-  // Parts still declared for the document only (raw bodies of routes not yet given a schema).
-  for (const item of Object.values(paths)) {
-    for (const operation of Object.values(item)) {
-      const extra = operation['x-openapi-only'] as { requestBody?: Json; parameters?: Json[] } | undefined;
-      if (!extra) continue;
-      delete operation['x-openapi-only'];
-      if (extra.requestBody) operation.requestBody = extra.requestBody;
-      if (extra.parameters) {
-        const same = (a: Json, b: Json) => a.name === b.name && a.in === b.in;
-        const kept = ((operation.parameters as Json[] | undefined) ?? []).filter((p) => !extra.parameters!.some((e) => same(p, e)));
-        operation.parameters = [...kept, ...extra.parameters];
-      }
     }
   }
   finishContract(doc);

@@ -130,10 +130,8 @@ function vendorErrorStyle(profile: VendorProfile): VendorErrorStyle | null {
  * place that fact lives): for a 415 that names what to send instead.
  */
 export function acceptedContentTypes(request: FastifyRequest): string[] {
-  const schema = request.routeOptions?.schema as
-    | { body?: { content?: Record<string, unknown> }; 'x-openapi-only'?: { requestBody?: { content?: Record<string, unknown> } } }
-    | undefined;
-  const declared = Object.keys(schema?.body?.content ?? schema?.['x-openapi-only']?.requestBody?.content ?? {});
+  const schema = request.routeOptions?.schema as { body?: { content?: Record<string, unknown> } } | undefined;
+  const declared = Object.keys(schema?.body?.content ?? {});
   if (declared.length > 0) return declared;
   return schema?.body ? ['application/json'] : [];
 }
