@@ -1,4 +1,4 @@
-import type { Static, TOptional, TProperties, TSchema, TUnsafe } from '@sinclair/typebox';
+import type { Static, TObject, TOptional, TProperties, TSchema, TUnsafe } from '@sinclair/typebox';
 import { Type } from '../domain/json-schema.js';
 
 /**
@@ -57,4 +57,9 @@ export function orNull<T extends TSchema & { type: string }>(schema: T, descript
 /** Every member optional (a shape that publishes no `required` list, or parameters a route may leave out). */
 export function allOptional<P extends TProperties>(properties: P): { [K in keyof P]: TOptional<P[K]> } {
   return Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, Type.Optional(v)])) as { [K in keyof P]: TOptional<P[K]> };
+}
+
+/** An object answered as a whole (a response body): its description first, as the document writes those. */
+export function describedObject<P extends TProperties>(description: string, properties: P): TObject<P> {
+  return documentOrder(Type.Object(properties, { description }), ['description', 'type', 'required', 'properties']);
 }

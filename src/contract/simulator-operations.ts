@@ -1,5 +1,5 @@
 import { FAULT_KINDS, KIND_INFO } from '../faults/fault-spec.js';
-import type { OperationDoc } from './vendor-operations.js';
+import { type OperationDoc, operationsOf } from './operation-doc.js';
 
 /**
  * What each operation only the simulator has does, keyed by operation id: the summary and the
@@ -171,6 +171,4 @@ export const SIMULATOR_OPERATIONS = {
 export type SimulatorOperationId = keyof typeof SIMULATOR_OPERATIONS;
 
 /** The `operationId`, `summary` and `description` of a route's schema. */
-export function simulatorOperation(operationId: SimulatorOperationId): { operationId: SimulatorOperationId } & OperationDoc {
-  return { operationId, ...SIMULATOR_OPERATIONS[operationId] };
-}
+export const simulatorOperation = operationsOf(SIMULATOR_OPERATIONS);

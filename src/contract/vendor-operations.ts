@@ -1,4 +1,5 @@
 import { VALIDATION_REPORT_DOC } from '../signing/validation/report-doc.js';
+import { type OperationDoc, operationsOf } from './operation-doc.js';
 import { STATUS_TABLE_NOTE } from './vendor-bodies.js';
 
 /**
@@ -8,10 +9,6 @@ import { STATUS_TABLE_NOTE } from './vendor-bodies.js';
  * hold only wiring; the summaries keep the vendor's numbering of the batch flow ("1." … "6."),
  * by which the document orders the operations.
  */
-export interface OperationDoc {
-  summary: string;
-  description: string;
-}
 
 /** AcceptBatch's two forms differ only in where the id comes from. */
 const acceptBatch = (where: string): string =>
@@ -109,6 +106,4 @@ export const VENDOR_OPERATIONS = {
 export type VendorOperationId = keyof typeof VENDOR_OPERATIONS;
 
 /** The `operationId`, `summary` and `description` of a route's schema. */
-export function vendorOperation(operationId: VendorOperationId): { operationId: VendorOperationId } & OperationDoc {
-  return { operationId, ...VENDOR_OPERATIONS[operationId] };
-}
+export const vendorOperation = operationsOf(VENDOR_OPERATIONS);

@@ -1,6 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { documentOrder } from '../contract/json-schema.js';
+import { describedObject, documentOrder } from '../contract/json-schema.js';
 import { simulatorOperation } from '../contract/simulator-operations.js';
 import { Type } from '../domain/json-schema.js';
 import type { Config } from '../config.js';
@@ -45,28 +45,22 @@ export interface BoardRoutesOptions {
 
 /** The board page takes the admin token in its URL once (then moves it to a cookie). */
 const BOARD_QUERY = documentOrder(Type.Object({ token: Type.Optional(scopeQueryProperties.token) }));
-const SNAPSHOT = documentOrder(
-  Type.Object(
-    {
-      at: Type.String({ format: 'date-time' }),
-      timing: Type.String(),
-      seed: Type.Optional(Type.Integer()),
-      statusTable: Type.Optional(Type.String({ description: 'The status table in force: batches carry `apiStatus`, the name BatchStatus reports under it' })),
-      tenants: documentOrder(
-        Type.Array(ANY_OBJECT, {
-          description:
-            "Each tenant with `label` (its API key's tail, e.g. `key …b7c1`), its clock and its batches; a batch's files carry `state` (signed, failed, pending or succeeded)",
-        }),
-        ['type', 'description', 'items'],
-      ),
-      faults: Type.Array(ANY_OBJECT),
-      journal: Type.Array(ANY_OBJECT),
-      journalStats: Type.Optional(ANY_OBJECT),
-    },
-    { description: 'A snapshot of tenants, batches, clocks, faults and recent requests' },
+const SNAPSHOT = describedObject('A snapshot of tenants, batches, clocks, faults and recent requests', {
+  at: Type.String({ format: 'date-time' }),
+  timing: Type.String(),
+  seed: Type.Optional(Type.Integer()),
+  statusTable: Type.Optional(Type.String({ description: 'The status table in force: batches carry `apiStatus`, the name BatchStatus reports under it' })),
+  tenants: documentOrder(
+    Type.Array(ANY_OBJECT, {
+      description:
+        "Each tenant with `label` (its API key's tail, e.g. `key …b7c1`), its clock and its batches; a batch's files carry `state` (signed, failed, pending or succeeded)",
+    }),
+    ['type', 'description', 'items'],
   ),
-  ['description', 'type', 'required', 'properties'],
-);
+  faults: Type.Array(ANY_OBJECT),
+  journal: Type.Array(ANY_OBJECT),
+  journalStats: Type.Optional(ANY_OBJECT),
+});
 
 export async function boardRoutes(plugin: FastifyInstance, opts: BoardRoutesOptions): Promise<void> {
   // Queries and replies are typed from the route schemas (TypeBox).

@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
-import { documentOrder, orNull } from '../contract/json-schema.js';
+import { describedObject, documentOrder, orNull } from '../contract/json-schema.js';
 import { simulatorOperation } from '../contract/simulator-operations.js';
 import type { Batch } from '../domain/batch.js';
 import type { BatchControl } from '../domain/batch-control.js';
@@ -32,12 +32,7 @@ export interface ControlRoutesOptions {
 
 const BATCH_PARAMS = documentOrder(Type.Object({ batchId: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, examples: [1] }) }));
 const LIST_QUERY = scopedQuery({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 200 })) });
-const BATCH_LIST = documentOrder(Type.Object({ batches: Type.Array(BATCH_VIEW_SCHEMA) }, { description: 'The batches, newest first' }), [
-  'description',
-  'type',
-  'required',
-  'properties',
-]);
+const BATCH_LIST = describedObject('The batches, newest first', { batches: Type.Array(BATCH_VIEW_SCHEMA) });
 /** Where `to` may lead: the statuses a batch moves through on its own. */
 const ADVANCE_BODY = documentOrder(
   orNull(
@@ -53,13 +48,10 @@ const RESET_BODY = documentOrder(orNull(Type.Object({ tenant: Type.Optional(Type
   'properties',
   'additionalProperties',
 ]);
-const RESET_ANSWER = documentOrder(
-  Type.Object(
-    { tenant: Type.Unsafe<string | null>({ type: ['string', 'null'] }), batches: Type.Integer() },
-    { description: 'Who was reset and how many batches were forgotten' },
-  ),
-  ['description', 'type', 'required', 'properties'],
-);
+const RESET_ANSWER = describedObject('Who was reset and how many batches were forgotten', {
+  tenant: Type.Unsafe<string | null>({ type: ['string', 'null'] }),
+  batches: Type.Integer(),
+});
 const SET_CLOCK_BODY = documentOrder(
   Type.Object(
     { at: Type.Optional(Type.String({ format: 'date-time' })), speed: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_SPEED })) },

@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
-import { allOptional, documentOrder } from '../contract/json-schema.js';
+import { allOptional, describedObject, documentOrder } from '../contract/json-schema.js';
 import { simulatorOperation } from '../contract/simulator-operations.js';
 import { DomainError } from '../domain/errors.js';
 import { Type } from '../domain/json-schema.js';
@@ -38,18 +38,8 @@ const FAULT = (() => {
   // seed, remaining, fired and matched are always there, but the document requires only these.
   return documentOrder({ ...schema, required: ['id', 'kind', 'route'] }, ['type', 'additionalProperties', 'required', 'properties']);
 })();
-const FAULT_LIST = documentOrder(Type.Object({ seed: Type.Integer(), faults: Type.Array(FAULT) }, { description: 'Active faults and the registry seed' }), [
-  'description',
-  'type',
-  'required',
-  'properties',
-]);
-const FAULTS_ADDED = documentOrder(Type.Object({ faults: Type.Array(FAULT) }, { description: 'The faults as stored (with id, seed and remaining count)' }), [
-  'description',
-  'type',
-  'required',
-  'properties',
-]);
+const FAULT_LIST = describedObject('Active faults and the registry seed', { seed: Type.Integer(), faults: Type.Array(FAULT) });
+const FAULTS_ADDED = describedObject('The faults as stored (with id, seed and remaining count)', { faults: Type.Array(FAULT) });
 /**
  * Published as the per-kind union; Fastify checks only that it is an object or a list, and
  * parseFaultSpec (in faults.add) checks each definition against the same kind table, naming the
@@ -60,12 +50,7 @@ const FAULTS_BODY = checkedAs(
   faultBodySchema(),
   Type.Unsafe<Record<string, unknown> | Record<string, unknown>[]>({ oneOf: [ANY_OBJECT, { type: 'array', items: ANY_OBJECT }] }),
 );
-const REMOVED = documentOrder(Type.Object({ removed: Type.Integer() }, { description: 'How many were removed' }), [
-  'description',
-  'type',
-  'required',
-  'properties',
-]);
+const REMOVED = describedObject('How many were removed', { removed: Type.Integer() });
 const FAULT_ID = documentOrder(Type.Object({ id: Type.String({ examples: ['f1'] }) }));
 
 /** The journal filters; the tenant filter is the control scope's `tenant`. */
@@ -82,10 +67,7 @@ const JOURNAL_ENTRY = documentOrder(
     { additionalProperties: true },
   ),
 );
-const JOURNAL_PAGE = documentOrder(
-  Type.Object({ entries: Type.Array(JOURNAL_ENTRY), stats: ANY_OBJECT }, { description: 'Matching entries, oldest first, and the journal size' }),
-  ['description', 'type', 'required', 'properties'],
-);
+const JOURNAL_PAGE = describedObject('Matching entries, oldest first, and the journal size', { entries: Type.Array(JOURNAL_ENTRY), stats: ANY_OBJECT });
 
 /**
  * Documented in full (every step field, from EXPECTED_SCHEMA); Fastify checks only the outline,
@@ -102,18 +84,12 @@ const VERIFY_BODY = checkedAs(
   },
   documentOrder(Type.Object({ expected: Type.Unsafe<unknown[]>({ type: 'array' }), tenant: Type.Optional(Type.String()) })),
 );
-const VERIFIED = documentOrder(
-  Type.Object(
-    {
-      matched: Type.Boolean(),
-      matchedSeqs: Type.Optional(Type.Array(Type.Integer())),
-      failedAt: Type.Optional(Type.Integer()),
-      reason: Type.Optional(Type.String()),
-    },
-    { description: 'Whether the sequence was found, and where it stopped matching if not' },
-  ),
-  ['description', 'type', 'required', 'properties'],
-);
+const VERIFIED = describedObject('Whether the sequence was found, and where it stopped matching if not', {
+  matched: Type.Boolean(),
+  matchedSeqs: Type.Optional(Type.Array(Type.Integer())),
+  failedAt: Type.Optional(Type.Integer()),
+  reason: Type.Optional(Type.String()),
+});
 
 /**
  * Control API for faults and the request journal (/_simulator/faults, /_simulator/journal…).
