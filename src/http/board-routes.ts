@@ -1,18 +1,17 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { describedObject, documentOrder } from '../contract/json-schema.js';
 import { simulatorOperation } from '../contract/simulator-operations.js';
-import { Type } from '../domain/json-schema.js';
 import type { Config } from '../config.js';
 import type { BatchControl } from '../domain/batch-control.js';
 import type { TenantClocks } from '../domain/tenant-clocks.js';
 import type { FaultRegistry } from '../faults/fault-registry.js';
 import type { Journal } from '../journal/journal.js';
 import type { KeySettings } from '../key-settings.js';
-import { ADMIN_UNAUTHORIZED, adminCookie, controlGuard, controlScope, SCOPE_QUERY, scopeQueryProperties } from './control-access.js';
+import { ADMIN_UNAUTHORIZED, adminCookie, controlGuard, controlScope, SCOPE_QUERY } from './control-access.js';
+import { BOARD_QUERY, SNAPSHOT } from './control-schemas.js';
 import { batchView, type ClockView, clockView } from './control-views.js';
 import { BOARD_HTML } from './board-page.js';
-import { ANY_OBJECT, problem, TAGS, simulatorGroup } from './schemas.js';
+import { problem, TAGS, simulatorGroup } from './schemas.js';
 import { tenantLabel } from './tenant-label.js';
 import { statusTable } from '../domain/status.js';
 
@@ -42,25 +41,6 @@ export interface BoardRoutesOptions {
   faults: Pick<FaultRegistry, 'seed' | 'list'>;
   journal: Pick<Journal, 'query' | 'stats'>;
 }
-
-/** The board page takes the admin token in its URL once (then moves it to a cookie). */
-const BOARD_QUERY = documentOrder(Type.Object({ token: Type.Optional(scopeQueryProperties.token) }));
-const SNAPSHOT = describedObject('A snapshot of tenants, batches, clocks, faults and recent requests', {
-  at: Type.String({ format: 'date-time' }),
-  timing: Type.String(),
-  seed: Type.Optional(Type.Integer()),
-  statusTable: Type.Optional(Type.String({ description: 'The status table in force: batches carry `apiStatus`, the name BatchStatus reports under it' })),
-  tenants: documentOrder(
-    Type.Array(ANY_OBJECT, {
-      description:
-        "Each tenant with `label` (its API key's tail, e.g. `key …b7c1`), its clock and its batches; a batch's files carry `state` (signed, failed, pending or succeeded)",
-    }),
-    ['type', 'description', 'items'],
-  ),
-  faults: Type.Array(ANY_OBJECT),
-  journal: Type.Array(ANY_OBJECT),
-  journalStats: Type.Optional(ANY_OBJECT),
-});
 
 export async function boardRoutes(plugin: FastifyInstance, opts: BoardRoutesOptions): Promise<void> {
   // Queries and replies are typed from the route schemas (TypeBox).

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { DomainError } from '../domain/errors.js';
 import { apiKeyOf, tenantOf } from './auth.js';
 import { allOptional, documentOrder } from '../contract/json-schema.js';
+import type { ObjectOptions } from '@sinclair/typebox';
 import { type TProperties, Type } from '../domain/json-schema.js';
 import { problem } from './schemas.js';
 
@@ -183,7 +184,8 @@ export const scopeQueryProperties = {
 };
 
 /** The query of a scoped control route that takes nothing else; `scopedQuery(more)` adds its own parameters. */
-export const scopedQuery = <P extends TProperties>(more: P) => documentOrder(Type.Object({ ...allOptional(scopeQueryProperties), ...more }));
+export const scopedQuery = <P extends TProperties>(more: P, options?: ObjectOptions) =>
+  documentOrder(Type.Object({ ...allOptional(scopeQueryProperties), ...more }, options));
 export const SCOPE_QUERY = scopedQuery({});
 
 /** The 401 of every scoped control route: the guard above, then the scope rule. */

@@ -1,17 +1,14 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
-import { describedObject, documentOrder, orNull } from '../contract/json-schema.js';
 import { simulatorOperation } from '../contract/simulator-operations.js';
 import type { Batch } from '../domain/batch.js';
 import type { BatchControl } from '../domain/batch-control.js';
 import { DomainError } from '../domain/errors.js';
-import { Type } from '../domain/json-schema.js';
-import { STATUSES, type Status } from '../domain/status.js';
-import { DURATION_SCHEMA, MAX_SPEED, parseDuration, type TenantClocks } from '../domain/tenant-clocks.js';
-import { CONTROL_UNAUTHORIZED, controlGuard, controlScope, SCOPE_QUERY, scopedQuery } from './control-access.js';
+import { parseDuration, type TenantClocks } from '../domain/tenant-clocks.js';
+import { CONTROL_UNAUTHORIZED, controlGuard, controlScope, SCOPE_QUERY } from './control-access.js';
+import { ADVANCE_BODY, ADVANCE_CLOCK_BODY, BATCH_LIST, BATCH_PARAMS, LIST_QUERY, RESET_ANSWER, RESET_BODY, SET_CLOCK_BODY } from './control-schemas.js';
 import { BATCH_VIEW_SCHEMA, type BatchView, batchView, CLOCK_VIEW_SCHEMA, type ClockView, clockView, transitionsView } from './control-views.js';
-import { checkedAs } from './schema-compilers.js';
 import { noContent, problem, TAGS, simulatorGroup } from './schemas.js';
 
 /**
@@ -29,49 +26,6 @@ export interface ControlRoutesOptions {
   /** Forgets one tenant's state (batches, clock, faults, journal), or everyone's; resolves to the batches removed. */
   reset(tenant?: string): Promise<number>;
 }
-
-const BATCH_PARAMS = documentOrder(Type.Object({ batchId: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, examples: [1] }) }));
-const LIST_QUERY = scopedQuery({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 200 })) });
-const BATCH_LIST = describedObject('The batches, newest first', { batches: Type.Array(BATCH_VIEW_SCHEMA) });
-/** Where `to` may lead: the statuses a batch moves through on its own. */
-const ADVANCE_BODY = documentOrder(
-  orNull(
-    Type.Object(
-      { to: Type.Optional(Type.Unsafe<Status>({ type: 'string', enum: STATUSES.filter((s) => !['NEW', 'UPLOADED', 'DELETED'].includes(s)) })) },
-      { additionalProperties: false },
-    ),
-  ),
-  ['type', 'properties', 'additionalProperties'],
-);
-const RESET_BODY = documentOrder(orNull(Type.Object({ tenant: Type.Optional(Type.String()) }, { additionalProperties: false })), [
-  'type',
-  'properties',
-  'additionalProperties',
-]);
-const RESET_ANSWER = describedObject('Who was reset and how many batches were forgotten', {
-  tenant: Type.Unsafe<string | null>({ type: ['string', 'null'] }),
-  batches: Type.Integer(),
-});
-const SET_CLOCK_BODY = documentOrder(
-  Type.Object(
-    { at: Type.Optional(Type.String({ format: 'date-time' })), speed: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_SPEED })) },
-    { additionalProperties: false },
-  ),
-  ['type', 'properties', 'additionalProperties'],
-);
-/**
- * Published in full; Fastify checks the outline and parseDuration reads `by`, saying what a
- * duration looks like (src/http/schema-compilers.ts).
- */
-const ADVANCE_CLOCK_BODY = checkedAs(
-  { type: 'object', required: ['by'], properties: { by: DURATION_SCHEMA }, additionalProperties: false, examples: [{ by: '5m' }] },
-  documentOrder(Type.Object({ by: Type.Unsafe<string | number>({ type: ['string', 'number'] }) }, { additionalProperties: false }), [
-    'type',
-    'required',
-    'properties',
-    'additionalProperties',
-  ]),
-);
 
 export async function controlRoutes(plugin: FastifyInstance, opts: ControlRoutesOptions): Promise<void> {
   // Params, queries, bodies and replies are typed from the route schemas (TypeBox).

@@ -2,94 +2,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
-import { allOptional, describedObject, documentOrder } from '../contract/json-schema.js';
 import { simulatorOperation } from '../contract/simulator-operations.js';
 import { DomainError } from '../domain/errors.js';
-import { Type } from '../domain/json-schema.js';
 import type { FaultRegistry } from '../faults/fault-registry.js';
-import { faultBodySchema } from '../faults/fault-schema.js';
-import { FAULT_KINDS, FAULT_ROUTES, type FaultKind, type FaultRoute } from '../faults/fault-spec.js';
-import { type Journal, journalFilterProperties, parseJournalQuery } from '../journal/journal.js';
+import { type Journal, parseJournalQuery } from '../journal/journal.js';
 import { verifySequence } from '../journal/verify.js';
-import { EXPECTED_SCHEMA } from '../journal/verify-schema.js';
-import { CONTROL_UNAUTHORIZED, controlGuard, controlScope, SCOPE_QUERY, scopedQuery } from './control-access.js';
-import { checkedAs } from './schema-compilers.js';
-import { ANY_OBJECT, noContent, problem, TAGS, simulatorGroup } from './schemas.js';
-
-/** A fault as the registry stores and lists it (its kind's own fields ride along, unpublished). */
-const FAULT = (() => {
-  const schema = Type.Object(
-    {
-      id: Type.String(),
-      tenant: Type.Optional(Type.String()),
-      route: Type.Unsafe<FaultRoute>({ type: 'string', enum: [...FAULT_ROUTES] }),
-      kind: Type.Unsafe<FaultKind>({ type: 'string', enum: [...FAULT_KINDS] }),
-      batchId: Type.Optional(Type.Integer()),
-      fileName: Type.Optional(Type.String()),
-      count: Type.Optional(Type.Integer()),
-      probability: Type.Optional(Type.Number()),
-      seed: Type.Integer(),
-      remaining: Type.Unsafe<number | null>({ type: ['integer', 'null'] }),
-      fired: Type.Integer(),
-      matched: Type.Integer(),
-    },
-    { additionalProperties: true },
-  );
-  // seed, remaining, fired and matched are always there, but the document requires only these.
-  return documentOrder({ ...schema, required: ['id', 'kind', 'route'] }, ['type', 'additionalProperties', 'required', 'properties']);
-})();
-const FAULT_LIST = describedObject('Active faults and the registry seed', { seed: Type.Integer(), faults: Type.Array(FAULT) });
-const FAULTS_ADDED = describedObject('The faults as stored (with id, seed and remaining count)', { faults: Type.Array(FAULT) });
-/**
- * Published as the per-kind union; Fastify checks only that it is an object or a list, and
- * parseFaultSpec (in faults.add) checks each definition against the same kind table, naming the
- * field at fault. Not ajv over the union: its defaults and coercion would rewrite a definition
- * while trying each kind, and its refusal would name a branch, not the field.
- */
-const FAULTS_BODY = checkedAs(
-  faultBodySchema(),
-  Type.Unsafe<Record<string, unknown> | Record<string, unknown>[]>({ oneOf: [ANY_OBJECT, { type: 'array', items: ANY_OBJECT }] }),
-);
-const REMOVED = describedObject('How many were removed', { removed: Type.Integer() });
-const FAULT_ID = documentOrder(Type.Object({ id: Type.String({ examples: ['f1'] }) }));
-
-/** The journal filters; the tenant filter is the control scope's `tenant`. */
-const JOURNAL_QUERY = (() => {
-  const { tenant: _tenant, ...filters } = journalFilterProperties();
-  // Read by parseJournalQuery, which says which filter is unknown or malformed.
-  const read = Object.fromEntries(Object.entries(filters).map(([k, v]) => [k, Type.Unsafe<unknown>(v)]));
-  return documentOrder({ ...scopedQuery(allOptional(read)), additionalProperties: true });
-})();
-/** An entry's members are src/journal/journal.ts's JournalEntry; the document names the ones a test sorts and filters by. */
-const JOURNAL_ENTRY = documentOrder(
-  Type.Object(
-    { seq: Type.Optional(Type.Integer()), at: Type.Optional(Type.String()), route: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'] })) },
-    { additionalProperties: true },
-  ),
-);
-const JOURNAL_PAGE = describedObject('Matching entries, oldest first, and the journal size', { entries: Type.Array(JOURNAL_ENTRY), stats: ANY_OBJECT });
-
-/**
- * Documented in full (every step field, from EXPECTED_SCHEMA); Fastify checks only the outline,
- * and verifySequence checks each step with messages that name the step and the field at fault
- * (`expected[0] has an unknown field "foo"; steps take route, …`), which ajv over the full schema
- * would answer first with a JSON Schema path instead.
- */
-const VERIFY_BODY = checkedAs(
-  {
-    type: 'object',
-    required: ['expected'],
-    properties: { expected: EXPECTED_SCHEMA, tenant: { type: 'string', description: 'A tenant id (t-…), when no API-KEY is sent' } },
-    examples: [{ expected: [{ route: 'CreateBatch', status: 201 }] }],
-  },
-  documentOrder(Type.Object({ expected: Type.Unsafe<unknown[]>({ type: 'array' }), tenant: Type.Optional(Type.String()) })),
-);
-const VERIFIED = describedObject('Whether the sequence was found, and where it stopped matching if not', {
-  matched: Type.Boolean(),
-  matchedSeqs: Type.Optional(Type.Array(Type.Integer())),
-  failedAt: Type.Optional(Type.Integer()),
-  reason: Type.Optional(Type.String()),
-});
+import { CONTROL_UNAUTHORIZED, controlGuard, controlScope, SCOPE_QUERY } from './control-access.js';
+import { FAULT_ID, FAULT_LIST, FAULTS_ADDED, FAULTS_BODY, JOURNAL_PAGE, JOURNAL_QUERY, REMOVED, VERIFIED, VERIFY_BODY } from './control-schemas.js';
+import { noContent, problem, TAGS, simulatorGroup } from './schemas.js';
 
 /**
  * Control API for faults and the request journal (/_simulator/faults, /_simulator/journal…).
