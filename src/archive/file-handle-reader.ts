@@ -1,6 +1,6 @@
-import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
+import type { BlockReader } from './block-reader.js';
 
 type ReadCallback = (err: Error | null, bytesRead?: number) => void;
 
@@ -11,10 +11,11 @@ type ReadCallback = (err: Error | null, bytesRead?: number) => void;
  * asynchronously whenever its reference count drops to zero, which is hard to prove happens on
  * every error path. Here `close()` closes nothing; `walkZip` closes the handle in a `finally`, so
  * no hostile archive can leak a descriptor. Only `read()` is used: entry data is read by walkZip
- * itself, never through yauzl's streams.
+ * itself, never through yauzl's streams. Reads go through the walk's `BlockReader`, so yauzl's
+ * many small reads of the central directory and the local headers cost a few reads of the file.
  */
 export class FileHandleReader extends yauzl.RandomAccessReader {
-  constructor(private readonly handle: FileHandle) {
+  constructor(private readonly blocks: BlockReader) {
     super();
   }
 
@@ -26,8 +27,8 @@ export class FileHandleReader extends yauzl.RandomAccessReader {
       setImmediate(() => this.deliver(cb, new Error(`offset out of range: ${position}`)));
       return;
     }
-    this.handle.read(buffer, offset, length, position).then(
-      ({ bytesRead }) => this.deliver(cb, null, bytesRead),
+    this.blocks.read(position, length).then(
+      (bytes) => this.deliver(cb, null, bytes.copy(buffer, offset)),
       (err: unknown) => this.deliver(cb, err instanceof Error ? err : new Error(String(err))),
     );
   }

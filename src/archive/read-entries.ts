@@ -13,12 +13,18 @@ export async function* readEntries(path: string, limits: ZipLimits): AsyncIterab
   }
 }
 
+/** A file of a package as the worker takes it: its bytes (a small file) or a file holding them. */
+export type ExtractedEntry = { name: string; bytes: Buffer } | { name: string; path: string };
+
 /**
- * The files of an accepted package, each inflated (with the same checks) into a new file in `dir`,
- * one at a time: nothing of a document is held in memory. The caller owns, and removes, each file.
+ * The files of an accepted package, one at a time, each inflated (with the same checks) into a new
+ * file in `dir` — or, at most `inMemoryUpTo` bytes long, kept as bytes. The caller owns, and
+ * removes, each file.
  */
-export async function* extractEntries(path: string, limits: ZipLimits, dir: string): AsyncIterable<{ name: string; path: string; size: number }> {
-  for await (const { entry, path: file } of walkZip(path, limits, { dir })) {
-    yield { name: entry.name, path: file!, size: entry.size };
+export function extractEntries(path: string, limits: ZipLimits, dir: string): AsyncIterable<{ name: string; path: string }>;
+export function extractEntries(path: string, limits: ZipLimits, dir: string, inMemoryUpTo: number): AsyncIterable<ExtractedEntry>;
+export async function* extractEntries(path: string, limits: ZipLimits, dir: string, inMemoryUpTo = -1): AsyncIterable<ExtractedEntry> {
+  for await (const { entry, bytes, path: file } of walkZip(path, limits, { dir, inMemoryUpTo })) {
+    yield file === undefined ? { name: entry.name, bytes: bytes! } : { name: entry.name, path: file };
   }
 }

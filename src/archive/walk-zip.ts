@@ -7,6 +7,7 @@ import zlib from 'node:zlib';
 import yauzl from 'yauzl';
 import { isDomainError } from '../domain/errors.js';
 import { checkEntryName, decodeEntryName, duplicateKey } from './entry-name.js';
+import { BlockReader } from './block-reader.js';
 import { FileHandleReader } from './file-handle-reader.js';
 import { COMPRESSION_RATIO_EXEMPT_BYTES, describeBytes, zipLimitSettings, type ZipLimits } from './limits.js';
 import { packageInvalid, packageTooLarge, quoteEntry, type EntryRef } from './rejections.js';
@@ -23,14 +24,17 @@ export interface PackageEntry {
 
 export interface WalkedEntry {
   entry: PackageEntry;
-  /** The inflated bytes, only when walking with `collect: true`. */
+  /** The inflated bytes: with `collect: true`, or `{ dir, inMemoryUpTo }` for a file that small. */
   bytes: Buffer | undefined;
-  /** The file the inflated bytes were written to, only when walking with `collect: { dir }`. */
+  /** The file the inflated bytes were written to, when walking with `collect: { dir }`. */
   path?: string;
 }
 
-/** What a walk keeps of each entry: nothing (inspection), its bytes, or a file in `dir`. */
-export type Collect = boolean | { dir: string };
+/**
+ * What a walk keeps of each entry: nothing (inspection), its bytes, or a file in `dir` — except
+ * files of at most `inMemoryUpTo` bytes, which are kept as bytes.
+ */
+export type Collect = boolean | { dir: string; inMemoryUpTo?: number };
 
 interface PlannedEntry extends PackageEntry {
   ref: EntryRef;
@@ -41,6 +45,12 @@ interface PlannedEntry extends PackageEntry {
 const STORED = 0;
 const DEFLATE = 8;
 const READ_CHUNK = 64 * 1024;
+/**
+ * Entries up to this size (inflated and compressed) are read whole and inflated in one call; larger
+ * ones stream through the inflater in READ_CHUNK pieces. One call costs a fraction of a stream's
+ * per-piece bookkeeping, which is most of the work for the small documents batches mostly hold.
+ */
+const WHOLE_ENTRY_BYTES = 1024 * 1024;
 
 /**
  * yauzl options, each chosen on purpose:
@@ -84,16 +94,18 @@ const YAUZL_OPTIONS: yauzl.Options = {
  */
 export async function* walkZip(path: string, limits: ZipLimits, collect: Collect): AsyncGenerator<WalkedEntry, void, undefined> {
   const handle = await open(path, 'r');
+  const reader = new BlockReader(handle);
   try {
-    const planned = await planEntries(handle, limits);
+    const planned = await planEntries(handle, reader, limits);
     let inflatedTotal = 0;
     for (const entry of planned) {
-      const target = typeof collect === 'object' ? join(collect.dir, `in-${randomUUID()}`) : undefined;
+      const toFile = typeof collect === 'object' && entry.size > (collect.inMemoryUpTo ?? -1);
+      const target = toFile ? join(collect.dir, `in-${randomUUID()}`) : undefined;
       let bytes: Buffer | undefined;
       if (target) {
         const out = await open(target, 'w');
         try {
-          await inflateEntry(handle, entry, limits, inflatedTotal, false, out);
+          await inflateEntry(reader, entry, limits, inflatedTotal, false, out);
         } catch (err) {
           await out.close().catch(() => {});
           await rm(target, { force: true });
@@ -101,7 +113,7 @@ export async function* walkZip(path: string, limits: ZipLimits, collect: Collect
         }
         await out.close();
       } else {
-        bytes = await inflateEntry(handle, entry, limits, inflatedTotal, collect === true);
+        bytes = await inflateEntry(reader, entry, limits, inflatedTotal, collect !== false);
       }
       inflatedTotal += entry.size;
       yield {
@@ -118,7 +130,7 @@ export async function* walkZip(path: string, limits: ZipLimits, collect: Collect
 // ---------------------------------------------------------------------------------------------
 // Pass 1: the central directory and local headers.
 
-async function planEntries(handle: FileHandle, limits: ZipLimits): Promise<PlannedEntry[]> {
+async function planEntries(handle: FileHandle, reader: BlockReader, limits: ZipLimits): Promise<PlannedEntry[]> {
   const { size: fileSize } = await handle.stat();
   if (fileSize === 0) {
     throw packageInvalid(
@@ -129,7 +141,7 @@ async function planEntries(handle: FileHandle, limits: ZipLimits): Promise<Plann
 
   let zipfile: yauzl.ZipFile;
   try {
-    zipfile = await openZip(new FileHandleReader(handle), fileSize);
+    zipfile = await openZip(new FileHandleReader(reader), fileSize);
   } catch (err) {
     throw await classifyOpenError(err, handle);
   }
@@ -470,7 +482,7 @@ function classifyEntryError(err: unknown, index: number): Error {
 // Pass 2: the data.
 
 async function inflateEntry(
-  handle: FileHandle,
+  reader: BlockReader,
   entry: PlannedEntry,
   limits: ZipLimits,
   inflatedBefore: number,
@@ -504,6 +516,14 @@ async function inflateEntry(
     return collect ? Buffer.alloc(0) : undefined;
   }
 
+  if (entry.size <= WHOLE_ENTRY_BYTES && entry.compressedSize <= WHOLE_ENTRY_BYTES) {
+    const whole = await inflateWhole(reader, entry, Entry, tooMuch);
+    if (whole.length !== entry.size) throw tooLittle(whole.length);
+    if (zlib.crc32(whole) >>> 0 !== entry.crc32) throw crcMismatch();
+    if (toFile) await toFile.write(whole);
+    return collect ? whole : undefined;
+  }
+
   // After pass 1, entry.size <= maxEntryBytes; allocate only when the caller wants the bytes.
   const out = collect ? Buffer.allocUnsafe(entry.size) : undefined;
   let actual = 0;
@@ -530,7 +550,7 @@ async function inflateEntry(
     },
   });
 
-  const source = readRange(handle, entry.dataStart, entry.compressedSize);
+  const source = readRange(reader, entry.dataStart, entry.compressedSize);
   const inflater = entry.method === DEFLATE ? zlib.createInflateRaw({ chunkSize: READ_CHUNK }) : undefined;
   try {
     if (inflater) await pipeline(source, inflater, sink);
@@ -542,30 +562,58 @@ async function inflateEntry(
     }
     throw err; // an I/O error on our own file: not the integrator's fault
   }
-  if (inflater && inflater.bytesWritten !== entry.compressedSize) {
-    throw packageInvalid(
-      'corrupt-entry-data',
-      `${Entry} has ${entry.compressedSize - inflater.bytesWritten} bytes of unexplained data after the end of its compressed stream. Re-create the ZIP with a standard ZIP tool and upload again.`,
-      entry.ref,
-    );
-  }
+  if (inflater && inflater.bytesWritten !== entry.compressedSize) throw trailingData(Entry, entry, inflater.bytesWritten);
   return out;
 }
 
 /**
+ * A small entry's inflated bytes, inflated in one call: never more than its declared size (more
+ * is `tooMuch`), and its compressed data must end where the header says. The caller checks the
+ * size and the CRC-32, as for a streamed entry.
+ */
+async function inflateWhole(reader: BlockReader, entry: PlannedEntry, Entry: string, tooMuch: () => Error): Promise<Buffer> {
+  const data = await reader.read(entry.dataStart, entry.compressedSize);
+  if (entry.method !== DEFLATE) {
+    if (data.length > entry.size) throw tooMuch();
+    return Buffer.from(data); // a copy: `data` may be a view of the reader's cached block
+  }
+  let inflated: { buffer: Buffer; engine: zlib.InflateRaw };
+  try {
+    // maxOutputLength stops the inflater at the declared size: a bomb never gets further.
+    inflated = zlib.inflateRawSync(data, { maxOutputLength: Math.max(1, entry.size), info: true }) as unknown as typeof inflated;
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw tooMuch();
+    if (isZlibError(err)) {
+      throw packageInvalid('corrupt-entry-data', `${Entry}'s compressed data is damaged (${messageOf(err)}). Re-create the ZIP and upload again.`, entry.ref);
+    }
+    throw err;
+  }
+  if (inflated.buffer.length > entry.size) throw tooMuch();
+  if (inflated.engine.bytesWritten !== entry.compressedSize) throw trailingData(Entry, entry, inflated.engine.bytesWritten);
+  return inflated.buffer;
+}
+
+function trailingData(Entry: string, entry: PlannedEntry, inflaterRead: number): Error {
+  return packageInvalid(
+    'corrupt-entry-data',
+    `${Entry} has ${entry.compressedSize - inflaterRead} bytes of unexplained data after the end of its compressed stream. Re-create the ZIP with a standard ZIP tool and upload again.`,
+    entry.ref,
+  );
+}
+
+/**
  * `length` bytes of the file from `start`, in READ_CHUNK pieces (fewer if the file ends first: the
- * size checks then name the entry). Read with the handle itself rather than
+ * size checks then name the entry). Read through the walk's reader rather than
  * `handle.createReadStream()`: every such stream adds a `close` listener to the handle that stays
  * until the handle closes, so a package of more than ten entries would make Node warn of a leak.
  */
-async function* readRange(handle: FileHandle, start: number, length: number): AsyncGenerator<Buffer> {
+async function* readRange(reader: BlockReader, start: number, length: number): AsyncGenerator<Buffer> {
   const end = start + length;
   for (let position = start; position < end; ) {
-    const want = Math.min(READ_CHUNK, end - position);
-    const { bytesRead, buffer } = await handle.read(Buffer.allocUnsafe(want), 0, want, position);
-    if (bytesRead === 0) return;
-    position += bytesRead;
-    yield bytesRead === want ? buffer : buffer.subarray(0, bytesRead);
+    const piece = await reader.read(position, Math.min(READ_CHUNK, end - position));
+    if (piece.length === 0) return;
+    position += piece.length;
+    yield piece;
   }
 }
 

@@ -419,8 +419,9 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
    * messages, as the caller holds its bytes anyway; a large one goes through files in the work
    * directory like any batch file, so that it is not copied whole through the channel.
    */
-  async function processFile(file: InputFile, ctx: SignContext): Promise<FileOutcome> {
+  async function processFile(file: InputFile, ctx: SignContext, o: StoredOptions = {}): Promise<FileOutcome> {
     if (closed) return { ...failed(file.name, 'the signer is closed'), outputs: [] };
+    if (o.signal?.aborted) return { ...failed(file.name, `work on "${file.name}" was stopped`), outputs: [] };
     // In-process (tests, scripts): the bytes are here already.
     if (threads === 0) {
       const revocation = revocationFor(ctx);
@@ -428,9 +429,9 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
     }
     const siblings = siblingsOf(file.name, ctx, ctx.siblings);
     const size = file.bytes.length + Object.values(siblings).reduce((n, b) => n + b.length, 0);
-    if (size > INLINE_MAX_BYTES) return processFileViaDisk(file, ctx, siblings);
+    if (size > INLINE_MAX_BYTES) return processFileViaDisk(file, ctx, siblings, o);
     const inline = { bytes: file.bytes, ...(Object.keys(siblings).length ? { siblings } : {}) };
-    const answer = await submit({ ...taskBase({ name: file.name, path: '' }, ctx, revocationFor(ctx)), inline }, undefined);
+    const answer = await submit({ ...taskBase({ name: file.name, path: '' }, ctx, revocationFor(ctx)), inline }, o.signal);
     const outputs = (answer.outputs as InlineOutput[]).map((o) => ({
       name: o.name,
       bytes: o.bytes ? Buffer.from(o.bytes.buffer, o.bytes.byteOffset, o.bytes.byteLength) : file.bytes,
@@ -438,7 +439,7 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
     return { ...answer, outputs };
   }
 
-  async function processFileViaDisk(file: InputFile, ctx: SignContext, siblings: Record<string, Buffer>): Promise<FileOutcome> {
+  async function processFileViaDisk(file: InputFile, ctx: SignContext, siblings: Record<string, Buffer>, o: StoredOptions): Promise<FileOutcome> {
     const dir = workDir();
     const temps: string[] = [];
     const put = async (bytes: Buffer): Promise<string> => {
@@ -452,7 +453,7 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
       const siblingPaths: Record<string, string> = {};
       for (const [n, b] of Object.entries(siblings)) siblingPaths[n] = await put(b);
       const { siblings: _omit, ...rest } = ctx;
-      const stored = await processStored(input, { ...rest, siblingPaths });
+      const stored = await processStored(input, { ...rest, siblingPaths }, o);
       const outputs: InputFile[] = [];
       for (const out of stored.outputs) {
         outputs.push({ name: out.name, bytes: out.path === input.path ? file.bytes : await readFile(out.path) });

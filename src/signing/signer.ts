@@ -92,10 +92,13 @@ export interface StoredOptions {
 export interface Signer {
   /** Human-readable name that the README and logs use ("placeholder", "real test PKI"). */
   readonly kind: string;
-  /** In memory: for tests and scripts. */
-  processFile(file: InputFile, ctx: SignContext): Promise<FileOutcome>;
   /**
-   * On disk: what the batch worker uses. Output files are new files the caller removes once it has
+   * In memory: what the batch worker uses for small files (and tests and scripts for any file).
+   * Outputs are new buffers, or the input's own for a file passed on unchanged.
+   */
+  processFile(file: InputFile, ctx: SignContext, opts?: StoredOptions): Promise<FileOutcome>;
+  /**
+   * On disk: what the batch worker uses for large files. Output files are new files the caller removes once it has
    * used them, except an output whose path is the input's own (a file passed on unchanged).
    */
   processStored(file: StoredFile, ctx: StoredContext, opts?: StoredOptions): Promise<StoredOutcome>;

@@ -148,19 +148,31 @@ export class LazyRealSigner implements Signer {
     });
   }
 
-  async processFile(file: InputFile, ctx: SignContext): Promise<FileOutcome> {
-    return (await this.startPool()).processFile(file, ctx);
+  async processFile(file: InputFile, ctx: SignContext, opts?: StoredOptions): Promise<FileOutcome> {
+    const real = await this.poolUnlessStopped(opts?.signal);
+    return real ? real.processFile(file, ctx, opts) : stoppedOutcome(file.name);
   }
 
   async processStored(file: StoredFile, ctx: StoredContext, opts?: StoredOptions): Promise<StoredOutcome> {
-    // The first file may wait for the PKI to be generated (seconds): a stop must not wait for that.
-    const signal = opts?.signal;
-    const stopped =
-      signal &&
-      new Promise<undefined>((resolve) => (signal.aborted ? resolve(undefined) : signal.addEventListener('abort', () => resolve(undefined), { once: true })));
-    const real = await (stopped ? Promise.race([this.startPool(), stopped]) : this.startPool());
-    if (!real) return { fileName: file.name, signed: false, success: false, detail: `work on "${file.name}" was stopped`, outputs: [] };
-    return real.processStored(file, ctx, opts);
+    const real = await this.poolUnlessStopped(opts?.signal);
+    return real ? real.processStored(file, ctx, opts) : stoppedOutcome(file.name);
+  }
+
+  /** The first file may wait for the PKI to be generated (seconds): a stop must not wait for that. */
+  private async poolUnlessStopped(signal: AbortSignal | undefined): Promise<Signer | undefined> {
+    if (!signal) return this.startPool();
+    if (signal.aborted) return undefined;
+    let onAbort = (): void => {};
+    const stopped = new Promise<undefined>((resolve) => {
+      onAbort = () => resolve(undefined);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([this.startPool(), stopped]);
+    } finally {
+      // The batch's signal outlives this file: a listener left on it per file would pile up.
+      signal.removeEventListener('abort', onAbort);
+    }
   }
 
   /**
@@ -179,4 +191,8 @@ export class LazyRealSigner implements Signer {
         () => {},
       );
   }
+}
+
+function stoppedOutcome(fileName: string): FileOutcome<never> {
+  return { fileName, signed: false, success: false, detail: `work on "${fileName}" was stopped`, outputs: [] };
 }

@@ -1,8 +1,8 @@
-import { EventEmitter, once } from 'node:events';
+import { EventEmitter, once, setMaxListeners } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { extractEntries } from '../archive/read-entries.js';
+import { type ExtractedEntry, extractEntries } from '../archive/read-entries.js';
 import type { ZipLimits } from '../archive/limits.js';
 import { writeZip, type ZipSourceEntry } from '../archive/write-zip.js';
 import type { DocumentOutcome } from '../domain/batch-store.js';
@@ -11,7 +11,7 @@ import type { Clock } from '../domain/clock.js';
 import type { WorkItem, WorkLedger } from '../domain/work-ledger.js';
 import type { WorkQueue } from '../domain/work-queue.js';
 import { siblingNamesFor } from '../signing/formats.js';
-import type { Signer, StoredFile, StoredOutcome } from '../signing/signer.js';
+import type { FileOutcome, Signer, StoredOutcome } from '../signing/signer.js';
 import type { WorkFaults } from '../faults/domain-faults.js';
 import type { FairSlots } from './fair-slots.js';
 
@@ -36,14 +36,23 @@ export interface BatchWorkerDeps {
 
 /** Batches of one tenant worked on at once; the rest of its batches wait their turn. */
 const BATCHES_PER_TENANT = 4;
+/**
+ * Files up to this size are worked on in memory: inflated into a buffer, handed to the sealing
+ * process inside its message and written into the result from the buffers that come back. Larger
+ * files go through files in the work directory. At most the files of a batch's window are in
+ * flight (the tenant's slots), so this bounds the memory a batch holds to a few MiB, while sparing
+ * the small documents that batches mostly hold the creation, reading and removal of two files each.
+ */
+const IN_MEMORY_FILE_BYTES = 1024 * 1024;
 
 /**
  * Does the per-file work of accepted batches off the request path. Each batch reads its package
- * entry by entry into files, asks the shared, tenant-fair pool (`FairSlots`) for a slot per file,
- * lets the signer turn the file into its outputs (in a sealing process under the file's budget),
- * streams the outputs into the result ZIP in package order (durable before `completeWork` records
- * it), and hands the outcomes to the work ledger — which alone decides what the batch's status
- * becomes. No document is held in the server's memory.
+ * entry by entry (a small file into memory, a larger one into a file), asks the shared,
+ * tenant-fair pool (`FairSlots`) for a slot per file, lets the signer turn the file into its
+ * outputs (in a sealing process under the file's budget), writes the outputs into the result ZIP
+ * in package order (durable before `completeWork` records it), and hands the outcomes to the work
+ * ledger — which alone decides what the batch's status becomes. No document over
+ * IN_MEMORY_FILE_BYTES is ever held whole in the server's memory.
  *
  * A batch that is deleted or forgotten while it is worked on stops at once (`cancel`): its files in
  * sealing processes are killed, its half-written result removed.
@@ -110,6 +119,9 @@ export class BatchWorker implements WorkQueue {
       const { id, tenant } = this.queue.splice(pick, 1)[0]!;
       this.queued.delete(id);
       const abort = new AbortController();
+      // Every file in flight and every slot waited for listens on the batch's signal, and their
+      // number is bounded by the slot pool, not by Node's default of ten.
+      setMaxListeners(0, abort.signal);
       const job = this.run(id, abort.signal).finally(() => {
         this.active.delete(id);
         this.finished.emit('batch', id);
@@ -209,7 +221,7 @@ export class BatchWorker implements WorkQueue {
           )
         : undefined;
 
-    const work = async (file: StoredFile): Promise<StoredOutcome> => {
+    const work = async (file: ExtractedEntry): Promise<FileOutcome | StoredOutcome> => {
       const injected = faults?.file(file.name);
       if (injected?.fail) {
         return { fileName: file.name, signed: false, success: false, detail: `failed by an injected fault: ${injected.fail}`, outputs: [] };
@@ -223,15 +235,15 @@ export class BatchWorker implements WorkQueue {
       // Durable before the file reaches a sealing process: if it takes the whole server down, the
       // next start knows.
       ledger.recordAttempts(batch.id, [file.name], []);
-      const outcome = await signer.processStored(
-        file,
-        { process, now: clock.now(tenant), ...(injected ? { sealIdentity: injected.sealIdentity } : {}), ...(siblings ? { siblingPaths: siblings } : {}) },
-        { signal },
-      );
+      const ctx = { process, now: clock.now(tenant), ...(injected ? { sealIdentity: injected.sealIdentity } : {}) };
+      const outcome =
+        'bytes' in file
+          ? await signer.processFile(file, ctx, { signal })
+          : await signer.processStored(file, { ...ctx, ...(siblings ? { siblingPaths: siblings } : {}) }, { signal });
       // Ended, whatever the outcome (a file stopped by a shutdown did not fail either): only a
       // file still in progress when the process dies counts.
       ledger.recordAttempts(batch.id, [], [file.name]);
-      for (const o of outcome.outputs) temps.add(o.path);
+      for (const o of outcome.outputs) if ('path' in o) temps.add(o.path);
       if (outcome.overBudget) {
         log.warn({ batchId: batch.id, tenant, file: file.name, budget: outcome.overBudget, detail: outcome.detail }, 'file stopped: over its budget');
       }
@@ -245,24 +257,28 @@ export class BatchWorker implements WorkQueue {
     /** The files' outputs in package order, each file processed in a slot of the shared pool. */
     const width = slots.perTenant;
     const worker = this;
+    // A validated file judged with a partner (a detached signature and its data) is handed over with
+    // the partner's file: such a batch goes through files throughout.
+    const inMemoryUpTo = siblings && Object.keys(siblings).length > 0 ? -1 : IN_MEMORY_FILE_BYTES;
+    type Done = { outcome: FileOutcome | StoredOutcome; files: string[] };
     async function* outputs(): AsyncGenerator<ZipSourceEntry> {
-      const entries = extractEntries(packagePath, limits, worker.deps.workDir)[Symbol.asyncIterator]();
-      const window: Promise<{ outcome: StoredOutcome; input: string }>[] = [];
+      const entries = extractEntries(packagePath, limits, worker.deps.workDir, inMemoryUpTo)[Symbol.asyncIterator]();
+      const window: Promise<Done>[] = [];
       /** Files of the file last emitted: removed once the ZIP has taken them. */
       let previous: string[] = [];
-      async function* emit(done: { outcome: StoredOutcome; input: string }): AsyncGenerator<ZipSourceEntry> {
+      async function* emit(done: Done): AsyncGenerator<ZipSourceEntry> {
         stopped();
         await Promise.all(previous.map((p) => rm(p, { force: true })));
         for (const p of previous) temps.delete(p);
         const { outcome } = done;
         outcomes.push({ fileName: outcome.fileName, signed: outcome.signed, success: outcome.success, detail: outcome.detail });
-        previous = [done.input, ...outcome.outputs.map((o) => o.path)];
+        previous = done.files;
         yield* outcome.outputs;
       }
       try {
         for (;;) {
           const release = await slots.acquire(tenant, batch.id, signal);
-          let next: IteratorResult<{ name: string; path: string }>;
+          let next: IteratorResult<ExtractedEntry>;
           try {
             next = await entries.next();
           } catch (e) {
@@ -274,10 +290,10 @@ export class BatchWorker implements WorkQueue {
             break;
           }
           const input = next.value;
-          temps.add(input.path);
+          if ('path' in input) temps.add(input.path);
           const pending = work(input)
             .finally(release)
-            .then((outcome) => ({ outcome, input: input.path }));
+            .then((outcome) => ({ outcome, files: [input, ...outcome.outputs].flatMap((f) => ('path' in f ? [f.path] : [])) }));
           pending.catch(() => {}); // observed in order below
           window.push(pending);
           while (window.length >= width) yield* emit(await window.shift()!);

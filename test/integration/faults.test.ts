@@ -186,10 +186,16 @@ describe('domain-level faults', () => {
     sim = await startTestSim();
     const seen: (string | undefined)[] = [];
     const signer = sim.app.sim.signer;
-    const original = signer.processStored.bind(signer);
+    // Small files are sealed in memory (processFile), large ones through files (processStored).
+    const inMemory = signer.processFile.bind(signer);
+    signer.processFile = (file, ctx, opts) => {
+      seen.push(ctx.sealIdentity);
+      return inMemory(file, ctx, opts);
+    };
+    const stored = signer.processStored.bind(signer);
     signer.processStored = (file, ctx, opts) => {
       seen.push(ctx.sealIdentity);
-      return original(file, ctx, opts);
+      return stored(file, ctx, opts);
     };
     await addFaults({ route: 'AcceptBatch', kind: 'untrusted-cert', fileName: 'b.pdf' });
     await sim.closedBatch({ 'a.pdf': samplePdf(), 'b.pdf': samplePdf() });
