@@ -125,6 +125,18 @@ describe('control API: virtual clock per tenant', () => {
     expect((await control('GET', '/clock?scope=all', undefined, null)).json().detail).toMatch(/Say whose clock/);
   });
 
+  it('refuses a clock advance without a body, or with one that is not a JSON object, as a 400 (not a 500)', async () => {
+    sim = await startTestSim();
+    for (const res of [
+      await control('POST', '/clock/advance'),
+      await sim.request({ method: 'POST', url: '/_simulator/clock/advance', headers: { 'content-type': 'text/plain' }, payload: '5m' }),
+    ]) {
+      expect(res.statusCode).toBe(400);
+      expect(res.json().detail).toBe('body must be object.');
+    }
+    expect((await control('GET', '/clock')).json()).toMatchObject({ offsetMs: 0 });
+  });
+
   it('keeps every clock within years 1970..9999: advance, set and speed that would leave it are 400s', async () => {
     sim = await startTestSim();
     // Advancing by 8.64e15 ms must not leave a date the tenant's routes and the board cannot print (they would answer 500).
