@@ -213,10 +213,10 @@ async function planEntry(zipfile: yauzl.ZipFile, entry: yauzl.Entry, index: numb
   }
   const name = decoded.name;
   const ref: EntryRef = name.length > 0 ? name : index;
-  const Entry = capitalize(quoteEntry(ref));
+  const Entry = (): string => capitalize(quoteEntry(ref)); // built only for a message
 
   const nameProblem = checkEntryName(name, limits.maxNameLength);
-  if (nameProblem) throw packageInvalid(nameProblem.reason, `${Entry} ${nameProblem.explanation}`, ref);
+  if (nameProblem) throw packageInvalid(nameProblem.reason, `${Entry()} ${nameProblem.explanation}`, ref);
 
   // The file's kind, from the external attributes: Unix mode in the high 16 bits, MS-DOS
   // attributes in the low byte. Checked whatever "version made by" claims (stricter).
@@ -225,14 +225,14 @@ async function planEntry(zipfile: yauzl.ZipFile, entry: yauzl.Entry, index: numb
   if (unixType === 0o120000) {
     throw packageInvalid(
       'symlink',
-      `${Entry} is a symbolic link, not a file. Put the real file in the ZIP (most ZIP tools have an option to follow links) and upload again.`,
+      `${Entry()} is a symbolic link, not a file. Put the real file in the ZIP (most ZIP tools have an option to follow links) and upload again.`,
       ref,
     );
   }
   if (unixType === 0o040000 || (external & 0x10) !== 0) {
     throw packageInvalid(
       'directory-entry',
-      `${Entry} is a folder. The vendor requires a flat ZIP: put every file at the top level, with no folders, and upload again.`,
+      `${Entry()} is a folder. The vendor requires a flat ZIP: put every file at the top level, with no folders, and upload again.`,
       ref,
     );
   }
@@ -244,7 +244,7 @@ async function planEntry(zipfile: yauzl.ZipFile, entry: yauzl.Entry, index: numb
   if (earlier !== undefined) {
     throw packageInvalid(
       'duplicate-name',
-      `${Entry} has the same name as ${quoteEntry(earlier)} (names are compared ignoring case, as the vendor's Windows server does). Give every file a distinct name and upload again.`,
+      `${Entry()} has the same name as ${quoteEntry(earlier)} (names are compared ignoring case, as the vendor's Windows server does). Give every file a distinct name and upload again.`,
       ref,
     );
   }
@@ -253,7 +253,7 @@ async function planEntry(zipfile: yauzl.ZipFile, entry: yauzl.Entry, index: numb
   if ((entry.generalPurposeBitFlag & 0x1) !== 0) {
     throw packageInvalid(
       'encrypted-entry',
-      `${Entry} is encrypted (password-protected). Files to be sealed must be readable: create the ZIP without a password and upload again.`,
+      `${Entry()} is encrypted (password-protected). Files to be sealed must be readable: create the ZIP without a password and upload again.`,
       ref,
     );
   }
@@ -261,7 +261,7 @@ async function planEntry(zipfile: yauzl.ZipFile, entry: yauzl.Entry, index: numb
   if (method !== STORED && method !== DEFLATE) {
     throw packageInvalid(
       'unsupported-compression',
-      `${Entry} uses compression method ${method}${METHOD_NAMES[method] ? ` (${METHOD_NAMES[method]})` : ''}; only "stored" (0) and "deflate" (8) are supported. Re-create the ZIP with standard deflate compression and upload again.`,
+      `${Entry()} uses compression method ${method}${METHOD_NAMES[method] ? ` (${METHOD_NAMES[method]})` : ''}; only "stored" (0) and "deflate" (8) are supported. Re-create the ZIP with standard deflate compression and upload again.`,
       ref,
     );
   }
@@ -271,7 +271,7 @@ async function planEntry(zipfile: yauzl.ZipFile, entry: yauzl.Entry, index: numb
   if (size > limits.maxEntryBytes) {
     throw packageTooLarge(
       'entry-too-large',
-      `${Entry} inflates to ${describeBytes(size)}, more than the ${describeBytes(limits.maxEntryBytes)} allowed for one file (setting ${zipLimitSettings.maxEntryBytes}). Send a smaller file and upload again.`,
+      `${Entry()} inflates to ${describeBytes(size)}, more than the ${describeBytes(limits.maxEntryBytes)} allowed for one file (setting ${zipLimitSettings.maxEntryBytes}). Send a smaller file and upload again.`,
       { entry: ref, limit: limits.maxEntryBytes, setting: zipLimitSettings.maxEntryBytes },
     );
   }
@@ -286,7 +286,7 @@ async function planEntry(zipfile: yauzl.ZipFile, entry: yauzl.Entry, index: numb
   if (method === STORED && compressedSize !== size) {
     throw packageInvalid(
       'size-mismatch',
-      `${Entry} is stored without compression but its header gives a compressed size of ${compressedSize} and an uncompressed size of ${size} bytes. The ZIP is damaged or crafted; re-create it with a standard ZIP tool and upload again.`,
+      `${Entry()} is stored without compression but its header gives a compressed size of ${compressedSize} and an uncompressed size of ${size} bytes. The ZIP is damaged or crafted; re-create it with a standard ZIP tool and upload again.`,
       ref,
     );
   }
@@ -294,7 +294,7 @@ async function planEntry(zipfile: yauzl.ZipFile, entry: yauzl.Entry, index: numb
     const ratio = compressedSize === 0 ? 'infinite' : `${Math.round(size / compressedSize)}:1`;
     throw packageInvalid(
       'compression-ratio',
-      `${Entry} inflates from ${compressedSize} to ${size} bytes (a ratio of ${ratio}; at most ${limits.maxCompressionRatio}:1 is allowed for files over 1 MiB, setting ${zipLimitSettings.maxCompressionRatio}). This is how a ZIP bomb looks; if the file is genuine, send it uncompressed ("stored") and upload again.`,
+      `${Entry()} inflates from ${compressedSize} to ${size} bytes (a ratio of ${ratio}; at most ${limits.maxCompressionRatio}:1 is allowed for files over 1 MiB, setting ${zipLimitSettings.maxCompressionRatio}). This is how a ZIP bomb looks; if the file is genuine, send it uncompressed ("stored") and upload again.`,
       ref,
     );
   }
@@ -305,7 +305,7 @@ async function planEntry(zipfile: yauzl.ZipFile, entry: yauzl.Entry, index: numb
   } catch (err) {
     throw packageInvalid(
       'corrupt-archive',
-      `${Entry}: its local header is missing or damaged (${messageOf(err)}). The ZIP is corrupt or truncated; re-create it and upload again.`,
+      `${Entry()}: its local header is missing or damaged (${messageOf(err)}). The ZIP is corrupt or truncated; re-create it and upload again.`,
       ref,
     );
   }
@@ -317,7 +317,7 @@ async function planEntry(zipfile: yauzl.ZipFile, entry: yauzl.Entry, index: numb
   if (end > state.centralDirectoryStart) {
     throw packageInvalid(
       'overlapping-entries',
-      `${Entry}'s data runs into the ZIP's central directory. The ZIP is damaged or crafted; re-create it with a standard ZIP tool and upload again.`,
+      `${Entry()}'s data runs into the ZIP's central directory. The ZIP is damaged or crafted; re-create it with a standard ZIP tool and upload again.`,
       ref,
     );
   }
@@ -325,7 +325,7 @@ async function planEntry(zipfile: yauzl.ZipFile, entry: yauzl.Entry, index: numb
     if (start < other.end && other.start < end) {
       throw packageInvalid(
         'overlapping-entries',
-        `${Entry} shares its bytes with ${quoteEntry(other.ref)}: several entries point at the same data, the mark of a ZIP bomb. Re-create the ZIP with a standard ZIP tool and upload again.`,
+        `${Entry()} shares its bytes with ${quoteEntry(other.ref)}: several entries point at the same data, the mark of a ZIP bomb. Re-create the ZIP with a standard ZIP tool and upload again.`,
         ref,
       );
     }
@@ -348,7 +348,7 @@ async function planEntry(zipfile: yauzl.ZipFile, entry: yauzl.Entry, index: numb
   if (disagreements.length > 0) {
     throw packageInvalid(
       'header-mismatch',
-      `${Entry}: its local header and the central directory disagree (${disagreements.join(', ')}), so different unzip tools would see different files. Re-create the ZIP with a standard ZIP tool and upload again.`,
+      `${Entry()}: its local header and the central directory disagree (${disagreements.join(', ')}), so different unzip tools would see different files. Re-create the ZIP with a standard ZIP tool and upload again.`,
       ref,
     );
   }
@@ -489,23 +489,24 @@ async function inflateEntry(
   collect: boolean,
   toFile?: FileHandle,
 ): Promise<Buffer | undefined> {
-  const Entry = capitalize(quoteEntry(entry.ref));
+  // Built only for a message: most entries are fine, and quoting a name costs.
+  const Entry = (): string => capitalize(quoteEntry(entry.ref));
   const tooMuch = (): Error =>
     packageInvalid(
       'size-mismatch',
-      `${Entry} inflates to more than the ${entry.size} bytes its header declares. Headers that under-declare sizes are how ZIP bombs get past limits; re-create the ZIP with a standard ZIP tool and upload again.`,
+      `${Entry()} inflates to more than the ${entry.size} bytes its header declares. Headers that under-declare sizes are how ZIP bombs get past limits; re-create the ZIP with a standard ZIP tool and upload again.`,
       entry.ref,
     );
   const tooLittle = (actual: number): Error =>
     packageInvalid(
       'size-mismatch',
-      `${Entry} inflates to ${actual} bytes but its header declares ${entry.size}. The ZIP is damaged or crafted; re-create it with a standard ZIP tool and upload again.`,
+      `${Entry()} inflates to ${actual} bytes but its header declares ${entry.size}. The ZIP is damaged or crafted; re-create it with a standard ZIP tool and upload again.`,
       entry.ref,
     );
   const crcMismatch = (): Error =>
     packageInvalid(
       'crc-mismatch',
-      `${Entry} is damaged: the CRC-32 of its content does not match the one recorded in the ZIP. Re-create the ZIP and upload again.`,
+      `${Entry()} is damaged: the CRC-32 of its content does not match the one recorded in the ZIP. Re-create the ZIP and upload again.`,
       entry.ref,
     );
 
@@ -558,11 +559,11 @@ async function inflateEntry(
   } catch (err) {
     if (isDomainError(err)) throw err;
     if (isZlibError(err)) {
-      throw packageInvalid('corrupt-entry-data', `${Entry}'s compressed data is damaged (${messageOf(err)}). Re-create the ZIP and upload again.`, entry.ref);
+      throw packageInvalid('corrupt-entry-data', `${Entry()}'s compressed data is damaged (${messageOf(err)}). Re-create the ZIP and upload again.`, entry.ref);
     }
     throw err; // an I/O error on our own file: not the integrator's fault
   }
-  if (inflater && inflater.bytesWritten !== entry.compressedSize) throw trailingData(Entry, entry, inflater.bytesWritten);
+  if (inflater && inflater.bytesWritten !== entry.compressedSize) throw trailingData(Entry(), entry, inflater.bytesWritten);
   return out;
 }
 
@@ -571,7 +572,7 @@ async function inflateEntry(
  * is `tooMuch`), and its compressed data must end where the header says. The caller checks the
  * size and the CRC-32, as for a streamed entry.
  */
-async function inflateWhole(reader: BlockReader, entry: PlannedEntry, Entry: string, tooMuch: () => Error): Promise<Buffer> {
+async function inflateWhole(reader: BlockReader, entry: PlannedEntry, Entry: () => string, tooMuch: () => Error): Promise<Buffer> {
   const data = await reader.read(entry.dataStart, entry.compressedSize);
   if (entry.method !== DEFLATE) {
     if (data.length > entry.size) throw tooMuch();
@@ -584,12 +585,12 @@ async function inflateWhole(reader: BlockReader, entry: PlannedEntry, Entry: str
   } catch (err) {
     if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw tooMuch();
     if (isZlibError(err)) {
-      throw packageInvalid('corrupt-entry-data', `${Entry}'s compressed data is damaged (${messageOf(err)}). Re-create the ZIP and upload again.`, entry.ref);
+      throw packageInvalid('corrupt-entry-data', `${Entry()}'s compressed data is damaged (${messageOf(err)}). Re-create the ZIP and upload again.`, entry.ref);
     }
     throw err;
   }
   if (inflated.buffer.length > entry.size) throw tooMuch();
-  if (inflated.engine.bytesWritten !== entry.compressedSize) throw trailingData(Entry, entry, inflated.engine.bytesWritten);
+  if (inflated.engine.bytesWritten !== entry.compressedSize) throw trailingData(Entry(), entry, inflated.engine.bytesWritten);
   return inflated.buffer;
 }
 

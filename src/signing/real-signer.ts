@@ -147,9 +147,12 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
   const validation = opts.validation;
   const env = (): Engine => (local ??= { pki, tsa: createTsa(pki), ...(validation ? { validation } : {}) });
   let ownWorkDir: string | undefined;
+  let workDirMade = false;
   const workDir = (): string => {
     if (opts.workDir) {
-      mkdirSync(opts.workDir, { recursive: true });
+      // Made once: the directory is the simulator's own, under its data directory.
+      if (!workDirMade) mkdirSync(opts.workDir, { recursive: true });
+      workDirMade = true;
       return opts.workDir;
     }
     return (ownWorkDir ??= mkdtempSync(join(tmpdir(), 'seal-simulator-work-')));

@@ -132,6 +132,8 @@ export class SqliteBatchStore implements BatchStore {
       attempts: db.prepare<[number], { file_name: string; attempts: number }>(`SELECT file_name, attempts FROM documents WHERE batch_id = ? AND attempts > 0`),
       addAttempt: db.prepare<[number, string]>(`UPDATE documents SET attempts = attempts + 1 WHERE batch_id = ? AND file_name = ?`),
       clearAttempt: db.prepare<[number, string]>(`UPDATE documents SET attempts = 0 WHERE batch_id = ? AND file_name = ?`),
+      syncNormal: db.prepare(`PRAGMA synchronous = NORMAL`),
+      syncFull: db.prepare(`PRAGMA synchronous = FULL`),
       referenced: db.prepare<[], { path: string }>(
         `SELECT u.path AS path FROM batches b JOIN uploads u ON u.id = b.package_id
          UNION ALL SELECT result_path AS path FROM batches WHERE result_path IS NOT NULL`,
@@ -233,11 +235,21 @@ export class SqliteBatchStore implements BatchStore {
 
   recordAttempts(id: number, started: readonly string[], ended: readonly string[]): void {
     if (started.length === 0 && ended.length === 0) return;
-    // No cached batch carries attempts, so the cache is left alone.
-    this.db.transaction(() => {
-      for (const name of ended) this.stmt.clearAttempt.run(id, name);
-      for (const name of started) this.stmt.addAttempt.run(id, name);
-    })();
+    // Attempts guard against a document that takes the whole server process down, and a crash of
+    // the process loses no committed write even without an fsync (WAL, synchronous=NORMAL: the
+    // operating system has it). Only a crash of the machine could lose one, and then the file is
+    // merely tried once more. Two fsyncs per file were most of the store's cost of sealing a small
+    // document, and they stall the event loop; the next FULL commit syncs these writes too.
+    this.stmt.syncNormal.run();
+    try {
+      // No cached batch carries attempts, so the cache is left alone.
+      this.db.transaction(() => {
+        for (const name of ended) this.stmt.clearAttempt.run(id, name);
+        for (const name of started) this.stmt.addAttempt.run(id, name);
+      })();
+    } finally {
+      this.stmt.syncFull.run();
+    }
   }
 
   referencedPaths(): Set<string> {
