@@ -42,6 +42,9 @@ CREATE TABLE IF NOT EXISTS documents (
   detail    TEXT
 );
 CREATE INDEX IF NOT EXISTS documents_batch ON documents(batch_id, seq);
+-- The worker records each file's attempts and outcome by name: without this, every such write
+-- scanned the batch's documents, so a batch of n files cost n² row visits.
+CREATE INDEX IF NOT EXISTS documents_name ON documents(batch_id, file_name);
 CREATE TABLE IF NOT EXISTS transitions (
   id          INTEGER PRIMARY KEY AUTOINCREMENT,
   batch_id    INTEGER NOT NULL,

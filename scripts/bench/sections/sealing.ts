@@ -2,8 +2,8 @@
  * Section "sealing": sealing throughput of the running simulator for a mix of formats. Three
  * batches accepted at once — PDFs under process 1 (PAdES-B-T), XML under process 3 (XAdES-B-B),
  * text under process 2 (CAdES-B-T) — timed from the first AcceptBatch until all three are CLOSED,
- * after a warm-up batch has loaded the PKI and the simulator has gone idle (its sealing processes
- * started and loaded). Beside it, the raw
+ * after warm-up batches (WARM_UP_DOCS of each kind) have loaded the PKI and the code, and the
+ * simulator has gone idle (its sealing processes started and loaded): the steady state. Beside it, the raw
  * RSA-2048 `crypto.sign` rate of this process in the same run (`npm run bench:signing` breaks the
  * cost down per format). With a baseline build, both builds are measured, alternating run by run.
  */
@@ -96,6 +96,9 @@ function sealingMarkdown(r: SealingResult): string {
   ].join('\n');
 }
 
+/** Documents of each kind sealed before the measured run. */
+const WARM_UP_DOCS = 30;
+
 interface MixRun {
   docsPerSec: number;
   cpuMsPerDoc: number;
@@ -148,7 +151,10 @@ async function sealMix(ctx: BenchContext, def: ServerDef, perKind: number): Prom
     return performance.now() - started;
   };
   try {
-    await runToClosed(await prepare(2)); // warm-up: PKI, sealing processes, JIT
+    // Warm-up: the PKI, the sealing processes, and enough documents of each kind for V8 to have
+    // optimised the sealing code (with 2 of each, the first hundred documents measured still ran
+    // partly unoptimised: about 15 % more CPU per document than the next hundred).
+    await runToClosed(await prepare(WARM_UP_DOCS));
     const ids = await prepare(perKind);
     await settled(proc.pid);
     const cpu0 = treeCpuSeconds(proc.pid) ?? Number.NaN;
