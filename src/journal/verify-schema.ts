@@ -19,7 +19,8 @@ export const EXPECTED_STEP_SCHEMA = {
     path: {
       type: 'string',
       minLength: 1,
-      description: 'The exact request path (query optional), or a regular expression between slashes: "/^\\\\/api\\\\/BatchStatus\\\\/\\\\d+$/"',
+      description:
+        'The exact request path (query optional), or a glob where * stands for any characters: "/api/BatchStatus/*". A regular expression is refused (400) with what to use instead.',
     },
     batchId: { type: 'integer', minimum: 1, description: 'The batch the call named' },
     status: {

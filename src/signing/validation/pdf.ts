@@ -61,6 +61,8 @@ const MAX_DSS_BYTES = 32 * 1024 * 1024;
 const DICT_WINDOW = 64 * 1024;
 const DICT_TEXT = 8 * 1024;
 const MAX_STREAM = 16 * 1024 * 1024;
+/** DSS entries that could not be read, named one by one in a report; the rest are counted. */
+const MAX_PROBLEMS_LISTED = 5;
 
 const HEX = (c: number): number => (c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1);
 const isWs = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x0c || c === 0x00;
@@ -223,15 +225,23 @@ function readDss(pdf: Buffer): Dss | undefined {
   }
   const at = findObjects(pdf, new Set(refs.map((r) => r.id)));
   const budget = { left: MAX_DSS_BYTES };
-  for (const r of refs) {
+  const entryProblems: string[] = [];
+  for (const [i, r] of refs.entries()) {
+    if (budget.left <= 0) {
+      entryProblems.push(`the DSS holds more data than this validator reads (${MAX_DSS_BYTES} bytes); ${refs.length - i} of its entries were not read`);
+      break;
+    }
     const o = at.get(r.id);
     try {
       if (o === undefined) throw new Error('object not found');
       r.list.push(streamData(pdf, o, budget));
     } catch (e) {
-      dss.problems.push(`DSS ${r.k} entry ${r.id}: ${(e as Error).message}`);
+      entryProblems.push(`DSS ${r.k} entry ${r.id}: ${(e as Error).message}`);
     }
   }
+  // A crafted DSS can make every entry fail: the report names a few, not hundreds.
+  dss.problems.push(...entryProblems.slice(0, MAX_PROBLEMS_LISTED));
+  if (entryProblems.length > MAX_PROBLEMS_LISTED) dss.problems.push(`${entryProblems.length - MAX_PROBLEMS_LISTED} more entries could not be read`);
   return dss;
 }
 
