@@ -574,10 +574,8 @@ async function inflateEntry(
  */
 async function inflateWhole(reader: BlockReader, entry: PlannedEntry, Entry: () => string, tooMuch: () => Error): Promise<Buffer> {
   const data = await reader.read(entry.dataStart, entry.compressedSize);
-  if (entry.method !== DEFLATE) {
-    if (data.length > entry.size) throw tooMuch();
-    return Buffer.from(data); // a copy: `data` may be a view of the reader's cached block
-  }
+  // Stored: pass 1 made its compressed size its size, so it cannot be longer (shorter: the caller's check).
+  if (entry.method !== DEFLATE) return Buffer.from(data); // a copy: `data` may be a view of the reader's cached block
   let inflated: { buffer: Buffer; engine: zlib.InflateRaw };
   try {
     // maxOutputLength stops the inflater at the declared size: a bomb never gets further.

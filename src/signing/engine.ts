@@ -3,7 +3,7 @@
  *
  *   processWith(env: Engine, file: InputFile, ctx: EngineContext): Promise<FileOutcome>   // never throws
  */
-import type { FileOutcome, InputFile, SignContext } from './signer.js';
+import { type FileOutcome, failedOutcome, type InputFile, type SignContext } from './signer.js';
 import type { Identity, Pki } from './pki-material.js';
 import type { Tsa } from './tsa.js';
 import type { LtvMaterial } from './pades.js';
@@ -97,7 +97,7 @@ export const sealedWith = (which: SignContext['sealIdentity']): string => (which
 export const cadesDetail = (level: string, enveloping: boolean, which: SignContext['sealIdentity']): string =>
   `CAdES-${level} ${enveloping ? `enveloping (${signatureSuffix('p7m')})` : `detached (${signatureSuffix('p7s')})`}${sealedWith(which)}`;
 
-const fail = (file: InputFile, detail: string): FileOutcome => ({ fileName: file.name, signed: false, success: false, detail, outputs: [] });
+const fail = (file: InputFile, detail: string): FileOutcome => failedOutcome(file.name, detail);
 
 export async function processWith(env: Engine, file: InputFile, ctx: EngineContext): Promise<FileOutcome> {
   const p = ctx.process;

@@ -1,5 +1,14 @@
 import { acceptsFile } from '../domain/processes.js';
-import type { FileOutcome, InputFile, SignContext, Signer, StoredContext, StoredFile, StoredOutcome } from './signer.js';
+import {
+  failedOutcome,
+  type FileOutcome,
+  type InputFile,
+  type SignContext,
+  type Signer,
+  type StoredContext,
+  type StoredFile,
+  type StoredOutcome,
+} from './signer.js';
 
 /**
  * NOT A SIGNATURE. Copies every file the process accepts into the result unchanged and reports it
@@ -20,13 +29,7 @@ export class PlaceholderSigner implements Signer {
 
   private decide<F extends { name: string }>(file: F, ctx: { process: SignContext['process'] }): FileOutcome<F> {
     if (!acceptsFile(ctx.process, file.name)) {
-      return {
-        fileName: file.name,
-        signed: false,
-        success: false,
-        detail: `process ${ctx.process.id} accepts ${ctx.process.acceptedFileTypes.join(', ')} files only`,
-        outputs: [], // like the real signer: a file that fails contributes nothing to the package
-      };
+      return failedOutcome(file.name, `process ${ctx.process.id} accepts ${ctx.process.acceptedFileTypes.join(', ')} files only`);
     }
     return { fileName: file.name, signed: true, success: true, detail: 'copied unchanged (placeholder signer)', outputs: [file] };
   }

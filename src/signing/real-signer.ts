@@ -24,7 +24,18 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FileOutcome, InputFile, SignContext, Signer, StoredContext, StoredFile, StoredOptions, StoredOutcome } from './signer.js';
+import {
+  type FileOutcome,
+  failedOutcome,
+  type InputFile,
+  type SignContext,
+  type Signer,
+  type StoredContext,
+  type StoredFile,
+  type StoredOptions,
+  type StoredOutcome,
+  stoppedOutcome,
+} from './signer.js';
 import type { Pki } from './pki-material.js';
 import { createTsa } from './tsa.js';
 import { embedsValidationData, preloadFormats, processWith, revocationSubjects, type Engine, type RevocationData, type RevocationSource } from './engine.js';
@@ -167,15 +178,6 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
   /** Processes in a row that died before they were ready (a broken installation): stop replacing them. */
   let startFailures = 0;
 
-  const failed = (fileName: string, detail: string, overBudget?: StoredOutcome['overBudget']): StoredOutcome => ({
-    fileName,
-    signed: false,
-    success: false,
-    detail,
-    outputs: [],
-    ...(overBudget ? { overBudget } : {}),
-  });
-
   function spawn(): Proc {
     // The first process may have been started early, while the server started (sealing-process.ts).
     const early = opts.early?.take(budget.memoryMiB);
@@ -211,7 +213,7 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
       }
       const t = proc.task;
       if (!t || t.id !== m.id) return;
-      finish(proc, m.outcome ?? failed(t.task.file.name, `could not be processed: ${m.error ?? 'unknown error'}`));
+      finish(proc, m.outcome ?? failedOutcome(t.task.file.name, `could not be processed: ${m.error ?? 'unknown error'}`));
       idle(proc);
       dispatch();
     });
@@ -224,7 +226,7 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
         // It could not even start (a broken installation): fail the waiting files rather than
         // starting processes in a loop.
         for (const j of waiting.splice(0))
-          j.resolve(failed(j.task.file.name, `the sealing process could not start (${why}): ${proc.stderr.trim().split('\n').slice(-3).join(' ')}`));
+          j.resolve(failedOutcome(j.task.file.name, `the sealing process could not start (${why}): ${proc.stderr.trim().split('\n').slice(-3).join(' ')}`));
       }
       const i = procs.indexOf(proc);
       if (i >= 0) procs.splice(i, 1);
@@ -235,7 +237,7 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
           proc,
           heap
             ? overMemory(t, budget.memoryMiB * MiB)
-            : failed(t.task.file.name, `"${t.task.file.name}" could not be processed: its sealing process ended unexpectedly (${why})`, 'crash'),
+            : failedOutcome(t.task.file.name, `"${t.task.file.name}" could not be processed: its sealing process ended unexpectedly (${why})`, 'crash'),
         );
       }
       if (!closed) dispatch();
@@ -249,7 +251,7 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
   }
 
   function overMemory(t: Running, used: number): StoredOutcome {
-    return failed(
+    return failedOutcome(
       t.task.file.name,
       `"${t.task.file.name}" was stopped: processing it needed more than the ${budget.memoryMiB} MiB of memory one file may use (setting ${BUDGET_SETTINGS.memoryMiB}; ${Math.round(used / MiB)} MiB when it was stopped). The rest of the batch went on.`,
       'memory',
@@ -288,7 +290,7 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
 
   /** Stops one job: killed in its process, or taken out of the queue. */
   function abortJob(job: Job): void {
-    const stopped = failed(job.task.file.name, `work on "${job.task.file.name}" was stopped`);
+    const stopped = stoppedOutcome(job.task.file.name);
     const proc = procs.find((p) => p.task?.onAbort === job.onAbort);
     if (proc) {
       kill(proc, stopped);
@@ -329,7 +331,7 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
       try {
         proc.child.send({ ...job.task, id, outDir: workDir() } satisfies WorkerTask);
       } catch (e) {
-        kill(proc, failed(job.task.file.name, `sealing process unavailable: ${(e as Error).message}`));
+        kill(proc, failedOutcome(job.task.file.name, `sealing process unavailable: ${(e as Error).message}`));
       }
     }
   }
@@ -348,7 +350,7 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
     if (Date.now() - t.started > budget.timeMs + (proc.loaded ? 0 : MODULE_LOAD_GRACE_MS)) {
       kill(
         proc,
-        failed(
+        failedOutcome(
           t.task.file.name,
           `"${t.task.file.name}" was stopped: processing it took longer than the ${budget.timeMs} ms one file may take (setting ${BUDGET_SETTINGS.timeMs}). The rest of the batch went on.`,
           'time',
@@ -407,8 +409,8 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
   }
 
   async function processStored(file: StoredFile, ctx: StoredContext, o: StoredOptions = {}): Promise<StoredOutcome> {
-    if (closed) return failed(file.name, 'the signer is closed');
-    if (o.signal?.aborted) return failed(file.name, `work on "${file.name}" was stopped`);
+    if (closed) return failedOutcome(file.name, 'the signer is closed');
+    if (o.signal?.aborted) return stoppedOutcome(file.name);
     const revocation = revocationFor(ctx);
     if (threads === 0) return processStoredWith(env(), file, { ...ctx, ...(revocation ? { revocation } : {}) }, workDir());
     const paths = ctx.siblingPaths;
@@ -423,8 +425,8 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
    * directory like any batch file, so that it is not copied whole through the channel.
    */
   async function processFile(file: InputFile, ctx: SignContext, o: StoredOptions = {}): Promise<FileOutcome> {
-    if (closed) return { ...failed(file.name, 'the signer is closed'), outputs: [] };
-    if (o.signal?.aborted) return { ...failed(file.name, `work on "${file.name}" was stopped`), outputs: [] };
+    if (closed) return failedOutcome(file.name, 'the signer is closed');
+    if (o.signal?.aborted) return stoppedOutcome(file.name);
     // In-process (tests, scripts): the bytes are here already.
     if (threads === 0) {
       const revocation = revocationFor(ctx);
@@ -496,14 +498,14 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
     async close() {
       closed = true;
       opts.early?.discard();
-      for (const j of waiting.splice(0)) j.resolve(failed(j.task.file.name, 'the signer was closed'));
+      for (const j of waiting.splice(0)) j.resolve(failedOutcome(j.task.file.name, 'the signer was closed'));
       const all = procs.splice(0);
       const exits = all.map((p) =>
         p.dead || p.child.exitCode !== null || p.child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => p.child.once('exit', () => r())),
       );
       for (const p of all) {
         busy(p); // an idle process is unref'd: referenced again, the loop waits for its exit
-        kill(p, failed(p.task?.task.file.name ?? '', 'the signer was closed'));
+        kill(p, failedOutcome(p.task?.task.file.name ?? '', 'the signer was closed'));
       }
       await Promise.all(exits);
       if (ownWorkDir) rmSync(ownWorkDir, { recursive: true, force: true });

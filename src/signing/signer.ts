@@ -54,6 +54,14 @@ export interface FileOutcome<F = InputFile> {
 /** Outcome of a stored file: outputs are files too (the input's own path when it is passed on unchanged). */
 export type StoredOutcome = FileOutcome<StoredFile>;
 
+/** A file that failed with `detail`: like every failed file, it contributes nothing to the package. */
+export function failedOutcome(fileName: string, detail: string, overBudget?: FileOutcome['overBudget']): FileOutcome<never> {
+  return { fileName, signed: false, success: false, detail, outputs: [], ...(overBudget ? { overBudget } : {}) };
+}
+
+/** A file whose work was stopped: its batch was deleted, or the simulator is stopping. */
+export const stoppedOutcome = (fileName: string): FileOutcome<never> => failedOutcome(fileName, `work on "${fileName}" was stopped`);
+
 export interface SignContext {
   process: ProcessDef;
   /** The tenant's clock at the time of signing: signingTime, genTime and the PDF /M come from it. */

@@ -17,14 +17,14 @@ import { buildSignedData } from './cms.js';
 import { sha256File, writeEnveloping } from './cades-file.js';
 import { cadesDetail, type Engine, embedsValidationData, identityFor, processWith, type RevocationData, validationMaterial } from './engine.js';
 import { signatureFileName } from './formats.js';
-import type { StoredContext, StoredFile, StoredOutcome } from './signer.js';
+import { failedOutcome, type StoredContext, type StoredFile, type StoredOutcome } from './signer.js';
 
 /** StoredContext plus the revocation data the main process fetched (B-LT seals, validation). */
 export interface StoredEngineContext extends StoredContext {
   revocation?: RevocationData;
 }
 
-const fail = (file: StoredFile, detail: string): StoredOutcome => ({ fileName: file.name, signed: false, success: false, detail, outputs: [] });
+const fail = (file: StoredFile, detail: string): StoredOutcome => failedOutcome(file.name, detail);
 
 export async function processStoredWith(env: Engine, file: StoredFile, ctx: StoredEngineContext, outDir: string): Promise<StoredOutcome> {
   const p = ctx.process;

@@ -3,7 +3,17 @@ import { join } from 'node:path';
 import type { KeyAlgorithm, Pki } from './pki-material.js';
 import type { RealSigner, RealSignerOptions } from './real-signer.js';
 import type { Revocations } from './revocation.js';
-import type { FileOutcome, InputFile, SignContext, Signer, StoredContext, StoredFile, StoredOptions, StoredOutcome } from './signer.js';
+import {
+  type FileOutcome,
+  type InputFile,
+  type SignContext,
+  type Signer,
+  type StoredContext,
+  type StoredFile,
+  type StoredOptions,
+  type StoredOutcome,
+  stoppedOutcome,
+} from './signer.js';
 import type { Tsa } from './tsa.js';
 
 // The signing stack (x509, pdf-lib, xadesjs, pkijs) is imported on first use, not at start-up:
@@ -191,8 +201,4 @@ export class LazyRealSigner implements Signer {
         () => {},
       );
   }
-}
-
-function stoppedOutcome(fileName: string): FileOutcome<never> {
-  return { fileName, signed: false, success: false, detail: `work on "${fileName}" was stopped`, outputs: [] };
 }

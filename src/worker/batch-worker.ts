@@ -11,7 +11,7 @@ import type { Clock } from '../domain/clock.js';
 import type { WorkItem, WorkLedger } from '../domain/work-ledger.js';
 import type { WorkQueue } from '../domain/work-queue.js';
 import { siblingNamesFor } from '../signing/formats.js';
-import type { FileOutcome, Signer, StoredOutcome } from '../signing/signer.js';
+import { type FileOutcome, failedOutcome, type Signer, type StoredOutcome } from '../signing/signer.js';
 import type { WorkFaults } from '../faults/domain-faults.js';
 import type { FairSlots } from './fair-slots.js';
 
@@ -224,13 +224,13 @@ export class BatchWorker implements WorkQueue {
     const work = async (file: ExtractedEntry): Promise<FileOutcome | StoredOutcome> => {
       const injected = faults?.file(file.name);
       if (injected?.fail) {
-        return { fileName: file.name, signed: false, success: false, detail: `failed by an injected fault: ${injected.fail}`, outputs: [] };
+        return failedOutcome(file.name, `failed by an injected fault: ${injected.fail}`);
       }
       const tried = attempts.get(file.name) ?? 0;
       if (tried >= maxAttempts) {
         const detail = `"${file.name}" was not processed again: the simulator stopped ${tried} times while it was being processed (a document that crashes or hangs its sealing process is given up after ${maxAttempts} attempts, setting SEAL_SIM_FILE_ATTEMPTS).`;
         log.warn({ batchId: batch.id, tenant, file: file.name, attempts: tried }, 'file given up after repeated attempts');
-        return { fileName: file.name, signed: false, success: false, detail, outputs: [] };
+        return failedOutcome(file.name, detail);
       }
       // Durable before the file reaches a sealing process: if it takes the whole server down, the
       // next start knows.

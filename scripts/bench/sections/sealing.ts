@@ -3,7 +3,7 @@
  * batches accepted at once — PDFs under process 1 (PAdES-B-T), XML under process 3 (XAdES-B-B),
  * text under process 2 (CAdES-B-T) — timed from the first AcceptBatch until all three are CLOSED,
  * after warm-up batches (WARM_UP_DOCS of each kind) have loaded the PKI and the code, and the
- * simulator has gone idle (its sealing processes started and loaded): the steady state. Beside it, the raw
+ * machine has gone quiet (the simulator's sealing processes started and loaded): the steady state. Beside it, the raw
  * RSA-2048 `crypto.sign` rate of this process in the same run (`npm run bench:signing` breaks the
  * cost down per format). With a baseline build, both builds are measured, alternating run by run.
  */
@@ -16,7 +16,7 @@ import { median } from '../lib/load.js';
 import { startAndWait } from '../lib/measure.js';
 import { treeCpuSeconds } from '../lib/proc.js';
 import { fx, type SectionResult, table } from '../lib/report.js';
-import { API_HEADERS, type ServerDef, type ServerName } from '../lib/servers.js';
+import { API_HEADERS, createBatchWithDoc, type ServerDef, type ServerName } from '../lib/servers.js';
 
 export interface SealingRow {
   server: ServerName;
@@ -48,21 +48,18 @@ export async function sealingSection(ctx: BenchContext, defs: ServerDef[]): Prom
   if (cannot) throw new Error(`sealing: ${cannot.label} does not seal (leave sealing out of --only)`);
   const perKind = ctx.opts.sealingDocs;
   const runs = new Map(defs.map((d) => [d.name, [] as MixRun[]]));
-  // The raw rate moves with the machine (up to a third between minutes on a shared VM): sampled
-  // beside every run, the median is the one the ratio divides by.
-  const rawRates: number[] = [];
   for (let i = 0; i < ctx.opts.sealingRuns; i++) {
     for (const def of defs) {
-      rawRates.push(rawSignatureRate());
-      await ctx.quiet(`sealing ${def.name} ${i + 1}`);
-      const run = await sealMix(ctx, def, perKind);
+      const run = await sealMix(ctx, def, perKind, `sealing ${def.name} ${i + 1}`);
       ctx.log(`sealing: ${def.label} run ${i + 1}/${ctx.opts.sealingRuns}: ${fx(run.docsPerSec, 1)} documents/s, ${fx(run.cpuMsPerDoc, 1)} CPU ms/document`);
       runs.get(def.name)!.push(run);
     }
   }
   const rows: SealingResult = {
     mix: `${perKind} PDF (PAdES-B-T) + ${perKind} XML (XAdES-B-B) + ${perKind} TXT (CAdES-B-T), three batches at once`,
-    rawSignaturesPerSec: median(rawRates),
+    // The raw rate moves with the machine (up to a third between minutes on a shared VM): sampled
+    // beside every run, the median is the one the ratio divides by.
+    rawSignaturesPerSec: median(defs.flatMap((d) => runs.get(d.name)!.map((x) => x.rawSignaturesPerSec))),
     builds: defs.map((d) => {
       const r = runs.get(d.name)!;
       const docsPerSecRuns = r.map((x) => x.docsPerSec);
@@ -106,10 +103,12 @@ const WARM_UP_DOCS = 30;
 interface MixRun {
   docsPerSec: number;
   cpuMsPerDoc: number;
+  /** The raw signature rate sampled just before this run. */
+  rawSignaturesPerSec: number;
 }
 
 /** One run of the mix on a fresh simulator: documents sealed per second, and CPU per document. */
-async function sealMix(ctx: BenchContext, def: ServerDef, perKind: number): Promise<MixRun> {
+async function sealMix(ctx: BenchContext, def: ServerDef, perKind: number, where: string): Promise<MixRun> {
   const docs = path.join(ctx.repoRoot, 'fixtures', 'documents');
   const kinds = [
     { processId: 1, name: (i: number) => `invoice-${i}.pdf`, bytes: readFileSync(path.join(docs, 'invoice.pdf')) },
@@ -117,26 +116,20 @@ async function sealMix(ctx: BenchContext, def: ServerDef, perKind: number): Prom
     { processId: 2, name: (i: number) => `notes-${i}.txt`, bytes: readFileSync(path.join(docs, 'notes.txt')) },
   ];
   const { proc, base } = await startAndWait(def);
-  const call = async (method: string, p: string, body?: Buffer) => {
-    const res = await fetch(`${base}${p}`, {
-      method,
-      headers: { ...API_HEADERS, ...(body ? { 'content-type': 'application/octet-stream' } : {}) },
-      body: body ? new Uint8Array(body) : undefined,
-    });
+  const call = async (method: string, p: string) => {
+    const res = await fetch(`${base}${p}`, { method, headers: API_HEADERS });
     if (!res.ok) throw new Error(`${method} ${p} answered ${res.status}: ${await res.text()}`);
     return res;
   };
   const prepare = async (count: number) => {
     const ids: string[] = [];
     for (const k of kinds) {
-      const id = ((await (await call('POST', `/api/CreateBatch/${k.processId}`)).json()) as { id: string }).id;
       const zip = new yazl.ZipFile();
       for (let i = 0; i < count; i++) zip.addBuffer(k.bytes, k.name(i));
       zip.end();
       const chunks: Buffer[] = [];
       for await (const c of zip.outputStream) chunks.push(c as Buffer);
-      await call('POST', `/api/upload/${id}`, Buffer.concat(chunks));
-      ids.push(id);
+      ids.push(await createBatchWithDoc(base, k.processId, undefined, Buffer.concat(chunks)));
     }
     return ids;
   };
@@ -160,30 +153,17 @@ async function sealMix(ctx: BenchContext, def: ServerDef, perKind: number): Prom
     // partly unoptimised: about 15 % more CPU per document than the next hundred).
     await runToClosed(await prepare(WARM_UP_DOCS));
     const ids = await prepare(perKind);
-    await settled(proc.pid);
+    // After the warm-up the pool goes on starting its remaining sealing processes, each loading the
+    // format modules for most of a second: start-up cost (the start-up section's), not the mix's.
+    await ctx.quiet(where);
+    const rawSignaturesPerSec = rawSignatureRate();
     const cpu0 = treeCpuSeconds(proc.pid) ?? Number.NaN;
     const ms = await runToClosed(ids);
     const cpu1 = treeCpuSeconds(proc.pid) ?? Number.NaN;
     const docs = kinds.length * perKind;
-    return { docsPerSec: (docs * 1000) / ms, cpuMsPerDoc: ((cpu1 - cpu0) * 1000) / docs };
+    return { docsPerSec: (docs * 1000) / ms, cpuMsPerDoc: ((cpu1 - cpu0) * 1000) / docs, rawSignaturesPerSec };
   } finally {
     await proc.stop();
-  }
-}
-
-/**
- * Waits until the simulator's process tree is idle: after the warm-up batch the pool goes on
- * starting its remaining sealing processes, each loading the format modules for most of a second
- * of CPU. That is start-up cost (measured by the start-up section), not the cost of sealing the mix.
- */
-async function settled(pid: number): Promise<void> {
-  const deadline = performance.now() + 30_000;
-  let before = treeCpuSeconds(pid) ?? 0;
-  while (performance.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 250));
-    const now = treeCpuSeconds(pid) ?? 0;
-    if (now - before < 0.02) return;
-    before = now;
   }
 }
 
