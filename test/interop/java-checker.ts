@@ -5,11 +5,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { have } from './tools.js';
 
 const JARS = ['pdfbox2', 'fontbox2', 'commons-logging', 'bcprov', 'bcpkix', 'bcutil'].map((j) => `/usr/share/java/${j}.jar`);
 const SOURCE = join(import.meta.dirname, 'java', 'SealCheck.java');
-
-const have = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 
 /** Why the checker cannot run here (missing JDK or jars), or undefined. */
 export function javaCheckerMissing(): string | undefined {

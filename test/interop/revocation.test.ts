@@ -14,12 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimProcess, startCli, waitFor } from '../e2e/process.js';
 import { unzip, zipOf } from '../helpers/zip.js';
 import { docBlock } from '../helpers/doc-blocks.js';
+import { run } from './tools.js';
 
 const KEY = 'revocation';
-const run = (cmd: string, args: string[]) => {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  return { rc: r.status ?? -1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
-};
 
 let sim: SimProcess;
 let work: string;

@@ -13,14 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimProcess, startCli, waitFor } from '../e2e/process.js';
 import { unzip, zipOf } from '../helpers/zip.js';
 import { compileJavaChecker, javaCheckerMissing, runJavaChecker } from './java-checker.js';
+import { opensslCmsVerify, run } from './tools.js';
 
 const DOCS = join(import.meta.dirname, '..', '..', 'fixtures', 'documents');
 const INPUT = Object.fromEntries(['invoice.pdf', 'invoice.xml', 'notes.txt'].map((n) => [n, readFileSync(join(DOCS, n))]));
 const KEY = 'interop';
-const run = (cmd: string, args: string[]) => {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  return { rc: r.status ?? -1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
-};
 
 let sim: SimProcess;
 let work: string;
@@ -69,22 +66,7 @@ async function sealedPackage(processId: number): Promise<string> {
   return dir;
 }
 
-const cmsDetached = (dir: string, name: string) =>
-  run('openssl', [
-    'cms',
-    '-verify',
-    '-binary',
-    '-inform',
-    'DER',
-    '-in',
-    join(dir, `${name}.p7s`),
-    '-content',
-    join(dir, name),
-    '-CAfile',
-    caPem,
-    '-out',
-    '/dev/null',
-  ]);
+const cmsDetached = (dir: string, name: string) => opensslCmsVerify({ cms: join(dir, `${name}.p7s`), content: join(dir, name), caFile: caPem });
 const pdfsig = (file: string) => run('pdfsig', ['-nssdir', `sql:${nssdb}`, '-no-ocsp', file]).out;
 const xmlsec = (file: string) =>
   run('xmlsec1', ['--verify', '--trusted-pem', caPem, '--id-attr:Id', 'http://uri.etsi.org/01903/v1.3.2#:SignedProperties', file]);

@@ -7,7 +7,6 @@
  * Run: npx vitest run --config vitest.interop.config.ts
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +23,7 @@ import { compileJavaChecker, javaCheckerMissing, runJavaChecker } from './java-c
 import { signatureValueOf } from '../../src/signing/cms.js';
 import type { FileOutcome, InputFile } from '../../src/signing/signer.js';
 import type { ProcessDef } from '../../src/domain/process.js';
+import { have, opensslCmsVerify, run } from './tools.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DOCS = join(ROOT, 'fixtures', 'documents');
@@ -33,12 +33,6 @@ const NOW = new Date('2026-03-15T09:30:00Z');
 const DOC_NAMES = ['invoice.pdf', 'report.pdf', 'invoice.xml', 'notes.txt'];
 const SEAL_PROCESSES = PROCESSES.filter((p) => p.operation === 'seal').map((p) => p.id);
 
-function run(cmd: string, args: string[], cwd?: string): { rc: number; out: string } {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
-  return { rc: r.status ?? -1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
-}
-
-const have = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 const missing = ['openssl', 'pdfsig', 'certutil', 'crlutil', 'pk12util', 'xmlsec1'].filter((t) => !have(t));
 if (missing.length) console.warn(`interop: missing tools ${missing.join(', ')}: apt-get install -y poppler-utils libnss3-tools xmlsec1 openssl`);
 
@@ -178,102 +172,36 @@ describe.skipIf(missing.includes('openssl'))('openssl', () => {
 
   it.each([2, 6])('cms -verify -binary accepts every detached .p7s of process %d and rejects tampered data', (id) => {
     for (const n of DOC_NAMES) {
-      const r = run('openssl', [
-        'cms',
-        '-verify',
-        '-binary',
-        '-inform',
-        'DER',
-        '-in',
-        out(id, `${n}.p7s`),
-        '-content',
-        out(id, n),
-        '-CAfile',
-        caPem,
-        '-out',
-        '/dev/null',
-      ]);
+      const r = opensslCmsVerify({ cms: out(id, `${n}.p7s`), content: out(id, n), caFile: caPem });
       expect(r.out, n).toContain('Verification successful');
       expect(r.rc).toBe(0);
     }
     const bad = writeTmp(`tampered-${id}.txt`, flip(readFileSync(out(id, 'notes.txt')), 0));
-    const r = run('openssl', [
-      'cms',
-      '-verify',
-      '-binary',
-      '-inform',
-      'DER',
-      '-in',
-      out(id, 'notes.txt.p7s'),
-      '-content',
-      bad,
-      '-CAfile',
-      caPem,
-      '-out',
-      '/dev/null',
-    ]);
+    const r = opensslCmsVerify({ cms: out(id, 'notes.txt.p7s'), content: bad, caFile: caPem });
     expect(r.rc).not.toBe(0);
     expect(r.out).toMatch(/Verification failure/);
-    const wrong = run('openssl', [
-      'cms',
-      '-verify',
-      '-binary',
-      '-inform',
-      'DER',
-      '-in',
-      out(id, 'notes.txt.p7s'),
-      '-content',
-      out(id, 'notes.txt'),
-      '-CAfile',
-      wrongCaPem,
-      '-out',
-      '/dev/null',
-    ]);
+    const wrong = opensslCmsVerify({ cms: out(id, 'notes.txt.p7s'), content: out(id, 'notes.txt'), caFile: wrongCaPem });
     expect(wrong.rc).not.toBe(0);
   });
 
   it.each([7, 8])('cms -verify returns the identical content of every .p7m of process %d; tampered is rejected', (id) => {
     for (const n of DOC_NAMES) {
       const rec = join(work, `rec-${id}-${n}`);
-      const r = run('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', out(id, `${n}.p7m`), '-CAfile', caPem, '-out', rec]);
+      const r = opensslCmsVerify({ cms: out(id, `${n}.p7m`), caFile: caPem, out: rec });
       expect(r.out, n).toContain('Verification successful');
       expect(readFileSync(rec).equals(readFileSync(join(DOCS, n)))).toBe(true);
     }
     const p7m = readFileSync(out(id, 'notes.txt.p7m'));
     const i = p7m.indexOf(readFileSync(join(DOCS, 'notes.txt')));
     const bad = writeTmp(`tampered-${id}.p7m`, flip(p7m, i + 1));
-    expect(run('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', bad, '-CAfile', caPem, '-out', '/dev/null']).rc).not.toBe(0);
+    expect(opensslCmsVerify({ cms: bad, caFile: caPem }).rc).not.toBe(0);
   });
 
   it('rejects seals by the expired and the untrusted identities', () => {
-    const e = run('openssl', [
-      'cms',
-      '-verify',
-      '-binary',
-      '-inform',
-      'DER',
-      '-in',
-      join(work, 'expired.notes.txt.p7m'),
-      '-CAfile',
-      caPem,
-      '-out',
-      '/dev/null',
-    ]);
+    const e = opensslCmsVerify({ cms: join(work, 'expired.notes.txt.p7m'), caFile: caPem });
     expect(e.rc).not.toBe(0);
     expect(e.out).toMatch(/expired/);
-    const u = run('openssl', [
-      'cms',
-      '-verify',
-      '-binary',
-      '-inform',
-      'DER',
-      '-in',
-      join(work, 'untrusted.notes.txt.p7m'),
-      '-CAfile',
-      caPem,
-      '-out',
-      '/dev/null',
-    ]);
+    const u = opensslCmsVerify({ cms: join(work, 'untrusted.notes.txt.p7m'), caFile: caPem });
     expect(u.rc).not.toBe(0);
     expect(u.out).toMatch(/unable to get local issuer certificate|self.signed certificate in certificate chain|unable to get issuer/i);
   });

@@ -6,7 +6,6 @@
  * libnss3-tools openssl
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,12 +17,8 @@ import { toPem } from '../../src/signing/pki-material.js';
 import { scanPdf } from '../../src/signing/validation/pdf.js';
 import { NOW, doc, tempPki } from '../unit/signing/helpers.js';
 import { addSignatureRevision } from '../unit/signing/validation/builders.js';
+import { have, opensslCmsVerify, run } from './tools.js';
 
-const run = (cmd: string, args: string[]): { rc: number; out: string } => {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  return { rc: r.status ?? -1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
-};
-const have = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 const missing = ['pdfsig', 'certutil', 'crlutil', 'openssl'].filter((t) => !have(t));
 
 let work: string;
@@ -70,24 +65,12 @@ describe.skipIf(missing.length > 0)('two incremental signatures: pdfsig and proc
     for (const f of scanPdf(twice, 10).fields) {
       writeFileSync(join(work, `s${f.index}.cms`), f.contents);
       writeFileSync(join(work, `s${f.index}.data`), Buffer.concat(f.covered));
-      const v = run('openssl', [
-        'cms',
-        '-verify',
-        '-binary',
-        '-inform',
-        'DER',
-        '-in',
-        join(work, `s${f.index}.cms`),
-        '-content',
-        join(work, `s${f.index}.data`),
-        '-CAfile',
-        bundle,
-        '-crl_check',
-        '-purpose',
-        'any',
-        '-out',
-        '/dev/null',
-      ]);
+      const v = opensslCmsVerify({
+        cms: join(work, `s${f.index}.cms`),
+        content: join(work, `s${f.index}.data`),
+        caFile: bundle,
+        extra: ['-crl_check', '-purpose', 'any'],
+      });
       expect(v.out, `signature ${f.index}`).toContain('Verification successful');
     }
 
