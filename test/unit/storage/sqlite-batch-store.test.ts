@@ -18,50 +18,6 @@ describe('SqliteBatchStore: what a read returns after each write (reads are serv
     store = dir = undefined;
   });
 
-  it('sees every write at once: status moves, a refused move, uploads, results and purges', () => {
-    store = new SqliteBatchStore(':memory:');
-    const created = store.createBatch({ tenant: 't', processId: 1, at: T0 });
-    expect(store.getBatch(created.id)).toMatchObject({ status: 'NEW', documents: [], package: null });
-
-    const up = store.recordUpload(
-      created.id,
-      'NEW',
-      'UPLOADED',
-      pkg('a.zip'),
-      [
-        { name: 'a.pdf', size: 3 },
-        { name: 'b.pdf', size: 4 },
-      ],
-      T0 + 1,
-    );
-    expect(up.ok).toBe(true);
-    const uploaded = store.getBatch(created.id)!;
-    expect(uploaded.status).toBe('UPLOADED');
-    expect(uploaded.package?.name).toBe('a.zip');
-    expect(uploaded.documents.map((d) => d.fileName)).toEqual(['a.pdf', 'b.pdf']);
-
-    expect(store.setStatus(created.id, 'NEW', 'ACCEPTED', 'accept', T0 + 2)).toEqual({ ok: false, current: 'UPLOADED' });
-    expect(store.getBatch(created.id)!.status).toBe('UPLOADED');
-    expect(store.setStatus(created.id, 'UPLOADED', 'ACCEPTED', 'accept', T0 + 2)).toEqual({ ok: true });
-    expect(store.getBatch(created.id)).toMatchObject({ status: 'ACCEPTED', statusSince: T0 + 2 });
-
-    const result = { path: 'results/1.zip', size: 20, sha256: 'cd'.repeat(32), at: T0 + 3 };
-    expect(store.recordResult(created.id, result, [{ fileName: 'a.pdf', signed: true, success: true, detail: 'sealed' }])).toBe(true);
-    const done = store.getBatch(created.id)!;
-    expect(done.result).toEqual(result);
-    expect(done.documents.map((d) => [d.fileName, d.signed, d.success])).toEqual([
-      ['a.pdf', true, true],
-      ['b.pdf', false, false],
-    ]);
-
-    expect(store.purgeBatch(created.id)).toBe(true);
-    expect(store.getBatch(created.id)).toBeUndefined();
-    const other = store.createBatch({ tenant: 'u', processId: 1, at: T0 });
-    store.getBatch(other.id);
-    expect(store.purgeTenant('u').map((b) => b.id)).toEqual([other.id]);
-    expect(store.getBatch(other.id)).toBeUndefined();
-  });
-
   it('keeps nothing a rolled-back write read: a failed upload leaves the batch as it was', () => {
     store = new SqliteBatchStore(':memory:');
     const { id } = store.createBatch({ tenant: 't', processId: 1, at: T0 });
