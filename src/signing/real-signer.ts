@@ -121,10 +121,8 @@ interface Running extends Job {
   peakRss: number;
 }
 
-const PAGE = (() => {
-  // /proc/<pid>/statm counts pages; 4 KiB on the platforms this runs on (read once, cheaply).
-  return 4096;
-})();
+/** /proc/<pid>/statm counts pages: 4 KiB on the platforms this runs on. */
+const PAGE = 4096;
 const HAS_PROC = existsSync('/proc/self/statm');
 const MEMORY_POLL_MS = 100;
 
@@ -420,9 +418,10 @@ export function createRealSigner(opts: RealSignerOptions): RealSigner {
   }
 
   /**
-   * In memory (tests, scripts): a small document travels to its sealing process and back in the
-   * messages, as the caller holds its bytes anyway; a large one goes through files in the work
-   * directory like any batch file, so that it is not copied whole through the channel.
+   * In memory (the batch worker's small files, tests, scripts): a document up to INLINE_MAX_BYTES
+   * travels to its sealing process and back in the messages, as the caller holds its bytes anyway;
+   * a larger one goes through files in the work directory, so that it is not copied whole through
+   * the channel.
    */
   async function processFile(file: InputFile, ctx: SignContext, o: StoredOptions = {}): Promise<FileOutcome> {
     if (closed) return failedOutcome(file.name, 'the signer is closed');
