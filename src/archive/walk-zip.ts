@@ -52,6 +52,8 @@ const READ_CHUNK = 64 * 1024;
  * per-piece bookkeeping, which is most of the work for the small documents batches mostly hold.
  */
 const WHOLE_ENTRY_BYTES = 1024 * 1024;
+/** Bytes inflated between two turns given to other requests (see walkZip). */
+const YIELD_EVERY_BYTES = 1024 * 1024;
 
 /**
  * yauzl options, each chosen on purpose:
@@ -99,6 +101,7 @@ export async function* walkZip(path: string, limits: ZipLimits, collect: Collect
   try {
     const planned = await planEntries(handle, reader, limits);
     let inflatedTotal = 0;
+    let inflatedSinceYield = 0;
     for (const entry of planned) {
       const toFile = typeof collect === 'object' && entry.size > (collect.inMemoryUpTo ?? -1);
       const target = toFile ? join(collect.dir, `in-${randomUUID()}`) : undefined;
@@ -119,9 +122,13 @@ export async function* walkZip(path: string, limits: ZipLimits, collect: Collect
       inflatedTotal += entry.size;
       // An entry up to WHOLE_ENTRY_BYTES inflates in one synchronous call (about a millisecond for
       // 1 MiB), and its compressed bytes usually come from the reader's cached block without I/O:
-      // give other requests their turn after each, so that a package of a thousand small bombs
-      // stalls no other tenant for longer than one entry.
-      await setImmediate();
+      // after each MiB inflated, other requests get their turn, so that a package of a thousand
+      // small bombs stalls no other tenant for more than a couple of milliseconds at a time.
+      inflatedSinceYield += entry.size;
+      if (inflatedSinceYield >= YIELD_EVERY_BYTES) {
+        inflatedSinceYield = 0;
+        await setImmediate();
+      }
       yield {
         entry: { name: entry.name, size: entry.size, compressedSize: entry.compressedSize, crc32: entry.crc32 },
         bytes,
