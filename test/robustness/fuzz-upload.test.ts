@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KEY, samplePdf, startTestSim, type TestSim, zipOf } from '../helpers/sim.js';
 import { fixture } from '../unit/archive/helpers.js';
 
@@ -355,7 +355,10 @@ const VENDOR_ROUTES: Array<{ method: 'GET' | 'POST' | 'DELETE'; path: (seg: stri
 
 describe('fuzzing the other inputs', () => {
   let batchId: number;
-  beforeAll(async () => {
+  // A fresh NEW batch for each property: the path fuzz may draw this very id for
+  // DELETE /api/BatchDeleteCache/{id} (a NEW batch may be deleted), and the next
+  // property asserts the batch is still NEW after its random AcceptBatch bodies.
+  beforeEach(async () => {
     batchId = await sim.createBatch(1);
   });
 
