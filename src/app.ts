@@ -91,6 +91,11 @@ export interface BuildOptions {
   eagerSchemas?: boolean;
   /** A sealing process started before the app was built (see startServer), adopted by the real signer; startServer discards it if no pool takes it. */
   earlySealing?: EarlySealingProcess;
+  /**
+   * Start the test PKI's thread while the app is built (startServer, which has it load the PKI
+   * once it listens); otherwise the PKI and its thread wait for their first use.
+   */
+  preparePki?: boolean;
 }
 
 /**
@@ -208,6 +213,7 @@ async function wire(app: FastifyInstance, config: Config, keys: KeySettings, opt
     publicUrl: config.publicUrl,
     cacheDir: config.pkiCacheDir,
   });
+  if (options.preparePki) pki.prepare();
   // With a database file, this process owns the data directory (see BatchCache) and every file a
   // batch needs is known. An in-memory database knows no earlier files, and its data directory may
   // be shared (to reuse one test PKI), so nothing is swept then.

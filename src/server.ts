@@ -37,15 +37,15 @@ export const DEFAULT_DRAIN_MS = 250;
 /** How often connections that went idle during the drain are looked for and closed. */
 const SWEEP_MS = 10;
 
-/** Long enough for a health check waiting on start-up to be answered first; the PKI load is mostly file I/O. */
-const PKI_WARMUP_DELAY_MS = 50;
+/** Long enough for a health check waiting on start-up to be answered before the signer's modules load. */
+const SIGNER_WARMUP_DELAY_MS = 50;
 
 /** Builds the app and listens. The caller decides what to print and when to close. */
 export async function startServer(config: Config, given: BuildOptions = {}): Promise<RunningServer> {
   // The first sealing process loads its modules while the app is built and the PKI loaded, so
   // the first batch finds it ready (the command line starts it earlier still and passes it in).
   const earlySealing = given.earlySealing ?? (config.signer === 'real' && !given.signer ? new EarlySealingProcess(config.fileMemoryLimitMib) : undefined);
-  const options: BuildOptions = { ...given, ...(earlySealing ? { earlySealing } : {}) };
+  const options: BuildOptions = { ...given, preparePki: true, ...(earlySealing ? { earlySealing } : {}) };
   let app: FastifyInstance;
   try {
     app = await buildApp(config, options);
@@ -66,15 +66,14 @@ export async function startServer(config: Config, given: BuildOptions = {}): Pro
   const url = `http://${reachableHost(address.address)}:${port}`;
   // The certificates name the address bound unless SEAL_SIM_PUBLIC_URL says where validators reach us.
   app.sim.pki.setBoundUrl(url);
-  // Load the test PKI (and start the sealing processes) in the background, once the first requests (a health check
-  // waiting for start-up) have been answered: listening never waits for module loading or key
-  // generation, and the first batch or time stamp normally finds the PKI ready.
+  // The test PKI loads now, in its own thread (listening never waits for it), and the real signer
+  // starts its sealing processes once the first requests (a health check waiting for start-up)
+  // have been answered: the first batch or time stamp normally finds both ready.
+  app.sim.pki.warmUp(app.log);
+  const signer = app.sim.signer;
   const warmup = setTimeout(() => {
-    const signer = app.sim.signer;
-    // The real signer loads the PKI itself and starts its sealing processes; any other signer needs only the PKI (TSA routes).
     if (signer instanceof LazyRealSigner) signer.warmUp(app.log);
-    else app.sim.pki.warmUp(app.log);
-  }, PKI_WARMUP_DELAY_MS);
+  }, SIGNER_WARMUP_DELAY_MS);
   warmup.unref();
   let closing: Promise<void> | undefined;
   return {

@@ -5,7 +5,7 @@
  * "untrusted TEST CA".
  *
  * Public API:
- *   loadTestPki(opts): Promise<{ pki, caKey }>    // caKey: for CRLs (revocation.ts); never sent to workers
+ *   loadTestPki(opts): Promise<LoadedPki>         // + caKey and revocations (revocation.ts); never sent to workers
  *   loadOrCreatePki(opts): Promise<Pki>
  *   pkiFromMaterial(m: PkiMaterial): Pki          // synchronous; used by sealing processes (pki-material.ts)
  *
@@ -14,7 +14,7 @@
  * issued into <dir>, and issued again (same keys) when the CA or the public URL changes, because
  * every leaf names CRL and OCSP addresses under that URL.
  */
-import { createPrivateKey as parsePrivateKey, createPublicKey, randomUUID, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey as parsePrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile, rename, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -22,8 +22,10 @@ import { join } from 'node:path';
 import { nul, oid, seq, sha256 } from './der.js';
 import { ATTR, generateKeyPem, issueCertificate, KU, type Rdn } from './cert-builder.js';
 import { keyIdOf } from './ocsp.js';
+import { lockRun } from './lock-run.js';
 import { OID } from './oids.js';
-import { certInfo, pemToDer, pkiFromMaterial, toPem, type KeyAlgorithm, type Pki, type PkiMaterial } from './pki-material.js';
+import { certInfo, pemToDer, pkiFromMaterial, toPem, type CertInfo, type KeyAlgorithm, type Pki, type PkiMaterial } from './pki-material.js';
+import type { Revocations } from './revocation.js';
 
 export * from './pki-material.js';
 
@@ -133,8 +135,7 @@ export function pkiUrls(publicUrl: string): { crl: string; caIssuers: string; oc
   return { crl: `${base}/_simulator/pki/ca.crl`, caIssuers: `${base}/_simulator/pki/ca.der`, ocsp: `${base}/_simulator/pki/ocsp` };
 }
 
-function makeLeaf(spec: LeafSpec, issuerPem: string, issuerKeyPem: string, leafKeyPem: string, publicUrl: string): string {
-  const issuer = certInfo(issuerPem);
+function makeLeaf(spec: LeafSpec, issuer: CertInfo, issuerKeyPem: string, leafKeyPem: string, publicUrl: string): string {
   const urls = pkiUrls(publicUrl);
   // Revocation pointers on every leaf of the test CA; the untrusted CA publishes none. The
   // responder needs no OCSP address of its own (id-pkix-ocsp-nocheck).
@@ -200,8 +201,8 @@ interface Meta {
   createdAt: string;
 }
 
-/** Who holds a PKI lock: host, pid, and a token that tells this run from an earlier one with the same pid. */
-const LOCK_OWNER = JSON.stringify({ host: hostname(), pid: process.pid, run: randomUUID() });
+/** Who holds a PKI lock: host, pid, and the token of this run (lock-run.ts). */
+const lockOwner = (): string => JSON.stringify({ host: hostname(), pid: process.pid, run: lockRun() });
 
 /**
  * A lock left by a process that no longer runs (killed with SIGKILL while loading the PKI): on
@@ -217,7 +218,7 @@ async function lockOwnerIsGone(lock: string): Promise<boolean> {
     return false; // being written right now, or unreadable: the age rule decides
   }
   if (owner.host !== hostname() || typeof owner.pid !== 'number') return false;
-  if (owner.pid === process.pid) return owner.run !== JSON.parse(LOCK_OWNER).run;
+  if (owner.pid === process.pid) return owner.run !== lockRun();
   try {
     process.kill(owner.pid, 0);
     return false;
@@ -234,7 +235,7 @@ async function withDirLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   for (;;) {
     try {
       await mkdir(lock);
-      await writeFile(join(lock, 'owner'), LOCK_OWNER).catch(() => {});
+      await writeFile(join(lock, 'owner'), lockOwner()).catch(() => {});
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
@@ -351,13 +352,21 @@ export async function loadOrCreatePki(opts: LoadOrCreatePkiOptions): Promise<Pki
   return (await loadTestPki(opts)).pki;
 }
 
-/** As loadOrCreatePki, plus the CA's private key (main thread only: it issues CRLs). */
-export async function loadTestPki(opts: LoadOrCreatePkiOptions): Promise<{ pki: Pki; caKey: KeyObject }> {
+/** What the main thread holds of a loaded PKI: it alone has the CA's private key and issues CRLs and OCSP answers. */
+export interface LoadedPki {
+  pki: Pki;
+  caKey: KeyObject;
+  /** The CA's revocation state, opened from the data directory. */
+  revocations: Revocations;
+}
+
+/** As loadOrCreatePki, plus the CA's private key and revocation state (main thread only). */
+export async function loadTestPki(opts: LoadOrCreatePkiOptions): Promise<LoadedPki> {
   opts.signal?.throwIfAborted();
   return withDirLock(opts.dir, () => loadOrCreateLocked(opts));
 }
 
-async function loadOrCreateLocked(opts: LoadOrCreatePkiOptions): Promise<{ pki: Pki; caKey: KeyObject }> {
+async function loadOrCreateLocked(opts: LoadOrCreatePkiOptions): Promise<LoadedPki> {
   const dir = opts.dir;
   const p = (f: string): string => join(dir, f);
   const publicUrl = (opts.publicUrl ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
@@ -383,10 +392,11 @@ async function loadOrCreateLocked(opts: LoadOrCreatePkiOptions): Promise<{ pki: 
     caKeyPemStr = await readFile(opts.caKeyPemPath!, 'utf8');
   }
   {
-    const certKey = new X509Certificate(pemToDer(caPem)).publicKey.export({ type: 'spki', format: 'der' });
+    const caCert = new X509Certificate(pemToDer(caPem));
+    const certKey = caCert.publicKey.export({ type: 'spki', format: 'der' });
     const keyPub = createPublicKey(createPrivateKey(caKeyPemStr)).export({ type: 'spki', format: 'der' });
     if (!certKey.equals(keyPub)) throw new Error('the CA key does not belong to the CA certificate (caCertPemPath / caKeyPemPath)');
-    if (!new X509Certificate(pemToDer(caPem)).ca) throw new Error('the CA certificate given is not a CA (basicConstraints cA is not true)');
+    if (!caCert.ca) throw new Error('the CA certificate given is not a CA (basicConstraints cA is not true)');
   }
   const caSha = sha256(pemToDer(caPem)).toString('hex');
 
@@ -403,8 +413,9 @@ async function loadOrCreateLocked(opts: LoadOrCreatePkiOptions): Promise<{ pki: 
     // Seal, TSA, OCSP and untrusted seal are valid from five years ago for ten years; the expired seal ended yesterday.
     const current = { notBefore: new Date(now.getTime() - 5 * 365 * DAY), notAfter: new Date(now.getTime() + 10 * 365 * DAY) };
     const lapsed = { notBefore: new Date(now.getTime() - 2 * 365 * DAY), notAfter: new Date(now.getTime() - DAY) };
+    const ca = certInfo(caPem);
     const byCa = (subject: readonly Rdn[], kind: LeafKind, validity: typeof current, keyFile: LeafKeyFile) =>
-      makeLeaf({ subject, kind, ...validity }, caPem, caKeyPemStr, keys.leaf[keyFile], publicUrl);
+      makeLeaf({ subject, kind, ...validity }, ca, caKeyPemStr, keys.leaf[keyFile], publicUrl);
     const issued: [string, string][] = [
       [FILES.seal, byCa(SEAL_SUBJECT, 'seal', current, FILES.sealKey)],
       [FILES.tsa, byCa(TSA_SUBJECT, 'tsa', current, FILES.tsaKey)],
@@ -415,7 +426,7 @@ async function loadOrCreateLocked(opts: LoadOrCreatePkiOptions): Promise<{ pki: 
         FILES.untrusted,
         makeLeaf(
           { subject: UNTRUSTED_SUBJECT, kind: 'untrusted-seal', ...current },
-          keys.untrustedCa.pem,
+          certInfo(keys.untrustedCa.pem),
           keys.untrustedCa.keyPem,
           keys.leaf[FILES.untrustedKey],
           publicUrl,
@@ -456,10 +467,15 @@ async function loadOrCreateLocked(opts: LoadOrCreatePkiOptions): Promise<{ pki: 
     crlDerB64: '',
   };
   // The CRL as it stands at load time (revocations kept in the data directory included): what a
-  // sealing process embeds or judges against when no newer one is sent with its file.
+  // sealing process embeds or judges against when no newer one is sent with its file. It is put
+  // into the one parsed PKI rather than parsing everything again (certificates and keys are most
+  // of a load's time, and a load is on the way to a fresh server's first batch).
   const caKey = createPrivateKey(caKeyPemStr);
   const { Revocations } = await import('./revocation.js');
-  const crl = (await Revocations.open(pkiFromMaterial(material, createPrivateKey), caKey, dir)).currentCrlDer();
+  const pki = pkiFromMaterial(material, createPrivateKey);
+  const revocations = await Revocations.open(pki, caKey, dir);
+  const crl = revocations.currentCrlDer();
   material.crlDerB64 = crl.toString('base64');
-  return { pki: pkiFromMaterial(material, createPrivateKey), caKey };
+  pki.crlDer = crl;
+  return { pki, caKey, revocations };
 }

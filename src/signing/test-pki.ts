@@ -15,6 +15,7 @@ import {
   stoppedOutcome,
 } from './signer.js';
 import type { Tsa } from './tsa.js';
+import { PkiThread } from './pki-thread.js';
 
 // The signing stack (x509, pdf-lib, xadesjs, pkijs) is imported on first use, not at start-up:
 // it is a third of the process's start-up time and a simulator that is only polled never needs it.
@@ -60,11 +61,13 @@ class PkiClosed extends Error {}
 
 /**
  * The simulator's test PKI, loaded (or made, into <data dir>/pki, from the per-user key cache) on
- * first use. Start-up does not wait for it; the server starts loading it in the background once it
- * listens (warmUp), so it is normally ready before the first batch or time-stamp request.
+ * first use, in a thread of its own (pki-thread.ts). Start-up does not wait for it; the server
+ * starts that thread while it builds the app (prepare) and has it load the PKI once it listens
+ * (warmUp), so it is normally ready before the first batch or time-stamp request.
  */
 export class TestPki {
   private loading: Promise<LoadedTestPki> | undefined;
+  private thread: PkiThread | undefined;
   private boundUrl = 'http://127.0.0.1:8080';
   private closed = false;
   private readonly abort = new AbortController();
@@ -81,22 +84,38 @@ export class TestPki {
     this.boundUrl = url;
   }
 
+  private get dir(): string {
+    return join(this.opts.dataDir, 'pki');
+  }
+
+  /**
+   * Starts the thread that will load the PKI, so that its own start-up (a V8 instance, the PKI
+   * modules) overlaps the server's; it loads when the first get() tells it the public URL.
+   */
+  prepare(): void {
+    if (!this.closed && !this.loading && !this.thread) this.startThread();
+  }
+
+  private startThread(): PkiThread {
+    return (this.thread = new PkiThread({
+      dir: this.dir,
+      caCertPemPath: this.opts.caCertPemPath ?? undefined,
+      caKeyPemPath: this.opts.caKeyPemPath ?? undefined,
+      keyAlgorithm: this.opts.keyAlgorithm,
+      cacheDir: resolvePkiCacheDir(this.opts.cacheDir),
+    }));
+  }
+
   get(): Promise<LoadedTestPki> {
     if (this.closed) return Promise.reject(new PkiClosed('the simulator is closing'));
     this.loading ??= (async () => {
-      const [{ loadTestPki }, { createTsa }, { Revocations }] = await Promise.all([import('./pki.js'), import('./tsa.js'), import('./revocation.js')]);
-      const dir = join(this.opts.dataDir, 'pki');
-      const { pki, caKey } = await loadTestPki({
-        dir,
-        caCertPemPath: this.opts.caCertPemPath ?? undefined,
-        caKeyPemPath: this.opts.caKeyPemPath ?? undefined,
-        keyAlgorithm: this.opts.keyAlgorithm,
-        publicUrl: this.publicUrl,
-        cacheDir: resolvePkiCacheDir(this.opts.cacheDir),
-        signal: this.abort.signal,
-      });
+      // Made in a thread of its own: off the thread that answers the first requests.
+      const thread = this.thread ?? this.startThread();
+      const [{ createTsa }, { Revocations }] = await Promise.all([import('./tsa.js'), import('./revocation.js')]);
+      const { pki, caKey } = await thread.load(this.publicUrl, this.abort.signal);
       this.abort.signal.throwIfAborted();
-      return { pki, tsa: createTsa(pki), revocations: await Revocations.open(pki, caKey, dir) };
+      // The thread wrote the revocation state; reading it back here is one small file.
+      return { pki, tsa: createTsa(pki), revocations: await Revocations.open(pki, caKey, this.dir) };
     })();
     return this.loading;
   }
@@ -115,6 +134,7 @@ export class TestPki {
   async close(): Promise<void> {
     this.closed = true;
     this.abort.abort(new PkiClosed('the simulator is closing'));
+    if (!this.loading) await this.thread?.discard();
     await this.loading?.catch(() => {});
   }
 }

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, cleanEnv, logLines, REPO_ROOT, startCli } from './process.js';
 
 /**
- * Closing right after start, while the test PKI is being loaded in the background (it starts
- * 300 ms after listening): nothing above info is logged, no stack trace, and no temporary
+ * Closing right after start, while the test PKI is being loaded in the background (in a thread
+ * of its own, from the moment the server listens): nothing above info is logged, no stack trace, and no temporary
  * directory is left behind — through `startSimulator()` in a process of its own (its own TMPDIR,
  * so any directory left is seen) and through the CLI stopped with SIGTERM. The key cache is a
  * fresh directory too, so the slowest path (keys generated while closing) is the one tested.
@@ -40,7 +40,7 @@ function complaints(stdout: string, stderr: string): string[] {
 describe('closing right after start', { timeout: 120_000 }, () => {
   it('startSimulator().close() at any moment of the PKI warm-up: quiet, and no temp dir left', () => {
     const { tmp, cache } = freshDirs('library');
-    // One process, several simulators, each closed at another moment around the warm-up (300 ms).
+    // One process, several simulators, each closed at another moment of the warm-up.
     const script = `
       const { startSimulator } = await import(${JSON.stringify(join(REPO_ROOT, 'dist', 'src', 'index.js'))});
       for (const ms of [0, 150, 290, 310, 330, 360, 420, 600, 1000]) {
