@@ -48,6 +48,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     const build = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
     if (build.status !== 0) process.exit(build.status ?? 1);
+    // As `npm run build`: the request validators' and response serializers' code (src/http/schema-compilers.ts).
+    const code = spawnSync(process.execPath, [join(ROOT, 'scripts', 'precompile-schemas.mjs')], { stdio: 'inherit' });
+    if (code.status !== 0) process.exit(code.status ?? 1);
   }
   await import(pathToFileURL(join(ROOT, 'dist', 'src', 'cli.js')).href);
 }

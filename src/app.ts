@@ -89,6 +89,8 @@ export interface BuildOptions {
   tickMs?: number;
   /** Compile every route schema while starting (Fastify's default) instead of on first use. */
   eagerSchemas?: boolean;
+  /** Compile every request validator now and write its code for later starts (the build: scripts/precompile-schemas.mjs). */
+  writeSchemaCode?: boolean;
   /** A sealing process started before the app was built (see startServer), adopted by the real signer; startServer discards it if no pool takes it. */
   earlySealing?: EarlySealingProcess;
   /**
@@ -124,7 +126,7 @@ export async function buildApp(given: Config, options: BuildOptions = {}): Promi
       connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(config.requestTimeoutMs / 4))),
     },
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
-    schemaController: { compilersFactory: schemaCompilers({ lazy: !options.eagerSchemas }) },
+    schemaController: { compilersFactory: schemaCompilers({ lazy: !options.eagerSchemas, writeCode: options.writeSchemaCode === true }) },
   });
 
   const temporary = config.dataDir === null ? new TemporaryDir() : null;
