@@ -4,11 +4,13 @@
  * rather than wait for the lock to age before it can seal anything.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadOrCreatePki } from '../../src/signing/pki.js';
+import { lockRun } from '../../src/signing/lock-run.js';
+import { cacheFolder, loadOrCreatePki } from '../../src/signing/pki.js';
+import { TestPki } from '../../src/signing/test-pki.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'seal-pki-lock-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,4 +35,44 @@ describe('the PKI lock after a crash', () => {
     await loadOrCreatePki({ dir: pkiDir });
     expect(Date.now() - started).toBeLessThan(20_000);
   }, 40_000);
+});
+
+describe('the PKI lock between simulators of one process', () => {
+  it('PKI threads of one process share its lock token: simulators filling one key cache together end with one CA', async () => {
+    // Each TestPki loads in a thread of its own (pki-thread.ts). A thread with a token of its own
+    // would take another thread's lock on the cache for a dead run's (same pid, other token), and
+    // the simulators could each fill the cache with their own CA. RSA keys take long enough to
+    // generate that the lock is seen while it is held: its owner must be this process's run.
+    const cache = join(dir, 'shared-cache');
+    const owner = join(cacheFolder(cache, 'RSA-2048'), '.pki.lock', 'owner');
+    const owners = new Set<string>();
+    const watch = setInterval(() => {
+      try {
+        owners.add((JSON.parse(readFileSync(owner, 'utf8')) as { run: string }).run);
+      } catch {
+        // not held, or being written
+      }
+    }, 2);
+    const pkis = [1, 2, 3].map(
+      (i) =>
+        new TestPki({
+          dataDir: join(dir, `sim-${i}`),
+          caCertPemPath: null,
+          caKeyPemPath: null,
+          keyAlgorithm: 'RSA-2048',
+          publicUrl: `http://127.0.0.1:${9000 + i}`,
+          cacheDir: cache,
+        }),
+    );
+    try {
+      const loaded = await Promise.all(pkis.map((p) => p.get()));
+      const cas = new Set(loaded.map((l) => l.pki.ca.sha256.toString('hex')));
+      expect(cas.size).toBe(1);
+      expect(loaded.map((l) => l.pki.seal.cert.issuer)).toEqual(loaded.map(() => loaded[0]!.pki.ca.subject));
+      expect([...owners]).toEqual([lockRun()]);
+    } finally {
+      clearInterval(watch);
+      await Promise.all(pkis.map((p) => p.close()));
+    }
+  }, 60_000);
 });
