@@ -66,20 +66,25 @@ export class PkiThread {
     this.worker.unref();
   }
 
-  /** Loads the PKI for `publicUrl`; settles once the thread has ended. Once only. */
+  /**
+   * Loads the PKI for `publicUrl`; settles once the thread has ended, also when `signal` was
+   * aborted before the call (the thread is then told to end instead). Once only.
+   */
   async load(publicUrl: string, signal: AbortSignal): Promise<{ pki: Pki; caKey: KeyObject }> {
     if (this.asked) throw new Error('a PKI thread loads once');
     this.asked = true;
     const onAbort = () => this.worker.postMessage(ABORT);
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      signal.throwIfAborted();
-      this.worker.ref();
+    if (signal.aborted) onAbort();
+    else {
+      signal.addEventListener('abort', onAbort, { once: true });
       this.worker.postMessage({ publicUrl } satisfies LoadOrder);
-      await this.ended;
+    }
+    try {
+      await this.untilEnded();
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
+    signal.throwIfAborted();
     const answer = this.answer;
     if (answer && 'loaded' in answer) return { pki: revive(answer.loaded.pki), caKey: answer.loaded.caKey };
     throw answer ? answer.failed : (this.crashed ?? new Error('the PKI thread ended without an answer'));
@@ -91,7 +96,13 @@ export class PkiThread {
       this.asked = true;
       this.worker.postMessage(ABORT);
     }
-    await this.ended;
+    await this.untilEnded();
+  }
+
+  /** Someone waits for the thread now: it keeps the process alive until it has ended. */
+  private untilEnded(): Promise<void> {
+    this.worker.ref();
+    return this.ended;
   }
 }
 
@@ -159,7 +170,12 @@ async function runThread(data: ThreadData): Promise<void> {
       port.postMessage({ loaded: { pki, caKey } } satisfies ThreadAnswer);
     }
   } catch (e) {
-    port.postMessage({ failed: e } satisfies ThreadAnswer);
+    // Errors cross as name, message and stack; one that cannot be cloned at all still says why.
+    try {
+      port.postMessage({ failed: e } satisfies ThreadAnswer);
+    } catch {
+      port.postMessage({ failed: new Error(`the PKI thread failed: ${String(e)}`) } satisfies ThreadAnswer);
+    }
   }
   port.close();
 }

@@ -166,10 +166,14 @@ describe('no temporary directory survives the CLI or a failed start', { timeout:
     const tmp = freshTmp();
     const first = await startCli(['--port', '0'], { env: { TMPDIR: freshTmp() } });
     try {
-      const result = await runCli(['--port', String(new URL(first.url).port)], { env: { TMPDIR: tmp } });
-      expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(/EADDRINUSE|in use/);
-      expect(readdirSync(tmp)).toEqual([]);
+      // The placeholder signer starts no sealing process: nothing else keeps the process alive
+      // while the PKI's idle thread is ended (it once exited 0 in silence then).
+      for (const signer of ['real', 'placeholder']) {
+        const result = await runCli(['--port', String(new URL(first.url).port), '--signer', signer], { env: { TMPDIR: tmp } });
+        expect(result.code, signer).toBe(1);
+        expect(result.stderr, signer).toMatch(/EADDRINUSE|in use/);
+        expect(readdirSync(tmp), signer).toEqual([]);
+      }
     } finally {
       await first.stop('SIGTERM');
     }
@@ -183,6 +187,7 @@ describe('no temporary directory survives the CLI or a failed start', { timeout:
       const errors = [];
       await startSimulator({ processesFile: '/nonexistent/processes.json' }).catch((e) => errors.push(e.message));
       await startSimulator({ port: ${sim.port} }).catch((e) => errors.push(e.message));
+      await startSimulator({ port: ${sim.port}, signer: 'placeholder' }).catch((e) => errors.push(e.message));
       process.stdout.write(JSON.stringify({ errors, left: (await import('node:fs')).readdirSync(${JSON.stringify(tmp)}) }));
     `;
     const { execFileSync } = await import('node:child_process');
@@ -192,7 +197,8 @@ describe('no temporary directory survives the CLI or a failed start', { timeout:
       errors: string[];
       left: string[];
     };
-    expect(out.errors).toHaveLength(2);
+    expect(out.errors).toHaveLength(3);
+    expect(out.errors[2]).toMatch(/EADDRINUSE|in use/);
     expect(out.left).toEqual([]);
   });
 });
