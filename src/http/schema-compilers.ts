@@ -84,19 +84,38 @@ const ACCEPT_AS_SENT: Validator = () => true;
 /** Where the build writes generated validators: beside the compiled module (dist/src/http/schema-code/). */
 export const SCHEMA_CODE_DIR = fileURLToPath(new URL('./schema-code/', import.meta.url));
 
-/** What generated code depends on besides its schema and options: the packages that write it. */
-const versions = (packages: string[]): string[] => packages.map((p) => `${p}@${(require(`${p}/package.json`) as { version: string }).version}`);
-const WRITERS = {
-  v: versions(['ajv', 'ajv-formats', '@fastify/ajv-compiler']),
-  s: versions(['fast-json-stringify', '@fastify/fast-json-stringify-compiler', 'ajv']),
-};
+/**
+ * What generated code depends on besides its schema and options: the packages that write it and
+ * whose helpers it requires, as they resolve from where the code lies. Null when one does not
+ * resolve there (an install that keeps a package's dependencies to itself, as pnpm does): no
+ * generated code is used then, and every schema compiles on first use. Worked out once, on first use.
+ */
+const WRITER_PACKAGES = {
+  v: ['ajv', 'ajv-formats', '@fastify/ajv-compiler'],
+  s: ['fast-json-stringify', '@fastify/fast-json-stringify-compiler', 'ajv'],
+} as const;
+type CodeKind = keyof typeof WRITER_PACKAGES;
+let writers: Record<CodeKind, string[]> | null | undefined;
+function writerVersions(): Record<CodeKind, string[]> | null {
+  if (writers !== undefined) return writers;
+  const fromCode = createRequire(`${SCHEMA_CODE_DIR}index.cjs`);
+  const versions = (packages: readonly string[]) => packages.map((p) => `${p}@${(fromCode(`${p}/package.json`) as { version: string }).version}`);
+  try {
+    writers = { v: versions(WRITER_PACKAGES.v), s: versions(WRITER_PACKAGES.s) };
+  } catch {
+    writers = null;
+  }
+  return writers;
+}
 
 /**
  * The file of a route part's generated validator (v) or serializer (s): the hash of what its code
  * is made from. Options that only say how to compile (checking the schema first, keeping the
  * source, writing standalone code) are left out, so the build and a lazy server agree.
  */
-function codeFile(kind: keyof typeof WRITERS, externalsJson: string, compilerOptions: unknown, schema: unknown): string {
+function codeFile(kind: CodeKind, externalsJson: string, compilerOptions: unknown, schema: unknown): string | null {
+  const versions = writerVersions();
+  if (versions === null) return null;
   const {
     customOptions = {},
     mode: _m,
@@ -105,18 +124,25 @@ function codeFile(kind: keyof typeof WRITERS, externalsJson: string, compilerOpt
   } = (compilerOptions ?? {}) as Record<string, unknown> & { customOptions?: Record<string, unknown> };
   const { validateSchema: _v, code: _c, ...shaping } = customOptions;
   const hash = createHash('sha256')
-    .update(JSON.stringify([WRITERS[kind], externalsJson, shaping, rest, schema]))
+    .update(JSON.stringify([versions[kind], externalsJson, shaping, rest, schema]))
     .digest('hex')
     .slice(0, 32);
   return `${SCHEMA_CODE_DIR}${kind}-${hash}.cjs`;
+}
+
+/** The file to write a route part's code to (the build); there must be one. */
+function fileToWrite(kind: CodeKind, externalsJson: string, compilerOptions: unknown, schema: unknown): string {
+  const file = codeFile(kind, externalsJson, compilerOptions, schema);
+  if (file === null) throw new Error(`the packages that write schema code (${WRITER_PACKAGES[kind].join(', ')}) do not resolve from ${SCHEMA_CODE_DIR}`);
+  return file;
 }
 
 /**
  * The code `npm run build` generated for exactly this schema, if there is any that loads (its
  * runtime helpers are the compilers' own files: a layout where they cannot be found compiles).
  */
-function generated<F>(file: string): F | undefined {
-  if (!existsSync(file)) return undefined;
+function generated<F>(file: string | null): F | undefined {
+  if (file === null || !existsSync(file)) return undefined;
   try {
     return require(file) as F;
   } catch {
@@ -176,7 +202,7 @@ function writingValidators(externalSchemas: unknown, ajvOptions: unknown, extern
   mkdirSync(SCHEMA_CODE_DIR, { recursive: true });
   const compile = StandaloneValidator({
     readMode: false,
-    storeFunction: (route, code) => writeFileSync(codeFile('v', externalsJson, ajvOptions, route.schema), code),
+    storeFunction: (route, code) => writeFileSync(fileToWrite('v', externalsJson, ajvOptions, route.schema), code),
   })(externalSchemas, ajvOptions);
   return (route) => {
     if (notValidated(route)) return ACCEPT_AS_SENT;
@@ -193,7 +219,7 @@ function writingSerializers(externalSchemas: unknown, serializerOptions: unknown
   type Standalone = (o: { readMode: false; storeFunction: (route: RouteSchemaDef, code: string) => void }) => Factory<unknown>;
   const { StandaloneSerializer } = require('@fastify/fast-json-stringify-compiler') as { StandaloneSerializer: Standalone };
   mkdirSync(SCHEMA_CODE_DIR, { recursive: true });
-  const file = (route: RouteSchemaDef) => codeFile('s', externalsJson, serializerOptions, route.schema);
+  const file = (route: RouteSchemaDef) => fileToWrite('s', externalsJson, serializerOptions, route.schema);
   const write = StandaloneSerializer({ readMode: false, storeFunction: (route, code) => writeFileSync(file(route), code) })(externalSchemas, {
     ...(serializerOptions as object),
     inlineValidators: true,
@@ -203,6 +229,9 @@ function writingSerializers(externalSchemas: unknown, serializerOptions: unknown
     return require(file(route)) as Serializer; // what a later start loads
   };
 }
+
+/** What a generated validator shows Fastify as its schemaEnv: only its presence is read. */
+const STANDALONE = Object.freeze({ standalone: true });
 
 /**
  * The ajv validator `compile()` makes (on first use when lazy), then the finite check. Fastify
@@ -224,7 +253,10 @@ function finite(compile: () => Validator): Validator {
     return false;
   };
   Object.defineProperty(checked, 'errors', { get: () => errors });
-  Object.defineProperty(checked, 'schemaEnv', { get: () => compiled().schemaEnv });
+  // A generated (standalone) validator has no schemaEnv but takes the parent all the same; Fastify
+  // passes it only when it sees one, and without it a coerced root value (a JSON `false` body
+  // made null) would not reach the handler.
+  Object.defineProperty(checked, 'schemaEnv', { get: () => compiled().schemaEnv ?? STANDALONE });
   return checked;
 }
 
