@@ -29,9 +29,11 @@ describe.skipIf(process.platform !== 'linux')('a PKI thread', () => {
     const discards = [4, 5].map((i) => new PkiThread(options(i)).discard().then(() => 'discarded'));
     expect(await Promise.all(loads)).toEqual(['closing', 'closing', 'closing']);
     expect(await Promise.all(discards)).toEqual(['discarded', 'discarded']);
-    // Each settled only once its thread had ended; give the kernel a moment to reap them.
+    // Each settled only once its thread had ended; give the kernel a moment to reap them. One
+    // thread of slack for the runtime starting one of its own meanwhile; the three loads left
+    // waiting were three or more.
     await new Promise((r) => setTimeout(r, 200));
-    expect(threads()).toBeLessThanOrEqual(before);
+    expect(threads()).toBeLessThanOrEqual(before + 1);
   }, 30_000);
 
   it('loads the PKI it is asked for, with byte fields as Buffers', async () => {
