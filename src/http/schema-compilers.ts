@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { FastifyServerOptions } from 'fastify';
@@ -108,12 +108,17 @@ function writerVersions(): Record<CodeKind, string[]> | null {
   return writers;
 }
 
+/** Names a route part's generated file by its schema; one namer per compiler instance. */
+type CodeFiles = (schema: unknown) => string;
+
 /**
- * The file of a route part's generated validator (v) or serializer (s): the hash of what its code
- * is made from. Options that only say how to compile (checking the schema first, keeping the
- * source, writing standalone code) are left out, so the build and a lazy server agree.
+ * The namer of the generated validators (v) or serializers (s) of one compiler instance: a file is
+ * the hash of what its code is made from, the instance's part (packages, shared schemas, options)
+ * hashed once. Options that only say how to compile (checking the schema first, keeping the source,
+ * writing standalone code) are left out, so the build and a lazy server agree. Null when the
+ * packages do not resolve (writerVersions).
  */
-function codeFile(kind: CodeKind, externalsJson: string, compilerOptions: unknown, schema: unknown): string | null {
+function codeFiles(kind: CodeKind, externalSchemas: unknown, compilerOptions: unknown): CodeFiles | null {
   const versions = writerVersions();
   if (versions === null) return null;
   const {
@@ -123,38 +128,35 @@ function codeFile(kind: CodeKind, externalsJson: string, compilerOptions: unknow
     ...rest
   } = (compilerOptions ?? {}) as Record<string, unknown> & { customOptions?: Record<string, unknown> };
   const { validateSchema: _v, code: _c, ...shaping } = customOptions;
-  const hash = createHash('sha256')
-    .update(JSON.stringify([versions[kind], externalsJson, shaping, rest, schema]))
-    .digest('hex')
-    .slice(0, 32);
-  return `${SCHEMA_CODE_DIR}${kind}-${hash}.cjs`;
+  const instance = createHash('sha256').update(JSON.stringify([versions[kind], externalSchemas, shaping, rest]));
+  return (schema) => `${SCHEMA_CODE_DIR}${kind}-${instance.copy().update(JSON.stringify(schema)).digest('hex').slice(0, 32)}.cjs`;
 }
 
-/** The file to write a route part's code to (the build); there must be one. */
-function fileToWrite(kind: CodeKind, externalsJson: string, compilerOptions: unknown, schema: unknown): string {
-  const file = codeFile(kind, externalsJson, compilerOptions, schema);
-  if (file === null) throw new Error(`the packages that write schema code (${WRITER_PACKAGES[kind].join(', ')}) do not resolve from ${SCHEMA_CODE_DIR}`);
-  return file;
+/** The namer the build writes with: there must be one. */
+function filesToWrite(kind: CodeKind, externalSchemas: unknown, compilerOptions: unknown): CodeFiles {
+  const files = codeFiles(kind, externalSchemas, compilerOptions);
+  if (files === null) throw new Error(`the packages that write schema code (${WRITER_PACKAGES[kind].join(', ')}) do not resolve from ${SCHEMA_CODE_DIR}`);
+  mkdirSync(SCHEMA_CODE_DIR, { recursive: true });
+  return files;
 }
 
 /**
  * The code `npm run build` generated for exactly this schema, if there is any that loads (its
  * runtime helpers are the compilers' own files: a layout where they cannot be found compiles).
  */
-function generated<F>(file: string | null): F | undefined {
-  if (file === null || !existsSync(file)) return undefined;
+function generated<F>(files: CodeFiles | null, schema: unknown): F | undefined {
+  if (files === null) return undefined;
   try {
-    return require(file) as F;
+    return require(files(schema)) as F;
   } catch {
-    return undefined;
+    return undefined; // not generated (a schema changed since the build, a run from source), or its helpers are not there
   }
 }
 
 export function schemaCompilers(options: { lazy: boolean; writeCode?: boolean }): CompilersFactory {
   const factory: { buildValidator: Factory<Validator>; buildSerializer: Factory<Serializer> } = {
     buildValidator: (externalSchemas, ajvOptions) => {
-      const externalsJson = JSON.stringify(externalSchemas);
-      if (options.writeCode) return writingValidators(externalSchemas, ajvOptions, externalsJson);
+      if (options.writeCode) return writingValidators(externalSchemas, ajvOptions);
       if (!options.lazy) {
         const compile = ajvValidators(externalSchemas, ajvOptions);
         return (route) => (notValidated(route) ? ACCEPT_AS_SENT : finite(() => compile(checkedSchema(route))));
@@ -164,26 +166,22 @@ export function schemaCompilers(options: { lazy: boolean; writeCode?: boolean })
       // half of a fresh server's first request, and the eager build in CI checks every schema.
       const lenient = ajvOptions as { customOptions?: Record<string, unknown> };
       const unchecked = { ...lenient, customOptions: { ...lenient.customOptions, validateSchema: false } };
+      const files = codeFiles('v', externalSchemas, ajvOptions);
       let compile: ((route: RouteSchemaDef) => Validator) | undefined;
       return (route) => {
         if (notValidated(route)) return ACCEPT_AS_SENT;
         const checked = checkedSchema(route);
-        return finite(
-          () =>
-            generated<Validator>(codeFile('v', externalsJson, ajvOptions, checked.schema)) ?? (compile ??= ajvValidators(externalSchemas, unchecked))(checked),
-        );
+        return finite(() => generated<Validator>(files, checked.schema) ?? (compile ??= ajvValidators(externalSchemas, unchecked))(checked));
       };
     },
     buildSerializer: (externalSchemas, serializerOptions) => {
-      const externalsJson = JSON.stringify(externalSchemas);
-      if (options.writeCode) return writingSerializers(externalSchemas, serializerOptions, externalsJson);
+      if (options.writeCode) return writingSerializers(externalSchemas, serializerOptions);
       if (!options.lazy) return stringifiers(externalSchemas, serializerOptions);
+      const files = codeFiles('s', externalSchemas, serializerOptions);
       let compile: ((route: RouteSchemaDef) => Serializer) | undefined;
       return (route) => {
         let serialize: Serializer | undefined;
-        const made = () =>
-          generated<Serializer>(codeFile('s', externalsJson, serializerOptions, route.schema)) ??
-          (compile ??= stringifiers(externalSchemas, serializerOptions))(route);
+        const made = () => generated<Serializer>(files, route.schema) ?? (compile ??= stringifiers(externalSchemas, serializerOptions))(route);
         return (data) => (serialize ??= made())(data);
       };
     },
@@ -196,14 +194,14 @@ export function schemaCompilers(options: { lazy: boolean; writeCode?: boolean })
  * Compiles every validator as the eager build does and writes its standalone code to its file
  * (scripts/precompile-schemas.mjs builds the app this way).
  */
-function writingValidators(externalSchemas: unknown, ajvOptions: unknown, externalsJson: string): (route: RouteSchemaDef) => Validator {
+function writingValidators(externalSchemas: unknown, ajvOptions: unknown): (route: RouteSchemaDef) => Validator {
   type Standalone = (o: { readMode: false; storeFunction: (route: RouteSchemaDef, code: string) => void }) => Factory<Validator>;
   const { StandaloneValidator } = require('@fastify/ajv-compiler') as { StandaloneValidator: Standalone };
-  mkdirSync(SCHEMA_CODE_DIR, { recursive: true });
-  const compile = StandaloneValidator({
-    readMode: false,
-    storeFunction: (route, code) => writeFileSync(fileToWrite('v', externalsJson, ajvOptions, route.schema), code),
-  })(externalSchemas, ajvOptions);
+  const files = filesToWrite('v', externalSchemas, ajvOptions); // before the compiler adds its own options
+  const compile = StandaloneValidator({ readMode: false, storeFunction: (route, code) => writeFileSync(files(route.schema), code) })(
+    externalSchemas,
+    ajvOptions,
+  );
   return (route) => {
     if (notValidated(route)) return ACCEPT_AS_SENT;
     const validate = compile(checkedSchema(route)); // now, not on first use: the file is the point
@@ -215,18 +213,17 @@ function writingValidators(externalSchemas: unknown, ajvOptions: unknown, extern
  * Compiles every response serializer and writes its standalone code, with the validators it uses
  * (for anyOf and the like) inlined, so that loading it loads no ajv.
  */
-function writingSerializers(externalSchemas: unknown, serializerOptions: unknown, externalsJson: string): (route: RouteSchemaDef) => Serializer {
+function writingSerializers(externalSchemas: unknown, serializerOptions: unknown): (route: RouteSchemaDef) => Serializer {
   type Standalone = (o: { readMode: false; storeFunction: (route: RouteSchemaDef, code: string) => void }) => Factory<unknown>;
   const { StandaloneSerializer } = require('@fastify/fast-json-stringify-compiler') as { StandaloneSerializer: Standalone };
-  mkdirSync(SCHEMA_CODE_DIR, { recursive: true });
-  const file = (route: RouteSchemaDef) => fileToWrite('s', externalsJson, serializerOptions, route.schema);
-  const write = StandaloneSerializer({ readMode: false, storeFunction: (route, code) => writeFileSync(file(route), code) })(externalSchemas, {
+  const files = filesToWrite('s', externalSchemas, serializerOptions);
+  const write = StandaloneSerializer({ readMode: false, storeFunction: (route, code) => writeFileSync(files(route.schema), code) })(externalSchemas, {
     ...(serializerOptions as object),
     inlineValidators: true,
   });
   return (route) => {
     write(route);
-    return require(file(route)) as Serializer; // what a later start loads
+    return require(files(route.schema)) as Serializer; // what a later start loads
   };
 }
 
