@@ -5,7 +5,7 @@
  * "untrusted TEST CA".
  *
  * Public API:
- *   loadTestPki(opts): Promise<LoadedPki>         // + caKey and revocations (revocation.ts); never sent to workers
+ *   loadTestPki(opts): Promise<{ pki, caKey }>    // caKey: for CRLs (revocation.ts); never sent to workers
  *   loadOrCreatePki(opts): Promise<Pki>
  *   pkiFromMaterial(m: PkiMaterial): Pki          // synchronous; used by sealing processes (pki-material.ts)
  *
@@ -25,7 +25,6 @@ import { keyIdOf } from './ocsp.js';
 import { lockRun } from './lock-run.js';
 import { OID } from './oids.js';
 import { certInfo, pemToDer, pkiFromMaterial, toPem, type CertInfo, type KeyAlgorithm, type Pki, type PkiMaterial } from './pki-material.js';
-import type { Revocations } from './revocation.js';
 
 export * from './pki-material.js';
 
@@ -352,21 +351,13 @@ export async function loadOrCreatePki(opts: LoadOrCreatePkiOptions): Promise<Pki
   return (await loadTestPki(opts)).pki;
 }
 
-/** What the main thread holds of a loaded PKI: it alone has the CA's private key and issues CRLs and OCSP answers. */
-export interface LoadedPki {
-  pki: Pki;
-  caKey: KeyObject;
-  /** The CA's revocation state, opened from the data directory. */
-  revocations: Revocations;
-}
-
-/** As loadOrCreatePki, plus the CA's private key and revocation state (main thread only). */
-export async function loadTestPki(opts: LoadOrCreatePkiOptions): Promise<LoadedPki> {
+/** As loadOrCreatePki, plus the CA's private key (main thread only: it issues CRLs). */
+export async function loadTestPki(opts: LoadOrCreatePkiOptions): Promise<{ pki: Pki; caKey: KeyObject }> {
   opts.signal?.throwIfAborted();
   return withDirLock(opts.dir, () => loadOrCreateLocked(opts));
 }
 
-async function loadOrCreateLocked(opts: LoadOrCreatePkiOptions): Promise<LoadedPki> {
+async function loadOrCreateLocked(opts: LoadOrCreatePkiOptions): Promise<{ pki: Pki; caKey: KeyObject }> {
   const dir = opts.dir;
   const p = (f: string): string => join(dir, f);
   const publicUrl = (opts.publicUrl ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
@@ -473,9 +464,8 @@ async function loadOrCreateLocked(opts: LoadOrCreatePkiOptions): Promise<LoadedP
   const caKey = createPrivateKey(caKeyPemStr);
   const { Revocations } = await import('./revocation.js');
   const pki = pkiFromMaterial(material, createPrivateKey);
-  const revocations = await Revocations.open(pki, caKey, dir);
-  const crl = revocations.currentCrlDer();
+  const crl = (await Revocations.open(pki, caKey, dir)).currentCrlDer();
   material.crlDerB64 = crl.toString('base64');
   pki.crlDer = crl;
-  return { pki, caKey, revocations };
+  return { pki, caKey };
 }
