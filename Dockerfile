@@ -24,10 +24,11 @@ RUN if [ -f /usr/local/include/node/node.h ]; then export npm_config_nodedir=/us
  && npm ci --no-audit --no-fund --loglevel=warn
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-# The schema precompiler builds the app, which reads the default processes file.
+# `npm run build` as everywhere: tsc, then the schema precompiler, which builds the app (and so
+# reads the default processes file).
 COPY scripts/precompile-schemas.mjs ./scripts/
 COPY fixtures/processes.json ./fixtures/
-RUN npx tsc -p tsconfig.build.json && node scripts/precompile-schemas.mjs \
+RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund --loglevel=warn \
  # Not needed to run: the addon's C sources and objects, pdf-lib's browser bundles and TS sources.
  && rm -rf node_modules/better-sqlite3/deps node_modules/better-sqlite3/src \

@@ -4,7 +4,7 @@
  * load generator). The commit is checked out as a detached git worktree in a temp directory; its
  * node_modules is a hard-linked copy of this checkout's (no download, no second install; the
  * baseline runs on the current dependency versions) and it is compiled with its own
- * tsconfig.build.json (and its own schema precompiler, when it has one).
+ * `npm run build`.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -45,11 +45,8 @@ export function buildBaseline(repoRoot: string, ref: string, log: (msg: string) 
     execFileSync('cp', ['-al', path.join(repoRoot, 'node_modules'), path.join(tree, 'node_modules')]);
     log(`  node_modules hard-linked in ${((performance.now() - t0) / 1000).toFixed(1)} s; compiling`);
     const t1 = performance.now();
-    execFileSync(process.execPath, [path.join(tree, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: tree, stdio: 'inherit' });
-    // What `npm run build` does after tsc, for a baseline that has it (the request validators'
-    // and response serializers' code, src/http/schema-compilers.ts).
-    const precompile = path.join(tree, 'scripts', 'precompile-schemas.mjs');
-    if (existsSync(precompile)) execFileSync(process.execPath, [precompile], { cwd: tree, stdio: 'inherit' });
+    // The baseline's own `npm run build`: whatever that commit builds (tsc, and the schema code where it has that step).
+    execFileSync('npm', ['run', '-s', 'build'], { cwd: tree, stdio: 'inherit' });
     const cli = path.join(tree, 'dist', 'src', 'cli.js');
     if (!existsSync(cli)) throw new Error(`baseline ${ref}: ${cli} was not built`);
     log(`  compiled in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
